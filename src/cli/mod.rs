@@ -1,0 +1,231 @@
+//! The command line: flags → library calls → rendered output, with cli.md's exit codes.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use occam::data::{self, ColumnSelection, BUILTINS};
+use occam::error::{OccamError, Result};
+use occam::fit::{fit_linear, FitOptions};
+use occam::model::Intercept;
+use occam::prior::{CenterSpec, SdSpec};
+use occam::report::format::{csv_field, md_cell, tex_escape};
+use occam::report::{write_atomic, FitReport, OutputFormat};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// occam: what an L2 penalty buys, read as a Gaussian prior — MAP, evidence and code lengths
+/// under priors centred at zero or anywhere else.
+#[derive(Debug, Parser)]
+#[command(name = "occam", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// One model, one prior: MAP, posterior sd, exact evidence, effective parameters.
+    Fit(FitArgs),
+    /// The built-in data sets, with n, k, task and provenance.
+    Datasets(DatasetsArgs),
+}
+
+/// The models `--model` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ModelKind {
+    /// Linear regression with Gaussian noise: exact evidence.
+    Linear,
+}
+
+#[derive(Debug, Args)]
+struct DataArgs {
+    /// A CSV file with a header row, or the name of a built-in data set (see `occam datasets`).
+    #[arg(long, value_name = "PATH|NAME")]
+    data: String,
+    /// The target column [default: the last column].
+    #[arg(long, value_name = "COL")]
+    target: Option<String>,
+    /// Use only these feature columns, in this order.
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',', conflicts_with = "exclude")]
+    features: Option<Vec<String>>,
+    /// Leave these columns out of the features.
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
+    exclude: Vec<String>,
+}
+
+impl DataArgs {
+    fn selection(&self) -> ColumnSelection {
+        ColumnSelection {
+            target: self.target.clone(),
+            features: self.features.clone(),
+            exclude: self.exclude.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ModelArgs {
+    /// The model.
+    #[arg(long, value_enum, default_value = "linear")]
+    model: ModelKind,
+    /// Prior centre μ: zero, const:V, vec:v1,v2,…, file:PATH, sha256:TEXT[:SCALE], truth, fit:PATH.
+    #[arg(long, value_name = "SPEC", default_value = "zero", allow_hyphen_values = true)]
+    prior_center: String,
+    /// Prior sd s on the standardised weights, or `auto` (empirical Bayes).
+    #[arg(long, value_name = "S|auto", default_value = "auto", allow_hyphen_values = true)]
+    prior_sd: String,
+    /// Noise sd σ (regression), or `auto` (empirical Bayes).
+    #[arg(long, value_name = "S|auto", default_value = "auto", allow_hyphen_values = true)]
+    noise_sd: String,
+    /// Intercept: centered (data centred, linear default), free, prior:SD, none.
+    #[arg(long, value_name = "MODE", default_value = "centered")]
+    intercept: String,
+    /// Do not z-score the features (the prior then lives on raw-unit weights).
+    #[arg(long)]
+    no_standardize: bool,
+}
+
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: OutputFormat,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct FitArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+struct DatasetsArgs {
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+impl ModelArgs {
+    fn fit_options(&self, selection: ColumnSelection) -> Result<FitOptions> {
+        Ok(FitOptions {
+            selection,
+            center: CenterSpec::parse(&self.prior_center)?,
+            prior_sd: SdSpec::parse("--prior-sd", &self.prior_sd)?,
+            noise_sd: SdSpec::parse("--noise-sd", &self.noise_sd)?,
+            intercept: Intercept::parse(&self.intercept)?,
+            standardize: !self.no_standardize,
+        })
+    }
+}
+
+/// Prints to stdout or writes `--out`; a closed pipe on stdout is not an error.
+fn emit(output: &OutputArgs, text: &str) -> Result<()> {
+    match &output.out {
+        Some(path) => write_atomic(path, text),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(OccamError::Write {
+                    path: PathBuf::from("<stdout>"),
+                    source: e,
+                }),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+fn run_fit(args: &FitArgs) -> Result<()> {
+    // Parse every flag before touching the data, so a usage error is reported first.
+    let options = args.model.fit_options(args.data.selection())?;
+    let ModelKind::Linear = args.model.model;
+    let dataset = data::load(&args.data.data, &options.selection)?;
+    let fit = fit_linear(&dataset, &options)?;
+    emit(&args.output, &FitReport::from_linear(&fit).render(args.output.format))
+}
+
+fn run_datasets(args: &DatasetsArgs) -> Result<()> {
+    let rows: Vec<[String; 5]> = BUILTINS
+        .iter()
+        .map(|b| {
+            let lines = b.csv.lines().filter(|l| !l.trim().is_empty()).count();
+            let columns = b.csv.lines().next().map_or(0, |h| h.split(',').count());
+            [b.name.to_string(), (lines - 1).to_string(), (columns - 1).to_string(), b.task.to_string(), b.provenance.to_string()]
+        })
+        .collect();
+    let header = ["name", "n", "k", "task", "provenance"];
+    let text = match args.output.format {
+        OutputFormat::Json => {
+            let list: Vec<serde_json::Value> = BUILTINS
+                .iter()
+                .zip(&rows)
+                .map(|(b, r)| {
+                    serde_json::json!({
+                        "name": b.name, "n": r[1].parse::<usize>().unwrap_or(0), "k": r[2].parse::<usize>().unwrap_or(0),
+                        "task": b.task, "target": b.target, "provenance": b.provenance,
+                    })
+                })
+                .collect();
+            let mut t = serde_json::to_string_pretty(&serde_json::json!({ "schema": 1, "datasets": list })).unwrap_or_default();
+            t.push('\n');
+            t
+        }
+        OutputFormat::Md => {
+            let mut t = format!("| {} |\n|---|---:|---:|---|---|\n", header.join(" | "));
+            for r in &rows {
+                t += &format!("| {} |\n", r.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | "));
+            }
+            t
+        }
+        OutputFormat::Csv => {
+            let mut t = format!("{}\n", header.join(","));
+            for r in &rows {
+                t += &format!("{}\n", r.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
+            }
+            t
+        }
+        OutputFormat::Tex => {
+            let mut t = String::from("\\begin{tabular}{lrrll}\n\\toprule\nName & $n$ & $k$ & Task & Provenance \\\\\n\\midrule\n");
+            for r in &rows {
+                t += &format!("{} \\\\\n", r.iter().map(|c| tex_escape(c)).collect::<Vec<_>>().join(" & "));
+            }
+            t + "\\bottomrule\n\\end{tabular}\n"
+        }
+        OutputFormat::Table => {
+            let mut t = String::new();
+            for b in BUILTINS.iter().zip(&rows) {
+                let (b, r) = b;
+                t += &format!("{:<14} n = {:>4}  k = {:>2}  {}\n{:<14} target: {}\n{:<14} {}\n\n", r[0], r[1], r[2], r[3], "", b.target, "", r[4]);
+            }
+            t + "use one with --data NAME, e.g. occam fit --data diabetes\n"
+        }
+    };
+    emit(&args.output, &text)
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = e.exit_code();
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match &cli.command {
+        Command::Fit(args) => run_fit(args),
+        Command::Datasets(args) => run_datasets(args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("occam: error: {e}");
+            e.exit_code()
+        }
+    }
+}

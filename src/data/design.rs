@@ -1,0 +1,364 @@
+//! The design: standardised features, the transformed target, and the sufficient statistics
+//! (XᵀX, Xᵀy, yᵀy, n) of the linear-Gaussian model.
+//!
+//! math.md §1: features are z-scored, `(x − mean) / sd` with the population sd (divide by n, as
+//! scikit-learn's `StandardScaler`); with the default `centered` intercept the target is centred
+//! too and the intercept is `mean(y) − mean(x)·w`, not a probabilistic parameter.
+
+use super::Dataset;
+use crate::error::{OccamError, Result};
+use nalgebra::{DMatrix, DVector};
+
+/// How the raw columns become the design the prior lives on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DesignOptions {
+    /// z-score the features (default); otherwise they are only centred (when `center` is set).
+    pub standardize: bool,
+    /// Centre features and target, so the intercept drops out (the `centered` intercept).
+    pub center: bool,
+}
+
+impl Default for DesignOptions {
+    fn default() -> Self {
+        DesignOptions {
+            standardize: true,
+            center: true,
+        }
+    }
+}
+
+/// The affine map from raw columns to the design: `z = (x − feature_shift) / feature_scale`,
+/// `t = y − target_shift`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standardization {
+    /// Subtracted from each feature (its mean, or 0).
+    pub feature_shift: Vec<f64>,
+    /// Each feature is divided by this (its population sd, or 1).
+    pub feature_scale: Vec<f64>,
+    /// Subtracted from the target (its mean, or 0).
+    pub target_shift: f64,
+}
+
+impl Standardization {
+    /// Weights and intercept in original units from weights on the design.
+    ///
+    /// A design weight wⱼ multiplies (xⱼ − shiftⱼ)/scaleⱼ, so the original-unit weight is
+    /// wⱼ/scaleⱼ and the intercept is `target_shift + intercept − Σⱼ shiftⱼ·wⱼ/scaleⱼ`.
+    pub fn to_original(&self, weights: &[f64], intercept: f64) -> (Vec<f64>, f64) {
+        let original: Vec<f64> = weights
+            .iter()
+            .zip(&self.feature_scale)
+            .map(|(w, s)| w / s)
+            .collect();
+        let shift: f64 = original
+            .iter()
+            .zip(&self.feature_shift)
+            .map(|(w, m)| w * m)
+            .sum();
+        (original, self.target_shift + intercept - shift)
+    }
+
+    /// Weights on this design from weights in original units (the inverse of [`Self::to_original`]
+    /// for the weights): wⱼ = w_originalⱼ·scaleⱼ.
+    pub fn from_original(&self, original: &[f64]) -> Vec<f64> {
+        original
+            .iter()
+            .zip(&self.feature_scale)
+            .map(|(w, s)| w * s)
+            .collect()
+    }
+}
+
+/// Standardised features and transformed target, row-major, with the map that produced them.
+#[derive(Debug, Clone)]
+pub struct Design {
+    /// Number of rows.
+    pub n: usize,
+    /// Number of features.
+    pub k: usize,
+    /// Design matrix, row-major n×k.
+    pub z: Vec<f64>,
+    /// Transformed target.
+    pub t: Vec<f64>,
+    /// How `z` and `t` were made from the raw data.
+    pub transform: Standardization,
+}
+
+impl Design {
+    /// Standardises `data` as `options` say.
+    ///
+    /// Two passes over the rows (means, then centred sums of squares) rather than one pass of raw
+    /// moments: Σx² − n·x̄² loses every digit when a feature's mean dwarfs its sd.
+    pub fn new(data: &Dataset, options: DesignOptions) -> Result<Self> {
+        let (n, k) = (data.n(), data.k());
+        let mut mean = vec![0.0; k];
+        for i in 0..n {
+            for (m, x) in mean.iter_mut().zip(data.row(i)) {
+                *m += x;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n as f64);
+        let mut sum_sq = vec![0.0; k];
+        for i in 0..n {
+            for ((s, x), m) in sum_sq.iter_mut().zip(data.row(i)).zip(&mean) {
+                *s += (x - m) * (x - m);
+            }
+        }
+        let sd: Vec<f64> = sum_sq.iter().map(|s| (s / n as f64).sqrt()).collect();
+        let feature_scale = if options.standardize {
+            // A feature whose spread is at rounding level of its mean is constant in practice.
+            for (j, (&s, &m)) in sd.iter().zip(&mean).enumerate() {
+                if s <= 1e-13 * m.abs() || s == 0.0 {
+                    return Err(OccamError::ConstantFeature {
+                        source_name: data.source.clone(),
+                        column: data.feature_names[j].clone(),
+                    });
+                }
+            }
+            sd
+        } else {
+            vec![1.0; k]
+        };
+        let feature_shift = if options.standardize || options.center {
+            mean
+        } else {
+            vec![0.0; k]
+        };
+        let target_shift = if options.center {
+            data.y.iter().sum::<f64>() / n as f64
+        } else {
+            0.0
+        };
+        let inv_scale: Vec<f64> = feature_scale.iter().map(|s| 1.0 / s).collect();
+        let mut z = Vec::with_capacity(n * k);
+        for i in 0..n {
+            z.extend(
+                data.row(i)
+                    .iter()
+                    .zip(&feature_shift)
+                    .zip(&inv_scale)
+                    .map(|((x, m), r)| (x - m) * r),
+            );
+        }
+        let t = data.y.iter().map(|y| y - target_shift).collect();
+        Ok(Design {
+            n,
+            k,
+            z,
+            t,
+            transform: Standardization {
+                feature_shift,
+                feature_scale,
+                target_shift,
+            },
+        })
+    }
+
+    /// Row `i` of the design matrix.
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.z[i * self.k..(i + 1) * self.k]
+    }
+}
+
+/// The sufficient statistics of the linear-Gaussian model: n, XᵀX, Xᵀy and yᵀy of the design.
+///
+/// They are sums over rows, so statistics of disjoint chunks merge by addition
+/// ([`SufficientStats::merge`]); after this one O(nk²) pass every prior costs O(k²) or less.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SufficientStats {
+    /// Number of rows.
+    pub n: usize,
+    /// XᵀX (k×k, symmetric).
+    pub xtx: DMatrix<f64>,
+    /// Xᵀy.
+    pub xty: DVector<f64>,
+    /// yᵀy.
+    pub yty: f64,
+}
+
+/// Rows per block of the Gram computation. Fixed, so that the order of floating-point sums, and
+/// hence every printed digit, does not depend on the number of threads.
+const BLOCK_ROWS: usize = 8192;
+
+impl SufficientStats {
+    /// Statistics of no rows.
+    pub fn empty(k: usize) -> Self {
+        SufficientStats {
+            n: 0,
+            xtx: DMatrix::zeros(k, k),
+            xty: DVector::zeros(k),
+            yty: 0.0,
+        }
+    }
+
+    /// Statistics of the rows `z` (row-major, k columns) with targets `t`.
+    pub fn from_rows(z: &[f64], t: &[f64], k: usize) -> Self {
+        let n = t.len();
+        debug_assert_eq!(z.len(), n * k);
+        let mut xtx = vec![0.0; k * k];
+        if n > 0 && k > 0 {
+            // C (k×k) = Zᵀ Z with Z row-major (n×k): A = Zᵀ has row stride 1 and column stride k.
+            // SAFETY: the pointers cover z (n·k values) and xtx (k·k values) with the strides given,
+            // and xtx does not alias z.
+            unsafe {
+                matrixmultiply::dgemm(
+                    k,
+                    n,
+                    k,
+                    1.0,
+                    z.as_ptr(),
+                    1,
+                    k as isize,
+                    z.as_ptr(),
+                    k as isize,
+                    1,
+                    0.0,
+                    xtx.as_mut_ptr(),
+                    k as isize,
+                    1,
+                );
+            }
+        }
+        let mut xty = vec![0.0; k];
+        let mut yty = 0.0;
+        for (row, &y) in z.chunks_exact(k.max(1)).zip(t) {
+            for (a, x) in xty.iter_mut().zip(row) {
+                *a += x * y;
+            }
+            yty += y * y;
+        }
+        SufficientStats {
+            n,
+            xtx: DMatrix::from_row_slice(k, k, &xtx),
+            xty: DVector::from_vec(xty),
+            yty,
+        }
+    }
+
+    /// Statistics of a whole design: blocks of [`BLOCK_ROWS`] rows on all cores, merged in block
+    /// order (deterministic for any thread count).
+    pub fn from_design(design: &Design) -> Self {
+        let k = design.k;
+        let blocks: Vec<(&[f64], &[f64])> = design
+            .z
+            .chunks(BLOCK_ROWS * k)
+            .zip(design.t.chunks(BLOCK_ROWS))
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .min(blocks.len())
+            .max(1);
+        let per_thread = blocks.len().div_ceil(threads);
+        let partial: Vec<SufficientStats> = if threads == 1 {
+            blocks.iter().map(|(z, t)| Self::from_rows(z, t, k)).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = blocks
+                    .chunks(per_thread)
+                    .map(|group| {
+                        scope.spawn(move || {
+                            group
+                                .iter()
+                                .map(|(z, t)| Self::from_rows(z, t, k))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        };
+        let mut total = Self::empty(k);
+        for block in &partial {
+            total.merge(block);
+        }
+        total
+    }
+
+    /// Adds the statistics of another, disjoint, set of rows.
+    pub fn merge(&mut self, other: &SufficientStats) {
+        self.n += other.n;
+        self.xtx += &other.xtx;
+        self.xty += &other.xty;
+        self.yty += other.yty;
+    }
+
+    /// Number of features.
+    pub fn k(&self) -> usize {
+        self.xty.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(x: Vec<f64>, y: Vec<f64>, k: usize) -> Dataset {
+        let names = (0..k).map(|j| format!("x{j}")).collect();
+        Dataset::new("test", names, "y", x, y).unwrap()
+    }
+
+    #[test]
+    fn standardised_columns_have_mean_zero_and_population_sd_one() {
+        let d = dataset(vec![1.0, 10.0, 2.0, 30.0, 4.0, 20.0], vec![1.0, 2.0, 4.0], 2);
+        let design = Design::new(&d, DesignOptions::default()).unwrap();
+        for j in 0..2 {
+            let col: Vec<f64> = (0..3).map(|i| design.row(i)[j]).collect();
+            let mean = col.iter().sum::<f64>() / 3.0;
+            let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 3.0;
+            assert!(mean.abs() < 1e-15 && (var - 1.0).abs() < 1e-14);
+        }
+        assert!((design.t.iter().sum::<f64>()).abs() < 1e-14);
+    }
+
+    #[test]
+    fn constant_feature_is_named() {
+        let d = dataset(vec![1.0, 5.0, 2.0, 5.0], vec![1.0, 2.0], 2);
+        let err = Design::new(&d, DesignOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("'x1' is constant"));
+    }
+
+    #[test]
+    fn blocked_statistics_equal_the_direct_sums() {
+        let (n, k) = (20_000, 3);
+        let z: Vec<f64> = (0..n * k).map(|i| ((i * 7919) % 101) as f64 / 50.0 - 1.0).collect();
+        let t: Vec<f64> = (0..n).map(|i| ((i * 31) % 17) as f64 - 8.0).collect();
+        let design = Design {
+            n,
+            k,
+            z: z.clone(),
+            t: t.clone(),
+            transform: Standardization {
+                feature_shift: vec![0.0; k],
+                feature_scale: vec![1.0; k],
+                target_shift: 0.0,
+            },
+        };
+        let stats = SufficientStats::from_design(&design);
+        for a in 0..k {
+            for b in 0..k {
+                let direct: f64 = (0..n).map(|i| z[i * k + a] * z[i * k + b]).sum();
+                assert!((stats.xtx[(a, b)] - direct).abs() <= 1e-10 * direct.abs().max(1.0));
+            }
+            let direct: f64 = (0..n).map(|i| z[i * k + a] * t[i]).sum();
+            assert!((stats.xty[a] - direct).abs() <= 1e-10 * direct.abs().max(1.0));
+        }
+        assert_eq!(stats.n, n);
+    }
+
+    #[test]
+    fn original_units_round_trip() {
+        let s = Standardization {
+            feature_shift: vec![2.0, -1.0],
+            feature_scale: vec![4.0, 0.5],
+            target_shift: 10.0,
+        };
+        let (w, b) = s.to_original(&[8.0, 1.0], 0.0);
+        assert_eq!(w, vec![2.0, 2.0]);
+        // prediction at x = shift must be target_shift
+        assert_eq!(b + w[0] * 2.0 + w[1] * -1.0, 10.0);
+        assert_eq!(s.from_original(&w), vec![8.0, 1.0]);
+    }
+}

@@ -1,0 +1,124 @@
+//! Data: CSV files and built-in data sets, column selection, standardisation and the sufficient
+//! statistics of the linear-Gaussian model.
+//!
+//! Conventions (math.md §1): rows with a missing or non-finite value are an error naming the row
+//! and column, never dropped; features are z-scored with the population sd; a constant feature is
+//! an error naming the column.
+
+pub mod builtin;
+mod csv_reader;
+pub mod design;
+
+pub use builtin::{builtin, builtin_names, BuiltinDataset, BUILTINS};
+pub use design::{Design, DesignOptions, Standardization, SufficientStats};
+
+use crate::error::{OccamError, Result};
+use std::path::Path;
+
+/// Which columns are the target and the features.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ColumnSelection {
+    /// The target column; `None` means the last column.
+    pub target: Option<String>,
+    /// The feature columns, in this order; `None` means every column but the target and `exclude`.
+    pub features: Option<Vec<String>>,
+    /// Columns to leave out when `features` is `None`.
+    pub exclude: Vec<String>,
+}
+
+/// A numeric data set: n rows of k features and one target, in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    /// Where the data came from: a path or `builtin:NAME`.
+    pub source: String,
+    /// The feature names, in column order of `x`.
+    pub feature_names: Vec<String>,
+    /// The target's name.
+    pub target_name: String,
+    /// Features, row-major: row i is `x[i*k .. (i+1)*k]`.
+    pub x: Vec<f64>,
+    /// The target, one value a row.
+    pub y: Vec<f64>,
+}
+
+impl Dataset {
+    /// Builds a data set from row-major features, checking the shapes and that every value is finite.
+    pub fn new(
+        source: impl Into<String>,
+        feature_names: Vec<String>,
+        target_name: impl Into<String>,
+        x: Vec<f64>,
+        y: Vec<f64>,
+    ) -> Result<Self> {
+        let source = source.into();
+        let k = feature_names.len();
+        if k == 0 || y.is_empty() || x.len() != y.len() * k {
+            return Err(OccamError::Csv {
+                source_name: source,
+                message: format!(
+                    "expected at least one feature and one row with x of length n·k, got k = {k}, n = {}, x of length {}",
+                    y.len(),
+                    x.len()
+                ),
+            });
+        }
+        if let Some(i) = x.iter().chain(y.iter()).position(|v| !v.is_finite()) {
+            return Err(OccamError::Csv {
+                source_name: source,
+                message: format!("value number {i} is not finite"),
+            });
+        }
+        Ok(Dataset {
+            source,
+            feature_names,
+            target_name: target_name.into(),
+            x,
+            y,
+        })
+    }
+
+    /// Number of rows.
+    pub fn n(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Number of features.
+    pub fn k(&self) -> usize {
+        self.feature_names.len()
+    }
+
+    /// Row `i` of the features.
+    pub fn row(&self, i: usize) -> &[f64] {
+        let k = self.k();
+        &self.x[i * k..(i + 1) * k]
+    }
+}
+
+/// Loads `--data PATH|NAME`: a CSV file if one exists at that path, else a built-in data set.
+pub fn load(spec: &str, selection: &ColumnSelection) -> Result<Dataset> {
+    let path = Path::new(spec);
+    if path.is_file() {
+        let bytes = std::fs::read(path).map_err(|source| OccamError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        csv_reader::parse_csv(&bytes, spec, selection)
+    } else if let Some(b) = builtin(spec) {
+        csv_reader::parse_csv(b.csv.as_bytes(), &format!("builtin:{}", b.name), selection)
+    } else if path.exists() {
+        Err(OccamError::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("not a regular file"),
+        })
+    } else {
+        Err(OccamError::UnknownDataset {
+            name: spec.to_string(),
+            available: builtin_names(),
+        })
+    }
+}
+
+/// Parses CSV text (header row, then numeric rows) with the given column selection.
+pub fn parse_csv(bytes: &[u8], source_name: &str, selection: &ColumnSelection) -> Result<Dataset> {
+    csv_reader::parse_csv(bytes, source_name, selection)
+}

@@ -1,0 +1,390 @@
+//! The linear-Gaussian model in closed form (math.md §3), from one eigendecomposition.
+//!
+//! With XᵀX = V Λ Vᵀ, the posterior precision A = αI + βXᵀX = V(αI + βΛ)Vᵀ is diagonal in the
+//! eigenbasis. Rotating Xᵀy and the centre μ once (c = VᵀXᵀy, μ̃ = Vᵀμ) makes every quantity for a
+//! new (α, β, μ) cost O(k) — the posterior mean in the eigenbasis is
+//! z = (αμ̃ + βc) / (α + βλ) — and the mean and per-weight sd in the original basis O(k²).
+
+use crate::data::SufficientStats;
+use crate::error::{OccamError, Result};
+use nalgebra::{DMatrix, DVector, SymmetricEigen};
+use std::f64::consts::PI;
+
+/// The two precisions of the linear-Gaussian model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hyperparameters {
+    /// α = 1/s², the prior precision of the weights.
+    pub prior_precision: f64,
+    /// β = 1/σ², the noise precision.
+    pub noise_precision: f64,
+}
+
+impl Hyperparameters {
+    /// From the precisions α and β.
+    pub fn new(prior_precision: f64, noise_precision: f64) -> Self {
+        Hyperparameters {
+            prior_precision,
+            noise_precision,
+        }
+    }
+
+    /// From the standard deviations s and σ.
+    pub fn from_sds(prior_sd: f64, noise_sd: f64) -> Self {
+        Self::new(1.0 / (prior_sd * prior_sd), 1.0 / (noise_sd * noise_sd))
+    }
+
+    /// s = 1/√α.
+    pub fn prior_sd(&self) -> f64 {
+        1.0 / self.prior_precision.sqrt()
+    }
+
+    /// σ = 1/√β.
+    pub fn noise_sd(&self) -> f64 {
+        1.0 / self.noise_precision.sqrt()
+    }
+}
+
+/// The scalar results for one (α, β, μ), all computed in O(k).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    /// ln p(y | α, β, μ) in nats.
+    pub log_evidence: f64,
+    /// γ = Σᵢ βλᵢ/(α + βλᵢ), the effective number of parameters.
+    pub effective_parameters: f64,
+    /// ‖y − Xm‖² at the posterior mean m.
+    pub residual_sum_of_squares: f64,
+    /// ‖m − μ‖².
+    pub distance_squared: f64,
+    /// ln|A| = Σᵢ ln(α + βλᵢ).
+    pub log_det_precision: f64,
+}
+
+/// The full posterior for one (α, β, μ).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posterior {
+    /// The hyperparameters it was computed with.
+    pub hyperparameters: Hyperparameters,
+    /// The posterior mean m = A⁻¹(αμ + βXᵀy), which is also the MAP.
+    pub mean: DVector<f64>,
+    /// The posterior sd of each weight, √diag(A⁻¹).
+    pub sd: DVector<f64>,
+    /// The scalar results.
+    pub summary: Summary,
+}
+
+/// The result of empirical Bayes: the hyperparameters that maximise the evidence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EmpiricalBayes {
+    /// The fitted (or fixed) hyperparameters.
+    pub hyperparameters: Hyperparameters,
+    /// Fixed-point iterations used (0 when both were fixed).
+    pub iterations: usize,
+}
+
+/// The linear-Gaussian model's sufficient statistics in the eigenbasis of XᵀX.
+#[derive(Debug, Clone)]
+pub struct LinearGaussian {
+    n: usize,
+    eigenvalues: DVector<f64>,
+    eigenvectors: DMatrix<f64>,
+    rotated_xty: DVector<f64>,
+    yty: f64,
+}
+
+/// Fixed-point iterations allowed before empirical Bayes gives up.
+const MAX_EB_ITERATIONS: usize = 100_000;
+/// Relative change of α and β below which the fixed point has converged.
+const EB_TOLERANCE: f64 = 1e-13;
+
+impl LinearGaussian {
+    /// Eigendecomposes XᵀX (O(k³), once).
+    ///
+    /// Eigenvalues below the rounding level of the largest are set to 0: XᵀX is positive
+    /// semi-definite, and a rank-deficient design (n < k, or collinear features) would otherwise
+    /// leave tiny negative values that make ln(α + βλ) depend on rounding.
+    pub fn new(stats: &SufficientStats) -> Result<Self> {
+        let k = stats.k();
+        if stats.xtx.iter().any(|v| !v.is_finite()) || !stats.yty.is_finite() {
+            return Err(OccamError::computation(
+                "the eigendecomposition of XᵀX",
+                "XᵀX has non-finite entries; the features overflow double precision — rescale them",
+            ));
+        }
+        let eigen = SymmetricEigen::new(stats.xtx.clone());
+        let largest = eigen.eigenvalues.iter().cloned().fold(0.0, f64::max);
+        let floor = largest * (k.max(1) as f64) * f64::EPSILON;
+        let eigenvalues = eigen.eigenvalues.map(|l| if l <= floor { 0.0 } else { l });
+        let rotated_xty = eigen.eigenvectors.tr_mul(&stats.xty);
+        Ok(LinearGaussian {
+            n: stats.n,
+            eigenvalues,
+            eigenvectors: eigen.eigenvectors,
+            rotated_xty,
+            yty: stats.yty,
+        })
+    }
+
+    /// Number of rows.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Number of weights.
+    pub fn k(&self) -> usize {
+        self.eigenvalues.len()
+    }
+
+    /// The eigenvalues λᵢ of XᵀX.
+    pub fn eigenvalues(&self) -> &DVector<f64> {
+        &self.eigenvalues
+    }
+
+    /// A vector in the eigenbasis, Vᵀv: rotate a centre once, then reuse it across (α, β).
+    pub fn rotate(&self, v: &DVector<f64>) -> DVector<f64> {
+        self.eigenvectors.tr_mul(v)
+    }
+
+    /// The posterior mean in the eigenbasis, z = (αμ̃ + βc)/(α + βλ).
+    fn rotated_mean(&self, h: Hyperparameters, rotated_center: &DVector<f64>) -> DVector<f64> {
+        let (a, b) = (h.prior_precision, h.noise_precision);
+        DVector::from_fn(self.k(), |i, _| {
+            (a * rotated_center[i] + b * self.rotated_xty[i]) / (a + b * self.eigenvalues[i])
+        })
+    }
+
+    /// Evidence, γ, misfit and distance for (α, β) and a centre already in the eigenbasis: O(k).
+    ///
+    /// ln p(y | α, β, μ) = (k/2) ln α + (n/2) ln β − E(m) − ½ ln|A| − (n/2) ln 2π,
+    /// E(m) = (β/2)‖y − Xm‖² + (α/2)‖m − μ‖², with ‖y − Xm‖² = yᵀy − 2zᵀc + Σᵢ λᵢzᵢ².
+    pub fn summary(&self, h: Hyperparameters, rotated_center: &DVector<f64>) -> Summary {
+        let (a, b) = (h.prior_precision, h.noise_precision);
+        let z = self.rotated_mean(h, rotated_center);
+        let mut fit = 0.0;
+        let mut distance_squared = 0.0;
+        let mut effective_parameters = 0.0;
+        let mut log_det_precision = 0.0;
+        for i in 0..self.k() {
+            let (l, zi) = (self.eigenvalues[i], z[i]);
+            fit += l * zi * zi - 2.0 * zi * self.rotated_xty[i];
+            distance_squared += (zi - rotated_center[i]).powi(2);
+            effective_parameters += b * l / (a + b * l);
+            log_det_precision += (a + b * l).ln();
+        }
+        let residual_sum_of_squares = (self.yty + fit).max(0.0);
+        let (n, k) = (self.n as f64, self.k() as f64);
+        let energy = 0.5 * b * residual_sum_of_squares + 0.5 * a * distance_squared;
+        let log_evidence =
+            0.5 * k * a.ln() + 0.5 * n * b.ln() - energy - 0.5 * log_det_precision - 0.5 * n * (2.0 * PI).ln();
+        Summary {
+            log_evidence,
+            effective_parameters,
+            residual_sum_of_squares,
+            distance_squared,
+            log_det_precision,
+        }
+    }
+
+    /// The posterior N(m, A⁻¹) for (α, β, μ): O(k²).
+    pub fn posterior(&self, h: Hyperparameters, center: &DVector<f64>) -> Posterior {
+        let rotated_center = self.rotate(center);
+        let summary = self.summary(h, &rotated_center);
+        let mean = &self.eigenvectors * self.rotated_mean(h, &rotated_center);
+        let inverse = self
+            .eigenvalues
+            .map(|l| 1.0 / (h.prior_precision + h.noise_precision * l));
+        // diag(V D Vᵀ)ⱼ = Σᵢ Vⱼᵢ² Dᵢ — never forms A⁻¹.
+        let sd = DVector::from_fn(self.k(), |j, _| {
+            (0..self.k())
+                .map(|i| self.eigenvectors[(j, i)].powi(2) * inverse[i])
+                .sum::<f64>()
+                .sqrt()
+        });
+        Posterior {
+            hyperparameters: h,
+            mean,
+            sd,
+            summary,
+        }
+    }
+
+    /// Empirical Bayes: the (α, β) that maximise the evidence for the centre μ, each either fixed
+    /// (`Some(sd)`) or fitted (`None`).
+    ///
+    /// MacKay's fixed point (Bishop, PRML §3.5.2), generalised to μ ≠ 0:
+    /// α ← γ/‖m − μ‖², β ← (n − γ)/‖y − Xm‖², both from the current (α, β), iterated in O(k) per
+    /// step until α and β change by less than 1e-13 relative. The start is scikit-learn's
+    /// BayesianRidge's (α = 1, β = n/yᵀy), so with μ = 0 both reach the same fixed point.
+    pub fn empirical_bayes(
+        &self,
+        center: &DVector<f64>,
+        prior_sd: Option<f64>,
+        noise_sd: Option<f64>,
+    ) -> Result<EmpiricalBayes> {
+        let start_beta = if self.yty > 0.0 { self.n as f64 / self.yty } else { 1.0 };
+        let mut h = Hyperparameters::new(
+            prior_sd.map_or(1.0, |s| 1.0 / (s * s)),
+            noise_sd.map_or(start_beta, |s| 1.0 / (s * s)),
+        );
+        if prior_sd.is_some() && noise_sd.is_some() {
+            return Ok(EmpiricalBayes {
+                hyperparameters: h,
+                iterations: 0,
+            });
+        }
+        let rotated_center = self.rotate(center);
+        let fail = |message: String| OccamError::computation("empirical Bayes (MacKay's fixed point)", message);
+        for iteration in 1..=MAX_EB_ITERATIONS {
+            let s = self.summary(h, &rotated_center);
+            let mut next = h;
+            if prior_sd.is_none() {
+                if !(s.distance_squared > 0.0) {
+                    return Err(fail(format!(
+                        "the posterior mean sits on the prior centre (‖m − μ‖ = 0) at iteration {iteration}, so the evidence grows without bound as the prior sd → 0; fix --prior-sd instead of 'auto'"
+                    )));
+                }
+                next.prior_precision = s.effective_parameters / s.distance_squared;
+            }
+            if noise_sd.is_none() {
+                let dof = self.n as f64 - s.effective_parameters;
+                if !(s.residual_sum_of_squares > 0.0 && dof > 0.0) {
+                    return Err(fail(format!(
+                        "the fit interpolates the data (‖y − Xm‖² = {:.3e}, n − γ = {dof:.3e}) at iteration {iteration}, so the noise sd → 0; fix --noise-sd instead of 'auto'",
+                        s.residual_sum_of_squares
+                    )));
+                }
+                next.noise_precision = dof / s.residual_sum_of_squares;
+            }
+            let valid = |v: f64| v.is_finite() && v > 0.0 && v < 1e300;
+            if !valid(next.prior_precision) || !valid(next.noise_precision) {
+                return Err(fail(format!(
+                    "the precisions left the representable range at iteration {iteration} (α = {:.3e}, β = {:.3e}); the evidence has no interior maximum here — fix --prior-sd or --noise-sd",
+                    next.prior_precision, next.noise_precision
+                )));
+            }
+            let change = ((next.prior_precision / h.prior_precision).ln().abs())
+                .max((next.noise_precision / h.noise_precision).ln().abs());
+            h = next;
+            if change < EB_TOLERANCE {
+                return Ok(EmpiricalBayes {
+                    hyperparameters: h,
+                    iterations: iteration,
+                });
+            }
+        }
+        Err(fail(format!(
+            "no convergence in {MAX_EB_ITERATIONS} iterations (last α = {:.6e}, β = {:.6e}); the evidence is very flat in the prior or noise scale — fix --prior-sd or --noise-sd",
+            h.prior_precision, h.noise_precision
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{random_design, random_stats};
+
+    /// ln N(y; Xμ, σ²I + s²XXᵀ) through an n×n Cholesky factorisation: the independent route.
+    fn nxn_log_evidence(x: &DMatrix<f64>, y: &DVector<f64>, center: &DVector<f64>, h: Hyperparameters) -> f64 {
+        let n = y.len();
+        let cov = DMatrix::identity(n, n) / h.noise_precision + x * x.transpose() / h.prior_precision;
+        let chol = cov.cholesky().expect("covariance is positive definite");
+        let r = y - x * center;
+        let solved = chol.solve(&r);
+        let log_det: f64 = 2.0 * chol.l().diagonal().iter().map(|d| d.ln()).sum::<f64>();
+        -0.5 * (n as f64 * (2.0 * PI).ln() + log_det + r.dot(&solved))
+    }
+
+    #[test]
+    fn evidence_equals_the_nxn_gaussian_form() {
+        for (n, k, seed) in [(40, 5, 1), (8, 20, 2), (300, 12, 3), (3, 3, 4), (25, 25, 5)] {
+            let (x, y) = random_design(n, k, seed);
+            let stats = crate::data::SufficientStats::from_rows(x.transpose().as_slice(), y.as_slice(), k);
+            let model = LinearGaussian::new(&stats).unwrap();
+            for (center, h) in [
+                (DVector::zeros(k), Hyperparameters::new(0.5, 2.0)),
+                (DVector::from_fn(k, |i, _| (i as f64).sin()), Hyperparameters::new(3.0, 0.25)),
+                (DVector::from_element(k, -0.7), Hyperparameters::from_sds(10.0, 0.1)),
+            ] {
+                let exact = model.posterior(h, &center).summary.log_evidence;
+                let reference = nxn_log_evidence(&x, &y, &center, h);
+                let rel = ((exact - reference) / reference).abs();
+                assert!(rel < 1e-10, "n={n} k={k}: {exact} vs {reference} (rel {rel:e})");
+            }
+        }
+    }
+
+    #[test]
+    fn posterior_mean_and_sd_solve_the_normal_equations() {
+        let (stats, _) = random_stats(30, 6, 9);
+        let model = LinearGaussian::new(&stats).unwrap();
+        let center = DVector::from_element(6, 0.4);
+        let h = Hyperparameters::new(1.3, 0.6);
+        let post = model.posterior(h, &center);
+        let a = &stats.xtx * h.noise_precision + DMatrix::identity(6, 6) * h.prior_precision;
+        let chol = a.clone().cholesky().unwrap();
+        let mean = chol.solve(&(&center * h.prior_precision + &stats.xty * h.noise_precision));
+        assert!((&post.mean - &mean).norm() <= 1e-12 * mean.norm());
+        let cov = chol.inverse();
+        for j in 0..6 {
+            assert!((post.sd[j] - cov[(j, j)].sqrt()).abs() <= 1e-12 * post.sd[j]);
+        }
+    }
+
+    #[test]
+    fn effective_parameters_do_not_depend_on_the_centre() {
+        let (stats, _) = random_stats(50, 8, 11);
+        let model = LinearGaussian::new(&stats).unwrap();
+        let h = Hyperparameters::new(0.9, 1.1);
+        let gammas: Vec<f64> = [0.0, 1.0, -3.0, 100.0]
+            .iter()
+            .map(|c| model.summary(h, &model.rotate(&DVector::from_element(8, *c))).effective_parameters)
+            .collect();
+        assert!(gammas.iter().all(|g| *g == gammas[0]), "{gammas:?}");
+        assert!(gammas[0] > 0.0 && gammas[0] < 8.0);
+    }
+
+    #[test]
+    fn empirical_bayes_is_a_stationary_point_of_the_evidence() {
+        for (n, k, seed) in [(200, 5, 21), (12, 30, 22)] {
+            let (stats, _) = random_stats(n, k, seed);
+            let model = LinearGaussian::new(&stats).unwrap();
+            let center = DVector::from_element(k, 0.2);
+            let eb = model.empirical_bayes(&center, None, None).unwrap();
+            let rc = model.rotate(&center);
+            let at = |la: f64, lb: f64| model.summary(Hyperparameters::new(la.exp(), lb.exp()), &rc).log_evidence;
+            let (la, lb) = (eb.hyperparameters.prior_precision.ln(), eb.hyperparameters.noise_precision.ln());
+            let e = 1e-5;
+            let da = (at(la + e, lb) - at(la - e, lb)) / (2.0 * e);
+            let db = (at(la, lb + e) - at(la, lb - e)) / (2.0 * e);
+            assert!(da.abs() < 1e-5 && db.abs() < 1e-5, "n={n} k={k}: ∂/∂lnα = {da}, ∂/∂lnβ = {db}");
+            // And a maximum: nearby points are lower.
+            let best = at(la, lb);
+            for (pa, pb) in [(0.1, 0.0), (-0.1, 0.0), (0.0, 0.1), (0.0, -0.1)] {
+                assert!(at(la + pa, lb + pb) < best);
+            }
+        }
+    }
+
+    #[test]
+    fn empirical_bayes_with_one_scale_fixed_keeps_it_fixed() {
+        let (stats, _) = random_stats(100, 4, 31);
+        let model = LinearGaussian::new(&stats).unwrap();
+        let center = DVector::zeros(4);
+        let eb = model.empirical_bayes(&center, Some(2.0), None).unwrap();
+        assert_eq!(eb.hyperparameters.prior_sd(), 2.0);
+        let eb = model.empirical_bayes(&center, None, Some(0.5)).unwrap();
+        assert!((eb.hyperparameters.noise_sd() - 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_centre_at_the_data_makes_empirical_bayes_fail_cleanly() {
+        // Noise-free data generated at the centre: m = μ exactly, so s → 0 is optimal.
+        let (x, _) = random_design(30, 3, 41);
+        let center = DVector::from_vec(vec![1.0, -2.0, 0.5]);
+        let y = &x * &center;
+        let stats = crate::data::SufficientStats::from_rows(x.transpose().as_slice(), y.as_slice(), 3);
+        let model = LinearGaussian::new(&stats).unwrap();
+        let err = model.empirical_bayes(&center, None, Some(1.0)).unwrap_err();
+        assert_eq!(err.exit_code(), 1);
+    }
+}

@@ -1,0 +1,55 @@
+//! Models: likelihood, gradient and curvature of each model under a Gaussian prior.
+//!
+//! A model here is a *problem* in argmin's sense (cost, gradient, Hessian); it never knows which
+//! solver minimises it. The solvers live in [`crate::inference`].
+
+pub mod linear;
+
+use crate::error::{OccamError, Result};
+use std::fmt;
+
+/// How the intercept is treated (math.md §1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Intercept {
+    /// Features and target are centred; the intercept is mean(y) − mean(x)·w, not a parameter.
+    Centered,
+    /// A parameter with a flat (improper) prior.
+    Free,
+    /// A parameter with its own prior N(0, SD²).
+    Prior(f64),
+    /// No intercept: the model passes through the origin of the (standardised) features.
+    None,
+}
+
+impl Intercept {
+    /// Parses `centered|free|prior:SD|none`.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text.trim() {
+            "centered" | "centred" => Ok(Intercept::Centered),
+            "free" => Ok(Intercept::Free),
+            "none" => Ok(Intercept::None),
+            other => match other.strip_prefix("prior:").map(|s| s.trim().parse::<f64>()) {
+                Some(Ok(sd)) if sd.is_finite() && sd > 0.0 => Ok(Intercept::Prior(sd)),
+                Some(_) => Err(OccamError::invalid(
+                    "--intercept",
+                    format!("'{other}': prior:SD needs a positive finite sd, e.g. prior:10"),
+                )),
+                None => Err(OccamError::invalid(
+                    "--intercept",
+                    format!("unknown intercept '{other}'; use centered, free, prior:SD or none"),
+                )),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Intercept {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Intercept::Centered => write!(f, "centered"),
+            Intercept::Free => write!(f, "free"),
+            Intercept::Prior(sd) => write!(f, "prior:{sd}"),
+            Intercept::None => write!(f, "none"),
+        }
+    }
+}

@@ -1,0 +1,402 @@
+//! The report of one fit: the JSON layout of cli.md and its renderings.
+
+use super::format::{csv_field, md_cell, significant, tex_escape, tex_number, OutputFormat};
+use crate::fit::LinearFit;
+use serde::Serialize;
+use std::f64::consts::LN_2;
+use std::fmt::Write;
+
+/// The JSON schema version of cli.md; bump on a breaking change.
+pub const SCHEMA: u32 = 1;
+
+/// `dataset` in cli.md.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetInfo {
+    /// A path or `builtin:NAME`.
+    pub source: String,
+    /// Rows.
+    pub n: usize,
+    /// Feature names in weight order.
+    pub features: Vec<String>,
+    /// The target column.
+    pub target: String,
+}
+
+/// `model` in cli.md.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    /// `linear`, `logistic` or `mlp`.
+    pub kind: String,
+    /// σ, the noise sd (regression).
+    pub noise_sd: Option<f64>,
+    /// Whether σ was fitted by empirical Bayes.
+    pub noise_sd_fitted: bool,
+    /// The intercept treatment.
+    pub intercept: String,
+    /// Whether the features were z-scored.
+    pub standardized: bool,
+}
+
+/// `prior` in cli.md.
+#[derive(Debug, Clone, Serialize)]
+pub struct PriorInfo {
+    /// The centre as specified.
+    pub center: String,
+    /// The centre's coordinates (design units).
+    pub center_values: Vec<f64>,
+    /// The prior sd s.
+    pub sd: f64,
+    /// Whether s was fitted by empirical Bayes.
+    pub sd_fitted: bool,
+    /// α = 1/s².
+    pub precision: f64,
+}
+
+/// `map` in cli.md.
+#[derive(Debug, Clone, Serialize)]
+pub struct MapInfo {
+    /// Weights on the standardised features, where the prior lives.
+    pub weights: Vec<f64>,
+    /// The intercept in the standardised parametrisation (prediction = intercept + z·w).
+    pub intercept: f64,
+    /// Weights in original units.
+    pub weights_original: Vec<f64>,
+    /// Intercept in original units.
+    pub intercept_original: f64,
+    /// Posterior sd of each standardised weight.
+    pub posterior_sd: Vec<f64>,
+    /// Posterior sd of each weight in original units.
+    pub posterior_sd_original: Vec<f64>,
+}
+
+/// `evidence` in cli.md.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceInfo {
+    /// ln p(y | X, s, σ, μ).
+    pub log_nats: f64,
+    /// −log₂ p(y | X, s, σ, μ).
+    pub bits: f64,
+    /// `exact`, `laplace-ggn` or `laplace-hessian`.
+    pub method: String,
+    /// γ.
+    pub effective_parameters: f64,
+    /// The hidden-unit symmetry term (0 for models without hidden units).
+    pub symmetry_log_nats: f64,
+}
+
+/// `code_length_bits` in cli.md; `None` where not computed, with the reason in `notes`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CodeLengthInfo {
+    /// −log₂ evidence.
+    pub mixture: Option<f64>,
+    /// Σ −log₂ p(yₜ | xₜ, D₍<t₎).
+    pub prequential: Option<f64>,
+    /// MML87.
+    pub two_part: Option<f64>,
+    /// BIC.
+    pub bic: Option<f64>,
+}
+
+/// The L-BFGS cross-check in `diagnostics`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OptimizerInfo {
+    /// The solver.
+    pub solver: String,
+    /// max |w_lbfgs − m| / max |m|.
+    pub max_relative_difference: f64,
+    /// Iterations.
+    pub iterations: u64,
+    /// ‖∇f‖ at the solver's point.
+    pub gradient_norm: f64,
+}
+
+/// `diagnostics` for the linear model.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnostics {
+    /// ‖m − μ‖.
+    pub distance_from_center: f64,
+    /// ‖m‖.
+    pub weight_norm: f64,
+    /// ‖y − Xm‖².
+    pub residual_sum_of_squares: f64,
+    /// Empirical-Bayes fixed-point iterations.
+    pub empirical_bayes_iterations: usize,
+    /// The MAP reached again by argmin's L-BFGS, if it converged.
+    pub optimizer_check: Option<OptimizerInfo>,
+}
+
+/// The full report of `occam fit` (cli.md "JSON of fit").
+#[derive(Debug, Clone, Serialize)]
+pub struct FitReport {
+    /// Schema version.
+    pub schema: u32,
+    /// The data.
+    pub dataset: DatasetInfo,
+    /// The model.
+    pub model: ModelInfo,
+    /// The prior.
+    pub prior: PriorInfo,
+    /// The MAP and posterior spread.
+    pub map: MapInfo,
+    /// The evidence.
+    pub evidence: EvidenceInfo,
+    /// Code lengths in bits.
+    pub code_length_bits: CodeLengthInfo,
+    /// Model-specific diagnostics.
+    pub diagnostics: Diagnostics,
+    /// What the reader needs to know.
+    pub notes: Vec<String>,
+}
+
+impl FitReport {
+    /// The report of a linear-Gaussian fit.
+    pub fn from_linear(fit: &LinearFit) -> Self {
+        let post = &fit.posterior;
+        let h = post.hyperparameters;
+        let (weights_original, intercept_original) = fit.original_units();
+        let summary = post.summary;
+        FitReport {
+            schema: SCHEMA,
+            dataset: DatasetInfo {
+                source: fit.source.clone(),
+                n: fit.n,
+                features: fit.feature_names.clone(),
+                target: fit.target_name.clone(),
+            },
+            model: ModelInfo {
+                kind: "linear".into(),
+                noise_sd: Some(h.noise_sd()),
+                noise_sd_fitted: fit.options.noise_sd.fixed().is_none(),
+                intercept: fit.options.intercept.to_string(),
+                standardized: fit.options.standardize,
+            },
+            prior: PriorInfo {
+                center: fit.options.center.to_string(),
+                center_values: fit.center.iter().copied().collect(),
+                sd: h.prior_sd(),
+                sd_fitted: fit.options.prior_sd.fixed().is_none(),
+                precision: h.prior_precision,
+            },
+            map: MapInfo {
+                weights: post.mean.iter().copied().collect(),
+                intercept: fit.transform.target_shift,
+                weights_original,
+                intercept_original,
+                posterior_sd: post.sd.iter().copied().collect(),
+                posterior_sd_original: post
+                    .sd
+                    .iter()
+                    .zip(&fit.transform.feature_scale)
+                    .map(|(s, scale)| s / scale)
+                    .collect(),
+            },
+            evidence: EvidenceInfo {
+                log_nats: summary.log_evidence,
+                bits: -summary.log_evidence / LN_2,
+                method: "exact".into(),
+                effective_parameters: summary.effective_parameters,
+                symmetry_log_nats: 0.0,
+            },
+            code_length_bits: CodeLengthInfo::default(),
+            diagnostics: Diagnostics {
+                distance_from_center: summary.distance_squared.sqrt(),
+                weight_norm: post.mean.norm(),
+                residual_sum_of_squares: summary.residual_sum_of_squares,
+                empirical_bayes_iterations: fit.empirical_bayes_iterations,
+                optimizer_check: fit.optimizer_check.as_ref().map(|c| OptimizerInfo {
+                    solver: "argmin L-BFGS (Moré–Thuente), analytic gradient".into(),
+                    max_relative_difference: c.max_relative_difference,
+                    iterations: c.iterations,
+                    gradient_norm: c.gradient_norm,
+                }),
+            },
+            notes: fit.notes.clone(),
+        }
+    }
+
+    /// The report in `format`.
+    pub fn render(&self, format: OutputFormat) -> String {
+        match format {
+            OutputFormat::Json => {
+                let mut text = serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+                text.push('\n');
+                text
+            }
+            OutputFormat::Table => self.render_table(),
+            OutputFormat::Md => self.render_markdown(),
+            OutputFormat::Tex => self.render_tex(),
+            OutputFormat::Csv => self.render_csv(),
+        }
+    }
+
+    fn fitted(flag: bool) -> &'static str {
+        if flag {
+            "empirical Bayes"
+        } else {
+            "fixed"
+        }
+    }
+
+    /// (label, value) pairs of the summary, shared by every rendering.
+    fn summary_rows(&self) -> Vec<(&'static str, String)> {
+        let code = |v: Option<f64>| v.map_or("—".to_string(), |b| significant(b, 7));
+        let mut rows = vec![
+            ("data", format!("{} (n = {}, k = {}, target {})", self.dataset.source, self.dataset.n, self.dataset.features.len(), self.dataset.target)),
+            ("model", format!("{}, intercept {}, {}", self.model.kind, self.model.intercept, if self.model.standardized { "standardised features" } else { "raw features" })),
+            ("prior centre μ", self.prior.center.clone()),
+            ("prior sd s", format!("{} ({})", significant(self.prior.sd, 6), Self::fitted(self.prior.sd_fitted))),
+        ];
+        if let Some(sigma) = self.model.noise_sd {
+            rows.push(("noise sd σ", format!("{} ({})", significant(sigma, 6), Self::fitted(self.model.noise_sd_fitted))));
+        }
+        rows.extend([
+            ("log evidence (nats)", format!("{} ({})", significant(self.evidence.log_nats, 9), self.evidence.method)),
+            ("effective parameters γ", format!("{} of {}", significant(self.evidence.effective_parameters, 6), self.dataset.features.len())),
+            ("‖m − μ‖", significant(self.diagnostics.distance_from_center, 6)),
+            ("mixture code (bits)", code(self.code_length_bits.mixture)),
+            ("prequential code (bits)", code(self.code_length_bits.prequential)),
+            ("two-part code (bits)", code(self.code_length_bits.two_part)),
+            ("BIC code (bits)", code(self.code_length_bits.bic)),
+        ]);
+        rows
+    }
+
+    /// One row per weight and a last row for the intercept: name, weight, sd, original, centre.
+    fn weight_rows(&self) -> Vec<[String; 5]> {
+        let m = &self.map;
+        let mut rows: Vec<[String; 5]> = (0..m.weights.len())
+            .map(|j| {
+                [
+                    self.dataset.features[j].clone(),
+                    significant(m.weights[j], 6),
+                    significant(m.posterior_sd[j], 4),
+                    significant(m.weights_original[j], 6),
+                    significant(self.prior.center_values[j], 4),
+                ]
+            })
+            .collect();
+        rows.push([
+            "(intercept)".into(),
+            significant(m.intercept, 6),
+            "".into(),
+            significant(m.intercept_original, 6),
+            "".into(),
+        ]);
+        rows
+    }
+
+    const WEIGHT_HEADER: [&'static str; 5] = ["feature", "weight", "posterior sd", "weight (original units)", "prior centre"];
+
+    fn render_table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "occam fit — {} model, Gaussian prior on the standardised weights\n", self.model.kind);
+        let summary = self.summary_rows();
+        let width = summary.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
+        for (label, value) in &summary {
+            let _ = writeln!(out, "  {label:<width$}  {value}", width = width);
+        }
+        out.push('\n');
+        let rows = self.weight_rows();
+        let widths: Vec<usize> = (0..5)
+            .map(|c| rows.iter().map(|r| r[c].chars().count()).chain([Self::WEIGHT_HEADER[c].chars().count()]).max().unwrap_or(0))
+            .collect();
+        let line = |cells: [&str; 5]| -> String {
+            let mut s = format!("  {:<w$}", cells[0], w = widths[0]);
+            for c in 1..5 {
+                let _ = write!(s, "  {:>w$}", cells[c], w = widths[c]);
+            }
+            s.trim_end().to_string()
+        };
+        let _ = writeln!(out, "{}", line(Self::WEIGHT_HEADER));
+        for r in &rows {
+            let _ = writeln!(out, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
+        }
+        if !self.notes.is_empty() {
+            out.push_str("\nnotes\n");
+            for note in &self.notes {
+                let _ = writeln!(out, "  - {note}");
+            }
+        }
+        out
+    }
+
+    fn render_markdown(&self) -> String {
+        let mut out = String::from("| quantity | value |\n|---|---|\n");
+        for (label, value) in self.summary_rows() {
+            let _ = writeln!(out, "| {} | {} |", md_cell(label), md_cell(&value));
+        }
+        let _ = writeln!(out, "\n| {} |\n|---|---:|---:|---:|---:|", Self::WEIGHT_HEADER.join(" | "));
+        for r in self.weight_rows() {
+            let cells: Vec<String> = r.iter().map(|c| md_cell(c)).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+        if !self.notes.is_empty() {
+            out.push('\n');
+            for note in &self.notes {
+                let _ = writeln!(out, "- {}", note);
+            }
+        }
+        out
+    }
+
+    fn render_tex(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "% occam fit: {} model on {} (requires \\usepackage{{booktabs}})", self.model.kind, tex_escape(&self.dataset.source));
+        out.push_str("\\begin{tabular}{ll}\n\\toprule\nQuantity & Value \\\\\n\\midrule\n");
+        for (label, value) in self.summary_rows() {
+            let _ = writeln!(out, "{} & {} \\\\", tex_escape(label), tex_escape(&value));
+        }
+        out.push_str("\\bottomrule\n\\end{tabular}\n\n");
+        out.push_str("\\begin{tabular}{lrrrr}\n\\toprule\nFeature & Weight (std.\\ units) & Posterior sd & Weight (original units) & Prior centre \\\\\n\\midrule\n");
+        let m = &self.map;
+        for j in 0..m.weights.len() {
+            let _ = writeln!(
+                out,
+                "{} & {} & {} & {} & {} \\\\",
+                tex_escape(&self.dataset.features[j]),
+                tex_number(m.weights[j], 6),
+                tex_number(m.posterior_sd[j], 4),
+                tex_number(m.weights_original[j], 6),
+                tex_number(self.prior.center_values[j], 4)
+            );
+        }
+        let _ = writeln!(out, "\\midrule\n(intercept) & {} & & {} & \\\\", tex_number(m.intercept, 6), tex_number(m.intercept_original, 6));
+        out.push_str("\\bottomrule\n\\end{tabular}\n");
+        out
+    }
+
+    fn render_csv(&self) -> String {
+        let mut out = String::from("group,name,value\n");
+        let mut put = |group: &str, name: &str, value: String| {
+            let _ = writeln!(out, "{},{},{}", csv_field(group), csv_field(name), csv_field(&value));
+        };
+        let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
+        put("dataset", "source", self.dataset.source.clone());
+        put("dataset", "n", self.dataset.n.to_string());
+        put("dataset", "target", self.dataset.target.clone());
+        put("model", "kind", self.model.kind.clone());
+        put("model", "noise_sd", opt(self.model.noise_sd));
+        put("model", "noise_sd_fitted", self.model.noise_sd_fitted.to_string());
+        put("model", "intercept", self.model.intercept.clone());
+        put("prior", "center", self.prior.center.clone());
+        put("prior", "sd", self.prior.sd.to_string());
+        put("prior", "sd_fitted", self.prior.sd_fitted.to_string());
+        put("evidence", "log_nats", self.evidence.log_nats.to_string());
+        put("evidence", "method", self.evidence.method.clone());
+        put("evidence", "effective_parameters", self.evidence.effective_parameters.to_string());
+        put("code_length_bits", "mixture", opt(self.code_length_bits.mixture));
+        put("code_length_bits", "prequential", opt(self.code_length_bits.prequential));
+        put("code_length_bits", "two_part", opt(self.code_length_bits.two_part));
+        put("code_length_bits", "bic", opt(self.code_length_bits.bic));
+        let m = &self.map;
+        for (j, name) in self.dataset.features.iter().enumerate() {
+            put("weight", name, m.weights[j].to_string());
+            put("posterior_sd", name, m.posterior_sd[j].to_string());
+            put("weight_original", name, m.weights_original[j].to_string());
+            put("prior_center", name, self.prior.center_values[j].to_string());
+        }
+        put("weight", "(intercept)", m.intercept.to_string());
+        put("weight_original", "(intercept)", m.intercept_original.to_string());
+        out
+    }
+}
