@@ -3,7 +3,9 @@
 //! This is the library's front door for `occam fit`; the command line only parses flags into
 //! [`FitOptions`] and renders the [`LinearFit`].
 
-use crate::data::{self, ColumnSelection, Dataset, Design, DesignOptions, Standardization, SufficientStats};
+use crate::data::{
+    self, ColumnSelection, Dataset, Design, DesignOptions, Standardization, SufficientStats,
+};
 use crate::error::{OccamError, Result};
 use crate::inference::{minimize_lbfgs, LbfgsOptions, LinearGaussian, Posterior};
 use crate::model::linear::PenalizedLeastSquares;
@@ -82,7 +84,8 @@ pub struct LinearFit {
 impl LinearFit {
     /// The posterior-mean weights and intercept in original units.
     pub fn original_units(&self) -> (Vec<f64>, f64) {
-        self.transform.to_original(self.posterior.mean.as_slice(), 0.0)
+        self.transform
+            .to_original(self.posterior.mean.as_slice(), 0.0)
     }
 }
 
@@ -207,7 +210,10 @@ fn check_with_lbfgs(
     let h = posterior.hyperparameters;
     let problem = PenalizedLeastSquares::new(stats, center, h.prior_precision, h.noise_precision);
     let options = LbfgsOptions {
-        gradient_tolerance: 1e-8 * problem.gradient_scale(&posterior.mean).max(f64::MIN_POSITIVE),
+        gradient_tolerance: 1e-8
+            * problem
+                .gradient_scale(&posterior.mean)
+                .max(f64::MIN_POSITIVE),
         ..Default::default()
     };
     match minimize_lbfgs(problem, center.clone(), options) {
@@ -220,7 +226,9 @@ fn check_with_lbfgs(
             })
         }
         Err(e) => {
-            notes.push(format!("optimizer check: {e}; the closed-form MAP is reported"));
+            notes.push(format!(
+                "optimizer check: {e}; the closed-form MAP is reported"
+            ));
             None
         }
     }

@@ -18,7 +18,11 @@ pub fn random_design(n: usize, k: usize, seed: u64) -> (DMatrix<f64>, DVector<f6
 }
 
 /// The sufficient statistics of [`random_design`], with the design.
-pub fn random_stats(n: usize, k: usize, seed: u64) -> (SufficientStats, (DMatrix<f64>, DVector<f64>)) {
+pub fn random_stats(
+    n: usize,
+    k: usize,
+    seed: u64,
+) -> (SufficientStats, (DMatrix<f64>, DVector<f64>)) {
     let (x, y) = random_design(n, k, seed);
     // x is column-major; its transpose's storage is x row-major.
     let stats = SufficientStats::from_rows(x.transpose().as_slice(), y.as_slice(), k);

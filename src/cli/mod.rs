@@ -44,7 +44,12 @@ struct DataArgs {
     #[arg(long, value_name = "COL")]
     target: Option<String>,
     /// Use only these feature columns, in this order.
-    #[arg(long, value_name = "A,B,…", value_delimiter = ',', conflicts_with = "exclude")]
+    #[arg(
+        long,
+        value_name = "A,B,…",
+        value_delimiter = ',',
+        conflicts_with = "exclude"
+    )]
     features: Option<Vec<String>>,
     /// Leave these columns out of the features.
     #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
@@ -67,13 +72,28 @@ struct ModelArgs {
     #[arg(long, value_enum, default_value = "linear")]
     model: ModelKind,
     /// Prior centre μ: zero, const:V, vec:v1,v2,…, file:PATH, sha256:TEXT[:SCALE], truth, fit:PATH.
-    #[arg(long, value_name = "SPEC", default_value = "zero", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "SPEC",
+        default_value = "zero",
+        allow_hyphen_values = true
+    )]
     prior_center: String,
     /// Prior sd s on the standardised weights, or `auto` (empirical Bayes).
-    #[arg(long, value_name = "S|auto", default_value = "auto", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "S|auto",
+        default_value = "auto",
+        allow_hyphen_values = true
+    )]
     prior_sd: String,
     /// Noise sd σ (regression), or `auto` (empirical Bayes).
-    #[arg(long, value_name = "S|auto", default_value = "auto", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "S|auto",
+        default_value = "auto",
+        allow_hyphen_values = true
+    )]
     noise_sd: String,
     /// Intercept: centered (data centred, linear default), free, prior:SD, none.
     #[arg(long, value_name = "MODE", default_value = "centered")]
@@ -128,7 +148,10 @@ fn emit(output: &OutputArgs, text: &str) -> Result<()> {
         Some(path) => write_atomic(path, text),
         None => {
             let mut stdout = std::io::stdout().lock();
-            match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+            {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(OccamError::Write {
                     path: PathBuf::from("<stdout>"),
                     source: e,
@@ -145,7 +168,10 @@ fn run_fit(args: &FitArgs) -> Result<()> {
     let ModelKind::Linear = args.model.model;
     let dataset = data::load(&args.data.data, &options.selection)?;
     let fit = fit_linear(&dataset, &options)?;
-    emit(&args.output, &FitReport::from_linear(&fit).render(args.output.format))
+    emit(
+        &args.output,
+        &FitReport::from_linear(&fit).render(args.output.format),
+    )
 }
 
 fn run_datasets(args: &DatasetsArgs) -> Result<()> {
@@ -154,7 +180,13 @@ fn run_datasets(args: &DatasetsArgs) -> Result<()> {
         .map(|b| {
             let lines = b.csv.lines().filter(|l| !l.trim().is_empty()).count();
             let columns = b.csv.lines().next().map_or(0, |h| h.split(',').count());
-            [b.name.to_string(), (lines - 1).to_string(), (columns - 1).to_string(), b.task.to_string(), b.provenance.to_string()]
+            [
+                b.name.to_string(),
+                (lines - 1).to_string(),
+                (columns - 1).to_string(),
+                b.task.to_string(),
+                b.provenance.to_string(),
+            ]
         })
         .collect();
     let header = ["name", "n", "k", "task", "provenance"];
@@ -170,28 +202,42 @@ fn run_datasets(args: &DatasetsArgs) -> Result<()> {
                     })
                 })
                 .collect();
-            let mut t = serde_json::to_string_pretty(&serde_json::json!({ "schema": 1, "datasets": list })).unwrap_or_default();
+            let mut t =
+                serde_json::to_string_pretty(&serde_json::json!({ "schema": 1, "datasets": list }))
+                    .unwrap_or_default();
             t.push('\n');
             t
         }
         OutputFormat::Md => {
             let mut t = format!("| {} |\n|---|---:|---:|---|---|\n", header.join(" | "));
             for r in &rows {
-                t += &format!("| {} |\n", r.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | "));
+                t += &format!(
+                    "| {} |\n",
+                    r.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | ")
+                );
             }
             t
         }
         OutputFormat::Csv => {
             let mut t = format!("{}\n", header.join(","));
             for r in &rows {
-                t += &format!("{}\n", r.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
+                t += &format!(
+                    "{}\n",
+                    r.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",")
+                );
             }
             t
         }
         OutputFormat::Tex => {
             let mut t = String::from("\\begin{tabular}{lrrll}\n\\toprule\nName & $n$ & $k$ & Task & Provenance \\\\\n\\midrule\n");
             for r in &rows {
-                t += &format!("{} \\\\\n", r.iter().map(|c| tex_escape(c)).collect::<Vec<_>>().join(" & "));
+                t += &format!(
+                    "{} \\\\\n",
+                    r.iter()
+                        .map(|c| tex_escape(c))
+                        .collect::<Vec<_>>()
+                        .join(" & ")
+                );
             }
             t + "\\bottomrule\n\\end{tabular}\n"
         }
@@ -199,7 +245,10 @@ fn run_datasets(args: &DatasetsArgs) -> Result<()> {
             let mut t = String::new();
             for b in BUILTINS.iter().zip(&rows) {
                 let (b, r) = b;
-                t += &format!("{:<14} n = {:>4}  k = {:>2}  {}\n{:<14} target: {}\n{:<14} {}\n\n", r[0], r[1], r[2], r[3], "", b.target, "", r[4]);
+                t += &format!(
+                    "{:<14} n = {:>4}  k = {:>2}  {}\n{:<14} target: {}\n{:<14} {}\n\n",
+                    r[0], r[1], r[2], r[3], "", b.target, "", r[4]
+                );
             }
             t + "use one with --data NAME, e.g. occam fit --data diabetes\n"
         }

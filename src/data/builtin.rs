@@ -49,5 +49,9 @@ pub fn builtin(name: &str) -> Option<&'static BuiltinDataset> {
 
 /// The built-in names, comma-separated, for error messages.
 pub fn builtin_names() -> String {
-    BUILTINS.iter().map(|d| d.name).collect::<Vec<_>>().join(", ")
+    BUILTINS
+        .iter()
+        .map(|d| d.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

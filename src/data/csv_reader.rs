@@ -23,7 +23,10 @@ fn select_columns(
         if name.is_empty() {
             return Err(csv_error(
                 source_name,
-                format!("line 1: column {} has an empty name; every column needs a header", i + 1),
+                format!(
+                    "line 1: column {} has an empty name; every column needs a header",
+                    i + 1
+                ),
             ));
         }
         if header[..i].contains(name) {
@@ -35,10 +38,16 @@ fn select_columns(
     }
     let available = || header.join(", ");
     let find = |flag: &str, name: &str| -> Result<usize> {
-        header.iter().position(|h| h == name).ok_or_else(|| OccamError::Column {
-            flag: flag.to_string(),
-            message: format!("no column '{name}' in {source_name} (columns: {})", available()),
-        })
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| OccamError::Column {
+                flag: flag.to_string(),
+                message: format!(
+                    "no column '{name}' in {source_name} (columns: {})",
+                    available()
+                ),
+            })
     };
     let target = match &selection.target {
         Some(name) => find("--target", name)?,
@@ -71,7 +80,10 @@ fn select_columns(
             if idx.contains(&target) {
                 return Err(OccamError::Column {
                     flag: "--features".into(),
-                    message: format!("'{}' is the target; a column cannot be both", header[target]),
+                    message: format!(
+                        "'{}' is the target; a column cannot be both",
+                        header[target]
+                    ),
                 });
             }
             idx
@@ -91,7 +103,11 @@ fn select_columns(
     if features.is_empty() {
         return Err(OccamError::Column {
             flag: "--features".into(),
-            message: format!("no feature columns are left in {source_name} (columns: {}; target: '{}')", available(), header[target]),
+            message: format!(
+                "no feature columns are left in {source_name} (columns: {}; target: '{}')",
+                available(),
+                header[target]
+            ),
         });
     }
     Ok((target, features))
@@ -120,7 +136,11 @@ fn parse_cell(field: &[u8], line: u64, column: &str, source_name: &str) -> Resul
 }
 
 /// Parses CSV bytes into a [`Dataset`]; see the module docs for the rules.
-pub(super) fn parse_csv(bytes: &[u8], source_name: &str, selection: &ColumnSelection) -> Result<Dataset> {
+pub(super) fn parse_csv(
+    bytes: &[u8],
+    source_name: &str,
+    selection: &ColumnSelection,
+) -> Result<Dataset> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(csv_error(
@@ -166,7 +186,12 @@ pub(super) fn parse_csv(bytes: &[u8], source_name: &str, selection: &ColumnSelec
         for &j in &features {
             x.push(parse_cell(&record[j], line, &header[j], source_name)?);
         }
-        y.push(parse_cell(&record[target], line, &header[target], source_name)?);
+        y.push(parse_cell(
+            &record[target],
+            line,
+            &header[target],
+            source_name,
+        )?);
     }
     if y.is_empty() {
         return Err(csv_error(
@@ -210,7 +235,10 @@ mod tests {
         let msg = parse("a,b\n1,2\n3,x\n", &sel).unwrap_err().to_string();
         assert!(msg.contains("line 3, column 'b'"), "{msg}");
         let msg = parse("a,b\n1,2\nNaN,2\n", &sel).unwrap_err().to_string();
-        assert!(msg.contains("line 3, column 'a'") && msg.contains("finite"), "{msg}");
+        assert!(
+            msg.contains("line 3, column 'a'") && msg.contains("finite"),
+            "{msg}"
+        );
         let msg = parse("a,b\n1,2\n3\n", &sel).unwrap_err().to_string();
         assert!(msg.contains("line 3 has 1 fields"), "{msg}");
         let msg = parse("a,b\n", &sel).unwrap_err().to_string();

@@ -250,7 +250,10 @@ impl SufficientStats {
             .max(1);
         let per_thread = blocks.len().div_ceil(threads);
         let partial: Vec<SufficientStats> = if threads == 1 {
-            blocks.iter().map(|(z, t)| Self::from_rows(z, t, k)).collect()
+            blocks
+                .iter()
+                .map(|(z, t)| Self::from_rows(z, t, k))
+                .collect()
         } else {
             std::thread::scope(|scope| {
                 let handles: Vec<_> = blocks
@@ -302,7 +305,11 @@ mod tests {
 
     #[test]
     fn standardised_columns_have_mean_zero_and_population_sd_one() {
-        let d = dataset(vec![1.0, 10.0, 2.0, 30.0, 4.0, 20.0], vec![1.0, 2.0, 4.0], 2);
+        let d = dataset(
+            vec![1.0, 10.0, 2.0, 30.0, 4.0, 20.0],
+            vec![1.0, 2.0, 4.0],
+            2,
+        );
         let design = Design::new(&d, DesignOptions::default()).unwrap();
         for j in 0..2 {
             let col: Vec<f64> = (0..3).map(|i| design.row(i)[j]).collect();
@@ -323,7 +330,9 @@ mod tests {
     #[test]
     fn blocked_statistics_equal_the_direct_sums() {
         let (n, k) = (20_000, 3);
-        let z: Vec<f64> = (0..n * k).map(|i| ((i * 7919) % 101) as f64 / 50.0 - 1.0).collect();
+        let z: Vec<f64> = (0..n * k)
+            .map(|i| ((i * 7919) % 101) as f64 / 50.0 - 1.0)
+            .collect();
         let t: Vec<f64> = (0..n).map(|i| ((i * 31) % 17) as f64 - 8.0).collect();
         let design = Design {
             n,
@@ -358,7 +367,7 @@ mod tests {
         let (w, b) = s.to_original(&[8.0, 1.0], 0.0);
         assert_eq!(w, vec![2.0, 2.0]);
         // prediction at x = shift must be target_shift
-        assert_eq!(b + w[0] * 2.0 + w[1] * -1.0, 10.0);
+        assert_eq!(b + w[0] * 2.0 + -w[1], 10.0);
         assert_eq!(s.from_original(&w), vec![8.0, 1.0]);
     }
 }

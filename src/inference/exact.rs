@@ -173,8 +173,10 @@ impl LinearGaussian {
         let residual_sum_of_squares = (self.yty + fit).max(0.0);
         let (n, k) = (self.n as f64, self.k() as f64);
         let energy = 0.5 * b * residual_sum_of_squares + 0.5 * a * distance_squared;
-        let log_evidence =
-            0.5 * k * a.ln() + 0.5 * n * b.ln() - energy - 0.5 * log_det_precision - 0.5 * n * (2.0 * PI).ln();
+        let log_evidence = 0.5 * k * a.ln() + 0.5 * n * b.ln()
+            - energy
+            - 0.5 * log_det_precision
+            - 0.5 * n * (2.0 * PI).ln();
         Summary {
             log_evidence,
             effective_parameters,
@@ -220,7 +222,11 @@ impl LinearGaussian {
         prior_sd: Option<f64>,
         noise_sd: Option<f64>,
     ) -> Result<EmpiricalBayes> {
-        let start_beta = if self.yty > 0.0 { self.n as f64 / self.yty } else { 1.0 };
+        let start_beta = if self.yty > 0.0 {
+            self.n as f64 / self.yty
+        } else {
+            1.0
+        };
         let mut h = Hyperparameters::new(
             prior_sd.map_or(1.0, |s| 1.0 / (s * s)),
             noise_sd.map_or(start_beta, |s| 1.0 / (s * s)),
@@ -232,12 +238,14 @@ impl LinearGaussian {
             });
         }
         let rotated_center = self.rotate(center);
-        let fail = |message: String| OccamError::computation("empirical Bayes (MacKay's fixed point)", message);
+        let fail = |message: String| {
+            OccamError::computation("empirical Bayes (MacKay's fixed point)", message)
+        };
         for iteration in 1..=MAX_EB_ITERATIONS {
             let s = self.summary(h, &rotated_center);
             let mut next = h;
             if prior_sd.is_none() {
-                if !(s.distance_squared > 0.0) {
+                if s.distance_squared.is_nan() || s.distance_squared <= 0.0 {
                     return Err(fail(format!(
                         "the posterior mean sits on the prior centre (‖m − μ‖ = 0) at iteration {iteration}, so the evidence grows without bound as the prior sd → 0; fix --prior-sd instead of 'auto'"
                     )));
@@ -246,7 +254,10 @@ impl LinearGaussian {
             }
             if noise_sd.is_none() {
                 let dof = self.n as f64 - s.effective_parameters;
-                if !(s.residual_sum_of_squares > 0.0 && dof > 0.0) {
+                if s.residual_sum_of_squares.is_nan()
+                    || s.residual_sum_of_squares <= 0.0
+                    || dof <= 0.0
+                {
                     return Err(fail(format!(
                         "the fit interpolates the data (‖y − Xm‖² = {:.3e}, n − γ = {dof:.3e}) at iteration {iteration}, so the noise sd → 0; fix --noise-sd instead of 'auto'",
                         s.residual_sum_of_squares
@@ -284,9 +295,15 @@ mod tests {
     use crate::testing::{random_design, random_stats};
 
     /// ln N(y; Xμ, σ²I + s²XXᵀ) through an n×n Cholesky factorisation: the independent route.
-    fn nxn_log_evidence(x: &DMatrix<f64>, y: &DVector<f64>, center: &DVector<f64>, h: Hyperparameters) -> f64 {
+    fn nxn_log_evidence(
+        x: &DMatrix<f64>,
+        y: &DVector<f64>,
+        center: &DVector<f64>,
+        h: Hyperparameters,
+    ) -> f64 {
         let n = y.len();
-        let cov = DMatrix::identity(n, n) / h.noise_precision + x * x.transpose() / h.prior_precision;
+        let cov =
+            DMatrix::identity(n, n) / h.noise_precision + x * x.transpose() / h.prior_precision;
         let chol = cov.cholesky().expect("covariance is positive definite");
         let r = y - x * center;
         let solved = chol.solve(&r);
@@ -298,17 +315,27 @@ mod tests {
     fn evidence_equals_the_nxn_gaussian_form() {
         for (n, k, seed) in [(40, 5, 1), (8, 20, 2), (300, 12, 3), (3, 3, 4), (25, 25, 5)] {
             let (x, y) = random_design(n, k, seed);
-            let stats = crate::data::SufficientStats::from_rows(x.transpose().as_slice(), y.as_slice(), k);
+            let stats =
+                crate::data::SufficientStats::from_rows(x.transpose().as_slice(), y.as_slice(), k);
             let model = LinearGaussian::new(&stats).unwrap();
             for (center, h) in [
                 (DVector::zeros(k), Hyperparameters::new(0.5, 2.0)),
-                (DVector::from_fn(k, |i, _| (i as f64).sin()), Hyperparameters::new(3.0, 0.25)),
-                (DVector::from_element(k, -0.7), Hyperparameters::from_sds(10.0, 0.1)),
+                (
+                    DVector::from_fn(k, |i, _| (i as f64).sin()),
+                    Hyperparameters::new(3.0, 0.25),
+                ),
+                (
+                    DVector::from_element(k, -0.7),
+                    Hyperparameters::from_sds(10.0, 0.1),
+                ),
             ] {
                 let exact = model.posterior(h, &center).summary.log_evidence;
                 let reference = nxn_log_evidence(&x, &y, &center, h);
                 let rel = ((exact - reference) / reference).abs();
-                assert!(rel < 1e-10, "n={n} k={k}: {exact} vs {reference} (rel {rel:e})");
+                assert!(
+                    rel < 1e-10,
+                    "n={n} k={k}: {exact} vs {reference} (rel {rel:e})"
+                );
             }
         }
     }
@@ -337,7 +364,11 @@ mod tests {
         let h = Hyperparameters::new(0.9, 1.1);
         let gammas: Vec<f64> = [0.0, 1.0, -3.0, 100.0]
             .iter()
-            .map(|c| model.summary(h, &model.rotate(&DVector::from_element(8, *c))).effective_parameters)
+            .map(|c| {
+                model
+                    .summary(h, &model.rotate(&DVector::from_element(8, *c)))
+                    .effective_parameters
+            })
             .collect();
         assert!(gammas.iter().all(|g| *g == gammas[0]), "{gammas:?}");
         assert!(gammas[0] > 0.0 && gammas[0] < 8.0);
@@ -351,12 +382,22 @@ mod tests {
             let center = DVector::from_element(k, 0.2);
             let eb = model.empirical_bayes(&center, None, None).unwrap();
             let rc = model.rotate(&center);
-            let at = |la: f64, lb: f64| model.summary(Hyperparameters::new(la.exp(), lb.exp()), &rc).log_evidence;
-            let (la, lb) = (eb.hyperparameters.prior_precision.ln(), eb.hyperparameters.noise_precision.ln());
+            let at = |la: f64, lb: f64| {
+                model
+                    .summary(Hyperparameters::new(la.exp(), lb.exp()), &rc)
+                    .log_evidence
+            };
+            let (la, lb) = (
+                eb.hyperparameters.prior_precision.ln(),
+                eb.hyperparameters.noise_precision.ln(),
+            );
             let e = 1e-5;
             let da = (at(la + e, lb) - at(la - e, lb)) / (2.0 * e);
             let db = (at(la, lb + e) - at(la, lb - e)) / (2.0 * e);
-            assert!(da.abs() < 1e-5 && db.abs() < 1e-5, "n={n} k={k}: ∂/∂lnα = {da}, ∂/∂lnβ = {db}");
+            assert!(
+                da.abs() < 1e-5 && db.abs() < 1e-5,
+                "n={n} k={k}: ∂/∂lnα = {da}, ∂/∂lnβ = {db}"
+            );
             // And a maximum: nearby points are lower.
             let best = at(la, lb);
             for (pa, pb) in [(0.1, 0.0), (-0.1, 0.0), (0.0, 0.1), (0.0, -0.1)] {
@@ -382,7 +423,8 @@ mod tests {
         let (x, _) = random_design(30, 3, 41);
         let center = DVector::from_vec(vec![1.0, -2.0, 0.5]);
         let y = &x * &center;
-        let stats = crate::data::SufficientStats::from_rows(x.transpose().as_slice(), y.as_slice(), 3);
+        let stats =
+            crate::data::SufficientStats::from_rows(x.transpose().as_slice(), y.as_slice(), 3);
         let model = LinearGaussian::new(&stats).unwrap();
         let err = model.empirical_bayes(&center, None, Some(1.0)).unwrap_err();
         assert_eq!(err.exit_code(), 1);

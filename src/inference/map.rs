@@ -47,7 +47,11 @@ pub struct MapEstimate {
 }
 
 /// Minimises `problem` from `init` with L-BFGS, then checks ‖∇f‖ ≤ `options.gradient_tolerance`.
-pub fn minimize_lbfgs<P>(problem: P, init: DVector<f64>, options: LbfgsOptions) -> Result<MapEstimate>
+pub fn minimize_lbfgs<P>(
+    problem: P,
+    init: DVector<f64>,
+    options: LbfgsOptions,
+) -> Result<MapEstimate>
 where
     P: CostFunction<Param = DVector<f64>, Output = f64>
         + Gradient<Param = DVector<f64>, Gradient = DVector<f64>>,
@@ -84,7 +88,7 @@ where
         .gradient(&params)
         .map_err(|e| fail(e.to_string()))?;
     let gradient_norm = gradient.norm();
-    if !(gradient_norm <= options.gradient_tolerance) {
+    if gradient_norm.is_nan() || gradient_norm > options.gradient_tolerance {
         return Err(fail(format!(
             "after {iterations} iterations ‖∇f‖ = {gradient_norm:.3e} > {:.3e} ({}); the point is not a mode",
             options.gradient_tolerance,
@@ -112,7 +116,9 @@ mod tests {
             let (stats, _) = random_stats(n, k, seed);
             let center = DVector::from_fn(k, |i, _| 0.1 * i as f64 - 0.5);
             let hyper = Hyperparameters::new(0.8, 1.7);
-            let exact = LinearGaussian::new(&stats).unwrap().posterior(hyper, &center);
+            let exact = LinearGaussian::new(&stats)
+                .unwrap()
+                .posterior(hyper, &center);
             let problem = PenalizedLeastSquares::new(&stats, &center, 0.8, 1.7);
             let init = DVector::zeros(k);
             let tol = 1e-9 * problem.gradient_scale(&exact.mean);

@@ -111,7 +111,11 @@ mod tests {
             let mut down = w.clone();
             down[j] -= h;
             let fd = (problem.objective(&up) - problem.objective(&down)) / (2.0 * h);
-            assert!((fd - g[j]).abs() <= 1e-6 * g[j].abs().max(1.0), "{j}: {fd} vs {}", g[j]);
+            assert!(
+                (fd - g[j]).abs() <= 1e-6 * g[j].abs().max(1.0),
+                "{j}: {fd} vs {}",
+                g[j]
+            );
         }
         // The Hessian is the derivative of the gradient.
         let hess = problem.hessian_matrix();

@@ -28,7 +28,10 @@ impl Intercept {
             "centered" | "centred" => Ok(Intercept::Centered),
             "free" => Ok(Intercept::Free),
             "none" => Ok(Intercept::None),
-            other => match other.strip_prefix("prior:").map(|s| s.trim().parse::<f64>()) {
+            other => match other
+                .strip_prefix("prior:")
+                .map(|s| s.trim().parse::<f64>())
+            {
                 Some(Ok(sd)) if sd.is_finite() && sd > 0.0 => Ok(Intercept::Prior(sd)),
                 Some(_) => Err(OccamError::invalid(
                     "--intercept",

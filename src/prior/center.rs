@@ -123,13 +123,20 @@ impl CenterSpec {
     ///
     /// `default_scale` is the sd of `sha256:` coordinates when the spec gives none (the prior sd).
     /// `fit:` and `truth` need data and are resolved by the caller that has it.
-    pub fn resolve(&self, k: usize, default_scale: f64, parameter_names: &[String]) -> Result<DVector<f64>> {
+    pub fn resolve(
+        &self,
+        k: usize,
+        default_scale: f64,
+        parameter_names: &[String],
+    ) -> Result<DVector<f64>> {
         let values = match self {
             CenterSpec::Zero => vec![0.0; k],
             CenterSpec::Const(v) => vec![*v; k],
             CenterSpec::Vector(v) => v.clone(),
             CenterSpec::File(path) => read_center_file(path)?,
-            CenterSpec::Sha256 { text, scale } => sha256_point(text, k, scale.unwrap_or(default_scale)),
+            CenterSpec::Sha256 { text, scale } => {
+                sha256_point(text, k, scale.unwrap_or(default_scale))
+            }
             CenterSpec::Truth | CenterSpec::Fit(_) => {
                 return Err(OccamError::invalid(
                     FLAG,
@@ -142,7 +149,12 @@ impl CenterSpec {
 }
 
 /// Checks that a centre has one coordinate per parameter, naming the order when it does not.
-pub fn check_length(spec: &CenterSpec, values: Vec<f64>, k: usize, parameter_names: &[String]) -> Result<DVector<f64>> {
+pub fn check_length(
+    spec: &CenterSpec,
+    values: Vec<f64>,
+    k: usize,
+    parameter_names: &[String],
+) -> Result<DVector<f64>> {
     if values.len() != k {
         return Err(OccamError::CenterLength {
             spec: spec.to_string(),
@@ -165,7 +177,10 @@ impl fmt::Display for CenterSpec {
             }
             CenterSpec::File(p) => write!(f, "file:{}", p.display()),
             CenterSpec::Sha256 { text, scale: None } => write!(f, "sha256:{text}"),
-            CenterSpec::Sha256 { text, scale: Some(s) } => write!(f, "sha256:{text}:{s}"),
+            CenterSpec::Sha256 {
+                text,
+                scale: Some(s),
+            } => write!(f, "sha256:{text}:{s}"),
             CenterSpec::Truth => write!(f, "truth"),
             CenterSpec::Fit(p) => write!(f, "fit:{}", p.display()),
         }
@@ -178,7 +193,8 @@ fn read_center_file(path: &Path) -> Result<Vec<f64>> {
         path: path.to_path_buf(),
         source,
     })?;
-    let bad = |message: String| OccamError::invalid(FLAG, format!("file:{}: {message}", path.display()));
+    let bad =
+        |message: String| OccamError::invalid(FLAG, format!("file:{}: {message}", path.display()));
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
         let values: Vec<f64> = serde_json::from_str(trimmed)
@@ -198,7 +214,12 @@ fn read_center_file(path: &Path) -> Result<Vec<f64>> {
             Ok(v) if v.is_finite() => values.push(v),
             Ok(_) => return Err(bad(format!("line {}: '{cell}' is not finite", i + 1))),
             Err(_) if i == 0 => {} // a header
-            Err(_) => return Err(bad(format!("line {}: cannot read '{cell}' as a number", i + 1))),
+            Err(_) => {
+                return Err(bad(format!(
+                    "line {}: cannot read '{cell}' as a number",
+                    i + 1
+                )))
+            }
         }
     }
     if values.is_empty() {
@@ -239,20 +260,43 @@ mod tests {
     #[test]
     fn specs_round_trip_through_display() {
         for text in [
-            "zero", "const:-1.5", "vec:1,2.5,-3", "file:w.json", "sha256:occam", "sha256:a:b:0.25", "truth", "fit:other.csv",
+            "zero",
+            "const:-1.5",
+            "vec:1,2.5,-3",
+            "file:w.json",
+            "sha256:occam",
+            "sha256:a:b:0.25",
+            "truth",
+            "fit:other.csv",
         ] {
             let spec = CenterSpec::parse(text).unwrap();
-            assert_eq!(CenterSpec::parse(&spec.to_string()).unwrap(), spec, "{text}");
+            assert_eq!(
+                CenterSpec::parse(&spec.to_string()).unwrap(),
+                spec,
+                "{text}"
+            );
         }
         assert_eq!(
             CenterSpec::parse("sha256:a:b").unwrap(),
-            CenterSpec::Sha256 { text: "a:b".into(), scale: None }
+            CenterSpec::Sha256 {
+                text: "a:b".into(),
+                scale: None
+            }
         );
     }
 
     #[test]
     fn bad_specs_are_refused() {
-        for text in ["", "const:", "const:x", "vec:1,,2", "sha256:", "sha256:x:-1", "zero:1", "elsewhere"] {
+        for text in [
+            "",
+            "const:",
+            "const:x",
+            "vec:1,,2",
+            "sha256:",
+            "sha256:x:-1",
+            "zero:1",
+            "elsewhere",
+        ] {
             assert!(CenterSpec::parse(text).is_err(), "{text}");
         }
     }
@@ -261,7 +305,12 @@ mod tests {
     fn sha256_point_is_value_stable() {
         // Pinned: changing these digits changes every published sha256: result.
         let p = sha256_point("occam", 4, 1.0);
-        let pinned = [1.3172620337998315, -1.7309588123404716, -0.14635073860619036, 0.4985140377779292];
+        let pinned = [
+            1.3172620337998315,
+            -1.7309588123404716,
+            -0.14635073860619036,
+            0.4985140377779292,
+        ];
         for (a, b) in p.iter().zip(pinned) {
             assert_eq!(*a, b);
         }
@@ -271,20 +320,28 @@ mod tests {
         assert_ne!(sha256_point("occam!", 4, 1.0), p);
     }
 
-
     #[test]
     fn sha256_points_look_standard_normal() {
         let p = sha256_point("moments", 20_000, 1.0);
         let mean = p.iter().sum::<f64>() / p.len() as f64;
         let var = p.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / p.len() as f64;
-        assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "{mean} {var}");
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "{mean} {var}"
+        );
     }
 
     #[test]
     fn wrong_length_names_the_order() {
         let names = vec!["a".to_string(), "b".to_string()];
-        let err = CenterSpec::parse("vec:1,2,3").unwrap().resolve(2, 1.0, &names).unwrap_err();
+        let err = CenterSpec::parse("vec:1,2,3")
+            .unwrap()
+            .resolve(2, 1.0, &names)
+            .unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("3 coordinates") && msg.contains("2 parameters") && msg.contains("a, b"), "{msg}");
+        assert!(
+            msg.contains("3 coordinates") && msg.contains("2 parameters") && msg.contains("a, b"),
+            "{msg}"
+        );
     }
 }

@@ -128,6 +128,7 @@ impl GaussianPrior {
     pub fn log_density(&self, w: &DVector<f64>) -> f64 {
         let p = self.center.len() as f64;
         let d2 = (w - &self.center).norm_squared();
-        -0.5 * p * (2.0 * std::f64::consts::PI * self.sd * self.sd).ln() - 0.5 * d2 * self.precision()
+        -0.5 * p * (2.0 * std::f64::consts::PI * self.sd * self.sd).ln()
+            - 0.5 * d2 * self.precision()
     }
 }

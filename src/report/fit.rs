@@ -218,7 +218,8 @@ impl FitReport {
     pub fn render(&self, format: OutputFormat) -> String {
         match format {
             OutputFormat::Json => {
-                let mut text = serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+                let mut text = serde_json::to_string_pretty(self)
+                    .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
                 text.push('\n');
                 text
             }
@@ -241,20 +242,75 @@ impl FitReport {
     fn summary_rows(&self) -> Vec<(&'static str, String)> {
         let code = |v: Option<f64>| v.map_or("—".to_string(), |b| significant(b, 7));
         let mut rows = vec![
-            ("data", format!("{} (n = {}, k = {}, target {})", self.dataset.source, self.dataset.n, self.dataset.features.len(), self.dataset.target)),
-            ("model", format!("{}, intercept {}, {}", self.model.kind, self.model.intercept, if self.model.standardized { "standardised features" } else { "raw features" })),
+            (
+                "data",
+                format!(
+                    "{} (n = {}, k = {}, target {})",
+                    self.dataset.source,
+                    self.dataset.n,
+                    self.dataset.features.len(),
+                    self.dataset.target
+                ),
+            ),
+            (
+                "model",
+                format!(
+                    "{}, intercept {}, {}",
+                    self.model.kind,
+                    self.model.intercept,
+                    if self.model.standardized {
+                        "standardised features"
+                    } else {
+                        "raw features"
+                    }
+                ),
+            ),
             ("prior centre μ", self.prior.center.clone()),
-            ("prior sd s", format!("{} ({})", significant(self.prior.sd, 6), Self::fitted(self.prior.sd_fitted))),
+            (
+                "prior sd s",
+                format!(
+                    "{} ({})",
+                    significant(self.prior.sd, 6),
+                    Self::fitted(self.prior.sd_fitted)
+                ),
+            ),
         ];
         if let Some(sigma) = self.model.noise_sd {
-            rows.push(("noise sd σ", format!("{} ({})", significant(sigma, 6), Self::fitted(self.model.noise_sd_fitted))));
+            rows.push((
+                "noise sd σ",
+                format!(
+                    "{} ({})",
+                    significant(sigma, 6),
+                    Self::fitted(self.model.noise_sd_fitted)
+                ),
+            ));
         }
         rows.extend([
-            ("log evidence (nats)", format!("{} ({})", significant(self.evidence.log_nats, 9), self.evidence.method)),
-            ("effective parameters γ", format!("{} of {}", significant(self.evidence.effective_parameters, 6), self.dataset.features.len())),
-            ("‖m − μ‖", significant(self.diagnostics.distance_from_center, 6)),
+            (
+                "log evidence (nats)",
+                format!(
+                    "{} ({})",
+                    significant(self.evidence.log_nats, 9),
+                    self.evidence.method
+                ),
+            ),
+            (
+                "effective parameters γ",
+                format!(
+                    "{} of {}",
+                    significant(self.evidence.effective_parameters, 6),
+                    self.dataset.features.len()
+                ),
+            ),
+            (
+                "‖m − μ‖",
+                significant(self.diagnostics.distance_from_center, 6),
+            ),
             ("mixture code (bits)", code(self.code_length_bits.mixture)),
-            ("prequential code (bits)", code(self.code_length_bits.prequential)),
+            (
+                "prequential code (bits)",
+                code(self.code_length_bits.prequential),
+            ),
             ("two-part code (bits)", code(self.code_length_bits.two_part)),
             ("BIC code (bits)", code(self.code_length_bits.bic)),
         ]);
@@ -285,20 +341,40 @@ impl FitReport {
         rows
     }
 
-    const WEIGHT_HEADER: [&'static str; 5] = ["feature", "weight", "posterior sd", "weight (original units)", "prior centre"];
+    const WEIGHT_HEADER: [&'static str; 5] = [
+        "feature",
+        "weight",
+        "posterior sd",
+        "weight (original units)",
+        "prior centre",
+    ];
 
     fn render_table(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "occam fit — {} model, Gaussian prior on the standardised weights\n", self.model.kind);
+        let _ = writeln!(
+            out,
+            "occam fit — {} model, Gaussian prior on the standardised weights\n",
+            self.model.kind
+        );
         let summary = self.summary_rows();
-        let width = summary.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
+        let width = summary
+            .iter()
+            .map(|(l, _)| l.chars().count())
+            .max()
+            .unwrap_or(0);
         for (label, value) in &summary {
             let _ = writeln!(out, "  {label:<width$}  {value}", width = width);
         }
         out.push('\n');
         let rows = self.weight_rows();
         let widths: Vec<usize> = (0..5)
-            .map(|c| rows.iter().map(|r| r[c].chars().count()).chain([Self::WEIGHT_HEADER[c].chars().count()]).max().unwrap_or(0))
+            .map(|c| {
+                rows.iter()
+                    .map(|r| r[c].chars().count())
+                    .chain([Self::WEIGHT_HEADER[c].chars().count()])
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         let line = |cells: [&str; 5]| -> String {
             let mut s = format!("  {:<w$}", cells[0], w = widths[0]);
@@ -325,7 +401,11 @@ impl FitReport {
         for (label, value) in self.summary_rows() {
             let _ = writeln!(out, "| {} | {} |", md_cell(label), md_cell(&value));
         }
-        let _ = writeln!(out, "\n| {} |\n|---|---:|---:|---:|---:|", Self::WEIGHT_HEADER.join(" | "));
+        let _ = writeln!(
+            out,
+            "\n| {} |\n|---|---:|---:|---:|---:|",
+            Self::WEIGHT_HEADER.join(" | ")
+        );
         for r in self.weight_rows() {
             let cells: Vec<String> = r.iter().map(|c| md_cell(c)).collect();
             let _ = writeln!(out, "| {} |", cells.join(" | "));
@@ -341,7 +421,12 @@ impl FitReport {
 
     fn render_tex(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "% occam fit: {} model on {} (requires \\usepackage{{booktabs}})", self.model.kind, tex_escape(&self.dataset.source));
+        let _ = writeln!(
+            out,
+            "% occam fit: {} model on {} (requires \\usepackage{{booktabs}})",
+            self.model.kind,
+            tex_escape(&self.dataset.source)
+        );
         out.push_str("\\begin{tabular}{ll}\n\\toprule\nQuantity & Value \\\\\n\\midrule\n");
         for (label, value) in self.summary_rows() {
             let _ = writeln!(out, "{} & {} \\\\", tex_escape(label), tex_escape(&value));
@@ -360,7 +445,12 @@ impl FitReport {
                 tex_number(self.prior.center_values[j], 4)
             );
         }
-        let _ = writeln!(out, "\\midrule\n(intercept) & {} & & {} & \\\\", tex_number(m.intercept, 6), tex_number(m.intercept_original, 6));
+        let _ = writeln!(
+            out,
+            "\\midrule\n(intercept) & {} & & {} & \\\\",
+            tex_number(m.intercept, 6),
+            tex_number(m.intercept_original, 6)
+        );
         out.push_str("\\bottomrule\n\\end{tabular}\n");
         out
     }
@@ -368,7 +458,13 @@ impl FitReport {
     fn render_csv(&self) -> String {
         let mut out = String::from("group,name,value\n");
         let mut put = |group: &str, name: &str, value: String| {
-            let _ = writeln!(out, "{},{},{}", csv_field(group), csv_field(name), csv_field(&value));
+            let _ = writeln!(
+                out,
+                "{},{},{}",
+                csv_field(group),
+                csv_field(name),
+                csv_field(&value)
+            );
         };
         let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
         put("dataset", "source", self.dataset.source.clone());
@@ -376,27 +472,55 @@ impl FitReport {
         put("dataset", "target", self.dataset.target.clone());
         put("model", "kind", self.model.kind.clone());
         put("model", "noise_sd", opt(self.model.noise_sd));
-        put("model", "noise_sd_fitted", self.model.noise_sd_fitted.to_string());
+        put(
+            "model",
+            "noise_sd_fitted",
+            self.model.noise_sd_fitted.to_string(),
+        );
         put("model", "intercept", self.model.intercept.clone());
         put("prior", "center", self.prior.center.clone());
         put("prior", "sd", self.prior.sd.to_string());
         put("prior", "sd_fitted", self.prior.sd_fitted.to_string());
         put("evidence", "log_nats", self.evidence.log_nats.to_string());
         put("evidence", "method", self.evidence.method.clone());
-        put("evidence", "effective_parameters", self.evidence.effective_parameters.to_string());
-        put("code_length_bits", "mixture", opt(self.code_length_bits.mixture));
-        put("code_length_bits", "prequential", opt(self.code_length_bits.prequential));
-        put("code_length_bits", "two_part", opt(self.code_length_bits.two_part));
+        put(
+            "evidence",
+            "effective_parameters",
+            self.evidence.effective_parameters.to_string(),
+        );
+        put(
+            "code_length_bits",
+            "mixture",
+            opt(self.code_length_bits.mixture),
+        );
+        put(
+            "code_length_bits",
+            "prequential",
+            opt(self.code_length_bits.prequential),
+        );
+        put(
+            "code_length_bits",
+            "two_part",
+            opt(self.code_length_bits.two_part),
+        );
         put("code_length_bits", "bic", opt(self.code_length_bits.bic));
         let m = &self.map;
         for (j, name) in self.dataset.features.iter().enumerate() {
             put("weight", name, m.weights[j].to_string());
             put("posterior_sd", name, m.posterior_sd[j].to_string());
             put("weight_original", name, m.weights_original[j].to_string());
-            put("prior_center", name, self.prior.center_values[j].to_string());
+            put(
+                "prior_center",
+                name,
+                self.prior.center_values[j].to_string(),
+            );
         }
         put("weight", "(intercept)", m.intercept.to_string());
-        put("weight_original", "(intercept)", m.intercept_original.to_string());
+        put(
+            "weight_original",
+            "(intercept)",
+            m.intercept_original.to_string(),
+        );
         out
     }
 }

@@ -41,7 +41,10 @@ pub fn significant(x: f64, digits: usize) -> String {
         let decimals = (digits as i32 - 1 - exponent).max(0) as usize;
         let text = format!("{x:.decimals$}");
         // Rounding can carry into a new leading digit (9.99996 → 10.0000): drop one decimal.
-        let carried = text.trim_start_matches('-').parse::<f64>().is_ok_and(|v| v >= 10f64.powi(exponent + 1));
+        let carried = text
+            .trim_start_matches('-')
+            .parse::<f64>()
+            .is_ok_and(|v| v >= 10f64.powi(exponent + 1));
         if carried && decimals > 0 {
             format!("{x:.*}", decimals - 1)
         } else {
@@ -107,7 +110,11 @@ pub fn write_atomic(path: &Path, contents: &str) -> Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| fail(std::io::Error::other("not a file name")))?;
-    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = std::fs::File::create(&tmp)
         .and_then(|mut f| {
             f.write_all(contents.as_bytes())?;

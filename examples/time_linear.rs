@@ -1,0 +1,82 @@
+//! Times occam's linear fit for bench/compare_sklearn.py; prints one JSON object.
+//!
+//! `cargo run --release --example time_linear -- MODE CSV REPEATS`
+//!
+//! - `memory`: the CSV is parsed once, untimed; then `fit_linear` on the in-memory data is timed.
+//! - `csv`: parsing the CSV bytes (already read from disk) plus `fit_linear` is timed.
+//!
+//! `seconds` is the best of REPEATS; `phases` is the best of REPEATS for each step of the fit done
+//! one at a time (parse, Design::new, SufficientStats::from_design, the eigendecomposition,
+//! empirical Bayes, the posterior), to show where the time goes.
+
+use nalgebra::DVector;
+use occam::data::{parse_csv, ColumnSelection, Dataset, Design, DesignOptions, SufficientStats};
+use occam::fit::{fit_linear, FitOptions};
+use occam::inference::LinearGaussian;
+use std::time::Instant;
+
+fn usage() -> ! {
+    eprintln!("usage: time_linear memory|csv CSV REPEATS");
+    std::process::exit(2)
+}
+
+/// Runs `f`, returning its value and the seconds it took; keeps the smaller of `best` and that.
+fn timed<T>(best: &mut f64, f: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let value = f();
+    *best = best.min(start.elapsed().as_secs_f64());
+    value
+}
+
+fn parse(bytes: &[u8]) -> Dataset {
+    parse_csv(bytes, "bench.csv", &ColumnSelection::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [mode, path, repeats] = args.as_slice() else { usage() };
+    let include_parse = match mode.as_str() {
+        "memory" => false,
+        "csv" => true,
+        _ => usage(),
+    };
+    let repeats: usize = repeats.parse().unwrap_or_else(|_| usage());
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let loaded = parse(&bytes);
+
+    let mut total = f64::INFINITY;
+    let mut phase = [f64::INFINITY; 6];
+    let mut fit = None;
+    for _ in 0..repeats.max(1) {
+        // The whole fit, as `occam fit` runs it (including its L-BFGS cross-check).
+        fit = Some(timed(&mut total, || {
+            let data = if include_parse { parse(&bytes) } else { loaded.clone() };
+            fit_linear(&data, &FitOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+        }));
+        // The same steps one at a time.
+        let data = timed(&mut phase[0], || parse(&bytes));
+        let design = timed(&mut phase[1], || Design::new(&data, DesignOptions::default()).expect("design"));
+        let stats = timed(&mut phase[2], || SufficientStats::from_design(&design));
+        let model = timed(&mut phase[3], || LinearGaussian::new(&stats).expect("eigen"));
+        let zero = DVector::zeros(model.k());
+        let eb = timed(&mut phase[4], || model.empirical_bayes(&zero, None, None).expect("EB"));
+        timed(&mut phase[5], || model.posterior(eb.hyperparameters, &zero));
+    }
+    let fit = fit.expect("at least one repeat");
+    let h = fit.posterior.hyperparameters;
+    let names = ["parse_csv", "design_new", "from_design", "eigen", "empirical_bayes", "posterior"];
+    let phases: serde_json::Map<String, serde_json::Value> =
+        names.iter().zip(phase).map(|(n, s)| (n.to_string(), s.into())).collect();
+    let out = serde_json::json!({
+        "mode": mode,
+        "n": fit.n,
+        "k": fit.feature_names.len(),
+        "seconds": total,
+        "log_evidence": fit.posterior.summary.log_evidence,
+        "prior_sd": h.prior_sd(),
+        "noise_sd": h.noise_sd(),
+        "empirical_bayes_iterations": fit.empirical_bayes_iterations,
+        "phases": phases,
+    });
+    println!("{out}");
+}
