@@ -21,6 +21,8 @@
 //! assert!(fit.posterior.summary.effective_parameters < 10.0);
 //! ```
 
+pub mod codelength;
+pub mod compare;
 pub mod data;
 pub mod error;
 pub mod fit;

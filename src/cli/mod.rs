@@ -1,13 +1,17 @@
 //! The command line: flags → library calls → rendered output, with cli.md's exit codes.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use occam::codelength::{CodeKind, RowOrder};
+use occam::compare::{compare_linear, parse_centers, parse_sds, CompareOptions};
 use occam::data::{self, ColumnSelection, BUILTINS};
 use occam::error::{OccamError, Result};
 use occam::fit::{fit_linear, FitOptions};
 use occam::model::Intercept;
+use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
 use occam::prior::{CenterSpec, SdSpec};
+use occam::report::convert::render_conversion;
 use occam::report::format::{csv_field, md_cell, tex_escape};
-use occam::report::{write_atomic, FitReport, OutputFormat};
+use occam::report::{write_atomic, CompareReport, FitReport, OutputFormat};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -22,8 +26,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// One model, one prior: MAP, posterior sd, exact evidence, effective parameters.
+    /// One model, one prior: MAP, posterior sd, exact evidence, effective parameters, code lengths.
     Fit(FitArgs),
+    /// One model, many priors (every centre × every sd), ranked by code length.
+    Compare(CompareArgs),
+    /// An L2 strength in any library's convention → prior sd, and every other convention.
+    Convert(ConvertArgs),
     /// The built-in data sets, with n, k, task and provenance.
     Datasets(DatasetsArgs),
 }
@@ -67,33 +75,22 @@ impl DataArgs {
 }
 
 #[derive(Debug, Args)]
+struct PriorArgs {
+    /// Prior centre μ: zero, const:V, vec:v1,v2,…, file:PATH, sha256:TEXT[:SCALE], truth, fit:PATH.
+    #[arg(long, value_name = "SPEC", default_value = "zero", allow_hyphen_values = true)]
+    prior_center: String,
+    /// Prior sd s on the standardised weights, or `auto` (empirical Bayes).
+    #[arg(long, value_name = "S|auto", default_value = "auto", allow_hyphen_values = true)]
+    prior_sd: String,
+}
+
+#[derive(Debug, Args)]
 struct ModelArgs {
     /// The model.
     #[arg(long, value_enum, default_value = "linear")]
     model: ModelKind,
-    /// Prior centre μ: zero, const:V, vec:v1,v2,…, file:PATH, sha256:TEXT[:SCALE], truth, fit:PATH.
-    #[arg(
-        long,
-        value_name = "SPEC",
-        default_value = "zero",
-        allow_hyphen_values = true
-    )]
-    prior_center: String,
-    /// Prior sd s on the standardised weights, or `auto` (empirical Bayes).
-    #[arg(
-        long,
-        value_name = "S|auto",
-        default_value = "auto",
-        allow_hyphen_values = true
-    )]
-    prior_sd: String,
     /// Noise sd σ (regression), or `auto` (empirical Bayes).
-    #[arg(
-        long,
-        value_name = "S|auto",
-        default_value = "auto",
-        allow_hyphen_values = true
-    )]
+    #[arg(long, value_name = "S|auto", default_value = "auto", allow_hyphen_values = true)]
     noise_sd: String,
     /// Intercept: centered (data centred, linear default), free, prior:SD, none.
     #[arg(long, value_name = "MODE", default_value = "centered")]
@@ -101,6 +98,12 @@ struct ModelArgs {
     /// Do not z-score the features (the prior then lives on raw-unit weights).
     #[arg(long)]
     no_standardize: bool,
+    /// Visit the rows in an order shuffled with this seed in the prequential code [default: file order].
+    #[arg(long, value_name = "SEED")]
+    shuffle: Option<u64>,
+    /// Rows in the first block of the prequential code; later blocks double.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    first_block: usize,
 }
 
 #[derive(Debug, Args)]
@@ -118,7 +121,49 @@ struct FitArgs {
     #[command(flatten)]
     data: DataArgs,
     #[command(flatten)]
+    prior: PriorArgs,
+    #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Prior centres, separated by ';' (each as for --prior-center).
+    #[arg(long, value_name = "SPEC;SPEC;…", default_value = "zero", allow_hyphen_values = true)]
+    centers: String,
+    /// Prior sds: values, 'auto', and logspace:LO:HI:N (log10 bounds), separated by ','.
+    #[arg(long, value_name = "S,S,auto,logspace:LO:HI:N", default_value = "auto", allow_hyphen_values = true)]
+    sds: String,
+    /// The code length that ranks the rows.
+    #[arg(long, value_enum, default_value = "mixture")]
+    rank_by: CodeKind,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+struct ConvertArgs {
+    /// The knob whose value is given.
+    #[arg(long, value_enum)]
+    from: Knob,
+    /// Its value (a positive strength).
+    #[arg(long, allow_hyphen_values = true)]
+    value: f64,
+    /// Rows n (needed by mean losses and glmnet).
+    #[arg(long)]
+    n: Option<usize>,
+    /// Noise sd σ (needed with squared error).
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
+    noise_sd: Option<f64>,
+    /// The loss paired with the knob (implied by sklearn-ridge, glmnet, sklearn-logistic).
+    #[arg(long, value_enum)]
+    loss: Option<Loss>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -130,14 +175,19 @@ struct DatasetsArgs {
 }
 
 impl ModelArgs {
+    /// Options with the default (zero-centred, `auto`) prior; `fit` overrides the prior.
     fn fit_options(&self, selection: ColumnSelection) -> Result<FitOptions> {
+        if self.first_block == 0 {
+            return Err(OccamError::invalid("--first-block", "the first prequential block needs at least one row"));
+        }
         Ok(FitOptions {
             selection,
-            center: CenterSpec::parse(&self.prior_center)?,
-            prior_sd: SdSpec::parse("--prior-sd", &self.prior_sd)?,
             noise_sd: SdSpec::parse("--noise-sd", &self.noise_sd)?,
             intercept: Intercept::parse(&self.intercept)?,
             standardize: !self.no_standardize,
+            order: self.shuffle.map_or(RowOrder::AsGiven, RowOrder::Shuffled),
+            first_block: self.first_block,
+            ..FitOptions::default()
         })
     }
 }
@@ -164,7 +214,11 @@ fn emit(output: &OutputArgs, text: &str) -> Result<()> {
 
 fn run_fit(args: &FitArgs) -> Result<()> {
     // Parse every flag before touching the data, so a usage error is reported first.
-    let options = args.model.fit_options(args.data.selection())?;
+    let options = FitOptions {
+        center: CenterSpec::parse(&args.prior.prior_center)?,
+        prior_sd: SdSpec::parse("--prior-sd", &args.prior.prior_sd)?,
+        ..args.model.fit_options(args.data.selection())?
+    };
     let ModelKind::Linear = args.model.model;
     let dataset = data::load(&args.data.data, &options.selection)?;
     let fit = fit_linear(&dataset, &options)?;
@@ -172,6 +226,31 @@ fn run_fit(args: &FitArgs) -> Result<()> {
         &args.output,
         &FitReport::from_linear(&fit).render(args.output.format),
     )
+}
+
+fn run_compare(args: &CompareArgs) -> Result<()> {
+    let options = CompareOptions {
+        fit: args.model.fit_options(args.data.selection())?,
+        centers: parse_centers(&args.centers)?,
+        sds: parse_sds(&args.sds)?,
+        rank_by: args.rank_by,
+    };
+    let ModelKind::Linear = args.model.model;
+    let dataset = data::load(&args.data.data, &options.fit.selection)?;
+    let comparison = compare_linear(&dataset, &options)?;
+    emit(&args.output, &CompareReport::from_comparison(&comparison).render(args.output.format))
+}
+
+fn run_convert(args: &ConvertArgs) -> Result<()> {
+    if let Some(s) = args.noise_sd {
+        SdSpec::parse("--noise-sd", &s.to_string())?;
+    }
+    if args.n == Some(0) {
+        return Err(OccamError::invalid("--n", "the number of rows must be at least 1"));
+    }
+    let context = ConversionContext { n: args.n, noise_sd: args.noise_sd };
+    let conversion = convert(args.from, args.value, args.loss, &context)?;
+    emit(&args.output, &render_conversion(args.from, args.value, &conversion, args.output.format))
 }
 
 fn run_datasets(args: &DatasetsArgs) -> Result<()> {
@@ -268,6 +347,8 @@ pub fn main() -> i32 {
     };
     let result = match &cli.command {
         Command::Fit(args) => run_fit(args),
+        Command::Compare(args) => run_compare(args),
+        Command::Convert(args) => run_convert(args),
         Command::Datasets(args) => run_datasets(args),
     };
     match result {

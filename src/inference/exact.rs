@@ -139,6 +139,27 @@ impl LinearGaussian {
         &self.eigenvalues
     }
 
+    /// Whether XᵀX has full rank (no eigenvalue at rounding level): the least-squares estimate and
+    /// the Fisher information βXᵀX then exist.
+    pub fn is_full_rank(&self) -> bool {
+        self.eigenvalues.iter().all(|&l| l > 0.0)
+    }
+
+    /// The least-squares residual sum of squares min_w ‖y − Xw‖² = yᵀy − Σᵢ cᵢ²/λᵢ, if XᵀX has
+    /// full rank.
+    pub fn least_squares_rss(&self) -> Option<f64> {
+        if !self.is_full_rank() {
+            return None;
+        }
+        let explained: f64 = self
+            .rotated_xty
+            .iter()
+            .zip(self.eigenvalues.iter())
+            .map(|(c, l)| c * c / l)
+            .sum();
+        Some((self.yty - explained).max(0.0))
+    }
+
     /// A vector in the eigenbasis, Vᵀv: rotate a centre once, then reuse it across (α, β).
     pub fn rotate(&self, v: &DVector<f64>) -> DVector<f64> {
         self.eigenvectors.tr_mul(v)

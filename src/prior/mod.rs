@@ -6,6 +6,7 @@
 //! the point the weights are pulled towards. Plain weight decay is the case μ = 0.
 
 pub mod center;
+pub mod convert;
 
 pub use center::{sha256_point, CenterSpec};
 

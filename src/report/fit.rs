@@ -1,7 +1,8 @@
 //! The report of one fit: the JSON layout of cli.md and its renderings.
 
 use super::format::{csv_field, md_cell, significant, tex_escape, tex_number, OutputFormat};
-use crate::fit::LinearFit;
+use crate::codelength::CodeLengths;
+use crate::fit::{LinearFit, LinearStudy, PriorEvaluation};
 use serde::Serialize;
 use std::f64::consts::LN_2;
 use std::fmt::Write;
@@ -84,19 +85,6 @@ pub struct EvidenceInfo {
     pub symmetry_log_nats: f64,
 }
 
-/// `code_length_bits` in cli.md; `None` where not computed, with the reason in `notes`.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct CodeLengthInfo {
-    /// −log₂ evidence.
-    pub mixture: Option<f64>,
-    /// Σ −log₂ p(yₜ | xₜ, D₍<t₎).
-    pub prequential: Option<f64>,
-    /// MML87.
-    pub two_part: Option<f64>,
-    /// BIC.
-    pub bic: Option<f64>,
-}
-
 /// The L-BFGS cross-check in `diagnostics`.
 #[derive(Debug, Clone, Serialize)]
 pub struct OptimizerInfo {
@@ -121,6 +109,8 @@ pub struct Diagnostics {
     pub residual_sum_of_squares: f64,
     /// Empirical-Bayes fixed-point iterations.
     pub empirical_bayes_iterations: usize,
+    /// Bits charged for reals estimated from the coded rows (included in the code lengths).
+    pub charged_bits: f64,
     /// The MAP reached again by argmin's L-BFGS, if it converged.
     pub optimizer_check: Option<OptimizerInfo>,
 }
@@ -141,68 +131,93 @@ pub struct FitReport {
     /// The evidence.
     pub evidence: EvidenceInfo,
     /// Code lengths in bits.
-    pub code_length_bits: CodeLengthInfo,
+    pub code_length_bits: CodeLengths,
     /// Model-specific diagnostics.
     pub diagnostics: Diagnostics,
     /// What the reader needs to know.
     pub notes: Vec<String>,
 }
 
+impl DatasetInfo {
+    /// The data of a study.
+    pub fn of(study: &LinearStudy) -> Self {
+        DatasetInfo {
+            source: study.source.clone(),
+            n: study.n,
+            features: study.feature_names.clone(),
+            target: study.target_name.clone(),
+        }
+    }
+}
+
+impl PriorInfo {
+    /// The prior of an evaluation.
+    pub fn of(evaluation: &PriorEvaluation) -> Self {
+        let h = evaluation.hyperparameters;
+        PriorInfo {
+            center: evaluation.center_spec.to_string(),
+            center_values: evaluation.center.values.iter().copied().collect(),
+            sd: h.prior_sd(),
+            sd_fitted: evaluation.prior_sd.fixed().is_none(),
+            precision: h.prior_precision,
+        }
+    }
+}
+
+impl EvidenceInfo {
+    /// The exact evidence of an evaluation.
+    pub fn exact(evaluation: &PriorEvaluation) -> Self {
+        EvidenceInfo {
+            log_nats: evaluation.summary.log_evidence,
+            bits: -evaluation.summary.log_evidence / LN_2,
+            method: "exact".into(),
+            effective_parameters: evaluation.summary.effective_parameters,
+            symmetry_log_nats: 0.0,
+        }
+    }
+}
+
 impl FitReport {
     /// The report of a linear-Gaussian fit.
     pub fn from_linear(fit: &LinearFit) -> Self {
+        let study = &fit.study;
+        let evaluation = &fit.evaluation;
         let post = &fit.posterior;
         let h = post.hyperparameters;
         let (weights_original, intercept_original) = fit.original_units();
         let summary = post.summary;
         FitReport {
             schema: SCHEMA,
-            dataset: DatasetInfo {
-                source: fit.source.clone(),
-                n: fit.n,
-                features: fit.feature_names.clone(),
-                target: fit.target_name.clone(),
-            },
+            dataset: DatasetInfo::of(study),
             model: ModelInfo {
                 kind: "linear".into(),
                 noise_sd: Some(h.noise_sd()),
-                noise_sd_fitted: fit.options.noise_sd.fixed().is_none(),
-                intercept: fit.options.intercept.to_string(),
-                standardized: fit.options.standardize,
+                noise_sd_fitted: evaluation.noise_sd.fixed().is_none(),
+                intercept: study.options.intercept.to_string(),
+                standardized: study.options.standardize,
             },
-            prior: PriorInfo {
-                center: fit.options.center.to_string(),
-                center_values: fit.center.iter().copied().collect(),
-                sd: h.prior_sd(),
-                sd_fitted: fit.options.prior_sd.fixed().is_none(),
-                precision: h.prior_precision,
-            },
+            prior: PriorInfo::of(evaluation),
             map: MapInfo {
                 weights: post.mean.iter().copied().collect(),
-                intercept: fit.transform.target_shift,
+                intercept: study.transform.target_shift,
                 weights_original,
                 intercept_original,
                 posterior_sd: post.sd.iter().copied().collect(),
                 posterior_sd_original: post
                     .sd
                     .iter()
-                    .zip(&fit.transform.feature_scale)
+                    .zip(&study.transform.feature_scale)
                     .map(|(s, scale)| s / scale)
                     .collect(),
             },
-            evidence: EvidenceInfo {
-                log_nats: summary.log_evidence,
-                bits: -summary.log_evidence / LN_2,
-                method: "exact".into(),
-                effective_parameters: summary.effective_parameters,
-                symmetry_log_nats: 0.0,
-            },
-            code_length_bits: CodeLengthInfo::default(),
+            evidence: EvidenceInfo::exact(evaluation),
+            code_length_bits: evaluation.code_lengths,
             diagnostics: Diagnostics {
                 distance_from_center: summary.distance_squared.sqrt(),
                 weight_norm: post.mean.norm(),
                 residual_sum_of_squares: summary.residual_sum_of_squares,
-                empirical_bayes_iterations: fit.empirical_bayes_iterations,
+                empirical_bayes_iterations: evaluation.empirical_bayes_iterations,
+                charged_bits: evaluation.charge_bits,
                 optimizer_check: fit.optimizer_check.as_ref().map(|c| OptimizerInfo {
                     solver: "argmin L-BFGS (Moré–Thuente), analytic gradient".into(),
                     max_relative_difference: c.max_relative_difference,

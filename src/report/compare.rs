@@ -1,0 +1,230 @@
+//! The report of `occam compare`: one row per prior, ranked.
+
+use super::fit::{DatasetInfo, EvidenceInfo, ModelInfo, PriorInfo, SCHEMA};
+use super::format::{csv_field, md_cell, significant, tex_escape, tex_number, OutputFormat};
+use crate::codelength::{CodeKind, CodeLengths};
+use crate::compare::Comparison;
+use serde::Serialize;
+use std::fmt::Write;
+
+/// One row of the comparison JSON (cli.md: prior, evidence, code_length_bits, effective_parameters).
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareRowInfo {
+    /// 1 for the shortest code.
+    pub rank: usize,
+    /// The prior.
+    pub prior: PriorInfo,
+    /// σ used (fixed or fitted for this row).
+    pub noise_sd: f64,
+    /// The evidence.
+    pub evidence: EvidenceInfo,
+    /// The code lengths, charges included.
+    pub code_length_bits: CodeLengths,
+    /// γ.
+    pub effective_parameters: f64,
+    /// ‖m − μ‖.
+    pub distance_from_center: f64,
+    /// Ranking code minus the zero-centred prior's at the same sd.
+    pub delta_bits: Option<f64>,
+    /// Bits charged for reals estimated from the coded rows.
+    pub charged_bits: f64,
+}
+
+/// The comparison JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareReport {
+    /// Schema version.
+    pub schema: u32,
+    /// The data.
+    pub dataset: DatasetInfo,
+    /// The model.
+    pub model: ModelInfo,
+    /// The ranking code.
+    pub rank_by: CodeKind,
+    /// The rows, best first.
+    pub rows: Vec<CompareRowInfo>,
+    /// Notes.
+    pub notes: Vec<String>,
+}
+
+impl CompareReport {
+    /// The report of a linear comparison.
+    pub fn from_comparison(c: &Comparison) -> Self {
+        let options = &c.study.options;
+        CompareReport {
+            schema: SCHEMA,
+            dataset: DatasetInfo::of(&c.study),
+            model: ModelInfo {
+                kind: "linear".into(),
+                noise_sd: options.noise_sd.fixed(),
+                noise_sd_fitted: options.noise_sd.fixed().is_none(),
+                intercept: options.intercept.to_string(),
+                standardized: options.standardize,
+            },
+            rank_by: c.rank_by,
+            rows: c
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let e = &r.evaluation;
+                    CompareRowInfo {
+                        rank: i + 1,
+                        prior: PriorInfo::of(e),
+                        noise_sd: e.hyperparameters.noise_sd(),
+                        evidence: EvidenceInfo::exact(e),
+                        code_length_bits: e.code_lengths,
+                        effective_parameters: e.summary.effective_parameters,
+                        distance_from_center: e.summary.distance_squared.sqrt(),
+                        delta_bits: r.delta_bits,
+                        charged_bits: e.charge_bits,
+                    }
+                })
+                .collect(),
+            notes: c.notes.clone(),
+        }
+    }
+
+    /// The report in `format`.
+    pub fn render(&self, format: OutputFormat) -> String {
+        match format {
+            OutputFormat::Json => {
+                let mut text = serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+                text.push('\n');
+                text
+            }
+            OutputFormat::Table => self.render_table(),
+            OutputFormat::Md => self.render_markdown(),
+            OutputFormat::Tex => self.render_tex(),
+            OutputFormat::Csv => self.render_csv(),
+        }
+    }
+
+    const HEADER: [&'static str; 12] = ["#", "centre", "s", "σ", "ln p(y)", "γ", "‖m − μ‖", "mixture", "prequential", "two_part", "bic", "Δbits"];
+
+    fn cells(&self, r: &CompareRowInfo) -> [String; 12] {
+        let code = |v: Option<f64>| v.map_or("—".to_string(), |b| format!("{b:.2}"));
+        let fitted = |v: f64, fitted: bool| if fitted { format!("{} (EB)", significant(v, 4)) } else { significant(v, 4) };
+        [
+            r.rank.to_string(),
+            r.prior.center.clone(),
+            fitted(r.prior.sd, r.prior.sd_fitted),
+            fitted(r.noise_sd, self.model.noise_sd_fitted),
+            format!("{:.3}", r.evidence.log_nats),
+            format!("{:.3}", r.effective_parameters),
+            significant(r.distance_from_center, 4),
+            code(r.code_length_bits.mixture),
+            code(r.code_length_bits.prequential),
+            code(r.code_length_bits.two_part),
+            code(r.code_length_bits.bic),
+            r.delta_bits.map_or("—".to_string(), |d| format!("{d:+.2}")),
+        ]
+    }
+
+    fn title(&self) -> String {
+        format!(
+            "occam compare — {} model on {} (n = {}, k = {}), ranked by the {} code (bits); Δbits against the zero centre at the same s",
+            self.model.kind,
+            self.dataset.source,
+            self.dataset.n,
+            self.dataset.features.len(),
+            self.rank_by.name()
+        )
+    }
+
+    fn render_table(&self) -> String {
+        let rows: Vec<[String; 12]> = self.rows.iter().map(|r| self.cells(r)).collect();
+        let widths: Vec<usize> = (0..12)
+            .map(|c| rows.iter().map(|r| r[c].chars().count()).chain([Self::HEADER[c].chars().count()]).max().unwrap_or(0))
+            .collect();
+        let line = |cells: Vec<&str>| -> String {
+            let mut s = String::new();
+            for (c, cell) in cells.iter().enumerate() {
+                if c == 1 {
+                    let _ = write!(s, "  {:<w$}", cell, w = widths[c]);
+                } else {
+                    let _ = write!(s, "  {:>w$}", cell, w = widths[c]);
+                }
+            }
+            s.trim_end().to_string()
+        };
+        let mut out = format!("{}\n\n", self.title());
+        let _ = writeln!(out, "{}", line(Self::HEADER.to_vec()));
+        for r in &rows {
+            let _ = writeln!(out, "{}", line(r.iter().map(String::as_str).collect()));
+        }
+        out.push_str("\nnotes\n");
+        for note in &self.notes {
+            let _ = writeln!(out, "  - {note}");
+        }
+        out
+    }
+
+    fn render_markdown(&self) -> String {
+        let mut out = format!("{}\n\n", self.title());
+        let header = ["#", "centre", "s", "σ", "ln p(y) (nats)", "γ", "‖m − μ‖", "mixture (bits)", "prequential (bits)", "two_part (bits)", "bic (bits)", "Δbits"];
+        let _ = writeln!(out, "| {} |", header.join(" | "));
+        let _ = writeln!(out, "|---:|---|{}", "---:|".repeat(10));
+        for r in &self.rows {
+            let cells: Vec<String> = self.cells(r).iter().map(|c| md_cell(c)).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+        out.push('\n');
+        for note in &self.notes {
+            let _ = writeln!(out, "- {}", md_cell(note));
+        }
+        out
+    }
+
+    fn render_tex(&self) -> String {
+        let mut out = format!("% {}\n% requires \\usepackage{{booktabs}}\n", self.title());
+        out.push_str("\\begin{tabular}{lrrrrrrrrrr}\n\\toprule\n");
+        out.push_str("Centre & $s$ & $\\sigma$ & $\\ln p(y)$ [nats] & $\\gamma$ & $\\lVert m-\\mu\\rVert$ & Mixture [bits] & Prequential [bits] & Two-part [bits] & BIC [bits] & $\\Delta$ [bits] \\\\\n\\midrule\n");
+        for r in &self.rows {
+            let code = |v: Option<f64>| v.map_or("---".to_string(), |b| format!("${b:.2}$"));
+            let _ = writeln!(
+                out,
+                "{} & {} & {} & {} & {} & {} & {} & {} & {} & {} & {} \\\\",
+                tex_escape(&r.prior.center),
+                tex_number(r.prior.sd, 4),
+                tex_number(r.noise_sd, 4),
+                format_args!("${:.3}$", r.evidence.log_nats),
+                format_args!("${:.3}$", r.effective_parameters),
+                tex_number(r.distance_from_center, 4),
+                code(r.code_length_bits.mixture),
+                code(r.code_length_bits.prequential),
+                code(r.code_length_bits.two_part),
+                code(r.code_length_bits.bic),
+                r.delta_bits.map_or("---".to_string(), |d| format!("${d:+.2}$")),
+            );
+        }
+        out.push_str("\\bottomrule\n\\end{tabular}\n");
+        out
+    }
+
+    fn render_csv(&self) -> String {
+        let mut out = String::from("rank,center,sd,sd_fitted,noise_sd,log_evidence_nats,effective_parameters,distance_from_center,mixture_bits,prequential_bits,two_part_bits,bic_bits,delta_bits,charged_bits\n");
+        let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
+        for r in &self.rows {
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                r.rank,
+                csv_field(&r.prior.center),
+                r.prior.sd,
+                r.prior.sd_fitted,
+                r.noise_sd,
+                r.evidence.log_nats,
+                r.effective_parameters,
+                r.distance_from_center,
+                opt(r.code_length_bits.mixture),
+                opt(r.code_length_bits.prequential),
+                opt(r.code_length_bits.two_part),
+                opt(r.code_length_bits.bic),
+                opt(r.delta_bits),
+                r.charged_bits
+            );
+        }
+        out
+    }
+}
