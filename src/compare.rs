@@ -21,7 +21,12 @@ pub fn parse_centers(text: &str) -> Result<Vec<CenterSpec>> {
     let specs: Vec<CenterSpec> = text
         .split(';')
         .filter(|s| !s.trim().is_empty())
-        .map(CenterSpec::parse)
+        .map(|spec| {
+            CenterSpec::parse(spec).map_err(|e| match e {
+                OccamError::InvalidArgument { message, .. } => OccamError::invalid("--centers", message),
+                other => other,
+            })
+        })
         .collect::<Result<_>>()?;
     if specs.is_empty() {
         return Err(OccamError::invalid("--centers", "no centre given; e.g. --centers 'zero;const:0.5;sha256:occam'"));

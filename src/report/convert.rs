@@ -49,7 +49,8 @@ pub fn render_conversion(knob: Knob, value: f64, c: &Conversion, format: OutputF
             let w = rows.iter().map(|r| r[0].chars().count()).max().unwrap_or(0);
             let mut out = format!("{title}\n\n");
             for r in &rows {
-                let _ = writeln!(out, "  {:<w$}  {:>12}  {}", r[0], r[1], r[2], w = w);
+                let line = format!("  {:<w$}  {:>12}  {}", r[0], r[1], r[2], w = w);
+                let _ = writeln!(out, "{}", line.trim_end());
             }
             out
         }
