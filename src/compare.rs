@@ -7,8 +7,9 @@
 use crate::codelength::CodeKind;
 use crate::data::Dataset;
 use crate::error::{OccamError, Result};
-use crate::fit::{FitOptions, LinearStudy, PriorEvaluation, ResolvedCenter};
+use crate::fit::{FitOptions, LinearStudy, PriorEvaluation, ResolvedCenter, Study, StudyInfo};
 use crate::prior::{CenterSpec, SdSpec};
+use nalgebra::DVector;
 use std::collections::HashMap;
 
 /// Parses `--centers 'SPEC;SPEC;…'`.
@@ -23,13 +24,18 @@ pub fn parse_centers(text: &str) -> Result<Vec<CenterSpec>> {
         .filter(|s| !s.trim().is_empty())
         .map(|spec| {
             CenterSpec::parse(spec).map_err(|e| match e {
-                OccamError::InvalidArgument { message, .. } => OccamError::invalid("--centers", message),
+                OccamError::InvalidArgument { message, .. } => {
+                    OccamError::invalid("--centers", message)
+                }
                 other => other,
             })
         })
         .collect::<Result<_>>()?;
     if specs.is_empty() {
-        return Err(OccamError::invalid("--centers", "no centre given; e.g. --centers 'zero;const:0.5;sha256:occam'"));
+        return Err(OccamError::invalid(
+            "--centers",
+            "no centre given; e.g. --centers 'zero;const:0.5;sha256:occam'",
+        ));
     }
     Ok(specs)
 }
@@ -46,18 +52,30 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         if let Some(rest) = part.strip_prefix("logspace:") {
             let fields: Vec<&str> = rest.split(':').collect();
-            let bad = || OccamError::invalid("--sds", format!("'{part}': expected logspace:LO:HI:N with log10 bounds LO ≤ HI and N ≥ 1 points, e.g. logspace:-3:3:100"));
+            let bad = || {
+                OccamError::invalid("--sds", format!("'{part}': expected logspace:LO:HI:N with log10 bounds LO ≤ HI and N ≥ 1 points, e.g. logspace:-3:3:100"))
+            };
             if fields.len() != 3 {
                 return Err(bad());
             }
             let lo: f64 = fields[0].trim().parse().map_err(|_| bad())?;
             let hi: f64 = fields[1].trim().parse().map_err(|_| bad())?;
             let count: usize = fields[2].trim().parse().map_err(|_| bad())?;
-            if !(lo.is_finite() && hi.is_finite()) || lo > hi || count == 0 || count > 1_000_000 || hi > 300.0 || lo < -300.0 {
+            if !(lo.is_finite() && hi.is_finite())
+                || lo > hi
+                || count == 0
+                || count > 1_000_000
+                || hi > 300.0
+                || lo < -300.0
+            {
                 return Err(bad());
             }
             for i in 0..count {
-                let exponent = if count == 1 { lo } else { lo + (hi - lo) * i as f64 / (count - 1) as f64 };
+                let exponent = if count == 1 {
+                    lo
+                } else {
+                    lo + (hi - lo) * i as f64 / (count - 1) as f64
+                };
                 sds.push(SdSpec::Fixed(10f64.powf(exponent)));
             }
         } else {
@@ -65,7 +83,10 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
         }
     }
     if sds.is_empty() {
-        return Err(OccamError::invalid("--sds", "no sd given; e.g. --sds 0.1,1,auto"));
+        return Err(OccamError::invalid(
+            "--sds",
+            "no sd given; e.g. --sds 0.1,1,auto",
+        ));
     }
     Ok(sds)
 }
@@ -95,8 +116,8 @@ pub struct CompareRow {
 /// A ranked comparison.
 #[derive(Debug, Clone)]
 pub struct Comparison {
-    /// The data side.
-    pub study: LinearStudy,
+    /// The data and options.
+    pub study: StudyInfo,
     /// Rows, best (shortest code) first; rows without the ranking code last.
     pub rows: Vec<CompareRow>,
     /// The ranking code.
@@ -105,10 +126,16 @@ pub struct Comparison {
     pub notes: Vec<String>,
 }
 
-/// Scores every centre × sd on `dataset` (linear-Gaussian) and ranks them.
+/// Scores every centre × sd on `dataset` with the linear-Gaussian model and ranks them.
 pub fn compare_linear(dataset: &Dataset, options: &CompareOptions) -> Result<Comparison> {
-    let study = LinearStudy::new(dataset, &options.fit)?;
+    compare(&LinearStudy::new(dataset, &options.fit)?, options)
+}
+
+/// Scores every centre × sd with a study and ranks them. Each centre's modes warm-start the next
+/// sd, so iterative models refit from a nearby solution.
+pub fn compare(study: &dyn Study, options: &CompareOptions) -> Result<Comparison> {
     let noise = options.fit.noise_sd;
+    let mut warm: HashMap<String, DVector<f64>> = HashMap::new();
     // Centres that do not depend on s are resolved once (a fit: centre fits its donor once).
     let mut fixed_centers: HashMap<String, ResolvedCenter> = HashMap::new();
     let mut resolve = |spec: &CenterSpec, sd: SdSpec| -> Result<ResolvedCenter> {
@@ -125,19 +152,32 @@ pub fn compare_linear(dataset: &Dataset, options: &CompareOptions) -> Result<Com
     };
     let mut rows = Vec::with_capacity(options.centers.len() * options.sds.len());
     for &sd in &options.sds {
-        let zero = study.evaluate(&CenterSpec::Zero, resolve(&CenterSpec::Zero, sd)?, sd, noise)?;
+        let zero = study.evaluate(
+            &CenterSpec::Zero,
+            resolve(&CenterSpec::Zero, sd)?,
+            sd,
+            noise,
+            warm.get("zero"),
+        )?;
+        warm.insert("zero".into(), zero.mode.clone());
         let reference = options.rank_by.of(&zero.code_lengths);
         for spec in &options.centers {
             let evaluation = if *spec == CenterSpec::Zero {
                 zero.clone()
             } else {
-                study.evaluate(spec, resolve(spec, sd)?, sd, noise)?
+                let key = spec.to_string();
+                let e = study.evaluate(spec, resolve(spec, sd)?, sd, noise, warm.get(&key))?;
+                warm.insert(key, e.mode.clone());
+                e
             };
             let delta_bits = match (options.rank_by.of(&evaluation.code_lengths), reference) {
                 (Some(a), Some(b)) => Some(a - b),
                 _ => None,
             };
-            rows.push(CompareRow { evaluation, delta_bits });
+            rows.push(CompareRow {
+                evaluation,
+                delta_bits,
+            });
         }
     }
     let key = |r: &CompareRow| options.rank_by.of(&r.evaluation.code_lengths);
@@ -164,7 +204,7 @@ pub fn compare_linear(dataset: &Dataset, options: &CompareOptions) -> Result<Com
         }
     }
     Ok(Comparison {
-        study,
+        study: study.info(),
         rows,
         rank_by: options.rank_by,
         notes,

@@ -97,7 +97,7 @@ fn empirical_bayes_matches_bayesian_ridge() {
     // On z-scored features scikit-learn's intercept is mean(y), as is occam's standardised one.
     assert_close(
         "intercept",
-        fit.transform.target_shift,
+        fit.study.transform.target_shift,
         br["intercept"].as_f64().unwrap(),
     );
 }

@@ -77,10 +77,20 @@ impl DataArgs {
 #[derive(Debug, Args)]
 struct PriorArgs {
     /// Prior centre μ: zero, const:V, vec:v1,v2,…, file:PATH, sha256:TEXT[:SCALE], truth, fit:PATH.
-    #[arg(long, value_name = "SPEC", default_value = "zero", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "SPEC",
+        default_value = "zero",
+        allow_hyphen_values = true
+    )]
     prior_center: String,
     /// Prior sd s on the standardised weights, or `auto` (empirical Bayes).
-    #[arg(long, value_name = "S|auto", default_value = "auto", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "S|auto",
+        default_value = "auto",
+        allow_hyphen_values = true
+    )]
     prior_sd: String,
 }
 
@@ -90,7 +100,12 @@ struct ModelArgs {
     #[arg(long, value_enum, default_value = "linear")]
     model: ModelKind,
     /// Noise sd σ (regression), or `auto` (empirical Bayes).
-    #[arg(long, value_name = "S|auto", default_value = "auto", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "S|auto",
+        default_value = "auto",
+        allow_hyphen_values = true
+    )]
     noise_sd: String,
     /// Intercept: centered (data centred, linear default), free, prior:SD, none.
     #[arg(long, value_name = "MODE", default_value = "centered")]
@@ -133,10 +148,20 @@ struct CompareArgs {
     #[command(flatten)]
     data: DataArgs,
     /// Prior centres, separated by ';' (each as for --prior-center).
-    #[arg(long, value_name = "SPEC;SPEC;…", default_value = "zero", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "SPEC;SPEC;…",
+        default_value = "zero",
+        allow_hyphen_values = true
+    )]
     centers: String,
     /// Prior sds: values, 'auto', and logspace:LO:HI:N (log10 bounds), separated by ','.
-    #[arg(long, value_name = "S,S,auto,logspace:LO:HI:N", default_value = "auto", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "S,S,auto,logspace:LO:HI:N",
+        default_value = "auto",
+        allow_hyphen_values = true
+    )]
     sds: String,
     /// The code length that ranks the rows.
     #[arg(long, value_enum, default_value = "mixture")]
@@ -178,7 +203,10 @@ impl ModelArgs {
     /// Options with the default (zero-centred, `auto`) prior; `fit` overrides the prior.
     fn fit_options(&self, selection: ColumnSelection) -> Result<FitOptions> {
         if self.first_block == 0 {
-            return Err(OccamError::invalid("--first-block", "the first prequential block needs at least one row"));
+            return Err(OccamError::invalid(
+                "--first-block",
+                "the first prequential block needs at least one row",
+            ));
         }
         Ok(FitOptions {
             selection,
@@ -238,7 +266,10 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
     let ModelKind::Linear = args.model.model;
     let dataset = data::load(&args.data.data, &options.fit.selection)?;
     let comparison = compare_linear(&dataset, &options)?;
-    emit(&args.output, &CompareReport::from_comparison(&comparison).render(args.output.format))
+    emit(
+        &args.output,
+        &CompareReport::from_comparison(&comparison).render(args.output.format),
+    )
 }
 
 fn run_convert(args: &ConvertArgs) -> Result<()> {
@@ -246,11 +277,20 @@ fn run_convert(args: &ConvertArgs) -> Result<()> {
         SdSpec::parse("--noise-sd", &s.to_string())?;
     }
     if args.n == Some(0) {
-        return Err(OccamError::invalid("--n", "the number of rows must be at least 1"));
+        return Err(OccamError::invalid(
+            "--n",
+            "the number of rows must be at least 1",
+        ));
     }
-    let context = ConversionContext { n: args.n, noise_sd: args.noise_sd };
+    let context = ConversionContext {
+        n: args.n,
+        noise_sd: args.noise_sd,
+    };
     let conversion = convert(args.from, args.value, args.loss, &context)?;
-    emit(&args.output, &render_conversion(args.from, args.value, &conversion, args.output.format))
+    emit(
+        &args.output,
+        &render_conversion(args.from, args.value, &conversion, args.output.format),
+    )
 }
 
 fn run_datasets(args: &DatasetsArgs) -> Result<()> {

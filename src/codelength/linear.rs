@@ -26,15 +26,25 @@ pub fn mixture_bits(summary: &Summary, charge_bits: f64) -> f64 {
 /// P = k; σ is a hyperparameter, charged like s when fitted.
 ///
 /// `Err` gives the reason when F is singular (n ≤ k after centring, or collinear features).
-pub fn two_part_nats(model: &LinearGaussian, h: Hyperparameters, summary: &Summary) -> std::result::Result<f64, String> {
+pub fn two_part_nats(
+    model: &LinearGaussian,
+    h: Hyperparameters,
+    summary: &Summary,
+) -> std::result::Result<f64, String> {
     if !model.is_full_rank() {
         return Err("two_part is undefined: the Fisher information βXᵀX is singular (n ≤ k after centring, or collinear features)".into());
     }
     let (a, b) = (h.prior_precision, h.noise_precision);
     let (n, k) = (model.n() as f64, model.k() as f64);
     let neg_log_prior = 0.5 * k * (2.0 * PI / a).ln() + 0.5 * a * summary.distance_squared;
-    let neg_log_likelihood = 0.5 * n * (2.0 * PI / b).ln() + 0.5 * b * summary.residual_sum_of_squares;
-    let half_log_det_fisher = 0.5 * model.eigenvalues().iter().map(|l| (b * l).ln()).sum::<f64>();
+    let neg_log_likelihood =
+        0.5 * n * (2.0 * PI / b).ln() + 0.5 * b * summary.residual_sum_of_squares;
+    let half_log_det_fisher = 0.5
+        * model
+            .eigenvalues()
+            .iter()
+            .map(|l| (b * l).ln())
+            .sum::<f64>();
     Ok(neg_log_prior + neg_log_likelihood + half_log_det_fisher + lattice_term(model.k()).0)
 }
 
@@ -109,18 +119,33 @@ impl PrequentialPlan {
         let (z, t): (std::borrow::Cow<[f64]>, std::borrow::Cow<[f64]>) = match order {
             RowOrder::AsGiven => (design.z.as_slice().into(), design.t.as_slice().into()),
             RowOrder::Shuffled(_) => (
-                permutation.iter().flat_map(|&i| design.row(i).iter().copied()).collect::<Vec<_>>().into(),
-                permutation.iter().map(|&i| design.t[i]).collect::<Vec<_>>().into(),
+                permutation
+                    .iter()
+                    .flat_map(|&i| design.row(i).iter().copied())
+                    .collect::<Vec<_>>()
+                    .into(),
+                permutation
+                    .iter()
+                    .map(|&i| design.t[i])
+                    .collect::<Vec<_>>()
+                    .into(),
             ),
         };
         let mut cumulative = SufficientStats::empty(k);
         let mut prefixes = vec![LinearGaussian::new(&cumulative)?];
         for pair in boundaries.windows(2) {
             let (start, end) = (pair[0], pair[1]);
-            cumulative.merge(&SufficientStats::from_rows(&z[start * k..end * k], &t[start..end], k));
+            cumulative.merge(&SufficientStats::from_rows(
+                &z[start * k..end * k],
+                &t[start..end],
+                k,
+            ));
             prefixes.push(LinearGaussian::new(&cumulative)?);
         }
-        Ok(PrequentialPlan { boundaries, prefixes })
+        Ok(PrequentialPlan {
+            boundaries,
+            prefixes,
+        })
     }
 
     /// The block boundaries, 0 first and n last.
@@ -132,7 +157,13 @@ impl PrequentialPlan {
     /// full-data fitted hyperparameters, whose charge the caller adds); every later block with
     /// empirical Bayes on the rows before it (the fixed parts kept fixed), or the previous block's
     /// values where that fails. With both scales fixed the total equals the mixture code.
-    pub fn code(&self, center: &DVector<f64>, prior_sd: Option<f64>, noise_sd: Option<f64>, first: Hyperparameters) -> PrequentialCode {
+    pub fn code(
+        &self,
+        center: &DVector<f64>,
+        prior_sd: Option<f64>,
+        noise_sd: Option<f64>,
+        first: Hyperparameters,
+    ) -> PrequentialCode {
         let mut h = first;
         let mut blocks = Vec::with_capacity(self.boundaries.len() - 1);
         let mut total = 0.0;
@@ -145,7 +176,8 @@ impl PrequentialPlan {
                     Err(_) => refit_failed = true,
                 }
             }
-            let nats = before.summary(h, &before.rotate(center)).log_evidence - after.summary(h, &after.rotate(center)).log_evidence;
+            let nats = before.summary(h, &before.rotate(center)).log_evidence
+                - after.summary(h, &after.rotate(center)).log_evidence;
             total += bits(nats);
             blocks.push(BlockCode {
                 start: self.boundaries[j],
@@ -155,14 +187,22 @@ impl PrequentialPlan {
                 refit_failed,
             });
         }
-        PrequentialCode { bits: total, blocks }
+        PrequentialCode {
+            bits: total,
+            blocks,
+        }
     }
 }
 
 /// The prequential code with fixed (α, β), row by row: each yₜ coded with the Bayesian predictive
 /// N(xₜᵀmₜ₋₁, σ² + xₜᵀSₜ₋₁xₜ), the posterior updated by a rank-one (recursive least squares) step
 /// — O(k²) a row, never a refit. By the chain rule the total equals the mixture code.
-pub fn sequential_prequential_bits(design: &Design, order: RowOrder, center: &DVector<f64>, h: Hyperparameters) -> f64 {
+pub fn sequential_prequential_bits(
+    design: &Design,
+    order: RowOrder,
+    center: &DVector<f64>,
+    h: Hyperparameters,
+) -> f64 {
     let k = design.k;
     let noise_var = 1.0 / h.noise_precision;
     let mut cov = DMatrix::<f64>::identity(k, k) / h.prior_precision;
@@ -192,7 +232,14 @@ mod tests {
     fn design(n: usize, k: usize, seed: u64) -> Design {
         let (x, y) = random_design(n, k, seed);
         let names = (0..k).map(|j| format!("x{j}")).collect();
-        let data = Dataset::new("random", names, "y", x.transpose().as_slice().to_vec(), y.as_slice().to_vec()).unwrap();
+        let data = Dataset::new(
+            "random",
+            names,
+            "y",
+            x.transpose().as_slice().to_vec(),
+            y.as_slice().to_vec(),
+        )
+        .unwrap();
         Design::new(&data, DesignOptions::default()).unwrap()
     }
 
@@ -207,11 +254,24 @@ mod tests {
         let center = DVector::from_fn(6, |i, _| 0.3 * i as f64 - 0.7);
         let h = Hyperparameters::new(0.7, 1.3);
         let mixture = mixture_of(&d, &center, h);
-        for order in [RowOrder::AsGiven, RowOrder::Shuffled(1), RowOrder::Shuffled(99)] {
+        for order in [
+            RowOrder::AsGiven,
+            RowOrder::Shuffled(1),
+            RowOrder::Shuffled(99),
+        ] {
             let sequential = sequential_prequential_bits(&d, order, &center, h);
-            let blocked = PrequentialPlan::new(&d, order, 5).unwrap().code(&center, Some(h.prior_sd()), Some(h.noise_sd()), h).bits;
-            assert!((sequential - mixture).abs() < 1e-6, "{order:?}: sequential {sequential} vs mixture {mixture}");
-            assert!((blocked - mixture).abs() < 1e-6, "{order:?}: blocked {blocked} vs mixture {mixture}");
+            let blocked = PrequentialPlan::new(&d, order, 5)
+                .unwrap()
+                .code(&center, Some(h.prior_sd()), Some(h.noise_sd()), h)
+                .bits;
+            assert!(
+                (sequential - mixture).abs() < 1e-6,
+                "{order:?}: sequential {sequential} vs mixture {mixture}"
+            );
+            assert!(
+                (blocked - mixture).abs() < 1e-6,
+                "{order:?}: blocked {blocked} vs mixture {mixture}"
+            );
         }
     }
 
@@ -226,8 +286,12 @@ mod tests {
         }
         let center = DVector::zeros(4);
         let first = Hyperparameters::new(1.0, 1.0);
-        let a = PrequentialPlan::new(&d, RowOrder::AsGiven, 10).unwrap().code(&center, None, None, first);
-        let b = PrequentialPlan::new(&changed, RowOrder::AsGiven, 10).unwrap().code(&center, None, None, first);
+        let a = PrequentialPlan::new(&d, RowOrder::AsGiven, 10)
+            .unwrap()
+            .code(&center, None, None, first);
+        let b = PrequentialPlan::new(&changed, RowOrder::AsGiven, 10)
+            .unwrap()
+            .code(&center, None, None, first);
         let total: f64 = a.blocks.iter().map(|x| x.bits).sum();
         assert!((total - a.bits).abs() < 1e-9 * a.bits.abs());
         let mut compared = 0;
@@ -245,7 +309,13 @@ mod tests {
 
     /// ½ ln|M| through a Cholesky factorisation.
     fn half_log_det(m: DMatrix<f64>) -> f64 {
-        m.cholesky().expect("positive definite").l().diagonal().iter().map(|d| d.ln()).sum()
+        m.cholesky()
+            .expect("positive definite")
+            .l()
+            .diagonal()
+            .iter()
+            .map(|d| d.ln())
+            .sum()
     }
 
     fn check_mml_identity(n: usize, k: usize, seed: u64, center_scale: f64, h: Hyperparameters) {
@@ -260,9 +330,14 @@ mod tests {
         let fisher = &stats.xtx * h.noise_precision;
         let posterior_precision = &fisher + DMatrix::identity(k, k) * h.prior_precision;
         let (lattice, _) = lattice_term(k);
-        let expected = lattice + 0.5 * k as f64 * (2.0 * PI).ln() + half_log_det(fisher) - half_log_det(posterior_precision);
+        let expected = lattice + 0.5 * k as f64 * (2.0 * PI).ln() + half_log_det(fisher)
+            - half_log_det(posterior_precision);
         let scale = mixture.abs().max(1.0);
-        assert!(((two_part - mixture) - expected).abs() < 1e-9 * scale, "n={n} k={k}: {} vs {expected}", two_part - mixture);
+        assert!(
+            ((two_part - mixture) - expected).abs() < 1e-9 * scale,
+            "n={n} k={k}: {} vs {expected}",
+            two_part - mixture
+        );
     }
 
     #[test]
@@ -277,7 +352,9 @@ mod tests {
         let model = LinearGaussian::new(&SufficientStats::from_design(&d)).unwrap();
         let h = Hyperparameters::new(1.0, 1.0);
         let summary = model.summary(h, &DVector::zeros(12));
-        assert!(two_part_nats(&model, h, &summary).unwrap_err().contains("singular"));
+        assert!(two_part_nats(&model, h, &summary)
+            .unwrap_err()
+            .contains("singular"));
         assert!(bic_bits(&model, None).unwrap_err().contains("n = 8"));
     }
 
@@ -287,13 +364,18 @@ mod tests {
         let model = LinearGaussian::new(&SufficientStats::from_design(&d)).unwrap();
         let x = DMatrix::from_row_slice(d.n, d.k, &d.z);
         let y = DVector::from_column_slice(&d.t);
-        let w = (x.transpose() * &x).cholesky().unwrap().solve(&(x.transpose() * &y));
+        let w = (x.transpose() * &x)
+            .cholesky()
+            .unwrap()
+            .solve(&(x.transpose() * &y));
         let rss = (&y - &x * w).norm_squared();
         let n = 80.0;
         let expected = bits(0.5 * n * (2.0 * PI * rss / n).ln() + 0.5 * n) + 0.5 * 5.0 * n.log2();
         assert!((bic_bits(&model, None).unwrap() - expected).abs() < 1e-9 * expected);
         let sigma = 0.8;
-        let expected = bits(0.5 * n * (2.0 * PI * sigma * sigma).ln() + 0.5 * rss / (sigma * sigma)) + 0.5 * 4.0 * n.log2();
+        let expected =
+            bits(0.5 * n * (2.0 * PI * sigma * sigma).ln() + 0.5 * rss / (sigma * sigma))
+                + 0.5 * 4.0 * n.log2();
         assert!((bic_bits(&model, Some(sigma)).unwrap() - expected).abs() < 1e-9 * expected);
     }
 

@@ -114,7 +114,10 @@ pub fn lattice_term(p: usize) -> (f64, bool) {
         1..=8 => (0.5 * p as f64 * (1.0 + KAPPA[p - 1].ln()), true),
         _ => {
             let p = p as f64;
-            (-0.5 * p * (2.0 * PI).ln() + 0.5 * (p * PI).ln() - EULER_GAMMA, false)
+            (
+                -0.5 * p * (2.0 * PI).ln() + 0.5 * (p * PI).ln() - EULER_GAMMA,
+                false,
+            )
         }
     }
 }
@@ -163,7 +166,10 @@ mod tests {
             let tabulated = 0.5 * p as f64 * (1.0 + f64::ln(kappa));
             let (approx, from_table) = lattice_term(p);
             assert!(!from_table);
-            assert!((approx - tabulated).abs() < 0.25, "P = {p}: {approx} vs {tabulated}");
+            assert!(
+                (approx - tabulated).abs() < 0.25,
+                "P = {p}: {approx} vs {tabulated}"
+            );
         }
         // And it tends to the limit κ → 1/(2πe): per dimension, (1 + ln κ)/2 → −ln(2π)/2.
         let (big, _) = lattice_term(100_000);

@@ -207,6 +207,11 @@ impl LinearGaussian {
         }
     }
 
+    /// The posterior mean m = A⁻¹(αμ + βXᵀy), which is also the MAP: O(k²).
+    pub fn posterior_mean(&self, h: Hyperparameters, center: &DVector<f64>) -> DVector<f64> {
+        &self.eigenvectors * self.rotated_mean(h, &self.rotate(center))
+    }
+
     /// The posterior N(m, A⁻¹) for (α, β, μ): O(k²).
     pub fn posterior(&self, h: Hyperparameters, center: &DVector<f64>) -> Posterior {
         let rotated_center = self.rotate(center);

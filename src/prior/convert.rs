@@ -129,7 +129,10 @@ fn need_sigma(ctx: &ConversionContext, knob: Knob) -> Result<f64> {
 /// The prior variance s² that `knob = value` means with `loss`.
 pub fn prior_variance(knob: Knob, value: f64, loss: Loss, ctx: &ConversionContext) -> Result<f64> {
     if !(value.is_finite() && value > 0.0) {
-        return Err(OccamError::invalid("--value", format!("'{value}' is not a positive finite strength")));
+        return Err(OccamError::invalid(
+            "--value",
+            format!("'{value}' is not a positive finite strength"),
+        ));
     }
     check_loss(knob, loss)?;
     Ok(match (knob, loss) {
@@ -140,7 +143,9 @@ pub fn prior_variance(knob: Knob, value: f64, loss: Loss, ctx: &ConversionContex
         (Knob::KerasL2, Loss::CrossEntropy) => 1.0 / (2.0 * need_n(ctx, knob)? * value),
         (Knob::KerasL2, Loss::Mse) => need_sigma(ctx, knob)?.powi(2) / (need_n(ctx, knob)? * value),
         (Knob::TorchWeightDecay, Loss::CrossEntropy) => 1.0 / (need_n(ctx, knob)? * value),
-        (Knob::TorchWeightDecay, Loss::Mse) => 2.0 * need_sigma(ctx, knob)?.powi(2) / (need_n(ctx, knob)? * value),
+        (Knob::TorchWeightDecay, Loss::Mse) => {
+            2.0 * need_sigma(ctx, knob)?.powi(2) / (need_n(ctx, knob)? * value)
+        }
         (Knob::Adamw, _) => return Err(OccamError::invalid("--from", ADAMW_REFUSAL)),
     })
 }
@@ -155,9 +160,13 @@ pub fn knob_value(knob: Knob, variance: f64, loss: Loss, ctx: &ConversionContext
         (Knob::SklearnLogistic, _) => variance,
         (Knob::Glmnet, _) => need_sigma(ctx, knob)?.powi(2) / (need_n(ctx, knob)? * variance),
         (Knob::KerasL2, Loss::CrossEntropy) => 1.0 / (2.0 * need_n(ctx, knob)? * variance),
-        (Knob::KerasL2, Loss::Mse) => need_sigma(ctx, knob)?.powi(2) / (need_n(ctx, knob)? * variance),
+        (Knob::KerasL2, Loss::Mse) => {
+            need_sigma(ctx, knob)?.powi(2) / (need_n(ctx, knob)? * variance)
+        }
         (Knob::TorchWeightDecay, Loss::CrossEntropy) => 1.0 / (need_n(ctx, knob)? * variance),
-        (Knob::TorchWeightDecay, Loss::Mse) => 2.0 * need_sigma(ctx, knob)?.powi(2) / (need_n(ctx, knob)? * variance),
+        (Knob::TorchWeightDecay, Loss::Mse) => {
+            2.0 * need_sigma(ctx, knob)?.powi(2) / (need_n(ctx, knob)? * variance)
+        }
         (Knob::Adamw, _) => return Err(OccamError::invalid("--from", ADAMW_REFUSAL)),
     })
 }
@@ -166,7 +175,10 @@ fn check_loss(knob: Knob, loss: Loss) -> Result<()> {
     match knob.implied_loss() {
         Some(implied) if implied != loss => Err(OccamError::invalid(
             "--loss",
-            format!("{} goes with the {implied} loss, not {loss}", knob.describe()),
+            format!(
+                "{} goes with the {implied} loss, not {loss}",
+                knob.describe()
+            ),
         )),
         _ => Ok(()),
     }
@@ -198,19 +210,36 @@ pub struct Conversion {
 
 /// Converts `knob = value` into the prior sd and the equivalent of every other knob. `loss` may be
 /// omitted when the knob implies it; for `prior-sd` without a loss both families are listed.
-pub fn convert(knob: Knob, value: f64, loss: Option<Loss>, ctx: &ConversionContext) -> Result<Conversion> {
+pub fn convert(
+    knob: Knob,
+    value: f64,
+    loss: Option<Loss>,
+    ctx: &ConversionContext,
+) -> Result<Conversion> {
     if knob == Knob::Adamw {
         return Err(OccamError::invalid("--from", ADAMW_REFUSAL));
     }
     let losses = match (knob.implied_loss(), loss) {
         (Some(implied), Some(given)) if implied != given => {
-            return Err(OccamError::invalid("--loss", format!("{} goes with the {implied} loss, not {given}", knob.describe())))
+            return Err(OccamError::invalid(
+                "--loss",
+                format!(
+                    "{} goes with the {implied} loss, not {given}",
+                    knob.describe()
+                ),
+            ))
         }
         (Some(implied), _) => vec![implied],
         (None, Some(given)) => vec![given],
         (None, None) if knob == Knob::PriorSd => vec![Loss::Mse, Loss::CrossEntropy],
         (None, None) => {
-            return Err(OccamError::invalid("--loss", format!("{} depends on the loss: give --loss mse or --loss cross-entropy", knob.describe())))
+            return Err(OccamError::invalid(
+                "--loss",
+                format!(
+                    "{} depends on the loss: give --loss mse or --loss cross-entropy",
+                    knob.describe()
+                ),
+            ))
         }
     };
     let variance = prior_variance(knob, value, losses[0], ctx)?;
@@ -228,7 +257,11 @@ pub fn convert(knob: Knob, value: f64, loss: Option<Loss>, ctx: &ConversionConte
                     other => other.to_string(),
                 })
             };
-            equivalents.push(Equivalent { knob: other, loss: l, value });
+            equivalents.push(Equivalent {
+                knob: other,
+                loss: l,
+                value,
+            });
         }
     }
     Ok(Conversion {
@@ -243,7 +276,10 @@ pub fn convert(knob: Knob, value: f64, loss: Option<Loss>, ctx: &ConversionConte
 mod tests {
     use super::*;
 
-    const CTX: ConversionContext = ConversionContext { n: Some(442), noise_sd: Some(54.0) };
+    const CTX: ConversionContext = ConversionContext {
+        n: Some(442),
+        noise_sd: Some(54.0),
+    };
 
     #[test]
     fn every_knob_round_trips() {
@@ -255,7 +291,10 @@ mod tests {
                 for value in [1e-4, 0.3, 7.0] {
                     let v = prior_variance(knob, value, loss, &CTX).unwrap();
                     let back = knob_value(knob, v, loss, &CTX).unwrap();
-                    assert!(((back - value) / value).abs() < 1e-14, "{knob:?} {loss}: {value} → {v} → {back}");
+                    assert!(
+                        ((back - value) / value).abs() < 1e-14,
+                        "{knob:?} {loss}: {value} → {v} → {back}"
+                    );
                 }
             }
         }
@@ -264,11 +303,20 @@ mod tests {
     #[test]
     fn table_values_follow_math_md() {
         // Ridge(alpha = a): s² = σ²/a.
-        assert_eq!(prior_variance(Knob::SklearnRidge, 2.0, Loss::Mse, &CTX).unwrap(), 54.0 * 54.0 / 2.0);
+        assert_eq!(
+            prior_variance(Knob::SklearnRidge, 2.0, Loss::Mse, &CTX).unwrap(),
+            54.0 * 54.0 / 2.0
+        );
         // LogisticRegression(C): s² = C.
-        assert_eq!(prior_variance(Knob::SklearnLogistic, 0.5, Loss::CrossEntropy, &CTX).unwrap(), 0.5);
+        assert_eq!(
+            prior_variance(Knob::SklearnLogistic, 0.5, Loss::CrossEntropy, &CTX).unwrap(),
+            0.5
+        );
         // PyTorch weight decay with cross-entropy: s² = 1/(nd).
-        assert_eq!(prior_variance(Knob::TorchWeightDecay, 0.01, Loss::CrossEntropy, &CTX).unwrap(), 1.0 / (442.0 * 0.01));
+        assert_eq!(
+            prior_variance(Knob::TorchWeightDecay, 0.01, Loss::CrossEntropy, &CTX).unwrap(),
+            1.0 / (442.0 * 0.01)
+        );
         // Keras and PyTorch agree when d = 2c (same penalty).
         let keras = prior_variance(Knob::KerasL2, 0.01, Loss::Mse, &CTX).unwrap();
         let torch = prior_variance(Knob::TorchWeightDecay, 0.02, Loss::Mse, &CTX).unwrap();
@@ -278,11 +326,17 @@ mod tests {
     #[test]
     fn missing_context_and_adamw_are_refused_by_name() {
         let none = ConversionContext::default();
-        let e = prior_variance(Knob::Glmnet, 0.1, Loss::Mse, &none).unwrap_err().to_string();
+        let e = prior_variance(Knob::Glmnet, 0.1, Loss::Mse, &none)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--noise-sd"), "{e}");
-        let e = prior_variance(Knob::TorchWeightDecay, 0.1, Loss::CrossEntropy, &none).unwrap_err().to_string();
+        let e = prior_variance(Knob::TorchWeightDecay, 0.1, Loss::CrossEntropy, &none)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("--n"), "{e}");
-        let e = convert(Knob::Adamw, 0.01, None, &CTX).unwrap_err().to_string();
+        let e = convert(Knob::Adamw, 0.01, None, &CTX)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not an L2 penalty"), "{e}");
         assert!(convert(Knob::KerasL2, 0.01, None, &CTX).is_err());
     }

@@ -14,8 +14,8 @@ pub struct CompareRowInfo {
     pub rank: usize,
     /// The prior.
     pub prior: PriorInfo,
-    /// σ used (fixed or fitted for this row).
-    pub noise_sd: f64,
+    /// σ used (fixed or fitted for this row; regression only).
+    pub noise_sd: Option<f64>,
     /// The evidence.
     pub evidence: EvidenceInfo,
     /// The code lengths, charges included.
@@ -51,13 +51,14 @@ impl CompareReport {
     /// The report of a linear comparison.
     pub fn from_comparison(c: &Comparison) -> Self {
         let options = &c.study.options;
+        let regression = c.study.kind == "linear";
         CompareReport {
             schema: SCHEMA,
             dataset: DatasetInfo::of(&c.study),
             model: ModelInfo {
-                kind: "linear".into(),
-                noise_sd: options.noise_sd.fixed(),
-                noise_sd_fitted: options.noise_sd.fixed().is_none(),
+                kind: c.study.kind.into(),
+                noise_sd: options.noise_sd.fixed().filter(|_| regression),
+                noise_sd_fitted: regression && options.noise_sd.fixed().is_none(),
                 intercept: options.intercept.to_string(),
                 standardized: options.standardize,
             },
@@ -71,11 +72,11 @@ impl CompareReport {
                     CompareRowInfo {
                         rank: i + 1,
                         prior: PriorInfo::of(e),
-                        noise_sd: e.hyperparameters.noise_sd(),
-                        evidence: EvidenceInfo::exact(e),
+                        noise_sd: e.noise_sd,
+                        evidence: EvidenceInfo::of(e),
                         code_length_bits: e.code_lengths,
-                        effective_parameters: e.summary.effective_parameters,
-                        distance_from_center: e.summary.distance_squared.sqrt(),
+                        effective_parameters: e.effective_parameters,
+                        distance_from_center: e.distance_from_center,
                         delta_bits: r.delta_bits,
                         charged_bits: e.charge_bits,
                     }
@@ -89,7 +90,8 @@ impl CompareReport {
     pub fn render(&self, format: OutputFormat) -> String {
         match format {
             OutputFormat::Json => {
-                let mut text = serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+                let mut text = serde_json::to_string_pretty(self)
+                    .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
                 text.push('\n');
                 text
             }
@@ -100,16 +102,36 @@ impl CompareReport {
         }
     }
 
-    const HEADER: [&'static str; 12] = ["#", "centre", "s", "σ", "ln p(y)", "γ", "‖m − μ‖", "mixture", "prequential", "two_part", "bic", "Δbits"];
+    const HEADER: [&'static str; 12] = [
+        "#",
+        "centre",
+        "s",
+        "σ",
+        "ln p(y)",
+        "γ",
+        "‖m − μ‖",
+        "mixture",
+        "prequential",
+        "two_part",
+        "bic",
+        "Δbits",
+    ];
 
     fn cells(&self, r: &CompareRowInfo) -> [String; 12] {
         let code = |v: Option<f64>| v.map_or("—".to_string(), |b| format!("{b:.2}"));
-        let fitted = |v: f64, fitted: bool| if fitted { format!("{} (EB)", significant(v, 4)) } else { significant(v, 4) };
+        let fitted = |v: f64, fitted: bool| {
+            if fitted {
+                format!("{} (EB)", significant(v, 4))
+            } else {
+                significant(v, 4)
+            }
+        };
         [
             r.rank.to_string(),
             r.prior.center.clone(),
             fitted(r.prior.sd, r.prior.sd_fitted),
-            fitted(r.noise_sd, self.model.noise_sd_fitted),
+            r.noise_sd
+                .map_or("—".to_string(), |v| fitted(v, self.model.noise_sd_fitted)),
             format!("{:.3}", r.evidence.log_nats),
             format!("{:.3}", r.effective_parameters),
             significant(r.distance_from_center, 4),
@@ -135,7 +157,13 @@ impl CompareReport {
     fn render_table(&self) -> String {
         let rows: Vec<[String; 12]> = self.rows.iter().map(|r| self.cells(r)).collect();
         let widths: Vec<usize> = (0..12)
-            .map(|c| rows.iter().map(|r| r[c].chars().count()).chain([Self::HEADER[c].chars().count()]).max().unwrap_or(0))
+            .map(|c| {
+                rows.iter()
+                    .map(|r| r[c].chars().count())
+                    .chain([Self::HEADER[c].chars().count()])
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         let line = |cells: Vec<&str>| -> String {
             let mut s = String::new();
@@ -162,7 +190,20 @@ impl CompareReport {
 
     fn render_markdown(&self) -> String {
         let mut out = format!("{}\n\n", self.title());
-        let header = ["#", "centre", "s", "σ", "ln p(y) (nats)", "γ", "‖m − μ‖", "mixture (bits)", "prequential (bits)", "two_part (bits)", "bic (bits)", "Δbits"];
+        let header = [
+            "#",
+            "centre",
+            "s",
+            "σ",
+            "ln p(y) (nats)",
+            "γ",
+            "‖m − μ‖",
+            "mixture (bits)",
+            "prequential (bits)",
+            "two_part (bits)",
+            "bic (bits)",
+            "Δbits",
+        ];
         let _ = writeln!(out, "| {} |", header.join(" | "));
         let _ = writeln!(out, "|---:|---|{}", "---:|".repeat(10));
         for r in &self.rows {
@@ -187,7 +228,7 @@ impl CompareReport {
                 "{} & {} & {} & {} & {} & {} & {} & {} & {} & {} & {} \\\\",
                 tex_escape(&r.prior.center),
                 tex_number(r.prior.sd, 4),
-                tex_number(r.noise_sd, 4),
+                r.noise_sd.map_or("---".to_string(), |v| tex_number(v, 4)),
                 format_args!("${:.3}$", r.evidence.log_nats),
                 format_args!("${:.3}$", r.effective_parameters),
                 tex_number(r.distance_from_center, 4),
@@ -195,7 +236,8 @@ impl CompareReport {
                 code(r.code_length_bits.prequential),
                 code(r.code_length_bits.two_part),
                 code(r.code_length_bits.bic),
-                r.delta_bits.map_or("---".to_string(), |d| format!("${d:+.2}$")),
+                r.delta_bits
+                    .map_or("---".to_string(), |d| format!("${d:+.2}$")),
             );
         }
         out.push_str("\\bottomrule\n\\end{tabular}\n");
@@ -213,7 +255,7 @@ impl CompareReport {
                 csv_field(&r.prior.center),
                 r.prior.sd,
                 r.prior.sd_fitted,
-                r.noise_sd,
+                opt(r.noise_sd),
                 r.evidence.log_nats,
                 r.effective_parameters,
                 r.distance_from_center,

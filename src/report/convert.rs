@@ -13,7 +13,9 @@ pub fn render_conversion(knob: Knob, value: f64, c: &Conversion, format: OutputF
         .map(|e| {
             [
                 format!("{} [{}]", e.knob.describe(), e.loss),
-                e.value.as_ref().map_or_else(|_| "—".to_string(), |v| significant(*v, 6)),
+                e.value
+                    .as_ref()
+                    .map_or_else(|_| "—".to_string(), |v| significant(*v, 6)),
                 e.value.as_ref().err().cloned().unwrap_or_default(),
             ]
         })
@@ -57,15 +59,33 @@ pub fn render_conversion(knob: Knob, value: f64, c: &Conversion, format: OutputF
         OutputFormat::Md => {
             let mut out = format!("{title}\n\n| knob [loss] | value | note |\n|---|---:|---|\n");
             for r in &rows {
-                let _ = writeln!(out, "| {} | {} | {} |", md_cell(&r[0]), r[1], md_cell(&r[2]));
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} |",
+                    md_cell(&r[0]),
+                    r[1],
+                    md_cell(&r[2])
+                );
             }
             out
         }
         OutputFormat::Tex => {
-            let mut out = format!("% {}\n\\begin{{tabular}}{{lr}}\n\\toprule\nKnob [loss] & Value \\\\\n\\midrule\n", tex_escape(&title));
+            let mut out = format!(
+                "% {}\n\\begin{{tabular}}{{lr}}\n\\toprule\nKnob [loss] & Value \\\\\n\\midrule\n",
+                tex_escape(&title)
+            );
             for e in &c.equivalents {
-                let value = e.value.as_ref().map_or_else(|_| "---".to_string(), |v| tex_number(*v, 6));
-                let _ = writeln!(out, "{} [{}] & {} \\\\", tex_escape(e.knob.describe()), e.loss, value);
+                let value = e
+                    .value
+                    .as_ref()
+                    .map_or_else(|_| "---".to_string(), |v| tex_number(*v, 6));
+                let _ = writeln!(
+                    out,
+                    "{} [{}] & {} \\\\",
+                    tex_escape(e.knob.describe()),
+                    e.loss,
+                    value
+                );
             }
             out + "\\bottomrule\n\\end{tabular}\n"
         }
@@ -77,7 +97,14 @@ pub fn render_conversion(knob: Knob, value: f64, c: &Conversion, format: OutputF
                     Ok(v) => (v.to_string(), String::new()),
                     Err(r) => (String::new(), r.clone()),
                 };
-                let _ = writeln!(out, "{},{},{},{}", e.knob.name(), e.loss, v, csv_field(&note));
+                let _ = writeln!(
+                    out,
+                    "{},{},{},{}",
+                    e.knob.name(),
+                    e.loss,
+                    v,
+                    csv_field(&note)
+                );
             }
             out
         }

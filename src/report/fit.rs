@@ -2,7 +2,8 @@
 
 use super::format::{csv_field, md_cell, significant, tex_escape, tex_number, OutputFormat};
 use crate::codelength::CodeLengths;
-use crate::fit::{LinearFit, LinearStudy, PriorEvaluation};
+use crate::fit::Study;
+use crate::fit::{LinearFit, PriorEvaluation, StudyInfo};
 use serde::Serialize;
 use std::f64::consts::LN_2;
 use std::fmt::Write;
@@ -140,12 +141,12 @@ pub struct FitReport {
 
 impl DatasetInfo {
     /// The data of a study.
-    pub fn of(study: &LinearStudy) -> Self {
+    pub fn of(info: &StudyInfo) -> Self {
         DatasetInfo {
-            source: study.source.clone(),
-            n: study.n,
-            features: study.feature_names.clone(),
-            target: study.target_name.clone(),
+            source: info.source.clone(),
+            n: info.n,
+            features: info.feature_names.clone(),
+            target: info.target_name.clone(),
         }
     }
 }
@@ -153,25 +154,24 @@ impl DatasetInfo {
 impl PriorInfo {
     /// The prior of an evaluation.
     pub fn of(evaluation: &PriorEvaluation) -> Self {
-        let h = evaluation.hyperparameters;
         PriorInfo {
             center: evaluation.center_spec.to_string(),
             center_values: evaluation.center.values.iter().copied().collect(),
-            sd: h.prior_sd(),
-            sd_fitted: evaluation.prior_sd.fixed().is_none(),
-            precision: h.prior_precision,
+            sd: evaluation.prior_sd,
+            sd_fitted: evaluation.prior_sd_spec.fixed().is_none(),
+            precision: 1.0 / (evaluation.prior_sd * evaluation.prior_sd),
         }
     }
 }
 
 impl EvidenceInfo {
-    /// The exact evidence of an evaluation.
-    pub fn exact(evaluation: &PriorEvaluation) -> Self {
+    /// The evidence of an evaluation.
+    pub fn of(evaluation: &PriorEvaluation) -> Self {
         EvidenceInfo {
-            log_nats: evaluation.summary.log_evidence,
-            bits: -evaluation.summary.log_evidence / LN_2,
-            method: "exact".into(),
-            effective_parameters: evaluation.summary.effective_parameters,
+            log_nats: evaluation.log_evidence,
+            bits: -evaluation.log_evidence / LN_2,
+            method: evaluation.evidence_method.name().into(),
+            effective_parameters: evaluation.effective_parameters,
             symmetry_log_nats: 0.0,
         }
     }
@@ -188,11 +188,11 @@ impl FitReport {
         let summary = post.summary;
         FitReport {
             schema: SCHEMA,
-            dataset: DatasetInfo::of(study),
+            dataset: DatasetInfo::of(&study.info()),
             model: ModelInfo {
                 kind: "linear".into(),
                 noise_sd: Some(h.noise_sd()),
-                noise_sd_fitted: evaluation.noise_sd.fixed().is_none(),
+                noise_sd_fitted: evaluation.noise_sd_spec.fixed().is_none(),
                 intercept: study.options.intercept.to_string(),
                 standardized: study.options.standardize,
             },
@@ -210,7 +210,7 @@ impl FitReport {
                     .map(|(s, scale)| s / scale)
                     .collect(),
             },
-            evidence: EvidenceInfo::exact(evaluation),
+            evidence: EvidenceInfo::of(evaluation),
             code_length_bits: evaluation.code_lengths,
             diagnostics: Diagnostics {
                 distance_from_center: summary.distance_squared.sqrt(),

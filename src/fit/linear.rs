@@ -1,92 +1,20 @@
-//! One data set, any number of priors: the linear-Gaussian study behind `occam fit` and
-//! `occam compare`.
+//! The linear-Gaussian study: one data set, any number of priors.
 //!
 //! [`LinearStudy::new`] does the O(nk²) work once — standardisation, sufficient statistics, one
 //! eigendecomposition of XᵀX and one per prequential block boundary. After that,
 //! [`LinearStudy::evaluate`] scores a prior (centre, s, σ) in O(k²·log n) or less: empirical Bayes,
 //! evidence, γ and all four code lengths, without touching the rows again.
 
+use super::{EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo};
 use crate::codelength::linear::{bic_bits, mixture_bits, two_part_nats, PrequentialPlan};
-use crate::codelength::{bits, estimate_charge_bits, lattice_term, CodeLengths, RowOrder};
-use crate::data::{self, ColumnSelection, Dataset, Design, DesignOptions, Standardization, SufficientStats};
+use crate::codelength::{bits, estimate_charge_bits, lattice_term, CodeLengths};
+use crate::data::{self, Dataset, Design, DesignOptions, Standardization, SufficientStats};
 use crate::error::{OccamError, Result};
-use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaussian, Posterior, Summary};
+use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaussian, Posterior};
 use crate::model::linear::PenalizedLeastSquares;
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
 use nalgebra::DVector;
-
-/// Everything that defines a fit besides the data.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FitOptions {
-    /// Which columns are the target and the features (also used for `fit:PATH` centres).
-    pub selection: ColumnSelection,
-    /// The prior centre μ.
-    pub center: CenterSpec,
-    /// The prior sd s, or `auto`.
-    pub prior_sd: SdSpec,
-    /// The noise sd σ, or `auto`.
-    pub noise_sd: SdSpec,
-    /// How the intercept is treated.
-    pub intercept: Intercept,
-    /// z-score the features (default true).
-    pub standardize: bool,
-    /// The order of the rows in the prequential code.
-    pub order: RowOrder,
-    /// Rows in the first prequential block; later blocks double.
-    pub first_block: usize,
-}
-
-impl Default for FitOptions {
-    fn default() -> Self {
-        FitOptions {
-            selection: ColumnSelection::default(),
-            center: CenterSpec::Zero,
-            prior_sd: SdSpec::Auto,
-            noise_sd: SdSpec::Auto,
-            intercept: Intercept::Centered,
-            standardize: true,
-            order: RowOrder::AsGiven,
-            first_block: 16,
-        }
-    }
-}
-
-/// A prior centre in design units, and whether it was estimated from the coded rows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResolvedCenter {
-    /// μ.
-    pub values: DVector<f64>,
-    /// Real numbers estimated from the coded rows to build μ (each charged ½ log₂ n bits).
-    pub estimated_reals: usize,
-    /// How it was built, when that needs saying.
-    pub note: Option<String>,
-}
-
-/// One prior scored on the data.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PriorEvaluation {
-    /// The centre as specified.
-    pub center_spec: CenterSpec,
-    /// The centre.
-    pub center: ResolvedCenter,
-    /// s as requested.
-    pub prior_sd: SdSpec,
-    /// σ as requested.
-    pub noise_sd: SdSpec,
-    /// (α, β) used: fixed or fitted.
-    pub hyperparameters: Hyperparameters,
-    /// Empirical-Bayes iterations (0 when both fixed).
-    pub empirical_bayes_iterations: usize,
-    /// Evidence, γ, misfit and distance.
-    pub summary: Summary,
-    /// The four code lengths in bits, charges included.
-    pub code_lengths: CodeLengths,
-    /// Bits added to mixture, prequential and two_part for estimated reals.
-    pub charge_bits: f64,
-    /// Reasons for null code lengths and other remarks.
-    pub notes: Vec<String>,
-}
 
 /// The data side of a linear-Gaussian study, computed once.
 #[derive(Debug, Clone)]
@@ -131,7 +59,10 @@ impl LinearStudy {
     /// Standardises, computes the sufficient statistics and eigendecomposes: the O(nk²) part.
     pub fn new(dataset: &Dataset, options: &FitOptions) -> Result<Self> {
         if options.first_block == 0 {
-            return Err(OccamError::invalid("--first-block", "the first prequential block needs at least one row"));
+            return Err(OccamError::invalid(
+                "--first-block",
+                "the first prequential block needs at least one row",
+            ));
         }
         let design = Design::new(dataset, design_options(options)?)?;
         let stats = SufficientStats::from_design(&design);
@@ -160,9 +91,94 @@ impl LinearStudy {
         &self.stats
     }
 
+    /// Scores one prior and returns the exact (α, β) with it: empirical Bayes where asked, the
+    /// exact evidence, γ and the four code lengths with their charges (math.md §5).
+    pub fn evaluate_linear(
+        &self,
+        spec: &CenterSpec,
+        center: ResolvedCenter,
+        prior_sd: SdSpec,
+        noise_sd: SdSpec,
+    ) -> Result<(PriorEvaluation, Hyperparameters)> {
+        let eb = self
+            .model
+            .empirical_bayes(&center.values, prior_sd.fixed(), noise_sd.fixed())?;
+        let h = eb.hyperparameters;
+        let summary = self.model.summary(h, &self.model.rotate(&center.values));
+        let fitted =
+            usize::from(prior_sd.fixed().is_none()) + usize::from(noise_sd.fixed().is_none());
+        let estimated = fitted + center.estimated_reals;
+        let charge_bits = estimate_charge_bits(estimated, self.n);
+        let mut notes = Vec::new();
+
+        let prequential =
+            self.prequential
+                .code(&center.values, prior_sd.fixed(), noise_sd.fixed(), h);
+        let failures = prequential.blocks.iter().filter(|b| b.refit_failed).count();
+        if failures > 0 {
+            notes.push(format!(
+                "prequential: empirical Bayes failed on {failures} prefix(es) (too few rows to fit s or σ); those blocks reuse the previous block's values, which the receiver can reproduce"
+            ));
+        }
+        let two_part = match two_part_nats(&self.model, h, &summary) {
+            Ok(nats) => Some(bits(nats) + charge_bits),
+            Err(reason) => {
+                notes.push(reason);
+                None
+            }
+        };
+        let bic = match bic_bits(&self.model, noise_sd.fixed()) {
+            Ok(b) => Some(b),
+            Err(reason) => {
+                notes.push(reason);
+                None
+            }
+        };
+        if let Some(note) = &center.note {
+            notes.push(note.clone());
+        }
+        let mode = self.model.posterior_mean(h, &center.values);
+        let evaluation = PriorEvaluation {
+            center_spec: spec.clone(),
+            center,
+            prior_sd_spec: prior_sd,
+            noise_sd_spec: noise_sd,
+            prior_sd: h.prior_sd(),
+            noise_sd: Some(h.noise_sd()),
+            mode,
+            log_evidence: summary.log_evidence,
+            evidence_method: EvidenceMethod::Exact,
+            effective_parameters: summary.effective_parameters,
+            distance_from_center: summary.distance_squared.sqrt(),
+            empirical_bayes_iterations: eb.iterations,
+            code_lengths: CodeLengths {
+                mixture: Some(mixture_bits(&summary, charge_bits)),
+                prequential: Some(prequential.bits + charge_bits),
+                two_part,
+                bic,
+            },
+            charge_bits,
+            notes,
+        };
+        Ok((evaluation, h))
+    }
+}
+
+impl Study for LinearStudy {
+    fn info(&self) -> StudyInfo {
+        StudyInfo {
+            kind: "linear",
+            source: self.source.clone(),
+            n: self.n,
+            feature_names: self.feature_names.clone(),
+            target_name: self.target_name.clone(),
+            options: self.options.clone(),
+        }
+    }
+
     /// Resolves a centre spec into design units (`fit:` fits the donor data, `sha256:` without a
     /// scale takes s, or the zero-centred empirical-Bayes s when s is `auto`).
-    pub fn resolve_center(&self, spec: &CenterSpec, prior_sd: SdSpec) -> Result<ResolvedCenter> {
+    fn resolve_center(&self, spec: &CenterSpec, prior_sd: SdSpec) -> Result<ResolvedCenter> {
         let k = self.feature_names.len();
         match spec {
             CenterSpec::Truth => Err(OccamError::invalid(
@@ -228,65 +244,20 @@ impl LinearStudy {
         }
     }
 
-    /// Scores one prior: empirical Bayes where asked, the exact evidence, γ and the four code
-    /// lengths with their charges (math.md §5).
-    pub fn evaluate(&self, spec: &CenterSpec, center: ResolvedCenter, prior_sd: SdSpec, noise_sd: SdSpec) -> Result<PriorEvaluation> {
-        let eb = self.model.empirical_bayes(&center.values, prior_sd.fixed(), noise_sd.fixed())?;
-        let h = eb.hyperparameters;
-        let summary = self.model.summary(h, &self.model.rotate(&center.values));
-        let fitted = usize::from(prior_sd.fixed().is_none()) + usize::from(noise_sd.fixed().is_none());
-        let estimated = fitted + center.estimated_reals;
-        let charge_bits = estimate_charge_bits(estimated, self.n);
-        let mut notes = Vec::new();
-
-        let prequential = self.prequential.code(&center.values, prior_sd.fixed(), noise_sd.fixed(), h);
-        let failures = prequential.blocks.iter().filter(|b| b.refit_failed).count();
-        if failures > 0 {
-            notes.push(format!(
-                "prequential: empirical Bayes failed on {failures} prefix(es) (too few rows to fit s or σ); those blocks reuse the previous block's values, which the receiver can reproduce"
-            ));
-        }
-        let two_part = match two_part_nats(&self.model, h, &summary) {
-            Ok(nats) => Some(bits(nats) + charge_bits),
-            Err(reason) => {
-                notes.push(reason);
-                None
-            }
-        };
-        let bic = match bic_bits(&self.model, noise_sd.fixed()) {
-            Ok(b) => Some(b),
-            Err(reason) => {
-                notes.push(reason);
-                None
-            }
-        };
-        if let Some(note) = &center.note {
-            notes.push(note.clone());
-        }
-        Ok(PriorEvaluation {
-            center_spec: spec.clone(),
-            center,
-            prior_sd,
-            noise_sd,
-            hyperparameters: h,
-            empirical_bayes_iterations: eb.iterations,
-            summary,
-            code_lengths: CodeLengths {
-                mixture: Some(mixture_bits(&summary, charge_bits)),
-                prequential: Some(prequential.bits + charge_bits),
-                two_part,
-                bic,
-            },
-            charge_bits,
-            notes,
-        })
+    fn evaluate(
+        &self,
+        spec: &CenterSpec,
+        center: ResolvedCenter,
+        prior_sd: SdSpec,
+        noise_sd: SdSpec,
+        _warm_start: Option<&DVector<f64>>,
+    ) -> Result<PriorEvaluation> {
+        self.evaluate_linear(spec, center, prior_sd, noise_sd)
+            .map(|(evaluation, _)| evaluation)
     }
 
-    /// The notes every code length of this study shares: precision, charges, prequential blocks,
-    /// the lattice constant.
-    /// `charged` names what was estimated from the coded rows; `charge_bits` the total, when one
-    /// prior is reported.
-    pub fn code_length_notes(&self, charged: &[&str], charge_bits: Option<f64>) -> Vec<String> {
+    /// Precision, charges, prequential blocks, the lattice constant.
+    fn code_length_notes(&self, charged: &[&str], charge_bits: Option<f64>) -> Vec<String> {
         let k = self.feature_names.len();
         let (_, tabulated) = lattice_term(k);
         let mut notes = vec!["continuous targets are coded at unit precision: a precision ε adds n·log₂(1/ε) bits to every model alike, so differences between priors are unaffected".to_string()];
@@ -341,7 +312,9 @@ pub struct LinearFit {
 impl LinearFit {
     /// The posterior-mean weights and intercept in original units.
     pub fn original_units(&self) -> (Vec<f64>, f64) {
-        self.study.transform.to_original(self.posterior.mean.as_slice(), 0.0)
+        self.study
+            .transform
+            .to_original(self.posterior.mean.as_slice(), 0.0)
     }
 }
 
@@ -349,10 +322,16 @@ impl LinearFit {
 pub fn fit_linear(dataset: &Dataset, options: &FitOptions) -> Result<LinearFit> {
     let study = LinearStudy::new(dataset, options)?;
     let center = study.resolve_center(&options.center, options.prior_sd)?;
-    let evaluation = study.evaluate(&options.center, center, options.prior_sd, options.noise_sd)?;
-    let posterior = study.model.posterior(evaluation.hyperparameters, &evaluation.center.values);
+    let (evaluation, h) =
+        study.evaluate_linear(&options.center, center, options.prior_sd, options.noise_sd)?;
+    let posterior = study.model.posterior(h, &evaluation.center.values);
     let mut notes = Vec::new();
-    let optimizer_check = check_with_lbfgs(&study.stats, &evaluation.center.values, &posterior, &mut notes);
+    let optimizer_check = check_with_lbfgs(
+        &study.stats,
+        &evaluation.center.values,
+        &posterior,
+        &mut notes,
+    );
     if options.intercept == Intercept::Centered {
         notes.push("intercept: features and target centred; the intercept mean(y) − mean(x)·w is not a parameter, and the evidence and code lengths are those of the centred data (n rows, k weights)".into());
     }
@@ -379,13 +358,21 @@ pub fn fit_linear(dataset: &Dataset, options: &FitOptions) -> Result<LinearFit> 
 
 /// Minimises the penalised objective with argmin's L-BFGS from the prior centre and compares the
 /// result with the closed form; a failure is reported in the notes, not raised.
-fn check_with_lbfgs(stats: &SufficientStats, center: &DVector<f64>, posterior: &Posterior, notes: &mut Vec<String>) -> Option<OptimizerCheck> {
+fn check_with_lbfgs(
+    stats: &SufficientStats,
+    center: &DVector<f64>,
+    posterior: &Posterior,
+    notes: &mut Vec<String>,
+) -> Option<OptimizerCheck> {
     let h = posterior.hyperparameters;
     let problem = PenalizedLeastSquares::new(stats, center, h.prior_precision, h.noise_precision);
     // The cost is evaluated from sufficient statistics, so near the mode its changes drown in
     // rounding below ~1e-8 of the gradient's scale; that still pins the MAP to ~1e-8 relative.
     let options = LbfgsOptions {
-        gradient_tolerance: 1e-8 * problem.gradient_scale(&posterior.mean).max(f64::MIN_POSITIVE),
+        gradient_tolerance: 1e-8
+            * problem
+                .gradient_scale(&posterior.mean)
+                .max(f64::MIN_POSITIVE),
         ..Default::default()
     };
     match minimize_lbfgs(problem, center.clone(), options) {
@@ -398,7 +385,9 @@ fn check_with_lbfgs(stats: &SufficientStats, center: &DVector<f64>, posterior: &
             })
         }
         Err(e) => {
-            notes.push(format!("optimizer check: {e}; the closed-form MAP is reported"));
+            notes.push(format!(
+                "optimizer check: {e}; the closed-form MAP is reported"
+            ));
             None
         }
     }

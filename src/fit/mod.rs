@@ -1,0 +1,158 @@
+//! Fitting: one data set, any number of priors.
+//!
+//! A *study* does the data-side work once (standardisation, sufficient statistics or the design,
+//! eigendecompositions); [`Study::evaluate`] then scores one prior (centre, s, σ): empirical Bayes
+//! where asked, the evidence, γ and the four code lengths. `occam fit` evaluates one prior and adds
+//! its posterior; `occam compare` evaluates many.
+
+pub mod linear;
+
+pub use linear::{fit_linear, LinearFit, LinearStudy, OptimizerCheck};
+
+use crate::codelength::{CodeLengths, RowOrder};
+use crate::data::ColumnSelection;
+use crate::error::Result;
+use crate::model::Intercept;
+use crate::prior::{CenterSpec, SdSpec};
+use nalgebra::DVector;
+
+/// Everything that defines a fit besides the data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOptions {
+    /// Which columns are the target and the features (also used for `fit:PATH` centres).
+    pub selection: ColumnSelection,
+    /// The prior centre μ.
+    pub center: CenterSpec,
+    /// The prior sd s, or `auto`.
+    pub prior_sd: SdSpec,
+    /// The noise sd σ, or `auto`.
+    pub noise_sd: SdSpec,
+    /// How the intercept is treated.
+    pub intercept: Intercept,
+    /// z-score the features (default true).
+    pub standardize: bool,
+    /// The order of the rows in the prequential code.
+    pub order: RowOrder,
+    /// Rows in the first prequential block; later blocks double.
+    pub first_block: usize,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            selection: ColumnSelection::default(),
+            center: CenterSpec::Zero,
+            prior_sd: SdSpec::Auto,
+            noise_sd: SdSpec::Auto,
+            intercept: Intercept::Centered,
+            standardize: true,
+            order: RowOrder::AsGiven,
+            first_block: 16,
+        }
+    }
+}
+
+/// A prior centre in design units, and whether it was estimated from the coded rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedCenter {
+    /// μ.
+    pub values: DVector<f64>,
+    /// Real numbers estimated from the coded rows to build μ (each charged ½ log₂ n bits).
+    pub estimated_reals: usize,
+    /// How it was built, when that needs saying.
+    pub note: Option<String>,
+}
+
+/// How the evidence was computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvidenceMethod {
+    /// Closed form (linear-Gaussian).
+    Exact,
+    /// Laplace's approximation with the exact Hessian.
+    LaplaceHessian,
+    /// Laplace's approximation with the generalised Gauss–Newton matrix.
+    LaplaceGgn,
+}
+
+impl EvidenceMethod {
+    /// The name printed in outputs (cli.md: exact|laplace-ggn|laplace-hessian).
+    pub fn name(self) -> &'static str {
+        match self {
+            EvidenceMethod::Exact => "exact",
+            EvidenceMethod::LaplaceHessian => "laplace-hessian",
+            EvidenceMethod::LaplaceGgn => "laplace-ggn",
+        }
+    }
+}
+
+/// One prior scored on the data, whatever the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriorEvaluation {
+    /// The centre as specified.
+    pub center_spec: CenterSpec,
+    /// The centre.
+    pub center: ResolvedCenter,
+    /// s as requested.
+    pub prior_sd_spec: SdSpec,
+    /// σ as requested (regression).
+    pub noise_sd_spec: SdSpec,
+    /// s used: fixed or fitted.
+    pub prior_sd: f64,
+    /// σ used (regression only).
+    pub noise_sd: Option<f64>,
+    /// The parameters at the mode (the posterior mean for the linear model).
+    pub mode: DVector<f64>,
+    /// ln p(y | X, prior) in nats.
+    pub log_evidence: f64,
+    /// How it was computed.
+    pub evidence_method: EvidenceMethod,
+    /// γ, the effective number of parameters.
+    pub effective_parameters: f64,
+    /// ‖mode − μ‖ over the parameters under the prior.
+    pub distance_from_center: f64,
+    /// Iterations of the empirical-Bayes search (0 when nothing was fitted).
+    pub empirical_bayes_iterations: usize,
+    /// The four code lengths in bits, charges included.
+    pub code_lengths: CodeLengths,
+    /// Bits added to mixture, prequential and two_part for reals estimated from the coded rows.
+    pub charge_bits: f64,
+    /// Reasons for null code lengths and other remarks.
+    pub notes: Vec<String>,
+}
+
+/// What a study says about its data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StudyInfo {
+    /// `linear` or `logistic`.
+    pub kind: &'static str,
+    /// A path or `builtin:NAME`.
+    pub source: String,
+    /// Rows.
+    pub n: usize,
+    /// Feature names.
+    pub feature_names: Vec<String>,
+    /// Target name.
+    pub target_name: String,
+    /// The options the study was built with.
+    pub options: FitOptions,
+}
+
+/// The data side of a model, computed once, scoring any number of priors.
+pub trait Study {
+    /// The data and options.
+    fn info(&self) -> StudyInfo;
+    /// Resolves a centre spec into the parameter space (fitting donors where needed).
+    fn resolve_center(&self, spec: &CenterSpec, prior_sd: SdSpec) -> Result<ResolvedCenter>;
+    /// Scores one prior; `warm_start` is a mode of a nearby prior, for iterative models.
+    fn evaluate(
+        &self,
+        spec: &CenterSpec,
+        center: ResolvedCenter,
+        prior_sd: SdSpec,
+        noise_sd: SdSpec,
+        warm_start: Option<&DVector<f64>>,
+    ) -> Result<PriorEvaluation>;
+    /// The notes every code length of this study shares; `charged` names what was estimated from
+    /// the coded rows and `charge_bits` the total, when one prior is reported.
+    fn code_length_notes(&self, charged: &[&str], charge_bits: Option<f64>) -> Vec<String>;
+}
