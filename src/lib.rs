@@ -27,6 +27,7 @@ pub mod data;
 pub mod error;
 pub mod fit;
 pub mod inference;
+pub mod linalg;
 pub mod model;
 pub mod prior;
 pub mod report;

@@ -2,10 +2,10 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use occam::codelength::{CodeKind, RowOrder};
-use occam::compare::{compare_linear, parse_centers, parse_sds, CompareOptions};
+use occam::compare::{compare, parse_centers, parse_sds, CompareOptions};
 use occam::data::{self, ColumnSelection, BUILTINS};
 use occam::error::{OccamError, Result};
-use occam::fit::{fit_linear, FitOptions};
+use occam::fit::{fit_linear, fit_logistic, FitOptions, LinearStudy, LogisticStudy};
 use occam::model::Intercept;
 use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
 use occam::prior::{CenterSpec, SdSpec};
@@ -41,6 +41,8 @@ enum Command {
 enum ModelKind {
     /// Linear regression with Gaussian noise: exact evidence.
     Linear,
+    /// Logistic regression on a binary target: Laplace evidence.
+    Logistic,
 }
 
 #[derive(Debug, Args)]
@@ -107,9 +109,10 @@ struct ModelArgs {
         allow_hyphen_values = true
     )]
     noise_sd: String,
-    /// Intercept: centered (data centred, linear default), free, prior:SD, none.
-    #[arg(long, value_name = "MODE", default_value = "centered")]
-    intercept: String,
+    /// Intercept: centered (linear default: data centred), shared (logistic default: under the
+    /// weights' prior), free (flat prior), prior:SD, none.
+    #[arg(long, value_name = "MODE")]
+    intercept: Option<String>,
     /// Do not z-score the features (the prior then lives on raw-unit weights).
     #[arg(long)]
     no_standardize: bool,
@@ -208,10 +211,22 @@ impl ModelArgs {
                 "the first prequential block needs at least one row",
             ));
         }
+        let noise_sd = SdSpec::parse("--noise-sd", &self.noise_sd)?;
+        if self.model == ModelKind::Logistic && noise_sd != SdSpec::Auto {
+            return Err(OccamError::invalid(
+                "--noise-sd",
+                "the logistic model has no noise sd; drop the flag",
+            ));
+        }
+        let intercept = match (&self.intercept, self.model) {
+            (Some(text), _) => Intercept::parse(text)?,
+            (None, ModelKind::Linear) => Intercept::Centered,
+            (None, ModelKind::Logistic) => Intercept::Shared,
+        };
         Ok(FitOptions {
             selection,
-            noise_sd: SdSpec::parse("--noise-sd", &self.noise_sd)?,
-            intercept: Intercept::parse(&self.intercept)?,
+            noise_sd,
+            intercept,
             standardize: !self.no_standardize,
             order: self.shuffle.map_or(RowOrder::AsGiven, RowOrder::Shuffled),
             first_block: self.first_block,
@@ -247,13 +262,12 @@ fn run_fit(args: &FitArgs) -> Result<()> {
         prior_sd: SdSpec::parse("--prior-sd", &args.prior.prior_sd)?,
         ..args.model.fit_options(args.data.selection())?
     };
-    let ModelKind::Linear = args.model.model;
     let dataset = data::load(&args.data.data, &options.selection)?;
-    let fit = fit_linear(&dataset, &options)?;
-    emit(
-        &args.output,
-        &FitReport::from_linear(&fit).render(args.output.format),
-    )
+    let report = match args.model.model {
+        ModelKind::Linear => FitReport::from_linear(&fit_linear(&dataset, &options)?),
+        ModelKind::Logistic => FitReport::from_logistic(&fit_logistic(&dataset, &options)?),
+    };
+    emit(&args.output, &report.render(args.output.format))
 }
 
 fn run_compare(args: &CompareArgs) -> Result<()> {
@@ -263,9 +277,11 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
         sds: parse_sds(&args.sds)?,
         rank_by: args.rank_by,
     };
-    let ModelKind::Linear = args.model.model;
     let dataset = data::load(&args.data.data, &options.fit.selection)?;
-    let comparison = compare_linear(&dataset, &options)?;
+    let comparison = match args.model.model {
+        ModelKind::Linear => compare(&LinearStudy::new(&dataset, &options.fit)?, &options)?,
+        ModelKind::Logistic => compare(&LogisticStudy::new(&dataset, &options.fit)?, &options)?,
+    };
     emit(
         &args.output,
         &CompareReport::from_comparison(&comparison).render(args.output.format),

@@ -13,6 +13,7 @@
 //! model alike, so differences between priors do not depend on it.
 
 pub mod linear;
+pub mod logistic;
 
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;

@@ -7,6 +7,7 @@
 
 use super::Dataset;
 use crate::error::{OccamError, Result};
+use crate::linalg::{gram_into, map_row_blocks};
 use nalgebra::{DMatrix, DVector};
 
 /// How the raw columns become the design the prior lives on.
@@ -176,10 +177,6 @@ pub struct SufficientStats {
     pub yty: f64,
 }
 
-/// Rows per block of the Gram computation. Fixed, so that the order of floating-point sums, and
-/// hence every printed digit, does not depend on the number of threads.
-const BLOCK_ROWS: usize = 8192;
-
 impl SufficientStats {
     /// Statistics of no rows.
     pub fn empty(k: usize) -> Self {
@@ -196,29 +193,7 @@ impl SufficientStats {
         let n = t.len();
         debug_assert_eq!(z.len(), n * k);
         let mut xtx = vec![0.0; k * k];
-        if n > 0 && k > 0 {
-            // C (k×k) = Zᵀ Z with Z row-major (n×k): A = Zᵀ has row stride 1 and column stride k.
-            // SAFETY: the pointers cover z (n·k values) and xtx (k·k values) with the strides given,
-            // and xtx does not alias z.
-            unsafe {
-                matrixmultiply::dgemm(
-                    k,
-                    n,
-                    k,
-                    1.0,
-                    z.as_ptr(),
-                    1,
-                    k as isize,
-                    z.as_ptr(),
-                    k as isize,
-                    1,
-                    0.0,
-                    xtx.as_mut_ptr(),
-                    k as isize,
-                    1,
-                );
-            }
-        }
+        gram_into(z, k, &mut xtx);
         let mut xty = vec![0.0; k];
         let mut yty = 0.0;
         for (row, &y) in z.chunks_exact(k.max(1)).zip(t) {
@@ -235,44 +210,13 @@ impl SufficientStats {
         }
     }
 
-    /// Statistics of a whole design: blocks of [`BLOCK_ROWS`] rows on all cores, merged in block
-    /// order (deterministic for any thread count).
+    /// Statistics of a whole design: blocks of rows on all cores, merged in block order
+    /// (deterministic for any thread count).
     pub fn from_design(design: &Design) -> Self {
         let k = design.k;
-        let blocks: Vec<(&[f64], &[f64])> = design
-            .z
-            .chunks(BLOCK_ROWS * k)
-            .zip(design.t.chunks(BLOCK_ROWS))
-            .collect();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |t| t.get())
-            .min(blocks.len())
-            .max(1);
-        let per_thread = blocks.len().div_ceil(threads);
-        let partial: Vec<SufficientStats> = if threads == 1 {
-            blocks
-                .iter()
-                .map(|(z, t)| Self::from_rows(z, t, k))
-                .collect()
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = blocks
-                    .chunks(per_thread)
-                    .map(|group| {
-                        scope.spawn(move || {
-                            group
-                                .iter()
-                                .map(|(z, t)| Self::from_rows(z, t, k))
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .collect()
-            })
-        };
+        let partial = map_row_blocks(design.n, |rows| {
+            Self::from_rows(&design.z[rows.start * k..rows.end * k], &design.t[rows], k)
+        });
         let mut total = Self::empty(k);
         for block in &partial {
             total.merge(block);

@@ -173,6 +173,7 @@ impl Study for LinearStudy {
             feature_names: self.feature_names.clone(),
             target_name: self.target_name.clone(),
             options: self.options.clone(),
+            target_mapping: None,
         }
     }
 

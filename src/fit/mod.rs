@@ -6,8 +6,10 @@
 //! its posterior; `occam compare` evaluates many.
 
 pub mod linear;
+pub mod logistic;
 
 pub use linear::{fit_linear, LinearFit, LinearStudy, OptimizerCheck};
+pub use logistic::{fit_logistic, LogisticFit, LogisticStudy};
 
 use crate::codelength::{CodeLengths, RowOrder};
 use crate::data::ColumnSelection;
@@ -135,6 +137,8 @@ pub struct StudyInfo {
     pub target_name: String,
     /// The options the study was built with.
     pub options: FitOptions,
+    /// The target values mapped to 0 and 1 (classification).
+    pub target_mapping: Option<(f64, f64)>,
 }
 
 /// The data side of a model, computed once, scoring any number of priors.

@@ -46,12 +46,13 @@ pub struct MapEstimate {
     pub iterations: u64,
 }
 
-/// Minimises `problem` from `init` with L-BFGS, then checks ‖∇f‖ ≤ `options.gradient_tolerance`.
-pub fn minimize_lbfgs<P>(
+/// Runs argmin's L-BFGS from `init` and returns where it stopped, unchecked, with the iteration
+/// count and argmin's reason for stopping.
+pub fn run_lbfgs<P>(
     problem: P,
     init: DVector<f64>,
     options: LbfgsOptions,
-) -> Result<MapEstimate>
+) -> Result<(DVector<f64>, u64, String)>
 where
     P: CostFunction<Param = DVector<f64>, Output = f64>
         + Gradient<Param = DVector<f64>, Gradient = DVector<f64>>,
@@ -65,7 +66,6 @@ where
         .configure(|state| state.param(init).max_iters(options.max_iters))
         .run()
         .map_err(|e| fail(format!("the solver stopped with an error: {e}")))?;
-    let iterations = result.state().get_iter();
     // The current point, not `best_param`: near the mode the costs differ by rounding only, so the
     // "best" point can be an earlier one whose gradient is larger.
     let params = result
@@ -73,26 +73,35 @@ where
         .get_param()
         .cloned()
         .ok_or_else(|| fail("the solver returned no point".into()))?;
-    let cost = result
-        .problem()
-        .problem
-        .as_ref()
-        .ok_or_else(|| fail("the problem was not returned".into()))?
-        .cost(&params)
-        .map_err(|e| fail(e.to_string()))?;
-    let gradient = result
-        .problem()
-        .problem
-        .as_ref()
-        .ok_or_else(|| fail("the problem was not returned".into()))?
+    let reason = result
+        .state()
+        .get_termination_reason()
+        .map_or("no reason given".into(), |r| r.text().to_string());
+    Ok((params, result.state().get_iter(), reason))
+}
+
+/// Minimises `problem` from `init` with L-BFGS, then checks ‖∇f‖ ≤ `options.gradient_tolerance`.
+pub fn minimize_lbfgs<P>(
+    problem: P,
+    init: DVector<f64>,
+    options: LbfgsOptions,
+) -> Result<MapEstimate>
+where
+    P: CostFunction<Param = DVector<f64>, Output = f64>
+        + Gradient<Param = DVector<f64>, Gradient = DVector<f64>>
+        + Clone,
+{
+    let fail = |message: String| OccamError::computation("MAP estimation (argmin L-BFGS)", message);
+    let (params, iterations, reason) = run_lbfgs(problem.clone(), init, options)?;
+    let cost = problem.cost(&params).map_err(|e| fail(e.to_string()))?;
+    let gradient_norm = problem
         .gradient(&params)
-        .map_err(|e| fail(e.to_string()))?;
-    let gradient_norm = gradient.norm();
+        .map_err(|e| fail(e.to_string()))?
+        .norm();
     if gradient_norm.is_nan() || gradient_norm > options.gradient_tolerance {
         return Err(fail(format!(
-            "after {iterations} iterations ‖∇f‖ = {gradient_norm:.3e} > {:.3e} ({}); the point is not a mode",
-            options.gradient_tolerance,
-            result.state().get_termination_reason().map_or("no reason given".into(), |r| r.text().to_string())
+            "after {iterations} iterations ‖∇f‖ = {gradient_norm:.3e} > {:.3e} ({reason}); the point is not a mode",
+            options.gradient_tolerance
         )));
     }
     Ok(MapEstimate {

@@ -2,7 +2,9 @@
 //! empirical Bayes for the prior and noise scales.
 
 pub mod exact;
+pub mod laplace;
 pub mod map;
 
 pub use exact::{EmpiricalBayes, Hyperparameters, LinearGaussian, Posterior, Summary};
-pub use map::{minimize_lbfgs, LbfgsOptions, MapEstimate};
+pub use laplace::{find_mode, laplace_evidence, maximize_over_log_sd, LaplaceEvidence, Mode};
+pub use map::{minimize_lbfgs, run_lbfgs, LbfgsOptions, MapEstimate};

@@ -4,6 +4,7 @@
 //! solver minimises it. The solvers live in [`crate::inference`].
 
 pub mod linear;
+pub mod logistic;
 
 use crate::error::{OccamError, Result};
 use std::fmt;
@@ -11,8 +12,11 @@ use std::fmt;
 /// How the intercept is treated (math.md §1).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Intercept {
-    /// Features and target are centred; the intercept is mean(y) − mean(x)·w, not a parameter.
+    /// Features and target are centred; the intercept is mean(y) − mean(x)·w, not a parameter
+    /// (linear regression's default).
     Centered,
+    /// A parameter under the same prior N(μ, s²) as the weights (logistic and MLP default).
+    Shared,
     /// A parameter with a flat (improper) prior.
     Free,
     /// A parameter with its own prior N(0, SD²).
@@ -26,6 +30,7 @@ impl Intercept {
     pub fn parse(text: &str) -> Result<Self> {
         match text.trim() {
             "centered" | "centred" => Ok(Intercept::Centered),
+            "shared" => Ok(Intercept::Shared),
             "free" => Ok(Intercept::Free),
             "none" => Ok(Intercept::None),
             other => match other
@@ -39,7 +44,9 @@ impl Intercept {
                 )),
                 None => Err(OccamError::invalid(
                     "--intercept",
-                    format!("unknown intercept '{other}'; use centered, free, prior:SD or none"),
+                    format!(
+                        "unknown intercept '{other}'; use centered, shared, free, prior:SD or none"
+                    ),
                 )),
             },
         }
@@ -50,6 +57,7 @@ impl fmt::Display for Intercept {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Intercept::Centered => write!(f, "centered"),
+            Intercept::Shared => write!(f, "shared"),
             Intercept::Free => write!(f, "free"),
             Intercept::Prior(sd) => write!(f, "prior:{sd}"),
             Intercept::None => write!(f, "none"),

@@ -1,6 +1,6 @@
 //! The report of `occam compare`: one row per prior, ranked.
 
-use super::fit::{DatasetInfo, EvidenceInfo, ModelInfo, PriorInfo, SCHEMA};
+use super::fit::{DatasetInfo, EvidenceInfo, ModelInfo, PriorInfo, TargetMapping, SCHEMA};
 use super::format::{csv_field, md_cell, significant, tex_escape, tex_number, OutputFormat};
 use crate::codelength::{CodeKind, CodeLengths};
 use crate::compare::Comparison;
@@ -61,6 +61,10 @@ impl CompareReport {
                 noise_sd_fitted: regression && options.noise_sd.fixed().is_none(),
                 intercept: options.intercept.to_string(),
                 standardized: options.standardize,
+                target_mapping: c
+                    .study
+                    .target_mapping
+                    .map(|(zero, one)| TargetMapping { zero, one }),
             },
             rank_by: c.rank_by,
             rows: c

@@ -3,7 +3,7 @@
 use super::format::{csv_field, md_cell, significant, tex_escape, tex_number, OutputFormat};
 use crate::codelength::CodeLengths;
 use crate::fit::Study;
-use crate::fit::{LinearFit, PriorEvaluation, StudyInfo};
+use crate::fit::{LinearFit, LogisticFit, PriorEvaluation, StudyInfo};
 use serde::Serialize;
 use std::f64::consts::LN_2;
 use std::fmt::Write;
@@ -37,6 +37,67 @@ pub struct ModelInfo {
     pub intercept: String,
     /// Whether the features were z-scored.
     pub standardized: bool,
+    /// The target values mapped to 0 and 1 (logistic).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_mapping: Option<TargetMapping>,
+}
+
+/// Which target value became 0 and which 1.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetMapping {
+    /// The value mapped to 0.
+    #[serde(rename = "0")]
+    pub zero: f64,
+    /// The value mapped to 1.
+    #[serde(rename = "1")]
+    pub one: f64,
+}
+
+/// `diagnostics`: what depends on the model.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Diagnostics {
+    /// The linear-Gaussian model.
+    Linear(LinearDiagnostics),
+    /// Logistic regression.
+    Logistic(LogisticDiagnostics),
+}
+
+impl Diagnostics {
+    /// ‖mode − μ‖, whatever the model.
+    pub fn distance_from_center(&self) -> f64 {
+        match self {
+            Diagnostics::Linear(d) => d.distance_from_center,
+            Diagnostics::Logistic(d) => d.distance_from_center,
+        }
+    }
+}
+
+/// `diagnostics` for logistic regression.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogisticDiagnostics {
+    /// ‖θ̂ − μ‖ over the parameters under the shared prior.
+    pub distance_from_center: f64,
+    /// ‖ŵ‖ over the weights.
+    pub weight_norm: f64,
+    /// ‖∇f‖ at the reported mode, and the bound it met.
+    pub gradient_norm: f64,
+    /// The bound ‖∇f‖ had to meet (1e-9 of the gradient's scale).
+    pub gradient_tolerance: f64,
+    /// L-BFGS then Newton iterations for the final fit.
+    pub lbfgs_iterations: u64,
+    /// Newton iterations for the final fit.
+    pub newton_iterations: usize,
+    /// Evidence evaluations of the empirical-Bayes search (0 when s is fixed).
+    pub empirical_bayes_evaluations: usize,
+    /// Smallest and largest eigenvalue of the Hessian at the mode.
+    pub hessian_eigenvalue_range: [f64; 2],
+    /// ln p(y | θ̂).
+    pub log_likelihood: f64,
+    /// Fraction of rows on the right side of p = ½.
+    pub training_accuracy: f64,
+    /// Bits charged for reals estimated from the coded rows (included in the code lengths).
+    pub charged_bits: f64,
 }
 
 /// `prior` in cli.md.
@@ -82,6 +143,8 @@ pub struct EvidenceInfo {
     pub method: String,
     /// γ.
     pub effective_parameters: f64,
+    /// P, the number of parameters γ is counted against.
+    pub parameters: usize,
     /// The hidden-unit symmetry term (0 for models without hidden units).
     pub symmetry_log_nats: f64,
 }
@@ -101,7 +164,7 @@ pub struct OptimizerInfo {
 
 /// `diagnostics` for the linear model.
 #[derive(Debug, Clone, Serialize)]
-pub struct Diagnostics {
+pub struct LinearDiagnostics {
     /// ‖m − μ‖.
     pub distance_from_center: f64,
     /// ‖m‖.
@@ -172,6 +235,7 @@ impl EvidenceInfo {
             bits: -evaluation.log_evidence / LN_2,
             method: evaluation.evidence_method.name().into(),
             effective_parameters: evaluation.effective_parameters,
+            parameters: evaluation.mode.len(),
             symmetry_log_nats: 0.0,
         }
     }
@@ -195,6 +259,7 @@ impl FitReport {
                 noise_sd_fitted: evaluation.noise_sd_spec.fixed().is_none(),
                 intercept: study.options.intercept.to_string(),
                 standardized: study.options.standardize,
+                target_mapping: None,
             },
             prior: PriorInfo::of(evaluation),
             map: MapInfo {
@@ -212,7 +277,7 @@ impl FitReport {
             },
             evidence: EvidenceInfo::of(evaluation),
             code_length_bits: evaluation.code_lengths,
-            diagnostics: Diagnostics {
+            diagnostics: Diagnostics::Linear(LinearDiagnostics {
                 distance_from_center: summary.distance_squared.sqrt(),
                 weight_norm: post.mean.norm(),
                 residual_sum_of_squares: summary.residual_sum_of_squares,
@@ -224,7 +289,65 @@ impl FitReport {
                     iterations: c.iterations,
                     gradient_norm: c.gradient_norm,
                 }),
+            }),
+            notes: fit.notes.clone(),
+        }
+    }
+
+    /// The report of a logistic-regression fit.
+    pub fn from_logistic(fit: &LogisticFit) -> Self {
+        let study = &fit.study;
+        let evaluation = &fit.evaluation;
+        let info = study.info();
+        let k = info.feature_names.len();
+        let theta = &fit.mode.params;
+        let intercept = if theta.len() > k { theta[k] } else { 0.0 };
+        let (weights_original, intercept_original) = fit.original_units();
+        let posterior_sd: Vec<f64> = fit.laplace.posterior_sd.iter().take(k).copied().collect();
+        let eigenvalues = fit.mode.hessian.clone().symmetric_eigenvalues();
+        let problem_accuracy = study.training_accuracy(theta);
+        FitReport {
+            schema: SCHEMA,
+            dataset: DatasetInfo::of(&info),
+            model: ModelInfo {
+                kind: "logistic".into(),
+                noise_sd: None,
+                noise_sd_fitted: false,
+                intercept: info.options.intercept.to_string(),
+                standardized: info.options.standardize,
+                target_mapping: Some(TargetMapping {
+                    zero: study.target.negative,
+                    one: study.target.positive,
+                }),
             },
+            prior: PriorInfo::of(evaluation),
+            map: MapInfo {
+                weights: theta.iter().take(k).copied().collect(),
+                intercept,
+                weights_original,
+                intercept_original,
+                posterior_sd_original: posterior_sd
+                    .iter()
+                    .zip(&study.transform.feature_scale)
+                    .map(|(s, scale)| s / scale)
+                    .collect(),
+                posterior_sd,
+            },
+            evidence: EvidenceInfo::of(evaluation),
+            code_length_bits: evaluation.code_lengths,
+            diagnostics: Diagnostics::Logistic(LogisticDiagnostics {
+                distance_from_center: evaluation.distance_from_center,
+                weight_norm: theta.rows(0, k).norm(),
+                gradient_norm: fit.mode.gradient_norm,
+                gradient_tolerance: fit.mode.gradient_tolerance,
+                lbfgs_iterations: fit.mode.lbfgs_iterations,
+                newton_iterations: fit.mode.newton_iterations,
+                empirical_bayes_evaluations: evaluation.empirical_bayes_iterations,
+                hessian_eigenvalue_range: [eigenvalues.min(), eigenvalues.max()],
+                log_likelihood: fit.laplace.log_likelihood,
+                training_accuracy: problem_accuracy,
+                charged_bits: evaluation.charge_bits,
+            }),
             notes: fit.notes.clone(),
         }
     }
@@ -314,12 +437,12 @@ impl FitReport {
                 format!(
                     "{} of {}",
                     significant(self.evidence.effective_parameters, 6),
-                    self.dataset.features.len()
+                    self.evidence.parameters
                 ),
             ),
             (
                 "‖m − μ‖",
-                significant(self.diagnostics.distance_from_center, 6),
+                significant(self.diagnostics.distance_from_center(), 6),
             ),
             ("mixture code (bits)", code(self.code_length_bits.mixture)),
             (

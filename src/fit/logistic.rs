@@ -1,0 +1,497 @@
+//! The logistic-regression study: a binary target, a Gaussian prior on the weights (and the
+//! intercept, by default), Laplace evidence and code lengths.
+//!
+//! Parameter order: the k standardised weights in column order, then the intercept (when there is
+//! one). A centre covers the parameters under the shared prior N(μ, s²I): all k + 1 with the
+//! default `shared` intercept, the k weights with `free`, `prior:SD` or `none`.
+
+use super::{EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo};
+use crate::codelength::logistic::{
+    bic_bits, doubling_boundaries, prequential_blocks, reorder, two_part_nats,
+};
+use crate::codelength::{bits, estimate_charge_bits, lattice_term, CodeLengths, RowOrder};
+use crate::data::{self, Dataset, Design, DesignOptions, Standardization};
+use crate::error::{OccamError, Result};
+use crate::inference::laplace::{
+    find_mode, laplace_evidence, maximize_over_log_sd, LaplaceEvidence, Mode, MODE_TOLERANCE,
+};
+use crate::model::logistic::{binary_target, BinaryTarget, LogisticProblem};
+use crate::model::Intercept;
+use crate::prior::{CenterSpec, SdSpec};
+use nalgebra::DVector;
+use std::cell::RefCell;
+
+/// The data side of a logistic-regression study.
+#[derive(Debug, Clone)]
+pub struct LogisticStudy {
+    source: String,
+    n: usize,
+    feature_names: Vec<String>,
+    target_name: String,
+    options: FitOptions,
+    /// Raw columns → design.
+    pub transform: Standardization,
+    /// The 0/1 mapping of the target.
+    pub target: BinaryTarget,
+    k: usize,
+    intercept: Intercept,
+    z: Vec<f64>,
+    /// Rows and labels in the prequential visiting order.
+    ordered: (Vec<f64>, Vec<f64>),
+    boundaries: Vec<usize>,
+}
+
+/// A fitted logistic regression.
+#[derive(Debug, Clone)]
+pub struct LogisticFit {
+    /// The data side.
+    pub study: LogisticStudy,
+    /// The prior's scores.
+    pub evaluation: PriorEvaluation,
+    /// The mode and the Hessian there.
+    pub mode: Mode,
+    /// The Laplace evidence and posterior sds.
+    pub laplace: LaplaceEvidence,
+    /// What the reader needs to know.
+    pub notes: Vec<String>,
+}
+
+impl LogisticFit {
+    /// Weights and intercept in original units: wⱼ/scaleⱼ and b − Σⱼ shiftⱼ·wⱼ/scaleⱼ.
+    pub fn original_units(&self) -> (Vec<f64>, f64) {
+        let k = self.study.k;
+        let b = if self.study.has_intercept() {
+            self.mode.params[k]
+        } else {
+            0.0
+        };
+        let (w, shift) = self
+            .study
+            .transform
+            .to_original(&self.mode.params.as_slice()[..k], 0.0);
+        (w, b + shift)
+    }
+}
+
+/// A prior turned into the problem's per-parameter centre and precision.
+struct PriorArrays {
+    center: DVector<f64>,
+    precision: DVector<f64>,
+}
+
+impl LogisticStudy {
+    /// Standardises the features and maps the target to 0/1.
+    pub fn new(dataset: &Dataset, options: &FitOptions) -> Result<Self> {
+        let intercept = match options.intercept {
+            Intercept::Centered => {
+                return Err(OccamError::invalid(
+                    "--intercept",
+                    "'centered' centres the target, which is for linear regression; the logistic intercept is 'shared' (the default: it shares the weights' prior), 'free' (flat prior), 'prior:SD' or 'none'",
+                ))
+            }
+            other => other,
+        };
+        if options.first_block == 0 {
+            return Err(OccamError::invalid(
+                "--first-block",
+                "the first prequential block needs at least one row",
+            ));
+        }
+        let target = binary_target(&dataset.y, &dataset.source, &dataset.target_name)?;
+        let design = Design::new(
+            dataset,
+            DesignOptions {
+                standardize: options.standardize,
+                center: false,
+            },
+        )?;
+        let k = design.k;
+        let ordered = match options.order {
+            RowOrder::AsGiven => (design.z.clone(), target.labels.clone()),
+            order => reorder(&design.z, &target.labels, k, order),
+        };
+        Ok(LogisticStudy {
+            source: dataset.source.clone(),
+            n: dataset.n(),
+            feature_names: dataset.feature_names.clone(),
+            target_name: dataset.target_name.clone(),
+            options: options.clone(),
+            transform: design.transform,
+            boundaries: doubling_boundaries(dataset.n(), options.first_block),
+            target,
+            k,
+            intercept,
+            z: design.z,
+            ordered,
+        })
+    }
+
+    /// The fraction of rows on the right side of p = ½ at θ.
+    pub fn training_accuracy(&self, theta: &DVector<f64>) -> f64 {
+        let arrays = self.prior_arrays(1.0, &DVector::zeros(self.n_shared()));
+        let problem = self.problem(&arrays);
+        let right = (0..self.n)
+            .filter(|&i| (problem.linear_predictor(theta, i) > 0.0) == (problem.label(i) == 1.0))
+            .count();
+        right as f64 / self.n as f64
+    }
+
+    fn has_intercept(&self) -> bool {
+        self.intercept != Intercept::None
+    }
+
+    /// P, the number of parameters.
+    pub fn n_params(&self) -> usize {
+        self.k + usize::from(self.has_intercept())
+    }
+
+    /// The parameters the shared prior covers: k + 1 with a shared intercept, else k.
+    fn n_shared(&self) -> usize {
+        self.k + usize::from(self.intercept == Intercept::Shared)
+    }
+
+    fn shared_names(&self) -> Vec<String> {
+        let mut names = self.feature_names.clone();
+        if self.intercept == Intercept::Shared {
+            names.push("(intercept)".into());
+        }
+        names
+    }
+
+    /// The centre and precision over all P parameters for prior sd s and shared centre μ.
+    fn prior_arrays(&self, sd: f64, shared_center: &DVector<f64>) -> PriorArrays {
+        let alpha = 1.0 / (sd * sd);
+        let p = self.n_params();
+        let mut center = DVector::zeros(p);
+        center
+            .rows_mut(0, shared_center.len())
+            .copy_from(shared_center);
+        let mut precision = DVector::from_element(p, alpha);
+        match self.intercept {
+            Intercept::Free => precision[self.k] = 0.0,
+            Intercept::Prior(sd0) => precision[self.k] = 1.0 / (sd0 * sd0),
+            _ => {}
+        }
+        PriorArrays { center, precision }
+    }
+
+    fn problem<'a>(&'a self, arrays: &'a PriorArrays) -> LogisticProblem<'a> {
+        LogisticProblem::new(
+            &self.z,
+            &self.target.labels,
+            self.k,
+            self.has_intercept(),
+            &arrays.center,
+            &arrays.precision,
+        )
+    }
+
+    /// The mode at prior sd s, from `init`.
+    fn mode_at(&self, arrays: &PriorArrays, init: DVector<f64>) -> Result<Mode> {
+        let problem = self.problem(arrays);
+        find_mode(&problem, init, MODE_TOLERANCE * problem.gradient_scale())
+    }
+
+    /// The Laplace evidence at prior sd s.
+    fn laplace_at(&self, arrays: &PriorArrays, mode: &Mode) -> LaplaceEvidence {
+        let problem = self.problem(arrays);
+        laplace_evidence(
+            mode,
+            -problem.negative_log_likelihood(&mode.params),
+            &arrays.center,
+            &arrays.precision,
+        )
+    }
+
+    /// Empirical Bayes: the s maximising the Laplace evidence (each evaluation refits the mode,
+    /// warm-started from the previous one). Returns s and the number of evaluations.
+    fn empirical_bayes(
+        &self,
+        shared_center: &DVector<f64>,
+        init: DVector<f64>,
+    ) -> Result<(f64, usize)> {
+        let warm = RefCell::new(init);
+        let evaluate = |log_sd: f64| -> Result<f64> {
+            let arrays = self.prior_arrays(log_sd.exp(), shared_center);
+            let mode = self.mode_at(&arrays, warm.borrow().clone())?;
+            let evidence = self.laplace_at(&arrays, &mode).log_evidence;
+            *warm.borrow_mut() = mode.params;
+            Ok(evidence)
+        };
+        let (log_sd, evaluations) = maximize_over_log_sd(&evaluate)?;
+        Ok((log_sd.exp(), evaluations))
+    }
+
+    /// The MAP on the first `m` rows of the visiting order (s refitted there when `auto`), or
+    /// `None` where that fails.
+    fn fit_prefix(
+        &self,
+        m: usize,
+        sd: SdSpec,
+        shared_center: &DVector<f64>,
+        warm: &DVector<f64>,
+    ) -> Option<DVector<f64>> {
+        let (z, y) = &self.ordered;
+        let prefix_fit = |s: f64, init: DVector<f64>| -> Option<(Mode, f64)> {
+            let arrays = self.prior_arrays(s, shared_center);
+            let problem = LogisticProblem::new(
+                &z[..m * self.k],
+                &y[..m],
+                self.k,
+                self.has_intercept(),
+                &arrays.center,
+                &arrays.precision,
+            );
+            let mode = find_mode(&problem, init, MODE_TOLERANCE * problem.gradient_scale()).ok()?;
+            let evidence = laplace_evidence(
+                &mode,
+                -problem.negative_log_likelihood(&mode.params),
+                &arrays.center,
+                &arrays.precision,
+            )
+            .log_evidence;
+            Some((mode, evidence))
+        };
+        let s = match sd {
+            SdSpec::Fixed(s) => s,
+            SdSpec::Auto => {
+                let last = RefCell::new(warm.clone());
+                let evaluate = |log_sd: f64| -> Result<f64> {
+                    let (mode, evidence) = prefix_fit(log_sd.exp(), last.borrow().clone())
+                        .ok_or_else(|| OccamError::computation("prefix fit", "no mode"))?;
+                    *last.borrow_mut() = mode.params;
+                    Ok(evidence)
+                };
+                maximize_over_log_sd(&evaluate).ok()?.0.exp()
+            }
+        };
+        prefix_fit(s, warm.clone()).map(|(mode, _)| mode.params)
+    }
+
+    /// Scores one prior and returns its mode and Laplace evidence too.
+    pub fn evaluate_logistic(
+        &self,
+        spec: &CenterSpec,
+        center: ResolvedCenter,
+        prior_sd: SdSpec,
+        warm_start: Option<&DVector<f64>>,
+    ) -> Result<(PriorEvaluation, Mode, LaplaceEvidence)> {
+        let p = self.n_params();
+        let init = warm_start
+            .filter(|w| w.len() == p)
+            .cloned()
+            .unwrap_or_else(|| self.prior_arrays(1.0, &center.values).center);
+        let (sd, eb_evaluations) = match prior_sd {
+            SdSpec::Fixed(s) => (s, 0),
+            SdSpec::Auto => self.empirical_bayes(&center.values, init.clone())?,
+        };
+        let arrays = self.prior_arrays(sd, &center.values);
+        let mode = self.mode_at(&arrays, init)?;
+        let laplace = self.laplace_at(&arrays, &mode);
+        let problem = self.problem(&arrays);
+        let mut notes = Vec::new();
+        let charge_bits = estimate_charge_bits(
+            usize::from(prior_sd.fixed().is_none()) + center.estimated_reals,
+            self.n,
+        );
+        // The prequential code refits s on each prefix and codes block 0 at the centre: only a
+        // centre derived from the coded rows has to be sent first.
+        let prequential_charge = estimate_charge_bits(center.estimated_reals, self.n);
+
+        // Prequential: rows in visiting order; block 0 at the prior centre.
+        let ordered_problem = LogisticProblem::new(
+            &self.ordered.0,
+            &self.ordered.1,
+            self.k,
+            self.has_intercept(),
+            &arrays.center,
+            &arrays.precision,
+        );
+        let blocks = prequential_blocks(
+            &ordered_problem,
+            &self.boundaries,
+            &arrays.center,
+            &|m, warm| self.fit_prefix(m, prior_sd, &center.values, warm),
+        );
+        let failures = blocks.iter().filter(|b| b.refit_failed).count();
+        if failures > 0 {
+            notes.push(format!("prequential: the fit on {failures} prefix(es) failed (too few rows); those blocks reuse the previous block's parameters, which the receiver can reproduce"));
+        }
+        let prequential: f64 = blocks.iter().map(|b| b.bits).sum();
+
+        let two_part =
+            match two_part_nats(&problem, &mode, laplace.log_likelihood, laplace.log_prior) {
+                Ok(nats) => Some(bits(nats) + charge_bits),
+                Err(reason) => {
+                    notes.push(reason);
+                    None
+                }
+            };
+        let flat_precision = DVector::zeros(p);
+        let bic = match bic_bits(&problem.with_precision(&flat_precision), &mode.params) {
+            Ok(b) => Some(b),
+            Err(reason) => {
+                notes.push(reason);
+                None
+            }
+        };
+        if let Some(note) = &center.note {
+            notes.push(note.clone());
+        }
+        let shared = self.n_shared();
+        let distance = (mode.params.rows(0, shared) - &center.values).norm();
+        let evaluation = PriorEvaluation {
+            center_spec: spec.clone(),
+            center,
+            prior_sd_spec: prior_sd,
+            noise_sd_spec: SdSpec::Auto,
+            prior_sd: sd,
+            noise_sd: None,
+            mode: mode.params.clone(),
+            log_evidence: laplace.log_evidence,
+            evidence_method: EvidenceMethod::LaplaceHessian,
+            effective_parameters: laplace.effective_parameters,
+            distance_from_center: distance,
+            empirical_bayes_iterations: eb_evaluations,
+            code_lengths: CodeLengths {
+                mixture: Some(bits(-laplace.log_evidence) + charge_bits),
+                prequential: Some(prequential + prequential_charge),
+                two_part,
+                bic,
+            },
+            charge_bits,
+            notes,
+        };
+        Ok((evaluation, mode, laplace))
+    }
+}
+
+impl Study for LogisticStudy {
+    fn info(&self) -> StudyInfo {
+        StudyInfo {
+            kind: "logistic",
+            source: self.source.clone(),
+            n: self.n,
+            feature_names: self.feature_names.clone(),
+            target_name: self.target_name.clone(),
+            options: self.options.clone(),
+            target_mapping: Some((self.target.negative, self.target.positive)),
+        }
+    }
+
+    fn resolve_center(&self, spec: &CenterSpec, prior_sd: SdSpec) -> Result<ResolvedCenter> {
+        let shared = self.n_shared();
+        let names = self.shared_names();
+        match spec {
+            CenterSpec::Truth => Err(OccamError::invalid(
+                "--prior-center",
+                "'truth' needs data with known generating weights (simulated data); for real data use zero, const:, vec:, file:, sha256: or fit:",
+            )),
+            CenterSpec::Fit(path) => {
+                let path_text = path.to_string_lossy();
+                let other = data::load(&path_text, &self.options.selection)?;
+                if other.feature_names != self.feature_names {
+                    return Err(OccamError::invalid(
+                        "--prior-center",
+                        format!("fit:{path_text} has features [{}] but this data has [{}]; the centre needs the same columns in the same order", other.feature_names.join(", "), self.feature_names.join(", ")),
+                    ));
+                }
+                let donor = fit_logistic(&other, &FitOptions { center: CenterSpec::Zero, prior_sd: SdSpec::Auto, ..self.options.clone() })?;
+                let (w_original, b_original) = donor.original_units();
+                // The same function in this data's standardisation: wⱼ·scaleⱼ, b + Σⱼ shiftⱼ·w_originalⱼ.
+                let mut values = self.transform.from_original(&w_original);
+                if shared > self.k {
+                    values.push(b_original + w_original.iter().zip(&self.transform.feature_shift).map(|(w, m)| w * m).sum::<f64>());
+                }
+                Ok(ResolvedCenter {
+                    values: DVector::from_vec(values),
+                    estimated_reals: 0,
+                    note: Some(format!("prior centre fit:{path_text}: the empirical-Bayes MAP of the same model (zero-centred prior) on those {} rows, mapped into this data's standardisation; fitted on other rows, so it costs no bits", other.n())),
+                })
+            }
+            CenterSpec::Sha256 { scale: None, .. } => match prior_sd {
+                SdSpec::Fixed(s) => Ok(ResolvedCenter { values: spec.resolve(shared, s, &names)?, estimated_reals: 0, note: None }),
+                SdSpec::Auto => {
+                    let (s, _) = self.empirical_bayes(&DVector::zeros(shared), DVector::zeros(self.n_params()))?;
+                    Ok(ResolvedCenter {
+                        values: spec.resolve(shared, s, &names)?,
+                        estimated_reals: 1,
+                        note: Some(format!("prior centre {spec}: scaled by the empirical-Bayes prior sd of the zero-centred prior ({s:.6}) because the sd is 'auto'; that scale is estimated from the coded rows and charged; give sha256:TEXT:SCALE to fix it")),
+                    })
+                }
+            },
+            other => Ok(ResolvedCenter { values: other.resolve(shared, f64::NAN, &names)?, estimated_reals: 0, note: None }),
+        }
+    }
+
+    fn evaluate(
+        &self,
+        spec: &CenterSpec,
+        center: ResolvedCenter,
+        prior_sd: SdSpec,
+        _noise_sd: SdSpec,
+        warm_start: Option<&DVector<f64>>,
+    ) -> Result<PriorEvaluation> {
+        self.evaluate_logistic(spec, center, prior_sd, warm_start)
+            .map(|(evaluation, _, _)| evaluation)
+    }
+
+    fn code_length_notes(&self, charged: &[&str], charge_bits: Option<f64>) -> Vec<String> {
+        let p = self.n_params();
+        let (_, tabulated) = lattice_term(p);
+        let mut notes = vec!["evidence and mixture code: Laplace approximation with the exact Hessian X̃ᵀSX̃ + Λ at the MAP — approximate".to_string()];
+        if !charged.is_empty() {
+            let total = charge_bits.map_or(String::new(), |b| format!(" — {b:.4} bits in all"));
+            notes.push(format!(
+                "not free — estimated from the coded rows: {}; each such real number is sent first at ½ log₂ n = {:.4} bits, added to mixture and two_part{total} (prequential refits s on each prefix instead, and pays only for a data-derived centre)",
+                charged.join(", "),
+                estimate_charge_bits(1, self.n),
+            ));
+        }
+        notes.push(format!(
+            "prequential: {}, {} doubling block(s) from {} row(s); the first block is coded with the parameters at the prior centre, each later block with the MAP fitted on all rows before it (s refitted there when 'auto'), so no hyperparameter is sent",
+            self.options.order.describe(),
+            self.boundaries.len() - 1,
+            self.options.first_block
+        ));
+        notes.push(format!(
+            "two_part: MML87 with F = X̃ᵀSX̃ at the MAP, P = {p}, lattice constant {}",
+            if tabulated { "κ_P tabulated (Conway & Sloane)" } else { "from Wallace's approximation −(P/2) ln 2π + ½ ln(Pπ) − γ_Euler (within 0.25 nats of the tabulated κ₁₂, κ₁₆, κ₂₄)" }
+        ));
+        match self.intercept {
+            Intercept::Free => notes.push("intercept: free (flat prior) — the evidence, mixture and two_part omit its prior normaliser, so they are defined up to that constant".into()),
+            Intercept::Prior(sd) => notes.push(format!("intercept: its own prior N(0, {sd}²)")),
+            Intercept::Shared => notes.push("intercept: a parameter under the same prior as the weights (the last coordinate of the centre)".into()),
+            _ => {}
+        }
+        notes.push(format!(
+            "target '{}': {} ↦ 0, {} ↦ 1",
+            self.target_name, self.target.negative, self.target.positive
+        ));
+        notes
+    }
+}
+
+/// Fits logistic regression to `dataset` under the prior of `options` (math.md §1, §4–§6).
+pub fn fit_logistic(dataset: &Dataset, options: &FitOptions) -> Result<LogisticFit> {
+    let study = LogisticStudy::new(dataset, options)?;
+    let center = study.resolve_center(&options.center, options.prior_sd)?;
+    let (evaluation, mode, laplace) =
+        study.evaluate_logistic(&options.center, center, options.prior_sd, None)?;
+    let mut charged = Vec::new();
+    if options.prior_sd.fixed().is_none() {
+        charged.push("the prior sd s");
+    }
+    if evaluation.center.estimated_reals > 0 {
+        charged.push("the centre's scale");
+    }
+    let mut notes = study.code_length_notes(&charged, Some(evaluation.charge_bits));
+    notes.extend(evaluation.notes.iter().cloned());
+    Ok(LogisticFit {
+        study,
+        evaluation,
+        mode,
+        laplace,
+        notes,
+    })
+}
