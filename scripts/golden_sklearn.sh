@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Regenerates tests/golden/sklearn_linear.json: golden reference values from
-# scikit-learn (BayesianRidge evidence maximisation, fixed-hyperparameter log
-# evidence, Ridge MAP weights) on data/diabetes.csv, computed in a throwaway
-# venv with pinned versions so reruns match.
+# Regenerates the golden reference values from scikit-learn, computed in a
+# throwaway venv with pinned versions so reruns match:
+#   tests/golden/sklearn_linear.json   — BayesianRidge evidence maximisation,
+#     fixed-hyperparameter log evidence, Ridge MAP weights on data/diabetes.csv
+#     (scripts/golden_sklearn.py);
+#   tests/golden/sklearn_logistic.json — L2 LogisticRegression MAPs for several C
+#     on data/breast_cancer.csv and a separable toy set, checked and polished to
+#     the optimum in numpy (scripts/golden_sklearn_logistic.py).
 #
 # regenerate with: bash scripts/golden_sklearn.sh
 set -euo pipefail
@@ -16,7 +20,11 @@ python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet scikit-learn==1.9.1 numpy==2.4.6 scipy==1.17.1
 
 mkdir -p tests/golden
-# Write via a temp file so a failed run never leaves a truncated golden file.
-"$venv/bin/python" scripts/golden_sklearn.py > "$venv/out.json"
-mv "$venv/out.json" tests/golden/sklearn_linear.json
+# Write via temp files so a failed run never leaves a truncated golden file
+# (and both generators must succeed before either file is replaced).
+"$venv/bin/python" scripts/golden_sklearn.py > "$venv/linear.json"
+"$venv/bin/python" scripts/golden_sklearn_logistic.py > "$venv/logistic.json"
+mv "$venv/linear.json" tests/golden/sklearn_linear.json
 echo "wrote tests/golden/sklearn_linear.json" >&2
+mv "$venv/logistic.json" tests/golden/sklearn_logistic.json
+echo "wrote tests/golden/sklearn_logistic.json" >&2

@@ -10,7 +10,7 @@ pub const BLOCK_ROWS: usize = 8192;
 /// `out` (k×k, row-major) ← ZᵀZ for a row-major block Z of `z.len() / k` rows.
 pub fn gram_into(z: &[f64], k: usize, out: &mut [f64]) {
     assert_eq!(out.len(), k * k, "gram_into: output must be k×k");
-    let rows = if k == 0 { 0 } else { z.len() / k };
+    let rows = z.len().checked_div(k).unwrap_or(0);
     assert_eq!(rows * k, z.len(), "gram_into: z must hold whole rows");
     if rows == 0 || k == 0 {
         out.iter_mut().for_each(|v| *v = 0.0);

@@ -7,7 +7,7 @@
 //! at the block boundaries — one eigendecomposition each, shared by every prior — and
 //! [`sequential_prequential_bits`], the row-by-row route, is kept as its independent check.
 
-use super::{bits, lattice_term, RowOrder};
+use super::{bits, doubling_boundaries, lattice_term, reorder, RowOrder};
 use crate::data::{Design, SufficientStats};
 use crate::error::Result;
 use crate::inference::{Hyperparameters, LinearGaussian, Summary};
@@ -108,28 +108,14 @@ impl PrequentialPlan {
     /// Builds the prefixes (one pass over the rows, one eigendecomposition per boundary).
     pub fn new(design: &Design, order: RowOrder, first_block: usize) -> Result<Self> {
         let (n, k) = (design.n, design.k);
-        let mut boundaries = vec![0];
-        let mut next = first_block.max(1);
-        while next < n {
-            boundaries.push(next);
-            next = next.saturating_mul(2);
-        }
-        boundaries.push(n);
-        let permutation = order.permutation(n);
-        let (z, t): (std::borrow::Cow<[f64]>, std::borrow::Cow<[f64]>) = match order {
-            RowOrder::AsGiven => (design.z.as_slice().into(), design.t.as_slice().into()),
-            RowOrder::Shuffled(_) => (
-                permutation
-                    .iter()
-                    .flat_map(|&i| design.row(i).iter().copied())
-                    .collect::<Vec<_>>()
-                    .into(),
-                permutation
-                    .iter()
-                    .map(|&i| design.t[i])
-                    .collect::<Vec<_>>()
-                    .into(),
-            ),
+        let boundaries = doubling_boundaries(n, first_block);
+        let shuffled;
+        let (z, t) = match order {
+            RowOrder::AsGiven => (design.z.as_slice(), design.t.as_slice()),
+            RowOrder::Shuffled(_) => {
+                shuffled = reorder(&design.z, &design.t, k, order);
+                (shuffled.0.as_slice(), shuffled.1.as_slice())
+            }
         };
         let mut cumulative = SufficientStats::empty(k);
         let mut prefixes = vec![LinearGaussian::new(&cumulative)?];

@@ -7,7 +7,7 @@
 //! * two_part — MML87 with F = X̃ᵀSX̃, the Fisher information at the MAP;
 //! * bic — −log₂ p(y | θ̂_ML) + (P/2) log₂ n, null where the ML estimate does not exist.
 
-use super::{bits, lattice_term, RowOrder};
+use super::{bits, lattice_term};
 use crate::inference::laplace::MODE_TOLERANCE;
 use crate::inference::Mode;
 use crate::model::logistic::{row_negative_log_likelihood, LogisticProblem};
@@ -26,29 +26,8 @@ pub struct Block {
     pub refit_failed: bool,
 }
 
-/// Doubling block boundaries 0, b₀, 2b₀, 4b₀, …, n.
-pub fn doubling_boundaries(n: usize, first_block: usize) -> Vec<usize> {
-    let mut boundaries = vec![0];
-    let mut next = first_block.max(1);
-    while next < n {
-        boundaries.push(next);
-        next = next.saturating_mul(2);
-    }
-    boundaries.push(n);
-    boundaries
-}
-
-/// Rows and labels in visiting order (a copy only when shuffled).
-pub fn reorder(z: &[f64], y: &[f64], k: usize, order: RowOrder) -> (Vec<f64>, Vec<f64>) {
-    let permutation = order.permutation(y.len());
-    (
-        permutation
-            .iter()
-            .flat_map(|&i| z[i * k..(i + 1) * k].iter().copied())
-            .collect(),
-        permutation.iter().map(|&i| y[i]).collect(),
-    )
-}
+/// Fits the model on the first m rows, warm-started from the given parameters; `None` if it fails.
+pub type PrefixFit<'a> = dyn Fn(usize, &DVector<f64>) -> Option<DVector<f64>> + 'a;
 
 /// The prequential code of `problem`'s rows (already in visiting order) in the blocks given by
 /// `boundaries`. `fit_prefix(m, warm)` returns the parameters fitted on the first m rows; block 0
@@ -58,7 +37,7 @@ pub fn prequential_blocks(
     problem: &LogisticProblem,
     boundaries: &[usize],
     center: &DVector<f64>,
-    fit_prefix: &dyn Fn(usize, &DVector<f64>) -> Option<DVector<f64>>,
+    fit_prefix: &PrefixFit,
 ) -> Vec<Block> {
     let mut theta = center.clone();
     let mut blocks = Vec::with_capacity(boundaries.len().saturating_sub(1));
@@ -102,7 +81,7 @@ pub fn two_part_nats(
     let eigenvalues = fisher.clone().symmetric_eigenvalues();
     let largest = eigenvalues.iter().cloned().fold(0.0, f64::max);
     let smallest = eigenvalues.iter().cloned().fold(f64::INFINITY, f64::min);
-    if problem.n() < p || !(smallest > 1e-12 * largest) {
+    if problem.n() < p || smallest.is_nan() || smallest <= 1e-12 * largest {
         return Err(singular());
     }
     let half_log_det = 0.5 * eigenvalues.iter().map(|l| l.ln()).sum::<f64>();

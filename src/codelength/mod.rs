@@ -157,6 +157,30 @@ impl RowOrder {
     }
 }
 
+/// Doubling block boundaries 0, b₀, 2b₀, 4b₀, …, n.
+pub fn doubling_boundaries(n: usize, first_block: usize) -> Vec<usize> {
+    let mut boundaries = vec![0];
+    let mut next = first_block.max(1);
+    while next < n {
+        boundaries.push(next);
+        next = next.saturating_mul(2);
+    }
+    boundaries.push(n);
+    boundaries
+}
+
+/// Rows and labels in visiting order (a copy only when shuffled).
+pub fn reorder(z: &[f64], y: &[f64], k: usize, order: RowOrder) -> (Vec<f64>, Vec<f64>) {
+    let permutation = order.permutation(y.len());
+    (
+        permutation
+            .iter()
+            .flat_map(|&i| z[i * k..(i + 1) * k].iter().copied())
+            .collect(),
+        permutation.iter().map(|&i| y[i]).collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

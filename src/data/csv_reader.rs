@@ -115,7 +115,12 @@ fn select_columns(
 
 /// Parses one cell as a finite number, or says exactly why not.
 fn parse_cell(field: &[u8], line: u64, column: &str, source_name: &str) -> Result<f64> {
-    let text = std::str::from_utf8(field).unwrap_or("").trim();
+    let Ok(text) = std::str::from_utf8(field).map(str::trim) else {
+        return Err(csv_error(
+            source_name,
+            format!("line {line}, column '{column}': the cell is not valid UTF-8 text; save the file as UTF-8"),
+        ));
+    };
     if text.is_empty() {
         return Err(csv_error(
             source_name,

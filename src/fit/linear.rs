@@ -5,16 +5,20 @@
 //! [`LinearStudy::evaluate`] scores a prior (centre, s, σ) in O(k²·log n) or less: empirical Bayes,
 //! evidence, γ and all four code lengths, without touching the rows again.
 
-use super::{EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo};
+use super::{
+    donor_center, load_donor, row_fingerprints, EvidenceMethod, FitOptions, PriorEvaluation,
+    ResolvedCenter, Study, StudyInfo,
+};
 use crate::codelength::linear::{bic_bits, mixture_bits, two_part_nats, PrequentialPlan};
 use crate::codelength::{bits, estimate_charge_bits, lattice_term, CodeLengths};
-use crate::data::{self, Dataset, Design, DesignOptions, Standardization, SufficientStats};
+use crate::data::{Dataset, Design, DesignOptions, Standardization, SufficientStats};
 use crate::error::{OccamError, Result};
 use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaussian, Posterior};
 use crate::model::linear::PenalizedLeastSquares;
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
 use nalgebra::DVector;
+use std::collections::HashSet;
 
 /// The data side of a linear-Gaussian study, computed once.
 #[derive(Debug, Clone)]
@@ -33,6 +37,7 @@ pub struct LinearStudy {
     pub transform: Standardization,
     stats: SufficientStats,
     model: LinearGaussian,
+    fingerprints: HashSet<u64>,
     prequential: PrequentialPlan,
 }
 
@@ -78,6 +83,7 @@ impl LinearStudy {
             stats,
             model,
             prequential,
+            fingerprints: row_fingerprints(dataset),
         })
     }
 
@@ -187,34 +193,15 @@ impl Study for LinearStudy {
                 "'truth' needs data with known generating weights (simulated data); for real data use zero, const:, vec:, file:, sha256: or fit:",
             )),
             CenterSpec::Fit(path) => {
-                let path_text = path.to_string_lossy();
-                let other = data::load(&path_text, &self.options.selection)?;
-                if other.feature_names != self.feature_names {
-                    return Err(OccamError::invalid(
-                        "--prior-center",
-                        format!(
-                            "fit:{path_text} has features [{}] but this data has [{}]; the centre needs the same columns in the same order",
-                            other.feature_names.join(", "),
-                            self.feature_names.join(", ")
-                        ),
-                    ));
-                }
+                let (other, shared_rows) = load_donor(path, &self.info(), &self.fingerprints)?;
                 let donor_options = FitOptions {
                     center: CenterSpec::Zero,
                     prior_sd: SdSpec::Auto,
                     noise_sd: SdSpec::Auto,
                     ..self.options.clone()
                 };
-                let donor = fit_linear(&other, &donor_options)?;
-                let (original, _) = donor.original_units();
-                Ok(ResolvedCenter {
-                    values: DVector::from_vec(self.transform.from_original(&original)),
-                    estimated_reals: 0,
-                    note: Some(format!(
-                        "prior centre fit:{path_text}: the empirical-Bayes MAP of the same model (zero-centred prior) on those {} rows, mapped into this data's standardisation; fitted on other rows, so it costs no bits",
-                        other.n()
-                    )),
-                })
+                let (original, _) = fit_linear(&other, &donor_options)?.original_units();
+                Ok(donor_center(self.transform.from_original(&original), path, other.n(), shared_rows, self.n))
             }
             CenterSpec::Sha256 { scale: None, .. } => match prior_sd {
                 SdSpec::Fixed(s) => Ok(ResolvedCenter {

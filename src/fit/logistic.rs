@@ -5,12 +5,15 @@
 //! one). A centre covers the parameters under the shared prior N(μ, s²I): all k + 1 with the
 //! default `shared` intercept, the k weights with `free`, `prior:SD` or `none`.
 
-use super::{EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo};
-use crate::codelength::logistic::{
-    bic_bits, doubling_boundaries, prequential_blocks, reorder, two_part_nats,
+use super::{
+    donor_center, load_donor, row_fingerprints, EvidenceMethod, FitOptions, PriorEvaluation,
+    ResolvedCenter, Study, StudyInfo,
 };
-use crate::codelength::{bits, estimate_charge_bits, lattice_term, CodeLengths, RowOrder};
-use crate::data::{self, Dataset, Design, DesignOptions, Standardization};
+use crate::codelength::logistic::{bic_bits, prequential_blocks, two_part_nats};
+use crate::codelength::{
+    bits, doubling_boundaries, estimate_charge_bits, lattice_term, reorder, CodeLengths, RowOrder,
+};
+use crate::data::{Dataset, Design, DesignOptions, Standardization};
 use crate::error::{OccamError, Result};
 use crate::inference::laplace::{
     find_mode, laplace_evidence, maximize_over_log_sd, LaplaceEvidence, Mode, MODE_TOLERANCE,
@@ -20,6 +23,7 @@ use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
 use nalgebra::DVector;
 use std::cell::RefCell;
+use std::collections::HashSet;
 
 /// The data side of a logistic-regression study.
 #[derive(Debug, Clone)]
@@ -39,6 +43,7 @@ pub struct LogisticStudy {
     /// Rows and labels in the prequential visiting order.
     ordered: (Vec<f64>, Vec<f64>),
     boundaries: Vec<usize>,
+    fingerprints: HashSet<u64>,
 }
 
 /// A fitted logistic regression.
@@ -123,6 +128,7 @@ impl LogisticStudy {
             intercept,
             z: design.z,
             ordered,
+            fingerprints: row_fingerprints(dataset),
         })
     }
 
@@ -388,14 +394,7 @@ impl Study for LogisticStudy {
                 "'truth' needs data with known generating weights (simulated data); for real data use zero, const:, vec:, file:, sha256: or fit:",
             )),
             CenterSpec::Fit(path) => {
-                let path_text = path.to_string_lossy();
-                let other = data::load(&path_text, &self.options.selection)?;
-                if other.feature_names != self.feature_names {
-                    return Err(OccamError::invalid(
-                        "--prior-center",
-                        format!("fit:{path_text} has features [{}] but this data has [{}]; the centre needs the same columns in the same order", other.feature_names.join(", "), self.feature_names.join(", ")),
-                    ));
-                }
+                let (other, shared_rows) = load_donor(path, &self.info(), &self.fingerprints)?;
                 let donor = fit_logistic(&other, &FitOptions { center: CenterSpec::Zero, prior_sd: SdSpec::Auto, ..self.options.clone() })?;
                 let (w_original, b_original) = donor.original_units();
                 // The same function in this data's standardisation: wⱼ·scaleⱼ, b + Σⱼ shiftⱼ·w_originalⱼ.
@@ -403,11 +402,7 @@ impl Study for LogisticStudy {
                 if shared > self.k {
                     values.push(b_original + w_original.iter().zip(&self.transform.feature_shift).map(|(w, m)| w * m).sum::<f64>());
                 }
-                Ok(ResolvedCenter {
-                    values: DVector::from_vec(values),
-                    estimated_reals: 0,
-                    note: Some(format!("prior centre fit:{path_text}: the empirical-Bayes MAP of the same model (zero-centred prior) on those {} rows, mapped into this data's standardisation; fitted on other rows, so it costs no bits", other.n())),
-                })
+                Ok(donor_center(values, path, other.n(), shared_rows, self.n))
             }
             CenterSpec::Sha256 { scale: None, .. } => match prior_sd {
                 SdSpec::Fixed(s) => Ok(ResolvedCenter { values: spec.resolve(shared, s, &names)?, estimated_reals: 0, note: None }),

@@ -11,12 +11,15 @@ pub mod logistic;
 pub use linear::{fit_linear, LinearFit, LinearStudy, OptimizerCheck};
 pub use logistic::{fit_logistic, LogisticFit, LogisticStudy};
 
-use crate::codelength::{CodeLengths, RowOrder};
-use crate::data::ColumnSelection;
-use crate::error::Result;
+use crate::codelength::{estimate_charge_bits, CodeLengths, RowOrder};
+use crate::data::{self, ColumnSelection, Dataset};
+use crate::error::{OccamError, Result};
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
 use nalgebra::DVector;
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::Path;
 
 /// Everything that defines a fit besides the data.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,4 +162,82 @@ pub trait Study {
     /// The notes every code length of this study shares; `charged` names what was estimated from
     /// the coded rows and `charge_bits` the total, when one prior is reported.
     fn code_length_notes(&self, charged: &[&str], charge_bits: Option<f64>) -> Vec<String>;
+}
+
+/// Fingerprints of a data set's rows (features and target, bit for bit), to tell whether a
+/// `fit:PATH` donor shares rows with the data being coded.
+pub(crate) fn row_fingerprints(data: &Dataset) -> HashSet<u64> {
+    (0..data.n())
+        .map(|i| row_fingerprint(data.row(i), data.y[i]))
+        .collect()
+}
+
+fn row_fingerprint(x: &[f64], y: f64) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    for v in x.iter().chain([&y]) {
+        v.to_bits().hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// Loads the donor of a `fit:PATH` centre with the study's columns and counts the rows it shares
+/// with the coded data.
+pub(crate) fn load_donor(
+    path: &Path,
+    info: &StudyInfo,
+    coded: &HashSet<u64>,
+) -> Result<(Dataset, usize)> {
+    let path_text = path.to_string_lossy();
+    let donor = data::load(&path_text, &info.options.selection).map_err(|e| match e {
+        OccamError::UnknownDataset { .. } | OccamError::Read { .. } => {
+            OccamError::invalid("--prior-center", format!("fit:{path_text}: {e}"))
+        }
+        other => other,
+    })?;
+    if donor.feature_names != info.feature_names {
+        return Err(OccamError::invalid(
+            "--prior-center",
+            format!(
+                "fit:{path_text} has features [{}] but this data has [{}]; the centre needs the same columns in the same order",
+                donor.feature_names.join(", "),
+                info.feature_names.join(", ")
+            ),
+        ));
+    }
+    let shared = (0..donor.n())
+        .filter(|&i| coded.contains(&row_fingerprint(donor.row(i), donor.y[i])))
+        .count();
+    Ok((donor, shared))
+}
+
+/// A `fit:PATH` centre: free when the donor's rows are not coded; otherwise every coordinate is a
+/// real number estimated from coded rows and is charged (math.md §5).
+pub(crate) fn donor_center(
+    values: Vec<f64>,
+    path: &Path,
+    donor_rows: usize,
+    shared_rows: usize,
+    coded_rows: usize,
+) -> ResolvedCenter {
+    let path_text = path.to_string_lossy();
+    let fitted = format!("prior centre fit:{path_text}: the empirical-Bayes MAP of the same model (zero-centred prior) on those {donor_rows} rows, mapped into this data's standardisation");
+    if shared_rows == 0 {
+        ResolvedCenter {
+            values: DVector::from_vec(values),
+            estimated_reals: 0,
+            note: Some(format!(
+                "{fitted}; fitted on other rows, so it costs no bits"
+            )),
+        }
+    } else {
+        let count = values.len();
+        ResolvedCenter {
+            note: Some(format!(
+                "{fitted}; {shared_rows} of its rows are also coded here, so the centre is data-derived: its {count} coordinates are charged ½ log₂ n bits each ({:.2} bits)",
+                estimate_charge_bits(count, coded_rows)
+            )),
+            values: DVector::from_vec(values),
+            estimated_reals: count,
+        }
+    }
 }

@@ -235,3 +235,113 @@ pub fn maximize_over_log_sd(log_evidence: &dyn Fn(f64) -> Result<f64>) -> Result
     }
     Ok((best, evaluations))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::logistic::LogisticProblem;
+    use crate::testing::random_design;
+
+    /// ln p(D) by quadrature: ln ∫ p(D | θ) π(θ) dθ on a grid in the Hessian-whitened coordinates
+    /// u = Lᵀ(θ − θ̂), composite Simpson over [−R, R]^P — the independent route.
+    fn quadrature_log_evidence(
+        problem: &LogisticProblem,
+        precision: &DVector<f64>,
+        mode: &Mode,
+    ) -> f64 {
+        let p = mode.params.len();
+        let (radius, points) = (12.0, if p == 1 { 2001 } else { 241 });
+        let h = 2.0 * radius / (points - 1) as f64;
+        let simpson = |i: usize| {
+            if i == 0 || i == points - 1 {
+                1.0
+            } else if i % 2 == 1 {
+                4.0
+            } else {
+                2.0
+            }
+        };
+        let l_inv_t = mode.cholesky.l().transpose().try_inverse().unwrap();
+        let log_normaliser: f64 = precision.iter().map(|l| 0.5 * (l / (2.0 * PI)).ln()).sum();
+        let f0 = problem.objective(&mode.params);
+        let mut terms = Vec::with_capacity(points.pow(p as u32));
+        let mut index = vec![0usize; p];
+        loop {
+            let u = DVector::from_fn(p, |j, _| -radius + h * index[j] as f64);
+            let theta = &mode.params + &l_inv_t * u;
+            let weight: f64 = index.iter().map(|&i| simpson(i) * h / 3.0).product();
+            terms.push(weight.ln() - (problem.objective(&theta) - f0));
+            let mut j = 0;
+            while j < p {
+                index[j] += 1;
+                if index[j] < points {
+                    break;
+                }
+                index[j] = 0;
+                j += 1;
+            }
+            if j == p {
+                break;
+            }
+        }
+        let top = terms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let log_integral = top + terms.iter().map(|t| (t - top).exp()).sum::<f64>().ln();
+        // dθ = |L⁻ᵀ| du = du / √|H|.
+        log_normaliser - f0 + log_integral
+            - 0.5
+                * mode
+                    .cholesky
+                    .l()
+                    .diagonal()
+                    .iter()
+                    .map(|d| 2.0 * d.ln())
+                    .sum::<f64>()
+    }
+
+    fn laplace_error(n: usize, k: usize, intercept: bool, seed: u64) -> (f64, f64) {
+        let (x, y) = random_design(n, k, seed);
+        let z = x.transpose().as_slice().to_vec();
+        let labels: Vec<f64> = y.iter().map(|v| if *v > 0.0 { 1.0 } else { 0.0 }).collect();
+        let p = k + usize::from(intercept);
+        let center = DVector::from_element(p, 0.3);
+        let precision = DVector::from_element(p, 0.5);
+        let problem = LogisticProblem::new(&z, &labels, k, intercept, &center, &precision);
+        let mode = find_mode(
+            &problem,
+            DVector::zeros(p),
+            MODE_TOLERANCE * problem.gradient_scale(),
+        )
+        .unwrap();
+        let laplace = laplace_evidence(
+            &mode,
+            -problem.negative_log_likelihood(&mode.params),
+            &center,
+            &precision,
+        )
+        .log_evidence;
+        (
+            laplace,
+            quadrature_log_evidence(&problem, &precision, &mode),
+        )
+    }
+
+    #[test]
+    fn laplace_evidence_is_close_to_quadrature_and_closes_in_with_n() {
+        // P = 1 (one weight, no intercept) and P = 2 (one weight and an intercept).
+        for (k, intercept) in [(1, false), (1, true)] {
+            let mut errors = Vec::new();
+            for n in [20, 200, 1000] {
+                let (laplace, quadrature) = laplace_error(n, k, intercept, 3);
+                let error = laplace - quadrature;
+                println!("P = {}, n = {n}: Laplace {laplace:.6}, quadrature {quadrature:.6}, error {error:+.2e} nats", k + usize::from(intercept));
+                errors.push(error.abs());
+            }
+            // The Laplace error is O(1/n) in ln p: small already at n = 20, and shrinking.
+            assert!(errors[0] < 0.05, "{errors:?}");
+            assert!(
+                errors[2] < errors[1] && errors[1] < errors[0] && errors[2] < 3e-3,
+                "{errors:?}"
+            );
+        }
+    }
+}

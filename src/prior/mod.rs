@@ -15,6 +15,11 @@ use nalgebra::DVector;
 use std::fmt;
 use std::str::FromStr;
 
+/// The smallest standard deviation accepted: below it 1/s² overflows.
+pub const MIN_SD: f64 = 1e-150;
+/// The largest standard deviation accepted: above it 1/s² underflows to 0.
+pub const MAX_SD: f64 = 1e150;
+
 /// A standard deviation that is either given or fitted by empirical Bayes (`S|auto`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum SdSpec {
@@ -32,7 +37,12 @@ impl SdSpec {
             return Ok(SdSpec::Auto);
         }
         match text.parse::<f64>() {
-            Ok(v) if v.is_finite() && v > 0.0 => Ok(SdSpec::Fixed(v)),
+            // α = 1/s² must stay a finite, non-zero double.
+            Ok(v) if (MIN_SD..=MAX_SD).contains(&v) => Ok(SdSpec::Fixed(v)),
+            Ok(v) if v.is_finite() && v > 0.0 => Err(OccamError::invalid(
+                flag,
+                format!("'{v}' is outside [{MIN_SD:e}, {MAX_SD:e}], where the precision 1/s² stays a finite non-zero number; rescale the data instead"),
+            )),
             Ok(v) => Err(OccamError::invalid(
                 flag,
                 format!("'{v}' is not a positive finite standard deviation; give a value > 0 or 'auto'"),
