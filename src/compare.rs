@@ -189,10 +189,11 @@ pub fn compare(study: &dyn Study, options: &CompareOptions) -> Result<Comparison
         (None, None) => std::cmp::Ordering::Equal,
     });
 
-    let charged: &[&str] = if rows.iter().any(|r| r.evaluation.charge_bits > 0.0) {
-        &["in each row, s where 'auto', σ when --noise-sd auto, and a sha256 centre's scale when taken from the data"]
-    } else {
-        &[]
+    let info = study.info();
+    let charged: &[&str] = match (rows.iter().any(|r| r.evaluation.charge_bits > 0.0), info.kind) {
+        (false, _) => &[],
+        (true, "linear") => &["in each row, s where 'auto', σ when --noise-sd auto, and a sha256 centre's scale when taken from the data"],
+        (true, _) => &["in each row, s where 'auto', and a sha256 centre's scale when taken from the data"],
     };
     let mut notes = study.code_length_notes(charged, None);
     notes.push(format!("rows ranked by the {} code; Δbits is that code minus the zero-centred prior's at the same sd", options.rank_by.name()));
@@ -204,7 +205,7 @@ pub fn compare(study: &dyn Study, options: &CompareOptions) -> Result<Comparison
         }
     }
     Ok(Comparison {
-        study: study.info(),
+        study: info,
         rows,
         rank_by: options.rank_by,
         notes,

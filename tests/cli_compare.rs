@@ -239,3 +239,46 @@ fn convert_refuses_adamw_and_names_missing_inputs() {
     assert_eq!(code, 2);
     assert!(stderr.contains("--loss"), "{stderr}");
 }
+
+#[test]
+fn logistic_compare_on_breast_cancer_ranks_priors_and_explains_nulls() {
+    let (code, stdout, stderr) = occam(&[
+        "compare",
+        "--data",
+        "breast_cancer",
+        "--model",
+        "logistic",
+        "--centers",
+        "zero;const:0.5;sha256:occam",
+        "--sds",
+        "0.3,1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["model"]["kind"], "logistic");
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    let mixture: Vec<f64> = rows
+        .iter()
+        .map(|r| r["code_length_bits"]["mixture"].as_f64().unwrap())
+        .collect();
+    assert!(
+        mixture.windows(2).all(|w| w[0] <= w[1]),
+        "not ranked: {mixture:?}"
+    );
+    for r in rows {
+        assert_eq!(r["evidence"]["method"], "laplace-hessian");
+        assert_eq!(r["evidence"]["parameters"], 31);
+        let gamma = r["effective_parameters"].as_f64().unwrap();
+        assert!(gamma > 0.0 && gamma < 31.0);
+        // breast_cancer's classes are linearly separable: no ML estimate, so no BIC.
+        assert!(r["code_length_bits"]["bic"].is_null());
+    }
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("separable") && notes.contains("Laplace"),
+        "{notes}"
+    );
+}

@@ -1,7 +1,7 @@
 //! The command line: flags → library calls → rendered output, with cli.md's exit codes.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use occam::codelength::{CodeKind, RowOrder};
+use occam::codelength::{CodeKind, CodeSelection, RowOrder};
 use occam::compare::{compare, parse_centers, parse_sds, CompareOptions};
 use occam::data::{self, ColumnSelection, BUILTINS};
 use occam::error::{OccamError, Result};
@@ -119,6 +119,10 @@ struct ModelArgs {
     /// Visit the rows in an order shuffled with this seed in the prequential code [default: file order].
     #[arg(long, value_name = "SEED")]
     shuffle: Option<u64>,
+    /// Code lengths to compute besides the mixture code: all, none, or a list of prequential,
+    /// two_part, bic (the prequential and BIC codes refit iterative models several times).
+    #[arg(long, value_name = "LIST", default_value = "all")]
+    codes: String,
     /// Rows in the first block of the prequential code; later blocks double.
     #[arg(long, value_name = "N", default_value_t = 16)]
     first_block: usize,
@@ -230,6 +234,7 @@ impl ModelArgs {
             standardize: !self.no_standardize,
             order: self.shuffle.map_or(RowOrder::AsGiven, RowOrder::Shuffled),
             first_block: self.first_block,
+            codes: CodeSelection::parse(&self.codes)?,
             ..FitOptions::default()
         })
     }

@@ -70,6 +70,88 @@ impl CodeKind {
     }
 }
 
+/// Which code lengths to compute besides the mixture code (which comes free with the evidence).
+/// The prequential and BIC codes refit the model, which for iterative models costs several fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeSelection {
+    /// The prequential code.
+    pub prequential: bool,
+    /// The MML87 two-part code.
+    pub two_part: bool,
+    /// BIC.
+    pub bic: bool,
+}
+
+impl Default for CodeSelection {
+    fn default() -> Self {
+        CodeSelection {
+            prequential: true,
+            two_part: true,
+            bic: true,
+        }
+    }
+}
+
+impl CodeSelection {
+    /// Parses `--codes all|none|mixture,prequential,two_part,bic`.
+    ///
+    /// ```
+    /// use occam::codelength::CodeSelection;
+    /// let only = CodeSelection::parse("mixture,bic").unwrap();
+    /// assert!(only.bic && !only.prequential && !only.two_part);
+    /// assert_eq!(CodeSelection::parse("all").unwrap(), CodeSelection::default());
+    /// ```
+    pub fn parse(text: &str) -> crate::error::Result<Self> {
+        let mut selection = CodeSelection {
+            prequential: false,
+            two_part: false,
+            bic: false,
+        };
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "all" => selection = CodeSelection::default(),
+                "none" | "mixture" => {}
+                "prequential" => selection.prequential = true,
+                "two_part" | "two-part" => selection.two_part = true,
+                "bic" => selection.bic = true,
+                other => {
+                    return Err(crate::error::OccamError::invalid(
+                        "--codes",
+                        format!("unknown code '{other}'; use all, none, or a list of mixture, prequential, two_part, bic"),
+                    ))
+                }
+            }
+        }
+        Ok(selection)
+    }
+
+    /// The note for a code that was not requested.
+    pub fn skipped(name: &str) -> String {
+        format!("{name}: not computed (not requested with --codes)")
+    }
+}
+
+/// A code length computed only when `selected`: `None` with the reason in `notes` when it is not
+/// requested or undefined for the case.
+pub fn optional_code(
+    selected: bool,
+    name: &str,
+    notes: &mut Vec<String>,
+    compute: impl FnOnce() -> std::result::Result<f64, String>,
+) -> Option<f64> {
+    if !selected {
+        notes.push(CodeSelection::skipped(name));
+        return None;
+    }
+    match compute() {
+        Ok(bits) => Some(bits),
+        Err(reason) => {
+            notes.push(reason);
+            None
+        }
+    }
+}
+
 /// Nats to bits.
 pub fn bits(nats: f64) -> f64 {
     nats / LN_2

@@ -10,7 +10,7 @@ use super::{
     ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::linear::{bic_bits, mixture_bits, two_part_nats, PrequentialPlan};
-use crate::codelength::{bits, estimate_charge_bits, lattice_term, CodeLengths};
+use crate::codelength::{bits, estimate_charge_bits, lattice_term, optional_code, CodeLengths};
 use crate::data::{Dataset, Design, DesignOptions, Standardization, SufficientStats};
 use crate::error::{OccamError, Result};
 use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaussian, Posterior};
@@ -117,29 +117,26 @@ impl LinearStudy {
         let charge_bits = estimate_charge_bits(estimated, self.n);
         let mut notes = Vec::new();
 
-        let prequential =
-            self.prequential
+        let codes = self.options.codes;
+        let mut refit_failures = 0;
+        let prequential = optional_code(codes.prequential, "prequential", &mut notes, || {
+            let code = self
+                .prequential
                 .code(&center.values, prior_sd.fixed(), noise_sd.fixed(), h);
-        let failures = prequential.blocks.iter().filter(|b| b.refit_failed).count();
-        if failures > 0 {
+            refit_failures = code.blocks.iter().filter(|b| b.refit_failed).count();
+            Ok(code.bits + charge_bits)
+        });
+        if refit_failures > 0 {
             notes.push(format!(
-                "prequential: empirical Bayes failed on {failures} prefix(es) (too few rows to fit s or σ); those blocks reuse the previous block's values, which the receiver can reproduce"
+                "prequential: empirical Bayes failed on {refit_failures} prefix(es) (too few rows to fit s or σ); those blocks reuse the previous block's values, which the receiver can reproduce"
             ));
         }
-        let two_part = match two_part_nats(&self.model, h, &summary) {
-            Ok(nats) => Some(bits(nats) + charge_bits),
-            Err(reason) => {
-                notes.push(reason);
-                None
-            }
-        };
-        let bic = match bic_bits(&self.model, noise_sd.fixed()) {
-            Ok(b) => Some(b),
-            Err(reason) => {
-                notes.push(reason);
-                None
-            }
-        };
+        let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
+            two_part_nats(&self.model, h, &summary).map(|nats| bits(nats) + charge_bits)
+        });
+        let bic = optional_code(codes.bic, "bic", &mut notes, || {
+            bic_bits(&self.model, noise_sd.fixed())
+        });
         if let Some(note) = &center.note {
             notes.push(note.clone());
         }
@@ -159,7 +156,7 @@ impl LinearStudy {
             empirical_bayes_iterations: eb.iterations,
             code_lengths: CodeLengths {
                 mixture: Some(mixture_bits(&summary, charge_bits)),
-                prequential: Some(prequential.bits + charge_bits),
+                prequential,
                 two_part,
                 bic,
             },

@@ -11,7 +11,8 @@ use super::{
 };
 use crate::codelength::logistic::{bic_bits, prequential_blocks, two_part_nats};
 use crate::codelength::{
-    bits, doubling_boundaries, estimate_charge_bits, lattice_term, reorder, CodeLengths, RowOrder,
+    bits, doubling_boundaries, estimate_charge_bits, lattice_term, optional_code, reorder,
+    CodeLengths, RowOrder,
 };
 use crate::data::{Dataset, Design, DesignOptions, Standardization};
 use crate::error::{OccamError, Result};
@@ -313,34 +314,29 @@ impl LogisticStudy {
             &arrays.center,
             &arrays.precision,
         );
-        let blocks = prequential_blocks(
-            &ordered_problem,
-            &self.boundaries,
-            &arrays.center,
-            &|m, warm| self.fit_prefix(m, prior_sd, &center.values, warm),
-        );
-        let failures = blocks.iter().filter(|b| b.refit_failed).count();
-        if failures > 0 {
-            notes.push(format!("prequential: the fit on {failures} prefix(es) failed (too few rows); those blocks reuse the previous block's parameters, which the receiver can reproduce"));
+        let codes = self.options.codes;
+        let mut refit_failures = 0;
+        let prequential = optional_code(codes.prequential, "prequential", &mut notes, || {
+            let blocks = prequential_blocks(
+                &ordered_problem,
+                &self.boundaries,
+                &arrays.center,
+                &|m, warm| self.fit_prefix(m, prior_sd, &center.values, warm),
+            );
+            refit_failures = blocks.iter().filter(|b| b.refit_failed).count();
+            Ok(blocks.iter().map(|b| b.bits).sum::<f64>() + prequential_charge)
+        });
+        if refit_failures > 0 {
+            notes.push(format!("prequential: the fit on {refit_failures} prefix(es) failed (too few rows); those blocks reuse the previous block's parameters, which the receiver can reproduce"));
         }
-        let prequential: f64 = blocks.iter().map(|b| b.bits).sum();
-
-        let two_part =
-            match two_part_nats(&problem, &mode, laplace.log_likelihood, laplace.log_prior) {
-                Ok(nats) => Some(bits(nats) + charge_bits),
-                Err(reason) => {
-                    notes.push(reason);
-                    None
-                }
-            };
+        let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
+            two_part_nats(&problem, &mode, laplace.log_likelihood, laplace.log_prior)
+                .map(|nats| bits(nats) + charge_bits)
+        });
         let flat_precision = DVector::zeros(p);
-        let bic = match bic_bits(&problem.with_precision(&flat_precision), &mode.params) {
-            Ok(b) => Some(b),
-            Err(reason) => {
-                notes.push(reason);
-                None
-            }
-        };
+        let bic = optional_code(codes.bic, "bic", &mut notes, || {
+            bic_bits(&problem.with_precision(&flat_precision), &mode.params)
+        });
         if let Some(note) = &center.note {
             notes.push(note.clone());
         }
@@ -361,7 +357,7 @@ impl LogisticStudy {
             empirical_bayes_iterations: eb_evaluations,
             code_lengths: CodeLengths {
                 mixture: Some(bits(-laplace.log_evidence) + charge_bits),
-                prequential: Some(prequential + prequential_charge),
+                prequential,
                 two_part,
                 bic,
             },

@@ -11,7 +11,7 @@ pub mod logistic;
 pub use linear::{fit_linear, LinearFit, LinearStudy, OptimizerCheck};
 pub use logistic::{fit_logistic, LogisticFit, LogisticStudy};
 
-use crate::codelength::{estimate_charge_bits, CodeLengths, RowOrder};
+use crate::codelength::{estimate_charge_bits, CodeLengths, CodeSelection, RowOrder};
 use crate::data::{self, ColumnSelection, Dataset};
 use crate::error::{OccamError, Result};
 use crate::model::Intercept;
@@ -40,6 +40,8 @@ pub struct FitOptions {
     pub order: RowOrder,
     /// Rows in the first prequential block; later blocks double.
     pub first_block: usize,
+    /// Which code lengths to compute besides the mixture code.
+    pub codes: CodeSelection,
 }
 
 impl Default for FitOptions {
@@ -53,6 +55,7 @@ impl Default for FitOptions {
             standardize: true,
             order: RowOrder::AsGiven,
             first_block: 16,
+            codes: CodeSelection::default(),
         }
     }
 }
