@@ -30,7 +30,9 @@ pub mod inference;
 pub mod linalg;
 pub mod model;
 pub mod prior;
+pub mod random;
 pub mod report;
+pub mod special;
 
 #[cfg(test)]
 mod testing;

@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use occam::codelength::{CodeKind, CodeSelection, RowOrder};
 use occam::compare::{compare, parse_centers, parse_sds, CompareOptions};
+use occam::data::simulate::{simulate, to_csv, truth_path, SimulationSpec, Teacher};
 use occam::data::{self, ColumnSelection, BUILTINS};
 use occam::error::{OccamError, Result};
 use occam::fit::{fit_linear, fit_logistic, FitOptions, LinearStudy, LogisticStudy};
@@ -32,6 +33,8 @@ enum Command {
     Compare(CompareArgs),
     /// An L2 strength in any library's convention → prior sd, and every other convention.
     Convert(ConvertArgs),
+    /// Synthetic data from a teacher with known weights → CSV + truth JSON.
+    Simulate(SimulateArgs),
     /// The built-in data sets, with n, k, task and provenance.
     Datasets(DatasetsArgs),
 }
@@ -201,6 +204,47 @@ struct ConvertArgs {
 }
 
 #[derive(Debug, Args)]
+struct SimulateArgs {
+    /// The teacher model.
+    #[arg(value_enum)]
+    teacher: Teacher,
+    /// Rows.
+    #[arg(long, default_value_t = 200)]
+    n: usize,
+    /// Features.
+    #[arg(long, default_value_t = 5)]
+    k: usize,
+    /// Teacher weights are drawn N(C, S²): this is C.
+    #[arg(
+        long,
+        value_name = "C",
+        default_value_t = 0.0,
+        allow_hyphen_values = true
+    )]
+    weight_center: f64,
+    /// Teacher weights are drawn N(C, S²): this is S.
+    #[arg(long, value_name = "S", default_value_t = 1.0)]
+    weight_scale: f64,
+    /// The teacher's intercept.
+    #[arg(
+        long,
+        value_name = "B",
+        default_value_t = 0.0,
+        allow_hyphen_values = true
+    )]
+    intercept: f64,
+    /// Noise sd σ (linear teacher).
+    #[arg(long, value_name = "S", default_value_t = 1.0)]
+    noise_sd: f64,
+    /// The seed (ChaCha20; the same seed gives the same data everywhere).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The CSV to write; the truth goes beside it as NAME.truth.json.
+    #[arg(long, value_name = "FILE.csv")]
+    out: PathBuf,
+}
+
+#[derive(Debug, Args)]
 struct DatasetsArgs {
     #[command(flatten)]
     output: OutputArgs,
@@ -314,6 +358,43 @@ fn run_convert(args: &ConvertArgs) -> Result<()> {
     )
 }
 
+fn run_simulate(args: &SimulateArgs) -> Result<()> {
+    let spec = SimulationSpec {
+        teacher: args.teacher,
+        n: args.n,
+        k: args.k,
+        weight_center: args.weight_center,
+        weight_scale: args.weight_scale,
+        intercept: args.intercept,
+        noise_sd: args.noise_sd,
+        seed: args.seed,
+    };
+    let (dataset, truth) = simulate(&spec)?;
+    let truth_file = truth_path(&args.out);
+    let mut truth_json = serde_json::to_string_pretty(&truth)
+        .map_err(|e| OccamError::computation("writing the truth", e.to_string()))?;
+    truth_json.push('\n');
+    write_atomic(&args.out, &to_csv(&dataset))?;
+    write_atomic(&truth_file, &truth_json).inspect_err(|_| {
+        // Both files or neither.
+        let _ = std::fs::remove_file(&args.out);
+    })?;
+    emit(
+        &OutputArgs {
+            format: OutputFormat::Table,
+            out: None,
+        },
+        &format!(
+            "wrote {} ({} rows × {} features, target y) and {}\n{}\n",
+            args.out.display(),
+            args.n,
+            args.k,
+            truth_file.display(),
+            truth.description
+        ),
+    )
+}
+
 fn run_datasets(args: &DatasetsArgs) -> Result<()> {
     let rows: Vec<[String; 5]> = BUILTINS
         .iter()
@@ -410,6 +491,7 @@ pub fn main() -> i32 {
         Command::Fit(args) => run_fit(args),
         Command::Compare(args) => run_compare(args),
         Command::Convert(args) => run_convert(args),
+        Command::Simulate(args) => run_simulate(args),
         Command::Datasets(args) => run_datasets(args),
     };
     match result {

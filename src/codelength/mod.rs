@@ -15,8 +15,7 @@
 pub mod linear;
 pub mod logistic;
 
-use rand::{RngCore, SeedableRng};
-use rand_chacha::ChaCha20Rng;
+use crate::random::Stream;
 use serde::Serialize;
 use std::f64::consts::{LN_2, PI};
 
@@ -221,9 +220,9 @@ impl RowOrder {
     pub fn permutation(self, n: usize) -> Vec<usize> {
         let mut order: Vec<usize> = (0..n).collect();
         if let RowOrder::Shuffled(seed) = self {
-            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+            let mut stream = Stream::from_seed(seed);
             for i in (1..n).rev() {
-                let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+                let j = (stream.next_u64() % (i as u64 + 1)) as usize;
                 order.swap(i, j);
             }
         }

@@ -6,8 +6,8 @@
 //! evidence, γ and all four code lengths, without touching the rows again.
 
 use super::{
-    donor_center, load_donor, row_fingerprints, EvidenceMethod, FitOptions, PriorEvaluation,
-    ResolvedCenter, Study, StudyInfo,
+    donor_center, load_donor, load_truth, row_fingerprints, truth_center, EvidenceMethod,
+    FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::linear::{bic_bits, mixture_bits, two_part_nats, PrequentialPlan};
 use crate::codelength::{bits, estimate_charge_bits, lattice_term, optional_code, CodeLengths};
@@ -185,10 +185,10 @@ impl Study for LinearStudy {
     fn resolve_center(&self, spec: &CenterSpec, prior_sd: SdSpec) -> Result<ResolvedCenter> {
         let k = self.feature_names.len();
         match spec {
-            CenterSpec::Truth => Err(OccamError::invalid(
-                "--prior-center",
-                "'truth' needs data with known generating weights (simulated data); for real data use zero, const:, vec:, file:, sha256: or fit:",
-            )),
+            CenterSpec::Truth => {
+                let truth = load_truth(&self.info())?;
+                Ok(truth_center(self.transform.from_original(&truth.weights)))
+            }
             CenterSpec::Fit(path) => {
                 let (other, shared_rows) = load_donor(path, &self.info(), &self.fingerprints)?;
                 let donor_options = FitOptions {
@@ -198,7 +198,13 @@ impl Study for LinearStudy {
                     ..self.options.clone()
                 };
                 let (original, _) = fit_linear(&other, &donor_options)?.original_units();
-                Ok(donor_center(self.transform.from_original(&original), path, other.n(), shared_rows, self.n))
+                Ok(donor_center(
+                    self.transform.from_original(&original),
+                    path,
+                    other.n(),
+                    shared_rows,
+                    self.n,
+                ))
             }
             CenterSpec::Sha256 { scale: None, .. } => match prior_sd {
                 SdSpec::Fixed(s) => Ok(ResolvedCenter {

@@ -6,8 +6,8 @@
 //! default `shared` intercept, the k weights with `free`, `prior:SD` or `none`.
 
 use super::{
-    donor_center, load_donor, row_fingerprints, EvidenceMethod, FitOptions, PriorEvaluation,
-    ResolvedCenter, Study, StudyInfo,
+    donor_center, load_donor, load_truth, row_fingerprints, truth_center, EvidenceMethod,
+    FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::logistic::{bic_bits, prequential_blocks, two_part_nats};
 use crate::codelength::{
@@ -385,25 +385,58 @@ impl Study for LogisticStudy {
         let shared = self.n_shared();
         let names = self.shared_names();
         match spec {
-            CenterSpec::Truth => Err(OccamError::invalid(
-                "--prior-center",
-                "'truth' needs data with known generating weights (simulated data); for real data use zero, const:, vec:, file:, sha256: or fit:",
-            )),
+            CenterSpec::Truth => {
+                let truth = load_truth(&self.info())?;
+                let mut values = self.transform.from_original(&truth.weights);
+                if shared > self.k {
+                    values.push(
+                        truth.intercept
+                            + truth
+                                .weights
+                                .iter()
+                                .zip(&self.transform.feature_shift)
+                                .map(|(w, m)| w * m)
+                                .sum::<f64>(),
+                    );
+                }
+                Ok(truth_center(values))
+            }
             CenterSpec::Fit(path) => {
                 let (other, shared_rows) = load_donor(path, &self.info(), &self.fingerprints)?;
-                let donor = fit_logistic(&other, &FitOptions { center: CenterSpec::Zero, prior_sd: SdSpec::Auto, ..self.options.clone() })?;
+                let donor = fit_logistic(
+                    &other,
+                    &FitOptions {
+                        center: CenterSpec::Zero,
+                        prior_sd: SdSpec::Auto,
+                        ..self.options.clone()
+                    },
+                )?;
                 let (w_original, b_original) = donor.original_units();
                 // The same function in this data's standardisation: wⱼ·scaleⱼ, b + Σⱼ shiftⱼ·w_originalⱼ.
                 let mut values = self.transform.from_original(&w_original);
                 if shared > self.k {
-                    values.push(b_original + w_original.iter().zip(&self.transform.feature_shift).map(|(w, m)| w * m).sum::<f64>());
+                    values.push(
+                        b_original
+                            + w_original
+                                .iter()
+                                .zip(&self.transform.feature_shift)
+                                .map(|(w, m)| w * m)
+                                .sum::<f64>(),
+                    );
                 }
                 Ok(donor_center(values, path, other.n(), shared_rows, self.n))
             }
             CenterSpec::Sha256 { scale: None, .. } => match prior_sd {
-                SdSpec::Fixed(s) => Ok(ResolvedCenter { values: spec.resolve(shared, s, &names)?, estimated_reals: 0, note: None }),
+                SdSpec::Fixed(s) => Ok(ResolvedCenter {
+                    values: spec.resolve(shared, s, &names)?,
+                    estimated_reals: 0,
+                    note: None,
+                }),
                 SdSpec::Auto => {
-                    let (s, _) = self.empirical_bayes(&DVector::zeros(shared), DVector::zeros(self.n_params()))?;
+                    let (s, _) = self.empirical_bayes(
+                        &DVector::zeros(shared),
+                        DVector::zeros(self.n_params()),
+                    )?;
                     Ok(ResolvedCenter {
                         values: spec.resolve(shared, s, &names)?,
                         estimated_reals: 1,
@@ -411,7 +444,11 @@ impl Study for LogisticStudy {
                     })
                 }
             },
-            other => Ok(ResolvedCenter { values: other.resolve(shared, f64::NAN, &names)?, estimated_reals: 0, note: None }),
+            other => Ok(ResolvedCenter {
+                values: other.resolve(shared, f64::NAN, &names)?,
+                estimated_reals: 0,
+                note: None,
+            }),
         }
     }
 

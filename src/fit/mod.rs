@@ -244,3 +244,31 @@ pub(crate) fn donor_center(
         }
     }
 }
+
+/// The generating parameters of simulated data (`truth`), read from the truth file beside the CSV.
+pub(crate) fn load_truth(info: &StudyInfo) -> Result<crate::data::simulate::Truth> {
+    if info.source.starts_with("builtin:") {
+        return Err(OccamError::invalid(
+            "--prior-center",
+            "'truth' needs data with known generating weights (from occam simulate); for real data use zero, const:, vec:, file:, sha256: or fit:",
+        ));
+    }
+    let truth = crate::data::simulate::read_truth(Path::new(&info.source))?;
+    if truth.weights.len() != info.feature_names.len() {
+        return Err(OccamError::invalid(
+            "--prior-center",
+            format!("the truth file has {} weights but the data have {} features (were columns excluded?)", truth.weights.len(), info.feature_names.len()),
+        ));
+    }
+    Ok(truth)
+}
+
+/// A `truth` centre: the teacher's parameters mapped into this data's standardisation; known in
+/// advance of the data, so free.
+pub(crate) fn truth_center(values: Vec<f64>) -> ResolvedCenter {
+    ResolvedCenter {
+        values: DVector::from_vec(values),
+        estimated_reals: 0,
+        note: Some("prior centre truth: the generating parameters of the simulated data, mapped into this data's standardisation".into()),
+    }
+}

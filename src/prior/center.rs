@@ -3,9 +3,8 @@
 //! `zero` · `const:V` · `vec:v1,v2,…` · `file:PATH` · `sha256:TEXT[:SCALE]` · `truth` · `fit:PATH`.
 
 use crate::error::{OccamError, Result};
+use crate::random::Stream;
 use nalgebra::DVector;
-use rand::{RngCore, SeedableRng};
-use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -231,9 +230,8 @@ fn read_center_file(path: &Path) -> Result<Vec<f64>> {
 /// A value-stable pseudo-random point: `k` coordinates N(0, scale²) from ChaCha20 seeded with
 /// SHA-256(`text`).
 ///
-/// Each coordinate uses two 64-bit outputs u₁, u₂ of the stream, mapped to (0, 1) as
-/// (⌊u/2¹¹⌋ + ½)/2⁵³, and the cosine branch of Box–Muller, √(−2 ln u₁)·cos(2πu₂). The recipe is
-/// spelled out here rather than borrowed from a sampler so that the point never changes with a
+/// Each coordinate is [`crate::random::Stream::normal`]: two 64-bit outputs and the cosine branch
+/// of Box–Muller, a recipe spelled out in this crate so that the point never changes with a
 /// dependency's version.
 ///
 /// ```
@@ -242,15 +240,8 @@ fn read_center_file(path: &Path) -> Result<Vec<f64>> {
 /// assert_eq!(p.len(), 3);
 /// ```
 pub fn sha256_point(text: &str, k: usize, scale: f64) -> Vec<f64> {
-    let seed: [u8; 32] = Sha256::digest(text.as_bytes()).into();
-    let mut rng = ChaCha20Rng::from_seed(seed);
-    let mut unit = || ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
-    (0..k)
-        .map(|_| {
-            let (u1, u2) = (unit(), unit());
-            scale * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-        })
-        .collect()
+    let mut stream = Stream::from_key(Sha256::digest(text.as_bytes()).into());
+    (0..k).map(|_| scale * stream.normal()).collect()
 }
 
 #[cfg(test)]
