@@ -11,7 +11,9 @@ use occam::model::Intercept;
 use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
 use occam::prior::{CenterSpec, SdSpec};
 use occam::report::convert::render_conversion;
+use occam::report::engine::{write_report, ReportOptions};
 use occam::report::format::{csv_field, md_cell, tex_escape};
+use occam::report::studies::STUDIES;
 use occam::report::{write_atomic, CompareReport, FitReport, OutputFormat};
 use std::io::Write;
 use std::path::PathBuf;
@@ -33,6 +35,8 @@ enum Command {
     Compare(CompareArgs),
     /// An L2 strength in any library's convention → prior sd, and every other convention.
     Convert(ConvertArgs),
+    /// The built-in studies: tables and figures for a writeup, into a folder.
+    Report(ReportArgs),
     /// Synthetic data from a teacher with known weights → CSV + truth JSON.
     Simulate(SimulateArgs),
     /// The built-in data sets, with n, k, task and provenance.
@@ -204,6 +208,16 @@ struct ConvertArgs {
 }
 
 #[derive(Debug, Args)]
+struct ReportArgs {
+    /// The folder to write (replaced atomically).
+    #[arg(long, value_name = "DIR", default_value = "occam-report")]
+    out: PathBuf,
+    /// Run only these studies (comma-separated ids: prior, capacity, centres, razor).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    only: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 struct SimulateArgs {
     /// The teacher model.
     #[arg(value_enum)]
@@ -358,6 +372,29 @@ fn run_convert(args: &ConvertArgs) -> Result<()> {
     )
 }
 
+fn run_report(args: &ReportArgs) -> Result<()> {
+    let mut command = format!("occam report --out {}", args.out.display());
+    if !args.only.is_empty() {
+        command += &format!(" --only {}", args.only.join(","));
+    }
+    let options = ReportOptions {
+        out: args.out.clone(),
+        only: args.only.clone(),
+        progress: true,
+        command,
+    };
+    let started = std::time::Instant::now();
+    let written = write_report(STUDIES, &options)?;
+    eprintln!(
+        "wrote {} files to {} in {:.1} s; start with {}",
+        written.len(),
+        args.out.display(),
+        started.elapsed().as_secs_f64(),
+        args.out.join("report.md").display()
+    );
+    Ok(())
+}
+
 fn run_simulate(args: &SimulateArgs) -> Result<()> {
     let spec = SimulationSpec {
         teacher: args.teacher,
@@ -491,6 +528,7 @@ pub fn main() -> i32 {
         Command::Fit(args) => run_fit(args),
         Command::Compare(args) => run_compare(args),
         Command::Convert(args) => run_convert(args),
+        Command::Report(args) => run_report(args),
         Command::Simulate(args) => run_simulate(args),
         Command::Datasets(args) => run_datasets(args),
     };

@@ -5,6 +5,7 @@
 
 pub mod linear;
 pub mod logistic;
+pub mod mlp;
 
 use crate::error::{OccamError, Result};
 use std::fmt;

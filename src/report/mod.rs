@@ -1,10 +1,14 @@
-//! Reports: the numbers of a fit as JSON (cli.md's keys), a terminal table, Markdown, LaTeX and
-//! CSV, and atomic writing of any of them.
+//! Reports: the numbers of a fit or a comparison as JSON (cli.md's keys), a terminal table,
+//! Markdown, LaTeX and CSV; figures; and `occam report`'s built-in studies and their folder.
 
 pub mod compare;
 pub mod convert;
+pub mod engine;
+pub mod figure;
 pub mod fit;
 pub mod format;
+pub mod studies;
+pub mod table;
 
 pub use compare::CompareReport;
 pub use fit::FitReport;

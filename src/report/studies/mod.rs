@@ -1,0 +1,147 @@
+//! The built-in studies of `occam report`: each answers one question about the Gaussian-prior
+//! reading of L2 with tables and figures computed on built-in or simulated data.
+//!
+//! A study returns a [`Section`]: prose, tables and figures in reading order. Studies never touch
+//! the file system except through [`StudyContext::data_file`], which stages data files (halves of
+//! a data set, a simulation) inside the report folder so that every table's command reruns.
+
+pub mod capacity;
+pub mod centres;
+pub mod prior;
+pub mod razor;
+
+use super::figure::Figure;
+use super::table::Table;
+use crate::error::{OccamError, Result};
+use std::path::{Path, PathBuf};
+
+/// One piece of a section, in reading order.
+#[derive(Debug, Clone)]
+pub enum Block {
+    /// A Markdown paragraph.
+    Text(String),
+    /// A table, shown inline and written to `tables/NAME.{md,tex,csv,json}`.
+    Table(Table),
+    /// A figure, written to `figures/NAME.svg` and embedded.
+    Figure {
+        /// File stem.
+        name: String,
+        /// Caption under the figure.
+        caption: String,
+        /// The figure.
+        figure: Figure,
+    },
+}
+
+/// A section of report.md.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Short id (`--only` uses it).
+    pub id: &'static str,
+    /// The heading.
+    pub title: String,
+    /// Prose, tables and figures.
+    pub blocks: Vec<Block>,
+}
+
+impl Section {
+    /// An empty section.
+    pub fn new(id: &'static str, title: &str) -> Self {
+        Section {
+            id,
+            title: title.into(),
+            blocks: Vec::new(),
+        }
+    }
+
+    /// Adds a paragraph.
+    pub fn text(&mut self, text: impl Into<String>) {
+        self.blocks.push(Block::Text(text.into()));
+    }
+
+    /// Adds a table.
+    pub fn table(&mut self, table: Table) {
+        self.blocks.push(Block::Table(table));
+    }
+
+    /// Adds a figure.
+    pub fn figure(&mut self, name: &str, caption: &str, figure: Figure) {
+        self.blocks.push(Block::Figure {
+            name: name.into(),
+            caption: caption.into(),
+            figure,
+        });
+    }
+}
+
+/// Where a study may stage data files, and how to name them in commands.
+#[derive(Debug, Clone)]
+pub struct StudyContext {
+    /// The folder being written (a temporary sibling of the final one).
+    pub staging: PathBuf,
+    /// The final folder, as commands should name it.
+    pub final_dir: PathBuf,
+}
+
+impl StudyContext {
+    /// Writes `contents` to `data/NAME` in the report and returns (path to use now, path as
+    /// commands should print it).
+    pub fn data_file(&self, name: &str, contents: &str) -> Result<(PathBuf, String)> {
+        let dir = self.staging.join("data");
+        std::fs::create_dir_all(&dir).map_err(|source| OccamError::Write {
+            path: dir.clone(),
+            source,
+        })?;
+        let path = dir.join(name);
+        std::fs::write(&path, contents).map_err(|source| OccamError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        Ok((
+            path,
+            self.final_dir.join("data").join(name).display().to_string(),
+        ))
+    }
+
+    /// The printed form of a staged path.
+    pub fn printed(&self, staged: &Path) -> String {
+        match staged.strip_prefix(&self.staging) {
+            Ok(rest) => self.final_dir.join(rest).display().to_string(),
+            Err(_) => staged.display().to_string(),
+        }
+    }
+}
+
+/// A study: its id, title and the function that runs it.
+pub struct Study {
+    /// Short id for `--only`.
+    pub id: &'static str,
+    /// What it answers.
+    pub title: &'static str,
+    /// Runs it.
+    pub run: fn(&StudyContext) -> Result<Section>,
+}
+
+/// The built-in studies in report order.
+pub const STUDIES: &[Study] = &[
+    Study {
+        id: "prior",
+        title: "L2 is a Gaussian prior",
+        run: prior::run,
+    },
+    Study {
+        id: "capacity",
+        title: "Capacity, not magic",
+        run: capacity::run,
+    },
+    Study {
+        id: "centres",
+        title: "Why zero?",
+        run: centres::run,
+    },
+    Study {
+        id: "razor",
+        title: "Is the razor arbitrary?",
+        run: razor::run,
+    },
+];

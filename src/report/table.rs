@@ -1,0 +1,264 @@
+//! A plain table — named columns with units, rows of text and numbers — rendered as Markdown,
+//! LaTeX (booktabs), CSV and JSON. The studies of `occam report` are made of these.
+
+use super::format::{csv_field, md_cell, tex_escape};
+use serde_json::{json, Map, Value};
+use std::fmt::Write;
+
+/// One cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// A number, shown with this many decimals in Markdown and LaTeX (full precision in CSV/JSON).
+    Number(f64, usize),
+    /// A whole number.
+    Count(usize),
+    /// Not defined for this row.
+    Empty,
+}
+
+impl Cell {
+    /// A number with `decimals` decimals in the rendered tables.
+    pub fn num(value: f64, decimals: usize) -> Self {
+        Cell::Number(value, decimals)
+    }
+
+    /// An optional number.
+    pub fn opt(value: Option<f64>, decimals: usize) -> Self {
+        value.map_or(Cell::Empty, |v| Cell::Number(v, decimals))
+    }
+
+    /// Text.
+    pub fn text(value: impl Into<String>) -> Self {
+        Cell::Text(value.into())
+    }
+
+    fn display(&self) -> String {
+        match self {
+            Cell::Text(t) => t.clone(),
+            Cell::Number(v, d) if v.is_finite() => format!("{v:.d$}"),
+            Cell::Number(v, _) => v.to_string(),
+            Cell::Count(c) => c.to_string(),
+            Cell::Empty => "—".into(),
+        }
+    }
+
+    fn raw(&self) -> String {
+        match self {
+            Cell::Text(t) => t.clone(),
+            Cell::Number(v, _) => v.to_string(),
+            Cell::Count(c) => c.to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+
+    fn json(&self) -> Value {
+        match self {
+            Cell::Text(t) => json!(t),
+            Cell::Number(v, _) if v.is_finite() => json!(v),
+            Cell::Count(c) => json!(c),
+            _ => Value::Null,
+        }
+    }
+
+    fn is_numeric(&self) -> bool {
+        matches!(self, Cell::Number(..) | Cell::Count(_))
+    }
+}
+
+/// A column: a machine key (CSV/JSON), a human header, and a unit for the header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// The CSV/JSON key.
+    pub key: String,
+    /// The header shown in Markdown.
+    pub header: String,
+    /// The header in LaTeX (math allowed).
+    pub tex_header: String,
+}
+
+impl Column {
+    /// A column whose LaTeX header is the escaped Markdown one.
+    pub fn new(key: &str, header: &str) -> Self {
+        Column {
+            key: key.into(),
+            header: header.into(),
+            tex_header: tex_escape(header),
+        }
+    }
+
+    /// A column with a LaTeX header of its own.
+    pub fn with_tex(key: &str, header: &str, tex_header: &str) -> Self {
+        Column {
+            key: key.into(),
+            header: header.into(),
+            tex_header: tex_header.into(),
+        }
+    }
+}
+
+/// A named table with its caption and the command that regenerates it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// File stem under `tables/`.
+    pub name: String,
+    /// One sentence saying what the table shows.
+    pub caption: String,
+    /// The columns.
+    pub columns: Vec<Column>,
+    /// The rows.
+    pub rows: Vec<Vec<Cell>>,
+    /// The command that regenerates the numbers.
+    pub command: String,
+}
+
+impl Table {
+    /// An empty table.
+    pub fn new(
+        name: &str,
+        caption: &str,
+        columns: Vec<Column>,
+        command: impl Into<String>,
+    ) -> Self {
+        Table {
+            name: name.into(),
+            caption: caption.into(),
+            columns,
+            rows: Vec::new(),
+            command: command.into(),
+        }
+    }
+
+    /// Adds a row (as many cells as columns).
+    pub fn push(&mut self, row: Vec<Cell>) {
+        debug_assert_eq!(
+            row.len(),
+            self.columns.len(),
+            "row width in table {}",
+            self.name
+        );
+        self.rows.push(row);
+    }
+
+    fn numeric_column(&self, c: usize) -> bool {
+        self.rows.iter().any(|r| r[c].is_numeric())
+            && self
+                .rows
+                .iter()
+                .all(|r| r[c].is_numeric() || r[c] == Cell::Empty)
+    }
+
+    /// GitHub-flavoured Markdown.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let headers: Vec<String> = self.columns.iter().map(|c| md_cell(&c.header)).collect();
+        let _ = writeln!(out, "| {} |", headers.join(" | "));
+        let aligns: Vec<&str> = (0..self.columns.len())
+            .map(|c| {
+                if self.numeric_column(c) {
+                    "---:"
+                } else {
+                    "---"
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "|{}|", aligns.join("|"));
+        for row in &self.rows {
+            let cells: Vec<String> = row.iter().map(|c| md_cell(&c.display())).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+        out
+    }
+
+    /// LaTeX with booktabs, ready for `\input`.
+    pub fn to_tex(&self) -> String {
+        let spec: String = (0..self.columns.len())
+            .map(|c| if self.numeric_column(c) { 'r' } else { 'l' })
+            .collect();
+        let mut out = format!("% {}\n% regenerate: {}\n% requires \\usepackage{{booktabs}}\n\\begin{{tabular}}{{{spec}}}\n\\toprule\n", tex_escape(&self.caption), self.command);
+        let headers: Vec<&str> = self.columns.iter().map(|c| c.tex_header.as_str()).collect();
+        let _ = writeln!(out, "{} \\\\\n\\midrule", headers.join(" & "));
+        for row in &self.rows {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|c| match c {
+                    Cell::Text(t) => tex_escape(t),
+                    Cell::Empty => "---".into(),
+                    other => format!("${}$", other.display()),
+                })
+                .collect();
+            let _ = writeln!(out, "{} \\\\", cells.join(" & "));
+        }
+        out.push_str("\\bottomrule\n\\end{tabular}\n");
+        out
+    }
+
+    /// CSV with the column keys as header and full-precision numbers.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::new();
+        let keys: Vec<String> = self.columns.iter().map(|c| csv_field(&c.key)).collect();
+        let _ = writeln!(out, "{}", keys.join(","));
+        for row in &self.rows {
+            let cells: Vec<String> = row.iter().map(|c| csv_field(&c.raw())).collect();
+            let _ = writeln!(out, "{}", cells.join(","));
+        }
+        out
+    }
+
+    /// JSON: `{ "name", "caption", "command", "rows": [ {key: value, …}, … ] }`.
+    pub fn to_json(&self) -> String {
+        let rows: Vec<Value> = self
+            .rows
+            .iter()
+            .map(|row| {
+                let mut object = Map::new();
+                for (c, cell) in self.columns.iter().zip(row) {
+                    object.insert(c.key.clone(), cell.json());
+                }
+                Value::Object(object)
+            })
+            .collect();
+        let mut text = serde_json::to_string_pretty(&json!({
+            "schema": 1, "name": self.name, "caption": self.caption, "command": self.command, "rows": rows,
+        }))
+        .unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Table {
+        let mut t = Table::new(
+            "t",
+            "A test, 50% done",
+            vec![
+                Column::new("name", "name"),
+                Column::with_tex("bits", "bits", "Bits [b]"),
+            ],
+            "occam x",
+        );
+        t.push(vec![Cell::text("a_b"), Cell::num(1.23456, 2)]);
+        t.push(vec![Cell::text("c|d"), Cell::Empty]);
+        t
+    }
+
+    #[test]
+    fn renders_every_format() {
+        let t = sample();
+        assert!(t.to_markdown().contains("| a_b | 1.23 |") && t.to_markdown().contains("c\\|d"));
+        assert!(t.to_markdown().contains("|---|---:|"));
+        let tex = t.to_tex();
+        assert!(
+            tex.contains("a\\_b & $1.23$") && tex.contains("\\toprule") && tex.contains("50\\%")
+        );
+        assert_eq!(t.to_csv(), "name,bits\na_b,1.23456\nc|d,\n");
+        let v: Value = serde_json::from_str(&t.to_json()).unwrap();
+        assert_eq!(v["rows"][0]["bits"], 1.23456);
+        assert!(v["rows"][1]["bits"].is_null());
+    }
+}

@@ -1,0 +1,110 @@
+//! `occam report` through the real binary: the folder it writes, byte-identical reruns, and the
+//! links between report.md, the tables, the figures and the manifest.
+
+use std::path::Path;
+use std::process::Command;
+
+fn occam(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_occam"))
+        .args(args)
+        .output()
+        .expect("occam runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((
+                    path.strip_prefix(dir).unwrap().display().to_string(),
+                    std::fs::read(&path).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_full_report_is_complete_consistent_and_byte_identical_on_rerun() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("occam-report");
+    let out_text = out.to_str().unwrap();
+    let (code, stderr) = occam(&["report", "--out", out_text]);
+    assert_eq!(code, 0, "{stderr}");
+    let first = files(&out);
+    let (code, stderr) = occam(&["report", "--out", out_text]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(first, files(&out), "a rerun changed the report");
+    // No staging folders are left beside it.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    for section in [
+        "L2 is a Gaussian prior",
+        "Capacity, not magic",
+        "Why zero?",
+        "Is the razor arbitrary?",
+    ] {
+        assert!(
+            report.contains(section),
+            "report.md lacks the section {section}"
+        );
+    }
+    let tables = manifest["tables"].as_array().unwrap();
+    assert!(tables.len() >= 7);
+    for table in tables {
+        let name = table["name"].as_str().unwrap();
+        assert!(!table["command"].as_str().unwrap().is_empty());
+        for ext in ["md", "tex", "csv", "json"] {
+            assert!(
+                out.join(format!("tables/{name}.{ext}")).is_file(),
+                "tables/{name}.{ext} missing"
+            );
+        }
+        assert!(
+            report.contains(&format!("tables/{name}.csv")),
+            "report.md does not link {name}"
+        );
+    }
+    for figure in manifest["figures"].as_array().unwrap() {
+        let file = figure["file"].as_str().unwrap();
+        let svg = std::fs::read_to_string(out.join(file)).unwrap();
+        assert!(svg.starts_with("<svg"), "{file} is not an SVG");
+        assert!(
+            report.contains(&format!("]({file})")),
+            "report.md does not embed {file}"
+        );
+    }
+}
+
+#[test]
+fn unknown_studies_exit_2_and_leave_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    let (code, stderr) = occam(&[
+        "report",
+        "--out",
+        out.to_str().unwrap(),
+        "--only",
+        "prior,nonsense",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--only") && stderr.contains("nonsense"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
