@@ -21,7 +21,9 @@ fn synthetic(n: usize, k: usize, seed: u64) -> Dataset {
     let mut x = Vec::with_capacity(n * k);
     let mut y = Vec::with_capacity(n);
     for _ in 0..n {
-        let row: Vec<f64> = (0..k).map(|j| j as f64 * 0.1 + (1.0 + j as f64 / k as f64) * normal()).collect();
+        let row: Vec<f64> = (0..k)
+            .map(|j| j as f64 * 0.1 + (1.0 + j as f64 / k as f64) * normal())
+            .collect();
         y.push(row.iter().zip(&weights).map(|(a, b)| a * b).sum::<f64>() + 3.0 * normal());
         x.extend(row);
     }
@@ -49,7 +51,10 @@ fn pipeline(c: &mut Criterion) {
     let zero = DVector::zeros(100);
 
     let mut group = c.benchmark_group("linear_200k_x_100");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(8));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(8));
     group.bench_function("design_new", |b| {
         b.iter(|| Design::new(black_box(&data), DesignOptions::default()))
     });
@@ -63,7 +68,11 @@ fn pipeline(c: &mut Criterion) {
         })
     });
     group.bench_function("empirical_bayes_only", |b| {
-        b.iter(|| model.empirical_bayes(black_box(&zero), None, None).expect("converges"))
+        b.iter(|| {
+            model
+                .empirical_bayes(black_box(&zero), None, None)
+                .expect("converges")
+        })
     });
     group.bench_function("fit_linear", |b| {
         b.iter(|| fit_linear(black_box(&data), &FitOptions::default()).expect("fits"))
@@ -74,10 +83,20 @@ fn pipeline(c: &mut Criterion) {
 fn csv_parsing(c: &mut Criterion) {
     let text = to_csv(&synthetic(100_000, 50, 2));
     let mut group = c.benchmark_group("csv_100k_x_50");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(8));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(8));
     group.throughput(criterion::Throughput::Bytes(text.len() as u64));
     group.bench_function("parse_csv", |b| {
-        b.iter(|| parse_csv(black_box(text.as_bytes()), "bench.csv", &ColumnSelection::default()).expect("parses"))
+        b.iter(|| {
+            parse_csv(
+                black_box(text.as_bytes()),
+                "bench.csv",
+                &ColumnSelection::default(),
+            )
+            .expect("parses")
+        })
     });
     group.finish();
 }

@@ -6,10 +6,12 @@
 //! - `csv`: parsing the CSV bytes (already read from disk) plus `fit_linear` is timed.
 //!
 //! `seconds` is the best of REPEATS; `phases` is the best of REPEATS for each step of the fit done
-//! one at a time (parse, Design::new, SufficientStats::from_design, the eigendecomposition,
-//! empirical Bayes, the posterior), to show where the time goes.
+//! one at a time (parse, Design::new, SufficientStats::from_design, the eigendecomposition, the
+//! prequential plan, empirical Bayes, the posterior), to show where the time goes.
 
 use nalgebra::DVector;
+use occam::codelength::linear::PrequentialPlan;
+use occam::codelength::RowOrder;
 use occam::data::{parse_csv, ColumnSelection, Dataset, Design, DesignOptions, SufficientStats};
 use occam::fit::{fit_linear, FitOptions};
 use occam::inference::LinearGaussian;
@@ -34,7 +36,9 @@ fn parse(bytes: &[u8]) -> Dataset {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [mode, path, repeats] = args.as_slice() else { usage() };
+    let [mode, path, repeats] = args.as_slice() else {
+        usage()
+    };
     let include_parse = match mode.as_str() {
         "memory" => false,
         "csv" => true,
@@ -45,37 +49,58 @@ fn main() {
     let loaded = parse(&bytes);
 
     let mut total = f64::INFINITY;
-    let mut phase = [f64::INFINITY; 6];
+    let mut phase = [f64::INFINITY; 7];
     let mut fit = None;
     for _ in 0..repeats.max(1) {
         // The whole fit, as `occam fit` runs it (including its L-BFGS cross-check).
         fit = Some(timed(&mut total, || {
-            let data = if include_parse { parse(&bytes) } else { loaded.clone() };
-            fit_linear(&data, &FitOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+            let parsed = include_parse.then(|| parse(&bytes));
+            fit_linear(parsed.as_ref().unwrap_or(&loaded), &FitOptions::default())
+                .unwrap_or_else(|e| panic!("{e}"))
         }));
         // The same steps one at a time.
         let data = timed(&mut phase[0], || parse(&bytes));
-        let design = timed(&mut phase[1], || Design::new(&data, DesignOptions::default()).expect("design"));
+        let design = timed(&mut phase[1], || {
+            Design::new(&data, DesignOptions::default()).expect("design")
+        });
         let stats = timed(&mut phase[2], || SufficientStats::from_design(&design));
-        let model = timed(&mut phase[3], || LinearGaussian::new(&stats).expect("eigen"));
+        let model = timed(&mut phase[3], || {
+            LinearGaussian::new(&stats).expect("eigen")
+        });
+        timed(&mut phase[4], || {
+            PrequentialPlan::new(&design, RowOrder::AsGiven, 16).expect("prefixes")
+        });
         let zero = DVector::zeros(model.k());
-        let eb = timed(&mut phase[4], || model.empirical_bayes(&zero, None, None).expect("EB"));
-        timed(&mut phase[5], || model.posterior(eb.hyperparameters, &zero));
+        let eb = timed(&mut phase[5], || {
+            model.empirical_bayes(&zero, None, None).expect("EB")
+        });
+        timed(&mut phase[6], || model.posterior(eb.hyperparameters, &zero));
     }
     let fit = fit.expect("at least one repeat");
     let h = fit.posterior.hyperparameters;
-    let names = ["parse_csv", "design_new", "from_design", "eigen", "empirical_bayes", "posterior"];
-    let phases: serde_json::Map<String, serde_json::Value> =
-        names.iter().zip(phase).map(|(n, s)| (n.to_string(), s.into())).collect();
+    let names = [
+        "parse_csv",
+        "design_new",
+        "from_design",
+        "eigen",
+        "prequential_plan",
+        "empirical_bayes",
+        "posterior",
+    ];
+    let phases: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .zip(phase)
+        .map(|(n, s)| (n.to_string(), s.into()))
+        .collect();
     let out = serde_json::json!({
         "mode": mode,
-        "n": fit.n,
-        "k": fit.feature_names.len(),
+        "n": fit.study.n,
+        "k": fit.study.feature_names.len(),
         "seconds": total,
         "log_evidence": fit.posterior.summary.log_evidence,
         "prior_sd": h.prior_sd(),
         "noise_sd": h.noise_sd(),
-        "empirical_bayes_iterations": fit.empirical_bayes_iterations,
+        "empirical_bayes_iterations": fit.evaluation.empirical_bayes_iterations,
         "phases": phases,
     });
     println!("{out}");

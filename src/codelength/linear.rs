@@ -102,6 +102,7 @@ pub struct PrequentialCode {
 pub struct PrequentialPlan {
     boundaries: Vec<usize>,
     prefixes: Vec<LinearGaussian>,
+    full_stats: SufficientStats,
 }
 
 impl PrequentialPlan {
@@ -121,7 +122,7 @@ impl PrequentialPlan {
         let mut prefixes = vec![LinearGaussian::new(&cumulative)?];
         for pair in boundaries.windows(2) {
             let (start, end) = (pair[0], pair[1]);
-            cumulative.merge(&SufficientStats::from_rows(
+            cumulative.merge(&SufficientStats::from_rows_parallel(
                 &z[start * k..end * k],
                 &t[start..end],
                 k,
@@ -129,9 +130,22 @@ impl PrequentialPlan {
             prefixes.push(LinearGaussian::new(&cumulative)?);
         }
         Ok(PrequentialPlan {
+            full_stats: cumulative,
             boundaries,
             prefixes,
         })
+    }
+
+    /// The sufficient statistics of every row, summed block by block in visiting order.
+    pub fn full_stats(&self) -> &SufficientStats {
+        &self.full_stats
+    }
+
+    /// The statistics of every row (the last prefix), eigendecomposed.
+    pub fn full_model(&self) -> &LinearGaussian {
+        self.prefixes
+            .last()
+            .expect("a plan has at least the empty prefix")
     }
 
     /// The block boundaries, 0 first and n last.
@@ -157,9 +171,15 @@ impl PrequentialPlan {
             let (before, after) = (&self.prefixes[j], &self.prefixes[j + 1]);
             let mut refit_failed = false;
             if j > 0 && (prior_sd.is_none() || noise_sd.is_none()) {
-                match before.empirical_bayes(center, prior_sd, noise_sd) {
-                    Ok(eb) => h = eb.hyperparameters,
-                    Err(_) => refit_failed = true,
+                // With no more rows than weights the fit interpolates and σ̂ → 0: keep the previous
+                // values (a rule the receiver applies too) rather than iterate to a failure.
+                if before.n() <= before.k() + 1 {
+                    refit_failed = true;
+                } else {
+                    match before.empirical_bayes_from(center, prior_sd, noise_sd, h) {
+                        Ok(eb) => h = eb.hyperparameters,
+                        Err(_) => refit_failed = true,
+                    }
                 }
             }
             let nats = before.summary(h, &before.rotate(center)).log_evidence

@@ -5,6 +5,8 @@
 
 use super::{ColumnSelection, Dataset};
 use crate::error::{OccamError, Result};
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 fn csv_error(source_name: &str, message: String) -> OccamError {
     OccamError::Csv {
@@ -146,6 +148,22 @@ pub(super) fn parse_csv(
     source_name: &str,
     selection: &ColumnSelection,
 ) -> Result<Dataset> {
+    let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    parse_csv_with(
+        bytes,
+        source_name,
+        selection,
+        Some((threads, MIN_CHUNK_BYTES)),
+    )
+}
+
+/// [`parse_csv`], trying the fast path first with `fast = Some((threads, min_chunk_bytes))`.
+fn parse_csv_with(
+    bytes: &[u8],
+    source_name: &str,
+    selection: &ColumnSelection,
+    fast: Option<(usize, usize)>,
+) -> Result<Dataset> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(csv_error(
@@ -153,6 +171,20 @@ pub(super) fn parse_csv(
             "the file is empty; expected a header row naming the columns, then one row per observation".into(),
         ));
     }
+    if let Some((threads, min_chunk)) = fast {
+        if let Some(data) = parse_fast(bytes, source_name, selection, threads, min_chunk) {
+            return Ok(data);
+        }
+    }
+    parse_with_csv_crate(bytes, source_name, selection)
+}
+
+/// The general path, for files with quotes and for every error: the csv crate's record reader.
+fn parse_with_csv_crate(
+    bytes: &[u8],
+    source_name: &str,
+    selection: &ColumnSelection,
+) -> Result<Dataset> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -161,7 +193,7 @@ pub(super) fn parse_csv(
         .byte_headers()
         .map_err(|e| csv_error(source_name, format!("cannot read the header row: {e}")))?
         .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .map(column_name)
         .collect();
     let (target, features) = select_columns(&header, source_name, selection)?;
     let k = features.len();
@@ -211,6 +243,154 @@ pub(super) fn parse_csv(
         x,
         y,
     })
+}
+
+/// Marks a column that is neither a feature nor the target in the fast path's slot table.
+const UNUSED: usize = usize::MAX;
+
+/// Chunks smaller than this are not worth a thread of their own.
+const MIN_CHUNK_BYTES: usize = 1 << 20;
+
+/// The name of a header cell, exactly as both paths derive it.
+fn column_name(raw: &[u8]) -> String {
+    String::from_utf8_lossy(raw).trim().to_string()
+}
+
+/// The quote-free fast path: byte-level splitting, several threads, no error messages.
+///
+/// Without a `"` byte, the csv crate's default reader treats every `\r` and `\n` as a record
+/// terminator and skips empty records, so a record is exactly a non-empty run of bytes between
+/// terminators and a field is exactly a run between commas. This function returns the very
+/// [`Dataset`] the csv-crate path would build, or `None` at the first sign of anything else —
+/// a quote, a ragged or blank-but-not-empty oddity it does not handle, a cell that is not a
+/// plain finite number, a selection error, no data rows — and the caller then re-reads the whole
+/// file with the csv-crate path, which produces the error message (with its line numbers).
+/// The result does not depend on `threads`: chunks are parsed separately and joined in order.
+fn parse_fast(
+    bytes: &[u8],
+    source_name: &str,
+    selection: &ColumnSelection,
+    threads: usize,
+    min_chunk: usize,
+) -> Option<Dataset> {
+    // The header is the first record: skip leading terminators as csv-core does.
+    let start = bytes.iter().position(|&b| b != b'\r' && b != b'\n')?;
+    let rest = &bytes[start..];
+    let end = memchr::memchr3(b'\r', b'\n', b'"', rest).unwrap_or(rest.len());
+    if rest.get(end) == Some(&b'"') {
+        return None;
+    }
+    let header: Vec<String> = rest[..end].split(|&b| b == b',').map(column_name).collect();
+    let (target, features) = select_columns(&header, source_name, selection).ok()?;
+    let k = features.len();
+    // slots[j]: where column j's value goes in a row of k features then the target.
+    let mut slots = vec![UNUSED; header.len()];
+    for (i, &j) in features.iter().enumerate() {
+        slots[j] = i;
+    }
+    slots[target] = k;
+
+    let body = &rest[end..];
+    let n_chunks = threads.min(body.len() / min_chunk.max(1)).max(1);
+    let mut cuts = Vec::with_capacity(n_chunks + 1);
+    cuts.push(0);
+    for t in 1..n_chunks {
+        let at = (body.len() / n_chunks * t).max(*cuts.last().unwrap_or(&0));
+        let cut = memchr::memchr(b'\n', &body[at..]).map_or(body.len(), |i| at + i + 1);
+        cuts.push(cut);
+    }
+    cuts.push(body.len());
+    let failed = AtomicBool::new(false);
+    let parse = &|range: &[usize]| {
+        let part = parse_chunk(&body[range[0]..range[1]], &slots, k, &failed);
+        if part.is_none() {
+            failed.store(true, Ordering::Relaxed);
+        }
+        part
+    };
+    let parts: Vec<Option<(Vec<f64>, Vec<f64>)>> = if n_chunks == 1 {
+        vec![parse(&cuts)]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = cuts
+                .windows(2)
+                .skip(1)
+                .map(|range| s.spawn(move || parse(range)))
+                .collect();
+            let first = parse(&cuts[..2]);
+            std::iter::once(first)
+                .chain(handles.into_iter().map(|h| h.join().ok().flatten()))
+                .collect()
+        })
+    };
+    let mut parts = parts.into_iter().collect::<Option<Vec<_>>>()?.into_iter();
+    let (mut x, mut y) = parts.next()?;
+    let rest: Vec<_> = parts.collect();
+    x.reserve(rest.iter().map(|p| p.0.len()).sum());
+    y.reserve(rest.iter().map(|p| p.1.len()).sum());
+    for (px, py) in rest {
+        x.extend_from_slice(&px);
+        y.extend_from_slice(&py);
+    }
+    if y.is_empty() {
+        return None;
+    }
+    Some(Dataset {
+        source: source_name.to_string(),
+        feature_names: features.iter().map(|&j| header[j].clone()).collect(),
+        target_name: header[target].clone(),
+        x,
+        y,
+    })
+}
+
+/// Parses whole records of one chunk; `None` if any record is not a clean numeric row.
+fn parse_chunk(
+    chunk: &[u8],
+    slots: &[usize],
+    k: usize,
+    failed: &AtomicBool,
+) -> Option<(Vec<f64>, Vec<f64>)> {
+    let first_line = memchr::memchr(b'\n', chunk).unwrap_or(chunk.len()) + 1;
+    let rows_guess = chunk.len() / first_line + 1;
+    let mut x = Vec::with_capacity(rows_guess * k);
+    let mut y = Vec::with_capacity(rows_guess);
+    let mut row = vec![0.0; k + 1];
+    let mut pos = 0;
+    while pos < chunk.len() {
+        let rest = &chunk[pos..];
+        let end = memchr::memchr3(b'\n', b'\r', b'"', rest).unwrap_or(rest.len());
+        if rest.get(end) == Some(&b'"') || failed.load(Ordering::Relaxed) {
+            return None;
+        }
+        let line = &rest[..end];
+        pos += end + 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue; // an empty record, or one blank field: skipped by both paths
+        }
+        let mut fields = line.split(|&b| b == b',');
+        for &slot in slots {
+            let field = fields.next()?;
+            if slot != UNUSED {
+                row[slot] = parse_number(field)?;
+            }
+        }
+        if fields.next().is_some() {
+            return None;
+        }
+        x.extend_from_slice(&row[..k]);
+        y.push(row[k]);
+    }
+    Some((x, y))
+}
+
+/// A cell's value if it is a finite number, which `parse_cell` would then accept with the same
+/// value: a valid number has no whitespace at either end, so trimming ASCII here and Unicode
+/// whitespace there leaves the same text.
+#[inline]
+fn parse_number(field: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(field.trim_ascii()).ok()?;
+    text.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 #[cfg(test)]

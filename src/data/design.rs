@@ -92,19 +92,28 @@ impl Design {
     /// moments: Σx² − n·x̄² loses every digit when a feature's mean dwarfs its sd.
     pub fn new(data: &Dataset, options: DesignOptions) -> Result<Self> {
         let (n, k) = (data.n(), data.k());
-        let mut mean = vec![0.0; k];
-        for i in 0..n {
-            for (m, x) in mean.iter_mut().zip(data.row(i)) {
-                *m += x;
+        // Column sums over blocks of rows on all cores, added in block order (deterministic).
+        let column_sums = |f: &(dyn Fn(usize, f64) -> f64 + Sync)| -> Vec<f64> {
+            let partial = map_row_blocks(n, |rows| {
+                let mut acc = vec![0.0; k];
+                for i in rows {
+                    for (j, (a, x)) in acc.iter_mut().zip(data.row(i)).enumerate() {
+                        *a += f(j, *x);
+                    }
+                }
+                acc
+            });
+            let mut total = vec![0.0; k];
+            for block in partial {
+                total.iter_mut().zip(block).for_each(|(t, b)| *t += b);
             }
-        }
-        mean.iter_mut().for_each(|m| *m /= n as f64);
-        let mut sum_sq = vec![0.0; k];
-        for i in 0..n {
-            for ((s, x), m) in sum_sq.iter_mut().zip(data.row(i)).zip(&mean) {
-                *s += (x - m) * (x - m);
-            }
-        }
+            total
+        };
+        let mean: Vec<f64> = column_sums(&|_, x| x)
+            .into_iter()
+            .map(|s| s / n as f64)
+            .collect();
+        let sum_sq = column_sums(&|j, x| (x - mean[j]) * (x - mean[j]));
         let sd: Vec<f64> = sum_sq.iter().map(|s| (s / n as f64).sqrt()).collect();
         let feature_scale = if options.standardize {
             // A feature whose spread is at rounding level of its mean is constant in practice.
@@ -131,16 +140,20 @@ impl Design {
             0.0
         };
         let inv_scale: Vec<f64> = feature_scale.iter().map(|s| 1.0 / s).collect();
-        let mut z = Vec::with_capacity(n * k);
-        for i in 0..n {
-            z.extend(
-                data.row(i)
-                    .iter()
-                    .zip(&feature_shift)
-                    .zip(&inv_scale)
-                    .map(|((x, m), r)| (x - m) * r),
-            );
-        }
+        let z: Vec<f64> = map_row_blocks(n, |rows| {
+            let mut block = Vec::with_capacity(rows.len() * k);
+            for i in rows {
+                block.extend(
+                    data.row(i)
+                        .iter()
+                        .zip(&feature_shift)
+                        .zip(&inv_scale)
+                        .map(|((x, m), r)| (x - m) * r),
+                );
+            }
+            block
+        })
+        .concat();
         let t = data.y.iter().map(|y| y - target_shift).collect();
         Ok(Design {
             n,
@@ -213,9 +226,13 @@ impl SufficientStats {
     /// Statistics of a whole design: blocks of rows on all cores, merged in block order
     /// (deterministic for any thread count).
     pub fn from_design(design: &Design) -> Self {
-        let k = design.k;
-        let partial = map_row_blocks(design.n, |rows| {
-            Self::from_rows(&design.z[rows.start * k..rows.end * k], &design.t[rows], k)
+        Self::from_rows_parallel(&design.z, &design.t, design.k)
+    }
+
+    /// [`SufficientStats::from_rows`] over blocks of rows on all cores, merged in block order.
+    pub fn from_rows_parallel(z: &[f64], t: &[f64], k: usize) -> Self {
+        let partial = map_row_blocks(t.len(), |rows| {
+            Self::from_rows(&z[rows.start * k..rows.end * k], &t[rows], k)
         });
         let mut total = Self::empty(k);
         for block in &partial {

@@ -10,7 +10,9 @@ use super::{
     FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::linear::{bic_bits, mixture_bits, two_part_nats, PrequentialPlan};
-use crate::codelength::{bits, estimate_charge_bits, lattice_term, optional_code, CodeLengths};
+use crate::codelength::{
+    bits, estimate_charge_bits, lattice_term, optional_code, CodeLengths, CodeSelection,
+};
 use crate::data::{Dataset, Design, DesignOptions, Standardization, SufficientStats};
 use crate::error::{OccamError, Result};
 use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaussian, Posterior};
@@ -38,7 +40,7 @@ pub struct LinearStudy {
     stats: SufficientStats,
     model: LinearGaussian,
     fingerprints: HashSet<u64>,
-    prequential: PrequentialPlan,
+    prequential: Option<PrequentialPlan>,
 }
 
 /// Translates the intercept choice into the design's centring, refusing choices the linear model
@@ -70,9 +72,25 @@ impl LinearStudy {
             ));
         }
         let design = Design::new(dataset, design_options(options)?)?;
-        let stats = SufficientStats::from_design(&design);
-        let model = LinearGaussian::new(&stats)?;
-        let prequential = PrequentialPlan::new(&design, options.order, options.first_block)?;
+        // The prequential plan sums the statistics block by block anyway; its last prefix is the
+        // whole data set, so the O(nk²) pass and the eigendecomposition are done once.
+        let prequential = if options.codes.prequential {
+            Some(PrequentialPlan::new(
+                &design,
+                options.order,
+                options.first_block,
+            )?)
+        } else {
+            None
+        };
+        let (stats, model) = match &prequential {
+            Some(plan) => (plan.full_stats().clone(), plan.full_model().clone()),
+            None => {
+                let stats = SufficientStats::from_design(&design);
+                let model = LinearGaussian::new(&stats)?;
+                (stats, model)
+            }
+        };
         Ok(LinearStudy {
             source: dataset.source.clone(),
             n: dataset.n(),
@@ -120,9 +138,11 @@ impl LinearStudy {
         let codes = self.options.codes;
         let mut refit_failures = 0;
         let prequential = optional_code(codes.prequential, "prequential", &mut notes, || {
-            let code = self
+            let plan = self
                 .prequential
-                .code(&center.values, prior_sd.fixed(), noise_sd.fixed(), h);
+                .as_ref()
+                .ok_or_else(|| CodeSelection::skipped("prequential"))?;
+            let code = plan.code(&center.values, prior_sd.fixed(), noise_sd.fixed(), h);
             refit_failures = code.blocks.iter().filter(|b| b.refit_failed).count();
             Ok(code.bits + charge_bits)
         });
@@ -260,12 +280,14 @@ impl Study for LinearStudy {
                 estimate_charge_bits(1, self.n),
             ));
         }
-        let blocks = self.prequential.boundaries().len() - 1;
-        notes.push(format!(
-            "prequential: {}, {blocks} doubling block(s) from {} row(s); the first block is coded with the full-data hyperparameters (sent at the charge above when fitted), each later block with empirical Bayes on the rows before it; with s and σ fixed it equals the mixture code (chain rule)",
-            self.options.order.describe(),
-            self.options.first_block
-        ));
+        if let Some(plan) = &self.prequential {
+            notes.push(format!(
+                "prequential: {}, {} doubling block(s) from {} row(s); the first block is coded with the full-data hyperparameters (sent at the charge above when fitted), each later block with empirical Bayes on the rows before it (the previous block's values where the prefix has no more rows than weights); with s and σ fixed it equals the mixture code (chain rule)",
+                self.options.order.describe(),
+                plan.boundaries().len() - 1,
+                self.options.first_block
+            ));
+        }
         notes.push(format!(
             "two_part: MML87 with F = βXᵀX, P = {k}, lattice constant {}",
             if tabulated { "κ_P tabulated (Conway & Sloane)".to_string() } else { "from Wallace's approximation −(P/2) ln 2π + ½ ln(Pπ) − γ_Euler (within 0.25 nats of the tabulated κ₁₂, κ₁₆, κ₂₄)".to_string() }

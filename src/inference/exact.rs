@@ -253,9 +253,26 @@ impl LinearGaussian {
         } else {
             1.0
         };
+        self.empirical_bayes_from(
+            center,
+            prior_sd,
+            noise_sd,
+            Hyperparameters::new(1.0, start_beta),
+        )
+    }
+
+    /// [`LinearGaussian::empirical_bayes`] from a given start (e.g. the previous prefix's values in
+    /// a prequential code); the fixed scales override the start.
+    pub fn empirical_bayes_from(
+        &self,
+        center: &DVector<f64>,
+        prior_sd: Option<f64>,
+        noise_sd: Option<f64>,
+        start: Hyperparameters,
+    ) -> Result<EmpiricalBayes> {
         let mut h = Hyperparameters::new(
-            prior_sd.map_or(1.0, |s| 1.0 / (s * s)),
-            noise_sd.map_or(start_beta, |s| 1.0 / (s * s)),
+            prior_sd.map_or(start.prior_precision, |s| 1.0 / (s * s)),
+            noise_sd.map_or(start.noise_precision, |s| 1.0 / (s * s)),
         );
         if prior_sd.is_some() && noise_sd.is_some() {
             return Ok(EmpiricalBayes {
@@ -296,6 +313,19 @@ impl LinearGaussian {
                 return Err(fail(format!(
                     "the precisions left the representable range at iteration {iteration} (α = {:.3e}, β = {:.3e}); the evidence has no interior maximum here — fix --prior-sd or --noise-sd",
                     next.prior_precision, next.noise_precision
+                )));
+            }
+            // The prior swamping every direction of the data (γ → 0) means the evidence keeps rising
+            // as s → 0: the data sit at the centre, and there is no finite optimum to report.
+            let largest = self.eigenvalues.iter().cloned().fold(0.0, f64::max);
+            if prior_sd.is_none()
+                && next.prior_precision
+                    > 1e12 * (next.noise_precision * largest).max(f64::MIN_POSITIVE)
+            {
+                return Err(fail(format!(
+                    "the evidence keeps rising as the prior sd shrinks (s = {:.3e} at iteration {iteration}, γ = {:.3e}): the data are fitted as well by the centre itself, so empirical Bayes has no finite optimum — fix --prior-sd",
+                    next.prior_sd(),
+                    s.effective_parameters
                 )));
             }
             let change = ((next.prior_precision / h.prior_precision).ln().abs())

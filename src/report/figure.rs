@@ -282,7 +282,7 @@ impl Figure {
         // Lay out on the fine grid, but declare the nominal size: the viewBox keeps the scale.
         let fine = format!("width=\"{}\" height=\"{}\"", w * scale, h * scale);
         let nominal = format!("width=\"{w}\" height=\"{h}\"");
-        Ok(svg.replacen(&fine, &nominal, 1))
+        Ok(tidy_font_sizes(&svg.replacen(&fine, &nominal, 1)))
     }
 
     /// The points of series `index` that can be drawn on these axes, as runs broken wherever a
@@ -593,9 +593,10 @@ fn fail(error: DrawingAreaErrorKind<std::io::Error>) -> OccamError {
     OccamError::computation(WHAT, error.to_string())
 }
 
-/// Whether a coordinate can be drawn on an axis.
+/// Whether a coordinate can be drawn on an axis: finite, and on a log axis positive (and not
+/// subnormal).
 fn usable(v: f64, log: bool) -> bool {
-    v.is_finite() && (!log || v > 0.0)
+    v.is_finite() && (!log || v >= f64::MIN_POSITIVE)
 }
 
 /// Nominal pixels to the fine grid.
@@ -608,17 +609,32 @@ fn text_width(text: &str, size: f64) -> f64 {
     text.chars().count() as f64 * size * CHAR_WIDTH
 }
 
-/// A sans-serif font whose SVG `font-size` is exactly `nominal` × [`SCALE`]. (The SVG backend
-/// writes the size divided by 1.24; this picks the float that survives that division whole.)
+/// A sans-serif font of `nominal` pixels on the fine grid. (The SVG backend writes the size
+/// divided by 1.24, which [`tidy_font_sizes`] rounds back.)
 fn font(nominal: f64) -> TextStyle<'static> {
-    let target = nominal * f64::from(SCALE);
-    let guess = target * 1.24;
-    let size = [0i64, 1, -1, 2, -2]
-        .iter()
-        .map(|&d| f64::from_bits((guess.to_bits() as i64 + d) as u64))
-        .find(|s| s / 1.24 == target)
-        .unwrap_or(guess);
-    TextStyle::from(("sans-serif", size).into_font())
+    TextStyle::from(("sans-serif", nominal * f64::from(SCALE) * 1.24).into_font())
+}
+
+/// Rounds every `font-size="…"` to at most two decimals: `26.000000000000004` becomes `26`.
+fn tidy_font_sizes(svg: &str) -> String {
+    const KEY: &str = "font-size=\"";
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    while let Some(i) = rest.find(KEY) {
+        let (head, tail) = rest.split_at(i + KEY.len());
+        out.push_str(head);
+        let end = tail.find('"').unwrap_or(tail.len());
+        match tail[..end].parse::<f64>() {
+            Ok(size) => {
+                let s = format!("{size:.2}");
+                out.push_str(s.trim_end_matches('0').trim_end_matches('.'));
+            }
+            Err(_) => out.push_str(&tail[..end]),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn colour(index: usize) -> RGBColor {
@@ -794,21 +810,22 @@ fn linear_range(min: f64, max: f64) -> (f64, f64) {
 }
 
 fn log_range(min: f64, max: f64) -> (f64, f64) {
-    let (a, b) = (min.log10(), max.log10());
+    // In decades, kept where 10^x is a normal float.
+    let (a, b) = (min.log10().max(-307.0), max.log10().min(308.0));
     let pad = if b > a { (b - a) * 0.05 } else { 0.3 };
-    let lo = 10f64.powf(a - pad).max(f64::MIN_POSITIVE);
-    let hi = 10f64.powf(b + pad).min(f64::MAX);
-    if hi > lo {
+    let lo = 10f64.powf((a - pad).max(-307.5));
+    let hi = 10f64.powf((b + pad).min(308.2));
+    if hi > lo && lo > 0.0 && hi.is_finite() {
         (lo, hi)
     } else {
-        (min * 0.5, min * 2.0)
+        (1.0, 10.0)
     }
 }
 
 /// About six ticks at multiples of 1, 2 or 5 × 10^e, with labels of matching precision.
 fn linear_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<String>) {
     let fallback = || (vec![lo, hi], vec![tidy(lo, 3), tidy(hi, 3)]);
-    let raw = (hi * 0.5 - lo * 0.5) / 3.0;
+    let raw = (hi * 0.5 - lo * 0.5) / 3.0; // a sixth of the span
     if !(raw.is_finite() && raw > 0.0) {
         return fallback();
     }
@@ -817,16 +834,12 @@ fn linear_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<String>) {
     if !(mag.is_finite() && mag > 0.0) {
         return fallback();
     }
-    let m = raw / mag;
-    let nice: i64 = if m <= 1.0 {
-        1
-    } else if m <= 2.0 {
-        2
-    } else if m <= 5.0 {
-        5
-    } else {
-        10
-    };
+    // The finest of 1, 2, 5, 10 × 10^e that gives at most seven ticks.
+    let count = |step: f64| (hi / step).floor() - (lo / step).ceil() + 1.0;
+    let nice: i64 = [1, 2, 5]
+        .into_iter()
+        .find(|&n| count(n as f64 * mag) <= 7.0)
+        .unwrap_or(10);
     let step = nice as f64 * mag;
     let (k0, k1) = ((lo / step).ceil(), (hi / step).floor());
     if !(k0.is_finite() && k1.is_finite() && k1 >= k0 && k1 - k0 <= 50.0) {
@@ -834,7 +847,7 @@ fn linear_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<String>) {
     }
     let value = |k: i64| {
         let units = (k * nice) as f64;
-        if e < 0 {
+        if e < 0 && pow10(-e).is_finite() {
             units / pow10(-e)
         } else {
             units * mag
@@ -873,8 +886,9 @@ fn linear_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<String>) {
 /// else 1, 2 and 5 times powers of ten, else linear ticks. Unlabelled minor ticks fill in.
 fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<String>, Vec<f64>) {
     let inside = |v: f64| v >= lo && v <= hi;
-    let d0 = lo.log10().floor() as i32;
-    let d1 = hi.log10().ceil() as i32;
+    // Bounded whatever lo and hi are: 10^±330 is zero or infinite.
+    let d0 = lo.log10().floor().clamp(-330.0, 330.0) as i32;
+    let d1 = hi.log10().ceil().clamp(-330.0, 330.0) as i32;
     let decades: Vec<i32> = (d0..=d1).filter(|&k| inside(pow10(k))).collect();
     if decades.len() >= 2 {
         let stride = decades.len().div_ceil(7) as i32;
