@@ -6,7 +6,11 @@ use occam::compare::{compare, parse_centers, parse_sds, CompareOptions};
 use occam::data::simulate::{simulate, to_csv, truth_path, SimulationSpec, Teacher};
 use occam::data::{self, ColumnSelection, BUILTINS};
 use occam::error::{OccamError, Result};
-use occam::fit::{fit_linear, fit_logistic, FitOptions, LinearStudy, LogisticStudy};
+use occam::fit::{
+    fit_linear, fit_logistic, fit_mlp, FitOptions, HessianKind, LinearStudy, LogisticStudy,
+    MlpOptions, MlpStudy,
+};
+use occam::model::mlp::{Activation, Task};
 use occam::model::Intercept;
 use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
 use occam::prior::{CenterSpec, SdSpec};
@@ -50,6 +54,8 @@ enum ModelKind {
     Linear,
     /// Logistic regression on a binary target: Laplace evidence.
     Logistic,
+    /// A multilayer perceptron (--hidden, --activation, --task): Laplace evidence.
+    Mlp,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +136,29 @@ struct ModelArgs {
     /// two_part, bic (the prequential and BIC codes refit iterative models several times).
     #[arg(long, value_name = "LIST", default_value = "all")]
     codes: String,
+    /// MLP hidden layer widths, e.g. 16,16.
+    #[arg(
+        long,
+        value_name = "H1,H2,…",
+        value_delimiter = ',',
+        default_value = "8"
+    )]
+    hidden: Vec<usize>,
+    /// MLP hidden units' nonlinearity.
+    #[arg(long, value_enum, default_value = "tanh")]
+    activation: Activation,
+    /// MLP task [default: classification for a two-valued target, else regression].
+    #[arg(long, value_enum)]
+    task: Option<Task>,
+    /// MLP random restarts of the MAP search (the best log posterior is kept).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    restarts: usize,
+    /// MLP initialisation seed (ChaCha20; deterministic on any thread count).
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    seed: u64,
+    /// MLP curvature for the Laplace evidence.
+    #[arg(long, value_enum, default_value = "ggn")]
+    hessian: HessianKind,
     /// Rows in the first block of the prequential code; later blocks double.
     #[arg(long, value_name = "N", default_value_t = 16)]
     first_block: usize,
@@ -283,7 +312,7 @@ impl ModelArgs {
         let intercept = match (&self.intercept, self.model) {
             (Some(text), _) => Intercept::parse(text)?,
             (None, ModelKind::Linear) => Intercept::Centered,
-            (None, ModelKind::Logistic) => Intercept::Shared,
+            (None, ModelKind::Logistic | ModelKind::Mlp) => Intercept::Shared,
         };
         Ok(FitOptions {
             selection,
@@ -293,6 +322,14 @@ impl ModelArgs {
             order: self.shuffle.map_or(RowOrder::AsGiven, RowOrder::Shuffled),
             first_block: self.first_block,
             codes: CodeSelection::parse(&self.codes)?,
+            mlp: MlpOptions {
+                hidden: self.hidden.clone(),
+                activation: self.activation,
+                task: self.task,
+                restarts: self.restarts,
+                seed: self.seed,
+                hessian: self.hessian,
+            },
             ..FitOptions::default()
         })
     }
@@ -329,6 +366,7 @@ fn run_fit(args: &FitArgs) -> Result<()> {
     let report = match args.model.model {
         ModelKind::Linear => FitReport::from_linear(&fit_linear(&dataset, &options)?),
         ModelKind::Logistic => FitReport::from_logistic(&fit_logistic(&dataset, &options)?),
+        ModelKind::Mlp => FitReport::from_mlp(&fit_mlp(&dataset, &options)?),
     };
     emit(&args.output, &report.render(args.output.format))
 }
@@ -344,6 +382,7 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
     let comparison = match args.model.model {
         ModelKind::Linear => compare(&LinearStudy::new(&dataset, &options.fit)?, &options)?,
         ModelKind::Logistic => compare(&LogisticStudy::new(&dataset, &options.fit)?, &options)?,
+        ModelKind::Mlp => compare(&MlpStudy::new(&dataset, &options.fit)?, &options)?,
     };
     emit(
         &args.output,

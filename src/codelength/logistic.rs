@@ -84,8 +84,30 @@ pub fn two_part_nats(
     if problem.n() < p || smallest.is_nan() || smallest <= 1e-12 * largest {
         return Err(singular());
     }
+    // MML87 assumes the data pin every parameter down better than the prior; where the curvature
+    // is below the prior precision its quantisation is finer than the prior's width.
     let half_log_det = 0.5 * eigenvalues.iter().map(|l| l.ln()).sum::<f64>();
-    Ok(-log_prior - log_likelihood + half_log_det + lattice_term(p).0)
+    let nats = -log_prior - log_likelihood + half_log_det + lattice_term(p).0;
+    if nats < 0.0 {
+        // A code for binary labels cannot be shorter than nothing.
+        return Err(mml_breakdown(&eigenvalues, problem.max_precision()));
+    }
+    Ok(nats)
+}
+
+/// Why MML87 gave no meaningful length: directions where the data curve less than the prior.
+pub fn mml_breakdown(eigenvalues: &DVector<f64>, prior_precision: f64) -> String {
+    let weak = eigenvalues.iter().filter(|l| **l < prior_precision).count();
+    format!(
+        "two_part is undefined here: MML87 gave a negative length because {weak} of {} directions have less curvature in F than the prior precision — it assumes the data pin every parameter down better than the prior does",
+        eigenvalues.len()
+    )
+}
+
+/// A note when MML87's assumption (F ≫ prior precision in every direction) does not hold.
+pub fn mml_caution(eigenvalues: &DVector<f64>, prior_precision: f64) -> Option<String> {
+    let weak = eigenvalues.iter().filter(|l| **l < prior_precision).count();
+    (weak > 0).then(|| format!("two_part: {weak} of {} directions of F have less curvature than the prior precision, where MML87's approximation is poor (it then tends to understate the length)", eigenvalues.len()))
 }
 
 /// BIC in bits from the maximum-likelihood fit (flat prior); `Err` with the reason where the ML

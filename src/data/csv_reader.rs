@@ -273,7 +273,9 @@ fn parse_fast(
     threads: usize,
     min_chunk: usize,
 ) -> Option<Dataset> {
-    // The header is the first record: skip leading terminators as csv-core does.
+    // csv-core drops one more UTF-8 BOM at the very start, then reads the header as the first
+    // record, skipping terminators before it.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let start = bytes.iter().position(|&b| b != b'\r' && b != b'\n')?;
     let rest = &bytes[start..];
     let end = memchr::memchr3(b'\r', b'\n', b'"', rest).unwrap_or(rest.len());
@@ -290,7 +292,7 @@ fn parse_fast(
     }
     slots[target] = k;
 
-    let body = &rest[end..];
+    let body = rest.get(end + 1..).unwrap_or_default();
     let n_chunks = threads.min(body.len() / min_chunk.max(1)).max(1);
     let mut cuts = Vec::with_capacity(n_chunks + 1);
     cuts.push(0);
@@ -351,8 +353,14 @@ fn parse_chunk(
     k: usize,
     failed: &AtomicBool,
 ) -> Option<(Vec<f64>, Vec<f64>)> {
-    let first_line = memchr::memchr(b'\n', chunk).unwrap_or(chunk.len()) + 1;
-    let rows_guess = chunk.len() / first_line + 1;
+    // Capacity from the first record's length (each row has at least `width` bytes with its
+    // terminator); the vectors grow if later rows are shorter.
+    let skip = chunk
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(chunk.len());
+    let first_len = memchr::memchr(b'\n', &chunk[skip..]).map_or(chunk.len() - skip, |i| i + 1);
+    let rows_guess = chunk.len() / first_len.max(slots.len()) + 1;
     let mut x = Vec::with_capacity(rows_guess * k);
     let mut y = Vec::with_capacity(rows_guess);
     let mut row = vec![0.0; k + 1];
@@ -368,15 +376,20 @@ fn parse_chunk(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue; // an empty record, or one blank field: skipped by both paths
         }
-        let mut fields = line.split(|&b| b == b',');
+        let ascii = line.is_ascii();
+        let mut start = 0;
         for &slot in slots {
-            let field = fields.next()?;
-            if slot != UNUSED {
-                row[slot] = parse_number(field)?;
+            if start > line.len() {
+                return None; // fewer fields than the header
             }
+            let end = find_comma(line, start);
+            if slot != UNUSED {
+                row[slot] = parse_number(&line[start..end], ascii)?;
+            }
+            start = end + 1;
         }
-        if fields.next().is_some() {
-            return None;
+        if start != line.len() + 1 {
+            return None; // more fields than the header
         }
         x.extend_from_slice(&row[..k]);
         y.push(row[k]);
@@ -384,12 +397,41 @@ fn parse_chunk(
     Some((x, y))
 }
 
+/// The index of the first `,` in `line` at or after `from`, or `line.len()`: eight bytes at a
+/// time, as cells are short and a call to `memchr` costs more than it saves.
+#[inline]
+fn find_comma(line: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while let Some(word) = line.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or_default()) ^ (ONES * u64::from(b','));
+        // The lowest high bit set marks the first zero byte of `w`, the first comma.
+        let zero = w.wrapping_sub(ONES) & !w & HIGHS;
+        if zero != 0 {
+            return i + (zero.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < line.len() && line[i] != b',' {
+        i += 1;
+    }
+    i
+}
+
 /// A cell's value if it is a finite number, which `parse_cell` would then accept with the same
 /// value: a valid number has no whitespace at either end, so trimming ASCII here and Unicode
 /// whitespace there leaves the same text.
+/// `ascii` says that the whole line is ASCII, so that the field is valid UTF-8.
 #[inline]
-fn parse_number(field: &[u8]) -> Option<f64> {
-    let text = std::str::from_utf8(field.trim_ascii()).ok()?;
+fn parse_number(field: &[u8], ascii: bool) -> Option<f64> {
+    let field = field.trim_ascii();
+    let text = if ascii {
+        // SAFETY: the caller checked that every byte of the line, so of this field, is ASCII.
+        unsafe { std::str::from_utf8_unchecked(field) }
+    } else {
+        std::str::from_utf8(field).ok()?
+    };
     text.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
@@ -432,5 +474,345 @@ mod tests {
         assert!(msg.contains("empty"), "{msg}");
         let msg = parse("a,a,b\n1,2,3\n", &sel).unwrap_err().to_string();
         assert!(msg.contains("appears twice"), "{msg}");
+    }
+
+    // ---- The fast path against the csv-crate path ----
+
+    use rand::seq::SliceRandom;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Both paths' results are the same: equal data sets, bit for bit, or equal messages.
+    fn assert_same(fast: &Result<Dataset>, slow: &Result<Dataset>, context: &dyn Fn() -> String) {
+        match (fast, slow) {
+            (Ok(a), Ok(b)) => {
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert!(
+                    a == b && bits(&a.x) == bits(&b.x) && bits(&a.y) == bits(&b.y),
+                    "{}\nfast: {a:?}\nslow: {b:?}",
+                    context()
+                );
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{}", context()),
+            _ => panic!("{}\nfast: {fast:?}\nslow: {slow:?}", context()),
+        }
+    }
+
+    /// Parses `bytes` with the csv-crate path alone and with the fast path first under several
+    /// thread counts (chunks as small as one record), asserts that all agree, and says whether
+    /// the fast path itself produced the result.
+    fn check_both_paths(bytes: &[u8], sel: &ColumnSelection) -> bool {
+        let slow = parse_csv_with(bytes, "t.csv", sel, None);
+        let context = || {
+            format!(
+                "input {:?}\nselection {sel:?}",
+                String::from_utf8_lossy(bytes)
+            )
+        };
+        for threads in [1, 2, 3, 8] {
+            let fast = parse_csv_with(bytes, "t.csv", sel, Some((threads, 1)));
+            assert_same(&fast, &slow, &context);
+        }
+        let stripped = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        !stripped.iter().all(u8::is_ascii_whitespace)
+            && parse_fast(stripped, "t.csv", sel, 2, 1).is_some()
+    }
+
+    /// A number as someone might write it, sometimes padded with spaces or tabs.
+    fn random_number(rng: &mut ChaCha8Rng) -> String {
+        let normal = || -> f64 {
+            let u: f64 = rand::random::<f64>();
+            (u - 0.5) * 10f64.powi(rand::random_range(-5..6))
+        };
+        let text = match rng.random_range(0..12) {
+            0 => rng.random_range(-1000i64..1000).to_string(),
+            1 => loop {
+                let v = f64::from_bits(rng.random::<u64>());
+                if v.is_finite() {
+                    break format!("{v:?}");
+                }
+            },
+            2 => format!("{:e}", normal()),
+            3 => format!("{:E}", normal()),
+            4 => format!("{:.3}", normal()),
+            5 => [
+                "+1.5", ".5", "-.25", "5.", "1E+05", "1e-05", "00012", "-0", "0.0", "+0", "1e0",
+            ][rng.random_range(0..11)]
+            .to_string(),
+            6 => {
+                let digits: String = (0..rng.random_range(18..40))
+                    .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+                    .collect();
+                let dot = rng.random_range(0..digits.len());
+                format!("{}.{}", &digits[..dot], &digits[dot..])
+            }
+            7 => [
+                "4.9e-324",
+                "2.2250738585072014e-308",
+                "1.7976931348623157e308",
+                "9007199254740993",
+                "0.1e-400",
+            ][rng.random_range(0..5)]
+            .to_string(),
+            _ => format!("{}", normal()), // shortest round trip, as pandas writes
+        };
+        match rng.random_range(0..10) {
+            0 => format!(" {text}"),
+            1 => format!("{text}\t "),
+            _ => text,
+        }
+    }
+
+    /// Something that is not a clean number, or that only the csv-crate path reads.
+    fn random_defect(rng: &mut ChaCha8Rng) -> Vec<u8> {
+        let cases: [&[u8]; 19] = [
+            b"",
+            b"  ",
+            b"abc",
+            b"NaN",
+            b"-inf",
+            b"infinity",
+            b"1e400",
+            b"1.2.3",
+            b"1e",
+            b"--1",
+            b"1,5",
+            b"\xff",
+            b"\"2.5\"",
+            b"\"1,5\"",
+            b"\"a\nb\"",
+            "\u{a0}7".as_bytes(),
+            b"\x0b8",
+            b"\x0c9",
+            b"4\r5",
+        ];
+        cases[rng.random_range(0..cases.len())].to_vec()
+    }
+
+    /// A random CSV file and column selection: mostly clean, sometimes with one defect.
+    fn random_case(rng: &mut ChaCha8Rng) -> (Vec<u8>, ColumnSelection) {
+        let width = rng.random_range(2..8);
+        let text_column = rng.random_bool(0.3).then(|| rng.random_range(0..width));
+        let mut names: Vec<String> = (0..width).map(|j| format!("c{j}")).collect();
+        if rng.random_bool(0.1) {
+            names[0] = " c0 ".into();
+        }
+        if rng.random_bool(0.05) {
+            let j = rng.random_range(0..width);
+            names[j] = if rng.random_bool(0.5) {
+                String::new()
+            } else {
+                "c0".into()
+            };
+        }
+        let trimmed: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
+
+        // The selection: by default the last column is the target.
+        let mut sel = ColumnSelection::default();
+        if rng.random_bool(0.5) {
+            sel.target = Some(trimmed[rng.random_range(0..width)].clone());
+        }
+        match rng.random_range(0..3) {
+            0 => {
+                let mut pick: Vec<String> = trimmed
+                    .iter()
+                    .filter(|n| Some(*n) != sel.target.as_ref())
+                    .filter(|_| rng.random_bool(0.7))
+                    .cloned()
+                    .collect();
+                pick.shuffle(rng);
+                sel.features = Some(pick);
+            }
+            1 => {
+                sel.exclude = trimmed
+                    .iter()
+                    .filter(|_| rng.random_bool(0.2))
+                    .cloned()
+                    .collect();
+            }
+            _ => {}
+        }
+        if let Some(j) = text_column {
+            if rng.random_bool(0.8) {
+                // Usually leave the text column out, else it is an error.
+                match &mut sel.features {
+                    Some(f) => f.retain(|n| *n != trimmed[j]),
+                    None if sel.target.as_deref() != Some(&trimmed[j]) => {
+                        if !sel.exclude.contains(&trimmed[j]) {
+                            sel.exclude.push(trimmed[j].clone());
+                        }
+                    }
+                    None => sel.target = None,
+                }
+                if sel.target.is_none() && j == width - 1 {
+                    sel.target = Some(trimmed[0].clone());
+                }
+            }
+        }
+
+        let terminators: [&[u8]; 3] = [b"\n", b"\r\n", b"\r"];
+        let style = rng.random_range(0..4); // LF, CRLF, lone CR, or a mix
+        let newline = |rng: &mut ChaCha8Rng| -> &[u8] {
+            terminators[if style == 3 {
+                rng.random_range(0..3)
+            } else {
+                style
+            }]
+        };
+        let mut out = Vec::new();
+        match rng.random_range(0..20) {
+            0 => out.extend_from_slice(b"\xEF\xBB\xBF"),
+            1 => out.extend_from_slice(b"\xEF\xBB\xBF\xEF\xBB\xBF"),
+            2 => out.extend_from_slice(b"\n\r\n"),
+            3 => out.extend_from_slice(b"  \n"),
+            _ => {}
+        }
+        out.extend_from_slice(names.join(",").as_bytes());
+        let rows = rng.random_range(0..30);
+        let defect = rng
+            .random_bool(0.3)
+            .then(|| (rng.random_range(0..rows.max(1)), rng.random_range(0..width)));
+        let texts: [&[u8]; 4] = [b"x", "café".as_bytes(), b"a b", b"\xff\xfe"];
+        for i in 0..rows {
+            out.extend_from_slice(newline(rng));
+            if rng.random_bool(0.1) {
+                out.extend_from_slice([&b""[..], b" ", b"\t ", b"\x0c"][rng.random_range(0..4)]);
+                out.extend_from_slice(newline(rng));
+            }
+            let mut fields: Vec<Vec<u8>> = (0..width)
+                .map(|j| {
+                    if Some(j) == text_column {
+                        texts[rng.random_range(0..texts.len())].to_vec()
+                    } else {
+                        random_number(rng).into_bytes()
+                    }
+                })
+                .collect();
+            if let Some((row, col)) = defect {
+                if row == i {
+                    match rng.random_range(0..6) {
+                        0 => {
+                            fields.pop();
+                        }
+                        1 => fields.push(b"1".to_vec()),
+                        _ => fields[col] = random_defect(rng),
+                    }
+                }
+            }
+            out.extend_from_slice(&fields.join(&b","[..]));
+        }
+        if rng.random_bool(0.7) {
+            out.extend_from_slice(newline(rng));
+        }
+        if rng.random_bool(0.1) {
+            out.extend_from_slice(b"\n \n\n");
+        }
+        (out, sel)
+    }
+
+    #[test]
+    fn fast_path_matches_csv_crate_path_on_random_files() {
+        let mut fast_hits = 0;
+        let cases = std::env::var("CSV_CASES").map_or(3000, |v| v.parse().unwrap());
+        for seed in 0..cases {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let (bytes, sel) = random_case(&mut rng);
+            fast_hits += usize::from(check_both_paths(&bytes, &sel));
+        }
+        eprintln!("fast hits {fast_hits} of {cases}");
+        // Most generated files are clean, so the fast path must have read most of them itself.
+        assert!(
+            fast_hits > cases as usize / 3,
+            "fast path used {fast_hits} times"
+        );
+    }
+
+    #[test]
+    fn fast_path_matches_on_hand_written_edge_cases() {
+        let default = ColumnSelection::default();
+        let cases: &[&[u8]] = &[
+            b"",
+            b" \n\r\n\t",
+            b"a,b",
+            b"a,b\n",
+            b"a,b\n\n \n",
+            b"a,b\r\n1,2\r\n3,4\r\n",
+            b"a,b\r1,2\r3,4",
+            b"a,b\n1,2\r\n\r\n\n3,4",
+            b"\n\na,b\n1,2\n",
+            b"\xEF\xBB\xBFa,b\n1,2\n",
+            b"\xEF\xBB\xBF\xEF\xBB\xBFa,b\n1,2\n",
+            b" a , b \n 1 ,\t2\t\n",
+            b"a,b\n1,2,\n",
+            b"a,b\n1\n",
+            b"a,b\n 1 \n",
+            b"a,b\n,2\n",
+            b"a,b\n1, \n",
+            b"a,b\nNaN,2\n",
+            b"a,b\n1,inf\n",
+            b"a,b\n1,\xff\n",
+            b"a,b\n\"1\",2\n",
+            b"\"a\",b\n1,2\n",
+            b"a,b\n\xc2\xa01,2\n",
+            b"a,b\n\x0b1,2\n",
+            b"a,b\n\x0c1,2\x0c\n",
+            b"a,,b\n1,2,3\n",
+            b"a,a\n1,2\n",
+            b"a\n1\n",
+            b"a,b\n1,2\n3,4\n5,6,7\n",
+            b"a,b\n1e308,1e-308\n1e309,0\n",
+        ];
+        for bytes in cases {
+            check_both_paths(bytes, &default);
+        }
+        // The fast path does read the plain cases itself.
+        for bytes in [
+            &b"a,b\r\n1,2\r\n3,4\r\n"[..],
+            b"a,b\r1,2\r3,4",
+            b" a , b \n 1 ,\t2\t\n",
+        ] {
+            assert!(check_both_paths(bytes, &default), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn fast_path_result_does_not_depend_on_the_number_of_threads() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut text = String::from("p,q,name,r,y\n");
+        for i in 0..3000 {
+            let line = format!(
+                "{},{},n{i},{},{}\n",
+                random_number(&mut rng),
+                random_number(&mut rng),
+                random_number(&mut rng),
+                random_number(&mut rng)
+            );
+            text.push_str(&line);
+            if i % 97 == 0 {
+                text.push_str("\r\n  \n");
+            }
+        }
+        let sel = ColumnSelection {
+            target: Some("q".into()),
+            features: None,
+            exclude: vec!["name".into()],
+        };
+        let slow = parse_csv_with(text.as_bytes(), "t.csv", &sel, None);
+        let d = slow.as_ref().unwrap();
+        assert_eq!((d.n(), d.k()), (3000, 3));
+        for threads in 1..=9 {
+            for min_chunk in [1, 100, 10_000] {
+                let fast = parse_fast(text.as_bytes(), "t.csv", &sel, threads, min_chunk);
+                assert!(fast.is_some(), "{threads} threads");
+                assert_same(
+                    &fast.ok_or(OccamError::Csv {
+                        source_name: String::new(),
+                        message: String::new(),
+                    }),
+                    &slow,
+                    &|| format!("{threads} threads, chunks of {min_chunk}"),
+                );
+            }
+        }
     }
 }

@@ -182,6 +182,8 @@ impl LinearStudy {
             },
             charge_bits,
             notes,
+            symmetry_log_nats: 0.0,
+            diagnostics: None,
         };
         Ok((evaluation, h))
     }

@@ -329,6 +329,15 @@ impl LogisticStudy {
         if refit_failures > 0 {
             notes.push(format!("prequential: the fit on {refit_failures} prefix(es) failed (too few rows); those blocks reuse the previous block's parameters, which the receiver can reproduce"));
         }
+        if codes.two_part {
+            let eigenvalues = problem
+                .fisher_information(&mode.params)
+                .symmetric_eigenvalues();
+            notes.extend(crate::codelength::logistic::mml_caution(
+                &eigenvalues,
+                problem.max_precision(),
+            ));
+        }
         let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
             two_part_nats(&problem, &mode, laplace.log_likelihood, laplace.log_prior)
                 .map(|nats| bits(nats) + charge_bits)
@@ -363,6 +372,8 @@ impl LogisticStudy {
             },
             charge_bits,
             notes,
+            symmetry_log_nats: 0.0,
+            diagnostics: None,
         };
         Ok((evaluation, mode, laplace))
     }

@@ -7,9 +7,11 @@
 
 pub mod linear;
 pub mod logistic;
+pub mod mlp;
 
 pub use linear::{fit_linear, LinearFit, LinearStudy, OptimizerCheck};
 pub use logistic::{fit_logistic, LogisticFit, LogisticStudy};
+pub use mlp::{fit_mlp, HessianKind, MlpFit, MlpOptions, MlpStudy};
 
 use crate::codelength::{estimate_charge_bits, CodeLengths, CodeSelection, RowOrder};
 use crate::data::{self, ColumnSelection, Dataset};
@@ -42,6 +44,8 @@ pub struct FitOptions {
     pub first_block: usize,
     /// Which code lengths to compute besides the mixture code.
     pub codes: CodeSelection,
+    /// The network, for `--model mlp`.
+    pub mlp: MlpOptions,
 }
 
 impl Default for FitOptions {
@@ -56,6 +60,7 @@ impl Default for FitOptions {
             order: RowOrder::AsGiven,
             first_block: 16,
             codes: CodeSelection::default(),
+            mlp: MlpOptions::default(),
         }
     }
 }
@@ -126,6 +131,11 @@ pub struct PriorEvaluation {
     pub charge_bits: f64,
     /// Reasons for null code lengths and other remarks.
     pub notes: Vec<String>,
+    /// ln of the number of equivalent parameter settings (hidden-unit symmetries), included in
+    /// `log_evidence`; 0 without hidden units.
+    pub symmetry_log_nats: f64,
+    /// Model-specific diagnostics (saturation for networks), when there are any.
+    pub diagnostics: Option<serde_json::Value>,
 }
 
 /// What a study says about its data.

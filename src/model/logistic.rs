@@ -242,6 +242,11 @@ impl<'a> LogisticProblem<'a> {
         LogisticProblem { precision, ..*self }
     }
 
+    /// The largest prior precision over the parameters.
+    pub fn max_precision(&self) -> f64 {
+        self.precision.iter().cloned().fold(0.0, f64::max)
+    }
+
     /// The 0/1 label of row `i`.
     pub fn label(&self, i: usize) -> f64 {
         self.y[i]

@@ -28,6 +28,9 @@ pub struct CompareRowInfo {
     pub delta_bits: Option<f64>,
     /// Bits charged for reals estimated from the coded rows.
     pub charged_bits: f64,
+    /// Model-specific diagnostics (networks: saturation, dead units, participation ratios).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnostics: Option<serde_json::Value>,
 }
 
 /// The comparison JSON.
@@ -83,6 +86,7 @@ impl CompareReport {
                         distance_from_center: e.distance_from_center,
                         delta_bits: r.delta_bits,
                         charged_bits: e.charge_bits,
+                        diagnostics: e.diagnostics.clone(),
                     }
                 })
                 .collect(),
@@ -158,7 +162,24 @@ impl CompareReport {
         )
     }
 
+    /// Saturation and dead-unit fractions of a network row, for the tables.
+    fn network_cells(r: &CompareRowInfo) -> Option<[String; 2]> {
+        let d = r.diagnostics.as_ref()?;
+        let fraction = |key: &str| {
+            d.get(key)
+                .and_then(|v| v.as_f64())
+                .map_or("—".to_string(), |v| format!("{v:.3}"))
+        };
+        Some([
+            fraction("saturation_fraction"),
+            fraction("dead_relu_fraction"),
+        ])
+    }
+
     fn render_table(&self) -> String {
+        if self.rows.iter().any(|r| r.diagnostics.is_some()) {
+            return self.render_network_table();
+        }
         let rows: Vec<[String; 12]> = self.rows.iter().map(|r| self.cells(r)).collect();
         let widths: Vec<usize> = (0..12)
             .map(|c| {
@@ -186,6 +207,77 @@ impl CompareReport {
             let _ = writeln!(out, "{}", line(r.iter().map(String::as_str).collect()));
         }
         out.push_str("\nnotes\n");
+        for note in &self.notes {
+            let _ = writeln!(out, "  - {note}");
+        }
+        out
+    }
+
+    /// The terminal table for networks: the saturation question's columns beside the codes.
+    fn render_network_table(&self) -> String {
+        let header = [
+            "#",
+            "centre",
+            "s",
+            "ln p(y)",
+            "γ",
+            "‖θ − μ‖",
+            "mixture",
+            "prequential",
+            "two_part",
+            "saturated",
+            "dead ReLU",
+            "Δbits",
+        ];
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let c = self.cells(r);
+                let [saturated, dead] =
+                    Self::network_cells(r).unwrap_or_else(|| ["—".into(), "—".into()]);
+                vec![
+                    c[0].clone(),
+                    c[1].clone(),
+                    c[2].clone(),
+                    c[4].clone(),
+                    c[5].clone(),
+                    c[6].clone(),
+                    c[7].clone(),
+                    c[8].clone(),
+                    c[9].clone(),
+                    saturated,
+                    dead,
+                    c[11].clone(),
+                ]
+            })
+            .collect();
+        let widths: Vec<usize> = (0..header.len())
+            .map(|c| {
+                rows.iter()
+                    .map(|r| r[c].chars().count())
+                    .chain([header[c].chars().count()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |cells: &[String]| -> String {
+            let mut s = String::new();
+            for (c, cell) in cells.iter().enumerate() {
+                if c == 1 {
+                    let _ = write!(s, "  {:<w$}", cell, w = widths[c]);
+                } else {
+                    let _ = write!(s, "  {:>w$}", cell, w = widths[c]);
+                }
+            }
+            s.trim_end().to_string()
+        };
+        let mut out = format!("{}\n\n", self.title());
+        let _ = writeln!(out, "{}", line(&header.map(String::from)));
+        for r in &rows {
+            let _ = writeln!(out, "{}", line(r));
+        }
+        out.push_str("\nsaturated: fraction of (hidden unit, row) pairs with |pre-activation| ≥ 4 (sigmoid) or ≥ 2 (tanh); dead ReLU: fraction of ReLU units inactive on every row\n\nnotes\n");
         for note in &self.notes {
             let _ = writeln!(out, "  - {note}");
         }

@@ -3,7 +3,7 @@
 use super::format::{csv_field, md_cell, significant, tex_escape, tex_number, OutputFormat};
 use crate::codelength::CodeLengths;
 use crate::fit::Study;
-use crate::fit::{LinearFit, LogisticFit, PriorEvaluation, StudyInfo};
+use crate::fit::{LinearFit, LogisticFit, MlpFit, PriorEvaluation, StudyInfo};
 use serde::Serialize;
 use std::f64::consts::LN_2;
 use std::fmt::Write;
@@ -61,6 +61,36 @@ pub enum Diagnostics {
     Linear(LinearDiagnostics),
     /// Logistic regression.
     Logistic(LogisticDiagnostics),
+    /// A network.
+    Mlp(MlpDiagnostics),
+}
+
+/// `diagnostics` for a network: the saturation question's numbers and the fit's checks.
+#[derive(Debug, Clone, Serialize)]
+pub struct MlpDiagnostics {
+    /// ‖θ̂ − μ‖.
+    pub distance_from_center: f64,
+    /// Saturation, dead ReLUs, participation ratios, weight norms, symmetry count.
+    #[serde(flatten)]
+    pub network: crate::model::mlp::Diagnostics,
+    /// ‖∇f‖ at the reported mode.
+    pub gradient_norm: f64,
+    /// The bound it met (1e-6 of the gradient's scale).
+    pub gradient_tolerance: f64,
+    /// L-BFGS iterations of the winning start.
+    pub iterations: u64,
+    /// The winning start (0-based).
+    pub restart: usize,
+    /// Evidence evaluations of the empirical-Bayes search.
+    pub empirical_bayes_evaluations: usize,
+    /// Smallest and largest eigenvalue of the curvature used (+ prior precision).
+    pub hessian_eigenvalue_range: [f64; 2],
+    /// Non-positive eigenvalues of the exact Hessian (0 with the GGN).
+    pub nonpositive_hessian_eigenvalues: usize,
+    /// ln p(y | θ̂).
+    pub log_likelihood: f64,
+    /// Bits charged for reals estimated from the coded rows.
+    pub charged_bits: f64,
 }
 
 impl Diagnostics {
@@ -69,6 +99,7 @@ impl Diagnostics {
         match self {
             Diagnostics::Linear(d) => d.distance_from_center,
             Diagnostics::Logistic(d) => d.distance_from_center,
+            Diagnostics::Mlp(d) => d.distance_from_center,
         }
     }
 }
@@ -130,6 +161,21 @@ pub struct MapInfo {
     pub posterior_sd: Vec<f64>,
     /// Posterior sd of each weight in original units.
     pub posterior_sd_original: Vec<f64>,
+    /// MLP only: the name of each entry of `weights`, in the model's parameter order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter_names: Option<Vec<String>>,
+    /// MLP only: each layer's weights (one row per output unit) and biases, input layer first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layers: Option<Vec<LayerInfo>>,
+}
+
+/// One layer of a network in `map.layers`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerInfo {
+    /// Rows = output units, columns = inputs.
+    pub weights: Vec<Vec<f64>>,
+    /// One per output unit.
+    pub bias: Vec<f64>,
 }
 
 /// `evidence` in cli.md.
@@ -236,7 +282,7 @@ impl EvidenceInfo {
             method: evaluation.evidence_method.name().into(),
             effective_parameters: evaluation.effective_parameters,
             parameters: evaluation.mode.len(),
-            symmetry_log_nats: 0.0,
+            symmetry_log_nats: evaluation.symmetry_log_nats,
         }
     }
 }
@@ -274,6 +320,8 @@ impl FitReport {
                     .zip(&study.transform.feature_scale)
                     .map(|(s, scale)| s / scale)
                     .collect(),
+                parameter_names: None,
+                layers: None,
             },
             evidence: EvidenceInfo::of(evaluation),
             code_length_bits: evaluation.code_lengths,
@@ -332,6 +380,8 @@ impl FitReport {
                     .map(|(s, scale)| s / scale)
                     .collect(),
                 posterior_sd,
+                parameter_names: None,
+                layers: None,
             },
             evidence: EvidenceInfo::of(evaluation),
             code_length_bits: evaluation.code_lengths,
@@ -346,6 +396,71 @@ impl FitReport {
                 hessian_eigenvalue_range: [eigenvalues.min(), eigenvalues.max()],
                 log_likelihood: fit.laplace.log_likelihood,
                 training_accuracy: problem_accuracy,
+                charged_bits: evaluation.charge_bits,
+            }),
+            notes: fit.notes.clone(),
+        }
+    }
+
+    /// The report of a network fit. `weights` lists every parameter in the model's order;
+    /// `weights_original` the same with the first layer mapped to raw feature units.
+    pub fn from_mlp(fit: &MlpFit) -> Self {
+        let study = &fit.study;
+        let evaluation = &fit.evaluation;
+        let info = study.info();
+        let theta = &fit.mode.params;
+        let arch = &study.arch;
+        let layers = arch.layers(theta);
+        let output_bias = layers.last().map_or(0.0, |(_, b)| b[0]);
+        let original = crate::fit::mlp::to_original_units(arch, theta, &study.transform);
+        FitReport {
+            schema: SCHEMA,
+            dataset: DatasetInfo::of(&info),
+            model: ModelInfo {
+                kind: "mlp".into(),
+                noise_sd: evaluation.noise_sd,
+                noise_sd_fitted: evaluation.noise_sd.is_some()
+                    && evaluation.noise_sd_spec == crate::prior::SdSpec::Auto,
+                intercept: "shared".into(),
+                standardized: info.options.standardize,
+                target_mapping: info
+                    .target_mapping
+                    .map(|(zero, one)| TargetMapping { zero, one }),
+            },
+            prior: PriorInfo::of(evaluation),
+            map: MapInfo {
+                weights: theta.iter().copied().collect(),
+                intercept: output_bias,
+                weights_original: original.iter().copied().collect(),
+                intercept_original: output_bias,
+                posterior_sd: Vec::new(),
+                posterior_sd_original: Vec::new(),
+                parameter_names: Some(arch.parameter_names()),
+                layers: Some(
+                    layers
+                        .iter()
+                        .map(|(w, b)| LayerInfo {
+                            weights: (0..w.nrows())
+                                .map(|r| w.row(r).iter().copied().collect())
+                                .collect(),
+                            bias: b.iter().copied().collect(),
+                        })
+                        .collect(),
+                ),
+            },
+            evidence: EvidenceInfo::of(evaluation),
+            code_length_bits: evaluation.code_lengths,
+            diagnostics: Diagnostics::Mlp(MlpDiagnostics {
+                distance_from_center: evaluation.distance_from_center,
+                network: fit.diagnostics.clone(),
+                gradient_norm: fit.mode.gradient_norm,
+                gradient_tolerance: fit.mode.gradient_tolerance,
+                iterations: fit.mode.iterations,
+                restart: fit.mode.restart,
+                empirical_bayes_evaluations: evaluation.empirical_bayes_iterations,
+                hessian_eigenvalue_range: fit.mode.eigenvalue_range,
+                nonpositive_hessian_eigenvalues: fit.mode.nonpositive_eigenvalues,
+                log_likelihood: fit.mode.log_likelihood,
                 charged_bits: evaluation.charge_bits,
             }),
             notes: fit.notes.clone(),
@@ -452,12 +567,71 @@ impl FitReport {
             ("two-part code (bits)", code(self.code_length_bits.two_part)),
             ("BIC code (bits)", code(self.code_length_bits.bic)),
         ]);
+        if let Diagnostics::Mlp(d) = &self.diagnostics {
+            let fraction = |v: Option<f64>| {
+                v.map_or("— (not this activation)".to_string(), |f| {
+                    significant(f, 4)
+                })
+            };
+            rows.push((
+                "saturated (unit, row) pairs",
+                fraction(d.network.saturation_fraction),
+            ));
+            rows.push(("dead ReLU units", fraction(d.network.dead_relu_fraction)));
+            let participation: Vec<String> = d
+                .network
+                .participation
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{} {}",
+                        l.layer,
+                        l.mean.map_or("—".into(), |m| significant(m, 3))
+                    )
+                })
+                .collect();
+            rows.push(("input participation (mean)", participation.join(", ")));
+            rows.push((
+                "symmetry term (nats)",
+                significant(self.evidence.symmetry_log_nats, 6),
+            ));
+        }
         rows
     }
 
     /// One row per weight and a last row for the intercept: name, weight, sd, original, centre.
     fn weight_rows(&self) -> Vec<[String; 5]> {
         let m = &self.map;
+        if let Some(layers) = &m.layers {
+            return layers
+                .iter()
+                .enumerate()
+                .map(|(l, layer)| {
+                    let weights: Vec<f64> = layer.weights.iter().flatten().copied().collect();
+                    let norm = weights.iter().map(|w| w * w).sum::<f64>().sqrt();
+                    let mean_abs =
+                        weights.iter().map(|w| w.abs()).sum::<f64>() / weights.len().max(1) as f64;
+                    let mean_bias = layer.bias.iter().sum::<f64>() / layer.bias.len().max(1) as f64;
+                    let name = if l + 1 == layers.len() {
+                        "output".to_string()
+                    } else {
+                        format!("layer{}", l + 1)
+                    };
+                    let shape = format!(
+                        "{}×{}",
+                        layer.weights.len(),
+                        layer.weights.first().map_or(0, Vec::len)
+                    );
+                    [
+                        name,
+                        shape,
+                        significant(norm, 5),
+                        significant(mean_abs, 4),
+                        significant(mean_bias, 4),
+                    ]
+                })
+                .collect();
+        }
         let mut rows: Vec<[String; 5]> = (0..m.weights.len())
             .map(|j| {
                 [
@@ -477,6 +651,14 @@ impl FitReport {
             "".into(),
         ]);
         rows
+    }
+
+    fn weight_header(&self) -> [&'static str; 5] {
+        if self.map.layers.is_some() {
+            ["layer", "units × inputs", "‖W‖", "mean |w|", "mean bias"]
+        } else {
+            Self::WEIGHT_HEADER
+        }
     }
 
     const WEIGHT_HEADER: [&'static str; 5] = [
@@ -509,7 +691,7 @@ impl FitReport {
             .map(|c| {
                 rows.iter()
                     .map(|r| r[c].chars().count())
-                    .chain([Self::WEIGHT_HEADER[c].chars().count()])
+                    .chain([self.weight_header()[c].chars().count()])
                     .max()
                     .unwrap_or(0)
             })
@@ -521,7 +703,7 @@ impl FitReport {
             }
             s.trim_end().to_string()
         };
-        let _ = writeln!(out, "{}", line(Self::WEIGHT_HEADER));
+        let _ = writeln!(out, "{}", line(self.weight_header()));
         for r in &rows {
             let _ = writeln!(out, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
         }
@@ -542,7 +724,7 @@ impl FitReport {
         let _ = writeln!(
             out,
             "\n| {} |\n|---|---:|---:|---:|---:|",
-            Self::WEIGHT_HEADER.join(" | ")
+            self.weight_header().join(" | ")
         );
         for r in self.weight_rows() {
             let cells: Vec<String> = r.iter().map(|c| md_cell(c)).collect();
@@ -570,6 +752,30 @@ impl FitReport {
             let _ = writeln!(out, "{} & {} \\\\", tex_escape(label), tex_escape(&value));
         }
         out.push_str("\\bottomrule\n\\end{tabular}\n\n");
+        if self.map.layers.is_some() {
+            let header: Vec<String> = self.weight_header().iter().map(|h| tex_escape(h)).collect();
+            let _ = writeln!(
+                out,
+                "\\begin{{tabular}}{{lrrrr}}\n\\toprule\n{} \\\\\n\\midrule",
+                header.join(" & ")
+            );
+            for r in self.weight_rows() {
+                let cells: Vec<String> = r
+                    .iter()
+                    .enumerate()
+                    .map(|(c, v)| {
+                        if c >= 2 {
+                            format!("${v}$")
+                        } else {
+                            tex_escape(v)
+                        }
+                    })
+                    .collect();
+                let _ = writeln!(out, "{} \\\\", cells.join(" & "));
+            }
+            out.push_str("\\bottomrule\n\\end{tabular}\n");
+            return out;
+        }
         out.push_str("\\begin{tabular}{lrrrr}\n\\toprule\nFeature & Weight (std.\\ units) & Posterior sd & Weight (original units) & Prior centre \\\\\n\\midrule\n");
         let m = &self.map;
         for j in 0..m.weights.len() {
@@ -643,6 +849,18 @@ impl FitReport {
         );
         put("code_length_bits", "bic", opt(self.code_length_bits.bic));
         let m = &self.map;
+        if let Some(names) = &m.parameter_names {
+            for (j, name) in names.iter().enumerate() {
+                put("weight", name, m.weights[j].to_string());
+                put("weight_original", name, m.weights_original[j].to_string());
+                put(
+                    "prior_center",
+                    name,
+                    self.prior.center_values[j].to_string(),
+                );
+            }
+            return out;
+        }
         for (j, name) in self.dataset.features.iter().enumerate() {
             put("weight", name, m.weights[j].to_string());
             put("posterior_sd", name, m.posterior_sd[j].to_string());

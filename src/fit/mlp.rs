@@ -1,0 +1,841 @@
+//! The MLP study: a network under a Gaussian prior N(μ, s²I) on every weight and bias, its MAP
+//! (best of several restarts), the Laplace evidence with the GGN or the exact Hessian, the
+//! symmetry term, saturation diagnostics and code lengths (math.md §4–§6).
+//!
+//! Parameter order: [`crate::model::mlp`] (layer by layer, W row-major with one row per output
+//! unit, then the biases; the output layer last). A centre — e.g. pretrained weights for L2-SP —
+//! covers every parameter in that order.
+
+use super::{
+    load_donor, load_truth, row_fingerprints, EvidenceMethod, FitOptions, PriorEvaluation,
+    ResolvedCenter, Study, StudyInfo,
+};
+use crate::codelength::{
+    bits, doubling_boundaries, estimate_charge_bits, lattice_term, optional_code, reorder,
+    CodeLengths,
+};
+use crate::data::{Dataset, Design, DesignOptions, Standardization};
+use crate::error::{OccamError, Result};
+use crate::inference::laplace::{log_prior_density, maximize_over_log_sd};
+use crate::inference::{run_lbfgs, LbfgsOptions};
+use crate::model::logistic::binary_target;
+use crate::model::mlp::{
+    diagnostics, initial_parameters, symmetry_log_count, Activation, Architecture, Diagnostics,
+    MlpProblem, Task,
+};
+use crate::model::Intercept;
+use crate::prior::{CenterSpec, SdSpec};
+use nalgebra::{DMatrix, DVector};
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::f64::consts::PI;
+
+/// Which curvature the Laplace evidence uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HessianKind {
+    /// The generalised Gauss–Newton matrix (always positive semi-definite).
+    Ggn,
+    /// The exact Hessian (central differences of the analytic gradient).
+    Exact,
+}
+
+/// The network and how it is fitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MlpOptions {
+    /// Hidden layer widths.
+    pub hidden: Vec<usize>,
+    /// Hidden units' nonlinearity.
+    pub activation: Activation,
+    /// Regression or classification; `None` infers it (a two-valued target is classification).
+    pub task: Option<Task>,
+    /// Random restarts of the MAP search; the best log posterior is kept.
+    pub restarts: usize,
+    /// Seed of the initialisations.
+    pub seed: u64,
+    /// Curvature of the Laplace evidence.
+    pub hessian: HessianKind,
+}
+
+impl Default for MlpOptions {
+    fn default() -> Self {
+        MlpOptions {
+            hidden: vec![8],
+            activation: Activation::Tanh,
+            task: None,
+            restarts: 1,
+            seed: 0,
+            hessian: HessianKind::Ggn,
+        }
+    }
+}
+
+/// A mode of the network's posterior with its Laplace evidence.
+#[derive(Debug, Clone)]
+pub struct MlpMode {
+    /// θ̂.
+    pub params: DVector<f64>,
+    /// ‖∇f(θ̂)‖.
+    pub gradient_norm: f64,
+    /// The bound it met.
+    pub gradient_tolerance: f64,
+    /// L-BFGS iterations of the best restart.
+    pub iterations: u64,
+    /// The restart that won (0-based).
+    pub restart: usize,
+    /// ln p(y | θ̂).
+    pub log_likelihood: f64,
+    /// ln π(θ̂).
+    pub log_prior: f64,
+    /// ½ ln|H| with the H used.
+    pub half_log_det: f64,
+    /// γ = P − α tr(H⁻¹).
+    pub effective_parameters: f64,
+    /// Laplace ln p(y) including the symmetry term.
+    pub log_evidence: f64,
+    /// Which curvature was used.
+    pub method: EvidenceMethod,
+    /// Smallest and largest eigenvalue of the Hessian asked for (exact or GGN) + Λ.
+    pub eigenvalue_range: [f64; 2],
+    /// Eigenvalues of the exact Hessian + Λ that are ≤ 0 (0 for the GGN).
+    pub nonpositive_eigenvalues: usize,
+    /// β used (regression).
+    pub noise_precision: f64,
+}
+
+/// The data side of an MLP study.
+#[derive(Debug, Clone)]
+pub struct MlpStudy {
+    source: String,
+    n: usize,
+    feature_names: Vec<String>,
+    target_name: String,
+    options: FitOptions,
+    /// Raw columns → design.
+    pub transform: Standardization,
+    /// The network.
+    pub arch: Architecture,
+    target_mapping: Option<(f64, f64)>,
+    z: Vec<f64>,
+    y: Vec<f64>,
+    ordered: (Vec<f64>, Vec<f64>),
+    boundaries: Vec<usize>,
+    fingerprints: HashSet<u64>,
+}
+
+/// A fitted network.
+#[derive(Debug, Clone)]
+pub struct MlpFit {
+    /// The data side.
+    pub study: MlpStudy,
+    /// The prior's scores.
+    pub evaluation: PriorEvaluation,
+    /// The mode and evidence.
+    pub mode: MlpMode,
+    /// Saturation, dead units, participation ratios, weight norms.
+    pub diagnostics: Diagnostics,
+    /// What the reader needs to know.
+    pub notes: Vec<String>,
+}
+
+impl MlpStudy {
+    /// Standardises the inputs and sets up the network.
+    pub fn new(dataset: &Dataset, options: &FitOptions) -> Result<Self> {
+        match options.intercept {
+            Intercept::Shared => {}
+            other => {
+                return Err(OccamError::invalid(
+                    "--intercept",
+                    format!("'{other}': every MLP bias shares the weights' prior N(μ, s²) (the default, 'shared')"),
+                ))
+            }
+        }
+        let mlp = &options.mlp;
+        let binary = binary_target(&dataset.y, &dataset.source, &dataset.target_name);
+        let task = mlp.task.unwrap_or(if binary.is_ok() {
+            Task::Classification
+        } else {
+            Task::Regression
+        });
+        let (y, target_mapping) = match task {
+            Task::Classification => {
+                let t = binary?;
+                (t.labels, Some((t.negative, t.positive)))
+            }
+            Task::Regression => (dataset.y.clone(), None),
+        };
+        if task == Task::Classification && options.noise_sd != SdSpec::Auto {
+            return Err(OccamError::invalid(
+                "--noise-sd",
+                "a classification network has no noise sd; drop the flag",
+            ));
+        }
+        if mlp.restarts == 0 {
+            return Err(OccamError::invalid(
+                "--restarts",
+                "at least one start is needed",
+            ));
+        }
+        let arch = Architecture::new(dataset.k(), mlp.hidden.clone(), mlp.activation, task)?;
+        let design = Design::new(
+            dataset,
+            DesignOptions {
+                standardize: options.standardize,
+                center: false,
+            },
+        )?;
+        let ordered = reorder(&design.z, &y, design.k, options.order);
+        Ok(MlpStudy {
+            source: dataset.source.clone(),
+            n: dataset.n(),
+            feature_names: dataset.feature_names.clone(),
+            target_name: dataset.target_name.clone(),
+            options: options.clone(),
+            transform: design.transform,
+            boundaries: doubling_boundaries(dataset.n(), options.first_block),
+            arch,
+            target_mapping,
+            z: design.z,
+            y,
+            ordered,
+            fingerprints: row_fingerprints(dataset),
+        })
+    }
+
+    fn regression(&self) -> bool {
+        self.arch.task == Task::Regression
+    }
+
+    /// The mode at prior sd s and noise precision β from the given starts: L-BFGS from each start,
+    /// the best log posterior kept, ‖∇f‖ checked.
+    fn map(
+        &self,
+        rows: (&[f64], &[f64]),
+        center: &DVector<f64>,
+        precision: &DVector<f64>,
+        beta: f64,
+        starts: &[DVector<f64>],
+    ) -> Result<(DVector<f64>, f64, f64, u64, usize)> {
+        let problem = MlpProblem::new(&self.arch, rows.0, rows.1, center, precision, beta);
+        // Aim for 1e-9 of the gradient's scale; accept 1e-6 (L-BFGS can stall at rounding level
+        // on a network's flat directions, and the Laplace evidence is first-order insensitive).
+        let tolerance = 1e-6 * problem.gradient_scale();
+        let mut best: Option<(DVector<f64>, f64, f64, u64, usize)> = None;
+        for (r, start) in starts.iter().enumerate() {
+            let options = LbfgsOptions {
+                memory: 20,
+                max_iters: 20_000,
+                gradient_tolerance: 1e-3 * tolerance,
+            };
+            let Ok((params, iterations, _)) = run_lbfgs(problem.fused(), start.clone(), options)
+            else {
+                continue;
+            };
+            let (objective, gradient) = problem.objective_and_gradient(&params);
+            if !objective.is_finite() {
+                continue;
+            }
+            if best.as_ref().is_none_or(|b| objective < b.1) {
+                best = Some((params, objective, gradient.norm(), iterations, r));
+            }
+        }
+        let best = best.ok_or_else(|| {
+            OccamError::computation(
+                "finding the MLP posterior mode (argmin L-BFGS)",
+                "every start failed",
+            )
+        })?;
+        if best.2 > tolerance {
+            return Err(OccamError::computation(
+                "finding the MLP posterior mode (argmin L-BFGS)",
+                format!(
+                    "after {} iterations ‖∇f‖ = {:.3e} > {tolerance:.3e} (1e-6 of the gradient's scale), so the point is not a mode the Laplace evidence can use; try --restarts, another --seed, or a different --prior-sd",
+                    best.3, best.2
+                ),
+            ));
+        }
+        Ok(best)
+    }
+
+    fn starts(&self, center: &DVector<f64>, warm: Option<&DVector<f64>>) -> Vec<DVector<f64>> {
+        let restarts = self.options.mlp.restarts;
+        (0..restarts)
+            .map(|r| match (r, warm) {
+                (0, Some(w)) if w.len() == center.len() => w.clone(),
+                // Random initialisation around the centre, so an L2-SP centre is also a start.
+                _ => {
+                    center
+                        + initial_parameters(
+                            &self.arch,
+                            self.options.mlp.seed.wrapping_add(r as u64),
+                        )
+                }
+            })
+            .collect()
+    }
+
+    /// The mode and its Laplace evidence at prior sd s (and β for regression).
+    fn mode_at(
+        &self,
+        center: &DVector<f64>,
+        sd: f64,
+        beta: f64,
+        warm: Option<&DVector<f64>>,
+    ) -> Result<MlpMode> {
+        let p = self.arch.n_params();
+        let alpha = 1.0 / (sd * sd);
+        let precision = DVector::from_element(p, alpha);
+        let (params, _, gradient_norm, iterations, restart) = self.map(
+            (&self.z, &self.y),
+            center,
+            &precision,
+            beta,
+            &self.starts(center, warm),
+        )?;
+        let problem = MlpProblem::new(&self.arch, &self.z, &self.y, center, &precision, beta);
+        let log_likelihood = -problem.negative_log_likelihood(&params);
+        let log_prior = log_prior_density(&params, center, &precision);
+        let mut method = EvidenceMethod::LaplaceGgn;
+        let mut nonpositive = 0;
+        let mut hessian = problem.hessian_ggn(&params);
+        if self.options.mlp.hessian == HessianKind::Exact {
+            let exact = problem.hessian_exact(&params);
+            let eigenvalues = exact.clone().symmetric_eigenvalues();
+            nonpositive = eigenvalues.iter().filter(|l| **l <= 0.0).count();
+            if nonpositive == 0 {
+                hessian = exact;
+                method = EvidenceMethod::LaplaceHessian;
+            }
+        }
+        let eigenvalues = hessian.clone().symmetric_eigenvalues();
+        let cholesky = hessian.cholesky().ok_or_else(|| {
+            OccamError::computation(
+                "the Laplace evidence",
+                "the curvature matrix is not positive definite",
+            )
+        })?;
+        let half_log_det: f64 = cholesky.l_dirty().diagonal().iter().map(|d| d.ln()).sum();
+        let trace_inverse: f64 = cholesky.inverse().diagonal().sum();
+        let symmetry = symmetry_log_count(&self.arch);
+        Ok(MlpMode {
+            log_evidence: log_likelihood + log_prior + 0.5 * p as f64 * (2.0 * PI).ln()
+                - half_log_det
+                + symmetry,
+            params,
+            gradient_norm,
+            gradient_tolerance: 1e-6 * problem.gradient_scale(),
+            iterations,
+            restart,
+            log_likelihood,
+            log_prior,
+            half_log_det,
+            effective_parameters: p as f64 - alpha * trace_inverse,
+            method,
+            eigenvalue_range: [eigenvalues.min(), eigenvalues.max()],
+            nonpositive_eigenvalues: nonpositive,
+            noise_precision: beta,
+        })
+    }
+
+    /// For regression with σ `auto`: MacKay's update β ← (n − γ)/‖y − ŷ‖² at the mode, refitting,
+    /// until β settles (at most 30 rounds); otherwise the fixed β.
+    fn mode_with_noise(
+        &self,
+        center: &DVector<f64>,
+        sd: f64,
+        noise: SdSpec,
+        warm: Option<&DVector<f64>>,
+    ) -> Result<MlpMode> {
+        if !self.regression() {
+            return self.mode_at(center, sd, 1.0, warm);
+        }
+        if let SdSpec::Fixed(sigma) = noise {
+            return self.mode_at(center, sd, 1.0 / (sigma * sigma), warm);
+        }
+        let mean = self.y.iter().sum::<f64>() / self.n as f64;
+        let variance = self.y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / self.n as f64;
+        let mut beta = 1.0 / variance.max(f64::MIN_POSITIVE);
+        let mut mode = self.mode_at(center, sd, beta, warm)?;
+        let flat = DVector::zeros(self.arch.n_params());
+        for _ in 0..30 {
+            let problem = MlpProblem::new(&self.arch, &self.z, &self.y, center, &flat, beta);
+            let rss: f64 = problem
+                .outputs(&mode.params)
+                .iter()
+                .zip(&self.y)
+                .map(|(eta, y)| (y - eta).powi(2))
+                .sum();
+            let next =
+                (self.n as f64 - mode.effective_parameters).max(1.0) / rss.max(f64::MIN_POSITIVE);
+            let settled = ((next / beta).ln()).abs() < 1e-6;
+            beta = next;
+            mode = self.mode_at(center, sd, beta, Some(&mode.params))?;
+            if settled {
+                break;
+            }
+        }
+        Ok(mode)
+    }
+
+    /// Scores one prior and returns its mode.
+    pub fn evaluate_mlp(
+        &self,
+        spec: &CenterSpec,
+        center: ResolvedCenter,
+        prior_sd: SdSpec,
+        noise_sd: SdSpec,
+        warm: Option<&DVector<f64>>,
+    ) -> Result<(PriorEvaluation, MlpMode)> {
+        let mu = &center.values;
+        let (sd, evaluations) = match prior_sd {
+            SdSpec::Fixed(s) => (s, 0),
+            SdSpec::Auto => {
+                let last: RefCell<Option<DVector<f64>>> = RefCell::new(warm.cloned());
+                let evaluate = |log_sd: f64| -> Result<f64> {
+                    let mode =
+                        self.mode_with_noise(mu, log_sd.exp(), noise_sd, last.borrow().as_ref())?;
+                    let evidence = mode.log_evidence;
+                    *last.borrow_mut() = Some(mode.params);
+                    Ok(evidence)
+                };
+                let (log_sd, evaluations) = maximize_over_log_sd(&evaluate)?;
+                (log_sd.exp(), evaluations)
+            }
+        };
+        let mode = self.mode_with_noise(mu, sd, noise_sd, warm)?;
+        let fitted = usize::from(prior_sd == SdSpec::Auto)
+            + usize::from(self.regression() && noise_sd == SdSpec::Auto);
+        let charge_bits = estimate_charge_bits(fitted + center.estimated_reals, self.n);
+        let mut notes = Vec::new();
+        if mode.nonpositive_eigenvalues > 0 {
+            notes.push(format!(
+                "the exact Hessian of the negative log posterior at the MAP has {} non-positive eigenvalue(s) (smallest {:.3e}), so it is not a Laplace curvature; the evidence uses the GGN instead",
+                mode.nonpositive_eigenvalues, mode.eigenvalue_range[0]
+            ));
+        }
+        let codes = self.options.codes;
+        let p = self.arch.n_params();
+        let precision = DVector::from_element(p, 1.0 / (sd * sd));
+        // Prequential: block 0 at the centre; each later block with the MAP on the rows before it
+        // at the full-data s and σ (sent first, at the charge above).
+        let prequential = optional_code(codes.prequential, "prequential", &mut notes, || {
+            let (z, y) = (&self.ordered.0, &self.ordered.1);
+            let k = self.arch.inputs;
+            let mut theta = mu.clone();
+            let mut total = 0.0;
+            for (j, pair) in self.boundaries.windows(2).enumerate() {
+                let (start, end) = (pair[0], pair[1]);
+                if j > 0 {
+                    if let Ok((fitted, ..)) = self.map(
+                        (&z[..start * k], &y[..start]),
+                        mu,
+                        &precision,
+                        mode.noise_precision,
+                        std::slice::from_ref(&theta),
+                    ) {
+                        theta = fitted;
+                    }
+                }
+                let block = MlpProblem::new(
+                    &self.arch,
+                    &z[start * k..end * k],
+                    &y[start..end],
+                    mu,
+                    &precision,
+                    mode.noise_precision,
+                );
+                total += bits(block.negative_log_likelihood(&theta));
+            }
+            Ok(total + charge_bits)
+        });
+        let mut caution_note = None;
+        let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
+            let problem = MlpProblem::new(
+                &self.arch,
+                &self.z,
+                &self.y,
+                mu,
+                &precision,
+                mode.noise_precision,
+            );
+            let fisher: DMatrix<f64> = problem.ggn(&mode.params);
+            let eigenvalues = fisher.symmetric_eigenvalues();
+            let largest = eigenvalues.max();
+            // MML87 quantises every parameter to the precision the Fisher information gives it; a
+            // direction the data do not determine (relative curvature below 1e-12) has none.
+            if self.n < p || eigenvalues.min().is_nan() || eigenvalues.min() <= 1e-12 * largest {
+                return Err("two_part is undefined: the Fisher information (the GGN without the prior) is singular or nearly so — n < P, dead or redundant units, or saturated outputs leave directions the data do not determine".to_string());
+            }
+            let alpha = 1.0 / (sd * sd);
+            let half_log_det: f64 = 0.5 * eigenvalues.iter().map(|l| l.ln()).sum::<f64>();
+            let nats = -mode.log_prior - mode.log_likelihood + half_log_det + lattice_term(p).0;
+            if !self.regression() && nats < 0.0 {
+                return Err(crate::codelength::logistic::mml_breakdown(
+                    &eigenvalues,
+                    alpha,
+                ));
+            }
+            if let Some(caution) = crate::codelength::logistic::mml_caution(&eigenvalues, alpha) {
+                caution_note = Some(caution);
+            }
+            Ok(bits(nats) + charge_bits)
+        });
+        notes.extend(caution_note);
+        let bic = optional_code(codes.bic, "bic", &mut notes, || {
+            Err("bic is undefined for a network: its maximum-likelihood estimate is not unique (hidden units can be permuted) and need not exist (a classifier's likelihood can rise without bound)".to_string())
+        });
+        if let Some(note) = &center.note {
+            notes.push(note.clone());
+        }
+        let problem = MlpProblem::new(
+            &self.arch,
+            &self.z,
+            &self.y,
+            mu,
+            &precision,
+            mode.noise_precision,
+        );
+        let diagnostics = diagnostics(&problem, &mode.params);
+        let evaluation = PriorEvaluation {
+            center_spec: spec.clone(),
+            prior_sd_spec: prior_sd,
+            noise_sd_spec: noise_sd,
+            prior_sd: sd,
+            noise_sd: self.regression().then(|| 1.0 / mode.noise_precision.sqrt()),
+            mode: mode.params.clone(),
+            log_evidence: mode.log_evidence,
+            evidence_method: mode.method,
+            effective_parameters: mode.effective_parameters,
+            distance_from_center: (&mode.params - mu).norm(),
+            empirical_bayes_iterations: evaluations,
+            code_lengths: CodeLengths {
+                mixture: Some(bits(-mode.log_evidence) + charge_bits),
+                prequential,
+                two_part,
+                bic,
+            },
+            charge_bits,
+            notes,
+            symmetry_log_nats: symmetry_log_count(&self.arch),
+            diagnostics: serde_json::to_value(&diagnostics).ok(),
+            center,
+        };
+        Ok((evaluation, mode))
+    }
+}
+
+impl Study for MlpStudy {
+    fn info(&self) -> StudyInfo {
+        StudyInfo {
+            kind: "mlp",
+            source: self.source.clone(),
+            n: self.n,
+            feature_names: self.feature_names.clone(),
+            target_name: self.target_name.clone(),
+            options: self.options.clone(),
+            target_mapping: self.target_mapping,
+        }
+    }
+
+    fn resolve_center(&self, spec: &CenterSpec, prior_sd: SdSpec) -> Result<ResolvedCenter> {
+        let p = self.arch.n_params();
+        let names = self.arch.parameter_names();
+        match spec {
+            CenterSpec::Truth => {
+                let _ = load_truth(&self.info())?;
+                Err(OccamError::invalid("--prior-center", "'truth' for an MLP needs a network teacher; occam simulate writes linear and logistic teachers, whose parameters do not fit a network"))
+            }
+            CenterSpec::Fit(path) => {
+                let (other, shared_rows) = load_donor(path, &self.info(), &self.fingerprints)?;
+                let donor = fit_mlp(
+                    &other,
+                    &FitOptions {
+                        center: CenterSpec::Zero,
+                        prior_sd: SdSpec::Auto,
+                        ..self.options.clone()
+                    },
+                )?;
+                // The donor lives in its own standardisation; a centre is a point in this one.
+                // Both are z-scored versions of the same columns, so the first layer maps exactly.
+                let values = remap_first_layer(
+                    &self.arch,
+                    &donor.mode.params,
+                    &donor.study.transform,
+                    &self.transform,
+                );
+                Ok(super::donor_center(
+                    values.iter().copied().collect(),
+                    path,
+                    other.n(),
+                    shared_rows,
+                    self.n,
+                ))
+            }
+            CenterSpec::Sha256 { scale: None, .. } => {
+                let s = match prior_sd {
+                    SdSpec::Fixed(s) => s,
+                    SdSpec::Auto => return Err(OccamError::invalid("--prior-center", format!("'{spec}' takes its scale from the prior sd, which is 'auto' here; give the scale, e.g. {spec}:1, or a fixed --prior-sd"))),
+                };
+                Ok(ResolvedCenter {
+                    values: spec.resolve(p, s, &names)?,
+                    estimated_reals: 0,
+                    note: None,
+                })
+            }
+            other => Ok(ResolvedCenter {
+                values: other.resolve(p, f64::NAN, &names)?,
+                estimated_reals: 0,
+                note: None,
+            }),
+        }
+    }
+
+    fn evaluate(
+        &self,
+        spec: &CenterSpec,
+        center: ResolvedCenter,
+        prior_sd: SdSpec,
+        noise_sd: SdSpec,
+        warm: Option<&DVector<f64>>,
+    ) -> Result<PriorEvaluation> {
+        self.evaluate_mlp(spec, center, prior_sd, noise_sd, warm)
+            .map(|(e, _)| e)
+    }
+
+    fn code_length_notes(&self, charged: &[&str], charge_bits: Option<f64>) -> Vec<String> {
+        let p = self.arch.n_params();
+        let (_, tabulated) = lattice_term(p);
+        let mut notes = vec![format!(
+            "evidence and mixture code: Laplace approximation at the MAP (best of {} start(s), seed {}), with the {} — approximate; the symmetry term ln(h!)(+ h ln 2) per hidden layer is included and shown as evidence.symmetry_log_nats",
+            self.options.mlp.restarts,
+            self.options.mlp.seed,
+            if self.options.mlp.hessian == HessianKind::Exact { "exact Hessian (central differences of the analytic gradient, symmetrised)" } else { "generalised Gauss–Newton matrix" }
+        )];
+        if !charged.is_empty() {
+            let total = charge_bits.map_or(String::new(), |b| format!(" — {b:.4} bits in all"));
+            notes.push(format!(
+                "not free — estimated from the coded rows: {}; each such real number is sent first at ½ log₂ n = {:.4} bits, added to mixture, prequential and two_part{total}",
+                charged.join(", "),
+                estimate_charge_bits(1, self.n)
+            ));
+        }
+        notes.push(format!(
+            "prequential: {}, {} doubling block(s) from {} row(s); the first block is coded at the prior centre, each later block with the MAP fitted on all rows before it at the full-data s{} (sent first)",
+            self.options.order.describe(),
+            self.boundaries.len() - 1,
+            self.options.first_block,
+            if self.regression() { " and σ" } else { "" }
+        ));
+        notes.push(format!(
+            "two_part: MML87 with F = the GGN at the MAP, P = {p}, lattice constant {}",
+            if tabulated {
+                "κ_P tabulated"
+            } else {
+                "from Wallace's approximation"
+            }
+        ));
+        notes.push(format!(
+            "network {}-{}-1, {} hidden units, {} task; every weight and bias under N(μ, s²); parameter order as in the model docs (layer by layer, W row-major with one row per output unit, then biases)",
+            self.arch.inputs,
+            self.arch.hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-"),
+            self.arch.activation.name(),
+            if self.regression() { "regression" } else { "classification" }
+        ));
+        if let Some((zero, one)) = self.target_mapping {
+            notes.push(format!(
+                "target '{}': {zero} ↦ 0, {one} ↦ 1",
+                self.target_name
+            ));
+        }
+        notes
+    }
+}
+
+/// Moves a network's first layer from one standardisation to another: the same function of the raw
+/// columns. With z = (x − m)/s, W z + b = (W/s) x + (b − W m/s), so W' = W s'/s and
+/// b' = b + W (m' − m)/s.
+fn remap_first_layer(
+    arch: &Architecture,
+    theta: &DVector<f64>,
+    from: &Standardization,
+    to: &Standardization,
+) -> DVector<f64> {
+    let mut layers = arch.layers(theta);
+    if let Some((w, b)) = layers.first_mut() {
+        for u in 0..w.nrows() {
+            for j in 0..w.ncols() {
+                let original = w[(u, j)] / from.feature_scale[j];
+                b[u] += original * (to.feature_shift[j] - from.feature_shift[j]);
+                w[(u, j)] = original * to.feature_scale[j];
+            }
+        }
+    }
+    arch.pack(&layers).unwrap_or_else(|_| theta.clone())
+}
+
+/// The parameters with the first layer in raw feature units (the same function of the raw columns;
+/// see [`remap_first_layer`] with the identity standardisation).
+pub fn to_original_units(
+    arch: &Architecture,
+    theta: &DVector<f64>,
+    transform: &Standardization,
+) -> DVector<f64> {
+    let k = arch.inputs;
+    let identity = Standardization {
+        feature_shift: vec![0.0; k],
+        feature_scale: vec![1.0; k],
+        target_shift: 0.0,
+    };
+    remap_first_layer(arch, theta, transform, &identity)
+}
+
+/// Fits an MLP to `dataset` under the prior of `options`.
+pub fn fit_mlp(dataset: &Dataset, options: &FitOptions) -> Result<MlpFit> {
+    let study = MlpStudy::new(dataset, options)?;
+    let center = study.resolve_center(&options.center, options.prior_sd)?;
+    let (evaluation, mode) = study.evaluate_mlp(
+        &options.center,
+        center,
+        options.prior_sd,
+        options.noise_sd,
+        None,
+    )?;
+    let precision = DVector::from_element(
+        study.arch.n_params(),
+        1.0 / (evaluation.prior_sd * evaluation.prior_sd),
+    );
+    let problem = MlpProblem::new(
+        &study.arch,
+        &study.z,
+        &study.y,
+        &evaluation.center.values,
+        &precision,
+        mode.noise_precision,
+    );
+    let diagnostics = diagnostics(&problem, &mode.params);
+    let mut charged = Vec::new();
+    if options.prior_sd == SdSpec::Auto {
+        charged.push("the prior sd s");
+    }
+    if study.regression() && options.noise_sd == SdSpec::Auto {
+        charged.push("the noise sd σ");
+    }
+    let mut notes = study.code_length_notes(&charged, Some(evaluation.charge_bits));
+    notes.extend(evaluation.notes.iter().cloned());
+    Ok(MlpFit {
+        study,
+        evaluation,
+        mode,
+        diagnostics,
+        notes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{self, ColumnSelection, SufficientStats};
+    use crate::fit::fit_logistic;
+    use crate::inference::{Hyperparameters, LinearGaussian};
+
+    fn options(hidden: Vec<usize>, task: Task) -> FitOptions {
+        FitOptions {
+            intercept: Intercept::Shared,
+            mlp: MlpOptions {
+                hidden,
+                task: Some(task),
+                ..MlpOptions::default()
+            },
+            codes: crate::codelength::CodeSelection {
+                prequential: false,
+                two_part: false,
+                bic: false,
+            },
+            ..FitOptions::default()
+        }
+    }
+
+    #[test]
+    fn without_hidden_units_the_regression_laplace_evidence_is_the_exact_evidence() {
+        // y = Zw + b + ε with every parameter (the bias too) under N(0, s²): the linear-Gaussian
+        // model on the design [Z, 1], whose evidence is exact; the GGN Laplace is exact for it.
+        let diabetes = data::load("diabetes", &ColumnSelection::default()).unwrap();
+        let (s, sigma) = (10.0, 55.0);
+        let fit = fit_mlp(
+            &diabetes,
+            &FitOptions {
+                prior_sd: SdSpec::Fixed(s),
+                noise_sd: SdSpec::Fixed(sigma),
+                ..options(vec![], Task::Regression)
+            },
+        )
+        .unwrap();
+        let design = Design::new(
+            &diabetes,
+            DesignOptions {
+                standardize: true,
+                center: false,
+            },
+        )
+        .unwrap();
+        let k = design.k;
+        let augmented: Vec<f64> = design
+            .z
+            .chunks(k)
+            .flat_map(|row| row.iter().copied().chain([1.0]))
+            .collect();
+        let stats = SufficientStats::from_rows(&augmented, &design.t, k + 1);
+        let exact = LinearGaussian::new(&stats)
+            .unwrap()
+            .posterior(Hyperparameters::from_sds(s, sigma), &DVector::zeros(k + 1));
+        let rel = ((fit.evaluation.log_evidence - exact.summary.log_evidence)
+            / exact.summary.log_evidence)
+            .abs();
+        assert!(
+            rel < 1e-6,
+            "MLP {} vs exact {} (relative {rel:e})",
+            fit.evaluation.log_evidence,
+            exact.summary.log_evidence
+        );
+        assert!(
+            (fit.evaluation.effective_parameters - exact.summary.effective_parameters).abs() < 1e-6
+        );
+    }
+
+    #[test]
+    fn without_hidden_units_the_classifier_is_logistic_regression() {
+        let cancer = data::load("breast_cancer", &ColumnSelection::default()).unwrap();
+        let fixed = FitOptions {
+            prior_sd: SdSpec::Fixed(0.7),
+            ..options(vec![], Task::Classification)
+        };
+        let network = fit_mlp(&cancer, &fixed).unwrap();
+        let logistic = fit_logistic(&cancer, &fixed).unwrap();
+        let rel = ((network.evaluation.log_evidence - logistic.evaluation.log_evidence)
+            / logistic.evaluation.log_evidence)
+            .abs();
+        assert!(
+            rel < 1e-6,
+            "MLP {} vs logistic {}",
+            network.evaluation.log_evidence,
+            logistic.evaluation.log_evidence
+        );
+        let difference =
+            (&network.mode.params - &logistic.mode.params).amax() / logistic.mode.params.amax();
+        assert!(difference < 1e-5, "MAPs differ by {difference:e}");
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_fit_and_the_symmetry_term_is_counted() {
+        let cancer = data::load("breast_cancer", &ColumnSelection::default()).unwrap();
+        let o = FitOptions {
+            prior_sd: SdSpec::Fixed(1.0),
+            ..options(vec![3], Task::Classification)
+        };
+        let a = fit_mlp(&cancer, &o).unwrap();
+        let b = fit_mlp(&cancer, &o).unwrap();
+        assert_eq!(a.mode.params, b.mode.params);
+        assert_eq!(a.evaluation.log_evidence, b.evaluation.log_evidence);
+        // 3 tanh units: ln 3! + 3 ln 2.
+        assert!((a.evaluation.symmetry_log_nats - (6f64.ln() + 3.0 * 2f64.ln())).abs() < 1e-12);
+    }
+}
