@@ -16,7 +16,7 @@ use crate::codelength::{
 };
 use crate::data::{Dataset, Design, DesignOptions, Standardization};
 use crate::error::{OccamError, Result};
-use crate::inference::laplace::{log_prior_density, maximize_over_log_sd};
+use crate::inference::laplace::{find_mode, log_prior_density, maximize_over_log_sd};
 use crate::inference::{run_lbfgs, LbfgsOptions};
 use crate::model::logistic::binary_target;
 use crate::model::mlp::{
@@ -223,13 +223,23 @@ impl MlpStudy {
         for (r, start) in starts.iter().enumerate() {
             let options = LbfgsOptions {
                 memory: 20,
-                max_iters: 20_000,
+                max_iters: 3_000,
                 gradient_tolerance: 1e-3 * tolerance,
             };
-            let Ok((params, iterations, _)) = run_lbfgs(problem.fused(), start.clone(), options)
+            let Ok((mut params, mut iterations, _)) =
+                run_lbfgs(problem.fused(), start.clone(), options)
             else {
                 continue;
             };
+            // L-BFGS crawls along a network's flat directions; damped Gauss–Newton steps on
+            // GGN + Λ (positive definite) finish the job from close by.
+            // (Each step factorises a P×P matrix, so only for networks of moderate size.)
+            if problem.gradient_at(&params).norm() > tolerance && problem.n_params() <= 1000 {
+                if let Ok(mode) = find_mode(&problem, params.clone(), tolerance) {
+                    iterations += mode.lbfgs_iterations + mode.newton_iterations as u64;
+                    params = mode.params;
+                }
+            }
             let (objective, gradient) = problem.objective_and_gradient(&params);
             if !objective.is_finite() {
                 continue;
