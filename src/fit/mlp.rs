@@ -683,7 +683,7 @@ fn remap_first_layer(
 }
 
 /// The parameters with the first layer in raw feature units (the same function of the raw columns;
-/// see [`remap_first_layer`] with the identity standardisation).
+/// the first layer divided by each feature's scale, its biases shifted by the features' means).
 pub fn to_original_units(
     arch: &Architecture,
     theta: &DVector<f64>,
