@@ -36,14 +36,17 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 #[test]
-fn the_full_report_is_complete_consistent_and_byte_identical_on_rerun() {
+fn the_report_is_complete_consistent_and_byte_identical_on_rerun() {
+    // The network study is left to CI's release run of the whole report (.ci/run): in a debug
+    // build its fits take minutes.
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("occam-report");
     let out_text = out.to_str().unwrap();
-    let (code, stderr) = occam(&["report", "--out", out_text]);
+    let only = "prior,capacity,centres,razor";
+    let (code, stderr) = occam(&["report", "--out", out_text, "--only", only]);
     assert_eq!(code, 0, "{stderr}");
     let first = files(&out);
-    let (code, stderr) = occam(&["report", "--out", out_text]);
+    let (code, stderr) = occam(&["report", "--out", out_text, "--only", only]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(first, files(&out), "a rerun changed the report");
     // No staging folders are left beside it.

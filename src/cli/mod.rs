@@ -241,7 +241,7 @@ struct ReportArgs {
     /// The folder to write (replaced atomically).
     #[arg(long, value_name = "DIR", default_value = "occam-report")]
     out: PathBuf,
-    /// Run only these studies (comma-separated ids: prior, capacity, centres, razor).
+    /// Run only these studies (comma-separated ids: prior, capacity, centres, razor, saturation).
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     only: Vec<String>,
 }

@@ -2,6 +2,12 @@
 //!
 //! Only the selected columns are parsed as numbers, so a text column that is excluded does no
 //! harm. Every error names the line (1-based, the header is line 1) and the column.
+//!
+//! Two paths read a file. The fast path (a file with no `"` byte) splits the bytes itself, on
+//! several threads; it builds exactly the data set the general path would, and at the first sign
+//! of anything else — a quote, a bad cell, a ragged row, a selection error — it gives up and the
+//! general path, the csv crate's record reader, reads the whole file again and reports the error.
+//! So errors, and their line numbers, always come from one place.
 
 use super::{ColumnSelection, Dataset};
 use crate::error::{OccamError, Result};
@@ -256,16 +262,17 @@ fn column_name(raw: &[u8]) -> String {
     String::from_utf8_lossy(raw).trim().to_string()
 }
 
-/// The quote-free fast path: byte-level splitting, several threads, no error messages.
+/// The fast path: byte-level splitting on up to `threads` threads, and no error messages.
 ///
-/// Without a `"` byte, the csv crate's default reader treats every `\r` and `\n` as a record
-/// terminator and skips empty records, so a record is exactly a non-empty run of bytes between
-/// terminators and a field is exactly a run between commas. This function returns the very
-/// [`Dataset`] the csv-crate path would build, or `None` at the first sign of anything else —
-/// a quote, a ragged or blank-but-not-empty oddity it does not handle, a cell that is not a
-/// plain finite number, a selection error, no data rows — and the caller then re-reads the whole
-/// file with the csv-crate path, which produces the error message (with its line numbers).
-/// The result does not depend on `threads`: chunks are parsed separately and joined in order.
+/// Without a `"` byte, the csv crate's reader (as configured in [`parse_with_csv_crate`]) ends a
+/// record at every `\r` and `\n` and skips empty records, so a record is exactly a non-empty run
+/// of bytes between terminators and a field exactly a run between commas. This returns the very
+/// [`Dataset`] that path would build from `bytes` (already without the first BOM and known not to
+/// be blank), or `None` if it meets a quote, a record that is neither blank nor `width` fields, a
+/// selected cell that is not a finite number, a selection error or no data rows; the caller then
+/// runs that path, which reports the error. The data are cut into chunks of whole records (at
+/// least `min_chunk` bytes each, at most `threads` of them), each parsed into its own stretch of
+/// the output, so the result is the same for every `threads`.
 fn parse_fast(
     bytes: &[u8],
     source_name: &str,
@@ -337,6 +344,8 @@ fn parse_fast(
         }
         x.truncate(to * k);
         y.truncate(to);
+        x.shrink_to_fit();
+        y.shrink_to_fit();
     }
     if y.is_empty() {
         return None;
@@ -451,10 +460,9 @@ fn find_comma(line: &[u8], from: usize) -> usize {
     i
 }
 
-/// A cell's value if it is a finite number, which `parse_cell` would then accept with the same
-/// value: a valid number has no whitespace at either end, so trimming ASCII here and Unicode
-/// whitespace there leaves the same text.
-/// `ascii` says that the whole line is ASCII, so that the field is valid UTF-8.
+/// A cell's value if it is a finite number, which `parse_cell` then reads the same: the same
+/// `str::parse`, and as a number has no whitespace at either end, trimming ASCII whitespace here
+/// and Unicode whitespace there leaves the same text. `ascii`: the whole line is ASCII.
 #[inline]
 fn parse_number(field: &[u8], ascii: bool) -> Option<f64> {
     let field = field.trim_ascii();

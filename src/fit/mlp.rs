@@ -30,6 +30,11 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::f64::consts::PI;
 
+/// A network mode must have ‖∇f‖ at most this fraction of the gradient's scale.
+pub const MODE_TOLERANCE: f64 = 1e-6;
+/// The same for ReLU networks, whose objective has kinks where the gradient cannot vanish exactly.
+pub const RELU_MODE_TOLERANCE: f64 = 1e-4;
+
 /// Which curvature the Laplace evidence uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum HessianKind {
@@ -201,6 +206,14 @@ impl MlpStudy {
         })
     }
 
+    /// The 0/1 label of a raw target value (classification), or the value itself (regression).
+    pub fn target_label(&self, value: f64) -> f64 {
+        match self.target_mapping {
+            Some((_, one)) => f64::from(value == one),
+            None => value,
+        }
+    }
+
     fn regression(&self) -> bool {
         self.arch.task == Task::Regression
     }
@@ -218,7 +231,13 @@ impl MlpStudy {
         let problem = MlpProblem::new(&self.arch, rows.0, rows.1, center, precision, beta);
         // Aim for 1e-9 of the gradient's scale; accept 1e-6 (L-BFGS can stall at rounding level
         // on a network's flat directions, and the Laplace evidence is first-order insensitive).
-        let tolerance = 1e-6 * problem.gradient_scale();
+        // ReLU networks are only piecewise smooth: at a kink the gradient cannot vanish exactly.
+        let relative = if self.arch.activation == Activation::Relu {
+            RELU_MODE_TOLERANCE
+        } else {
+            MODE_TOLERANCE
+        };
+        let tolerance = relative * problem.gradient_scale();
         let mut best: Option<(DVector<f64>, f64, f64, u64, usize)> = None;
         for (r, start) in starts.iter().enumerate() {
             let options = LbfgsOptions {
@@ -258,7 +277,7 @@ impl MlpStudy {
             return Err(OccamError::computation(
                 "finding the MLP posterior mode (argmin L-BFGS)",
                 format!(
-                    "after {} iterations ‖∇f‖ = {:.3e} > {tolerance:.3e} (1e-6 of the gradient's scale), so the point is not a mode the Laplace evidence can use; try --restarts, another --seed, or a different --prior-sd",
+                    "after {} iterations ‖∇f‖ = {:.3e} > {tolerance:.3e} ({relative:e} of the gradient's scale), so the point is not a mode the Laplace evidence can use; try --restarts, another --seed, or a different --prior-sd",
                     best.3, best.2
                 ),
             ));
@@ -332,7 +351,11 @@ impl MlpStudy {
                 + symmetry,
             params,
             gradient_norm,
-            gradient_tolerance: 1e-6 * problem.gradient_scale(),
+            gradient_tolerance: if self.arch.activation == Activation::Relu {
+                RELU_MODE_TOLERANCE
+            } else {
+                MODE_TOLERANCE
+            } * problem.gradient_scale(),
             iterations,
             restart,
             log_likelihood,

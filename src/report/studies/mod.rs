@@ -9,6 +9,7 @@ pub mod capacity;
 pub mod centres;
 pub mod prior;
 pub mod razor;
+pub mod saturation;
 
 use super::figure::Figure;
 use super::table::Table;
@@ -143,5 +144,10 @@ pub const STUDIES: &[Study] = &[
         id: "razor",
         title: "Is the razor arbitrary?",
         run: razor::run,
+    },
+    Study {
+        id: "saturation",
+        title: "Saturation and balance",
+        run: saturation::run,
     },
 ];
