@@ -560,10 +560,8 @@ mod tests {
 
     /// A number as someone might write it, sometimes padded with spaces or tabs.
     fn random_number(rng: &mut ChaCha8Rng) -> String {
-        let normal = || -> f64 {
-            let u: f64 = rand::random::<f64>();
-            (u - 0.5) * 10f64.powi(rand::random_range(-5..6))
-        };
+        let scale = 10f64.powi(rng.random_range(-5..6));
+        let normal = (rng.random::<f64>() - 0.5) * scale;
         let text = match rng.random_range(0..12) {
             0 => rng.random_range(-1000i64..1000).to_string(),
             1 => loop {
@@ -572,9 +570,9 @@ mod tests {
                     break format!("{v:?}");
                 }
             },
-            2 => format!("{:e}", normal()),
-            3 => format!("{:E}", normal()),
-            4 => format!("{:.3}", normal()),
+            2 => format!("{normal:e}"),
+            3 => format!("{normal:E}"),
+            4 => format!("{normal:.3}"),
             5 => [
                 "+1.5", ".5", "-.25", "5.", "1E+05", "1e-05", "00012", "-0", "0.0", "+0", "1e0",
             ][rng.random_range(0..11)]
@@ -594,7 +592,7 @@ mod tests {
                 "0.1e-400",
             ][rng.random_range(0..5)]
             .to_string(),
-            _ => format!("{}", normal()), // shortest round trip, as pandas writes
+            _ => format!("{normal}"), // shortest round trip, as pandas writes
         };
         match rng.random_range(0..10) {
             0 => format!(" {text}"),
@@ -674,18 +672,15 @@ mod tests {
         }
         if let Some(j) = text_column {
             if rng.random_bool(0.8) {
-                // Usually leave the text column out, else it is an error.
-                match &mut sel.features {
-                    Some(f) => f.retain(|n| *n != trimmed[j]),
-                    None if sel.target.as_deref() != Some(&trimmed[j]) => {
-                        if !sel.exclude.contains(&trimmed[j]) {
-                            sel.exclude.push(trimmed[j].clone());
-                        }
-                    }
-                    None => sel.target = None,
+                // Usually leave the text column out; else reading it is an error.
+                let name = &trimmed[j];
+                if sel.target.as_ref() == Some(name) || (sel.target.is_none() && j == width - 1) {
+                    sel.target = Some(trimmed[(j + 1) % width].clone());
                 }
-                if sel.target.is_none() && j == width - 1 {
-                    sel.target = Some(trimmed[0].clone());
+                match &mut sel.features {
+                    Some(features) => features.retain(|n| n != name),
+                    None if !sel.exclude.contains(name) => sel.exclude.push(name.clone()),
+                    None => {}
                 }
             }
         }

@@ -6,8 +6,8 @@
 //! evidence, γ and all four code lengths, without touching the rows again.
 
 use super::{
-    donor_center, load_donor, load_truth, row_fingerprints, truth_center, EvidenceMethod,
-    FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+    charge_note, donor_center, load_donor, load_truth, row_fingerprints, truth_center,
+    EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::linear::{bic_bits, mixture_bits, two_part_nats, PrequentialPlan};
 use crate::codelength::{
@@ -274,14 +274,12 @@ impl Study for LinearStudy {
         let k = self.feature_names.len();
         let (_, tabulated) = lattice_term(k);
         let mut notes = vec!["continuous targets are coded at unit precision: a precision ε adds n·log₂(1/ε) bits to every model alike, so differences between priors are unaffected".to_string()];
-        if !charged.is_empty() {
-            let total = charge_bits.map_or(String::new(), |b| format!(" — {b:.4} bits in all"));
-            notes.push(format!(
-                "not free — estimated from the coded rows: {}; each such real number is sent first at ½ log₂ n = {:.4} bits, added to mixture, prequential and two_part{total}",
-                charged.join(", "),
-                estimate_charge_bits(1, self.n),
-            ));
-        }
+        notes.extend(charge_note(
+            charged,
+            charge_bits,
+            self.n,
+            "mixture, prequential and two_part",
+        ));
         if let Some(plan) = &self.prequential {
             notes.push(format!(
                 "prequential: {}, {} doubling block(s) from {} row(s); the first block is coded with the full-data hyperparameters (sent at the charge above when fitted), each later block with empirical Bayes on the rows before it (the previous block's values where the prefix has no more rows than weights); with s and σ fixed it equals the mixture code (chain rule)",

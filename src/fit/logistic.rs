@@ -6,8 +6,8 @@
 //! default `shared` intercept, the k weights with `free`, `prior:SD` or `none`.
 
 use super::{
-    donor_center, load_donor, load_truth, row_fingerprints, truth_center, EvidenceMethod,
-    FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+    charge_note, donor_center, load_donor, load_truth, row_fingerprints, truth_center,
+    EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::logistic::{bic_bits, prequential_blocks, two_part_nats};
 use crate::codelength::{
@@ -479,14 +479,7 @@ impl Study for LogisticStudy {
         let p = self.n_params();
         let (_, tabulated) = lattice_term(p);
         let mut notes = vec!["evidence and mixture code: Laplace approximation with the exact Hessian X̃ᵀSX̃ + Λ at the MAP — approximate".to_string()];
-        if !charged.is_empty() {
-            let total = charge_bits.map_or(String::new(), |b| format!(" — {b:.4} bits in all"));
-            notes.push(format!(
-                "not free — estimated from the coded rows: {}; each such real number is sent first at ½ log₂ n = {:.4} bits, added to mixture and two_part{total} (prequential refits s on each prefix instead, and pays only for a data-derived centre)",
-                charged.join(", "),
-                estimate_charge_bits(1, self.n),
-            ));
-        }
+        notes.extend(charge_note(charged, charge_bits, self.n, "mixture and two_part (prequential refits s on each prefix instead, and pays only for a data-derived centre)"));
         notes.push(format!(
             "prequential: {}, {} doubling block(s) from {} row(s); the first block is coded with the parameters at the prior centre, each later block with the MAP fitted on all rows before it (s refitted there when 'auto'), so no hyperparameter is sent",
             self.options.order.describe(),

@@ -7,8 +7,8 @@
 //! covers every parameter in that order.
 
 use super::{
-    load_donor, load_truth, row_fingerprints, EvidenceMethod, FitOptions, PriorEvaluation,
-    ResolvedCenter, Study, StudyInfo,
+    charge_note, load_donor, load_truth, row_fingerprints, EvidenceMethod, FitOptions,
+    PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::{
     bits, doubling_boundaries, estimate_charge_bits, lattice_term, optional_code, reorder,
@@ -643,14 +643,12 @@ impl Study for MlpStudy {
             self.options.mlp.seed,
             if self.options.mlp.hessian == HessianKind::Exact { "exact Hessian (central differences of the analytic gradient, symmetrised)" } else { "generalised Gauss–Newton matrix" }
         )];
-        if !charged.is_empty() {
-            let total = charge_bits.map_or(String::new(), |b| format!(" — {b:.4} bits in all"));
-            notes.push(format!(
-                "not free — estimated from the coded rows: {}; each such real number is sent first at ½ log₂ n = {:.4} bits, added to mixture, prequential and two_part{total}",
-                charged.join(", "),
-                estimate_charge_bits(1, self.n)
-            ));
-        }
+        notes.extend(charge_note(
+            charged,
+            charge_bits,
+            self.n,
+            "mixture, prequential and two_part",
+        ));
         notes.push(format!(
             "prequential: {}, {} doubling block(s) from {} row(s); the first block is coded at the prior centre, each later block with the MAP fitted on all rows before it at the full-data s{} (sent first)",
             self.options.order.describe(),

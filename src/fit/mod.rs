@@ -282,3 +282,22 @@ pub(crate) fn truth_center(values: Vec<f64>) -> ResolvedCenter {
         note: Some("prior centre truth: the generating parameters of the simulated data, mapped into this data's standardisation".into()),
     }
 }
+
+/// The note that says what was estimated from the coded rows and where its ½ log₂ n bits per real
+/// number went (`added_to` names the codes that carry the charge), or `None` when nothing was.
+pub(crate) fn charge_note(
+    charged: &[&str],
+    charge_bits: Option<f64>,
+    n: usize,
+    added_to: &str,
+) -> Option<String> {
+    if charged.is_empty() {
+        return None;
+    }
+    let total = charge_bits.map_or(String::new(), |b| format!(" — {b:.4} bits in all"));
+    Some(format!(
+        "not free — estimated from the coded rows: {}; each such real number is sent first at ½ log₂ n = {:.4} bits, added to {added_to}{total}",
+        charged.join(", "),
+        estimate_charge_bits(1, n)
+    ))
+}
