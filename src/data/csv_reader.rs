@@ -268,11 +268,11 @@ fn column_name(raw: &[u8]) -> String {
 /// record at every `\r` and `\n` and skips empty records, so a record is exactly a non-empty run
 /// of bytes between terminators and a field exactly a run between commas. This returns the very
 /// [`Dataset`] that path would build from `bytes` (already without the first BOM and known not to
-/// be blank), or `None` if it meets a quote, a record that is neither blank nor `width` fields, a
-/// selected cell that is not a finite number, a selection error or no data rows; the caller then
-/// runs that path, which reports the error. The data are cut into chunks of whole records (at
-/// least `min_chunk` bytes each, at most `threads` of them), each parsed into its own stretch of
-/// the output, so the result is the same for every `threads`.
+/// be blank), or `None` if it meets a quote, a record that is neither blank nor as many fields as
+/// the header, a selected cell that is not a finite number, a selection error or no data rows;
+/// the caller then runs that path, which reports the error. The data are cut into chunks of whole
+/// records (at least `min_chunk` bytes each, at most `threads` of them), each parsed into its own
+/// stretch of the output, so the result is the same for every `threads`.
 fn parse_fast(
     bytes: &[u8],
     source_name: &str,
