@@ -216,7 +216,18 @@ fn parse_with_csv_crate(
             Ok(false) => break,
             Err(e) => return Err(csv_error(source_name, format!("malformed CSV: {e}"))),
         }
-        let line = record.position().map_or(0, |p| p.line());
+        // The reader's position is taken before it skips blank lines; step over them so that the
+        // line named in a message is the record's own.
+        let line = record.position().map_or(0, |p| {
+            let (mut line, mut i) = (p.line(), p.byte() as usize);
+            while let Some(&b) = bytes.get(i).filter(|b| **b == b'\n' || **b == b'\r') {
+                if b == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
+                    line += 1;
+                }
+                i += 1;
+            }
+            line
+        });
         if record.len() == 1 && record[0].iter().all(|b| b.is_ascii_whitespace()) {
             continue; // a blank line
         }
@@ -499,6 +510,11 @@ mod tests {
     #[test]
     fn errors_name_line_and_column() {
         let sel = ColumnSelection::default();
+        let msg = parse("a,b\n1,2\n\n\n3,x\n", &sel).unwrap_err().to_string();
+        assert!(
+            msg.contains("line 5, column 'b'"),
+            "blank lines are counted: {msg}"
+        );
         let msg = parse("a,b\n1,2\n3,x\n", &sel).unwrap_err().to_string();
         assert!(msg.contains("line 3, column 'b'"), "{msg}");
         let msg = parse("a,b\n1,2\nNaN,2\n", &sel).unwrap_err().to_string();
