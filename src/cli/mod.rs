@@ -16,7 +16,7 @@ use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
 use occam::prior::{CenterSpec, SdSpec};
 use occam::report::convert::render_conversion;
 use occam::report::engine::{write_report, ReportOptions};
-use occam::report::format::{csv_field, md_cell, tex_escape};
+use occam::report::format::{csv_field, json_document, md_cell, tex_escape};
 use occam::report::studies::STUDIES;
 use occam::report::{write_atomic, CompareReport, FitReport, OutputFormat};
 use std::io::Write;
@@ -447,9 +447,7 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
     };
     let (dataset, truth) = simulate(&spec)?;
     let truth_file = truth_path(&args.out);
-    let mut truth_json = serde_json::to_string_pretty(&truth)
-        .map_err(|e| OccamError::computation("writing the truth", e.to_string()))?;
-    truth_json.push('\n');
+    let truth_json = json_document(&truth);
     write_atomic(&args.out, &to_csv(&dataset))?;
     write_atomic(&truth_file, &truth_json).inspect_err(|_| {
         // Both files or neither.
@@ -499,11 +497,7 @@ fn run_datasets(args: &DatasetsArgs) -> Result<()> {
                     })
                 })
                 .collect();
-            let mut t =
-                serde_json::to_string_pretty(&serde_json::json!({ "schema": 1, "datasets": list }))
-                    .unwrap_or_default();
-            t.push('\n');
-            t
+            json_document(&serde_json::json!({ "schema": 1, "datasets": list }))
         }
         OutputFormat::Md => {
             let mut t = format!("| {} |\n|---|---:|---:|---|---|\n", header.join(" | "));

@@ -1,7 +1,9 @@
 //! The report of `occam compare`: one row per prior, ranked.
 
 use super::fit::{DatasetInfo, EvidenceInfo, ModelInfo, PriorInfo, TargetMapping, SCHEMA};
-use super::format::{csv_field, md_cell, significant, tex_escape, tex_number, OutputFormat};
+use super::format::{
+    csv_field, json_document, md_cell, significant, tex_escape, tex_number, OutputFormat,
+};
 use crate::codelength::{CodeKind, CodeLengths};
 use crate::compare::Comparison;
 use serde::Serialize;
@@ -97,12 +99,7 @@ impl CompareReport {
     /// The report in `format`.
     pub fn render(&self, format: OutputFormat) -> String {
         match format {
-            OutputFormat::Json => {
-                let mut text = serde_json::to_string_pretty(self)
-                    .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-                text.push('\n');
-                text
-            }
+            OutputFormat::Json => json_document(self),
             OutputFormat::Table => self.render_table(),
             OutputFormat::Md => self.render_markdown(),
             OutputFormat::Tex => self.render_tex(),

@@ -1,6 +1,8 @@
 //! The report of `occam convert`.
 
-use super::format::{csv_field, md_cell, significant, tex_escape, tex_number, OutputFormat};
+use super::format::{
+    csv_field, json_document, md_cell, significant, tex_escape, tex_number, OutputFormat,
+};
 use crate::prior::convert::{Conversion, Knob};
 use serde_json::json;
 use std::fmt::Write;
@@ -36,16 +38,13 @@ pub fn render_conversion(knob: Knob, value: f64, c: &Conversion, format: OutputF
                     Err(reason) => json!({ "knob": e.knob.name(), "loss": e.loss.to_string(), "value": null, "reason": reason }),
                 })
                 .collect();
-            let mut text = serde_json::to_string_pretty(&json!({
+            json_document(&json!({
                 "schema": 1,
                 "from": { "knob": knob.name(), "value": value },
                 "prior_sd": c.prior_sd,
                 "prior_precision": c.prior_precision,
                 "equivalents": equivalents,
             }))
-            .unwrap_or_default();
-            text.push('\n');
-            text
         }
         OutputFormat::Table => {
             let w = rows.iter().map(|r| r[0].chars().count()).max().unwrap_or(0);

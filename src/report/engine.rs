@@ -161,7 +161,7 @@ fn build(chosen: &[&Study], options: &ReportOptions, staging: &Path) -> Result<V
     });
     write(
         &staging.join("manifest.json"),
-        &(serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n"),
+        &super::format::json_document(&manifest),
     )?;
     written.push("report.md".into());
     written.push("manifest.json".into());

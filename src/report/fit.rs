@@ -1,6 +1,8 @@
 //! The report of one fit: the JSON layout of cli.md and its renderings.
 
-use super::format::{csv_field, md_cell, significant, tex_escape, tex_number, OutputFormat};
+use super::format::{
+    csv_field, json_document, md_cell, significant, tex_escape, tex_number, OutputFormat,
+};
 use crate::codelength::CodeLengths;
 use crate::fit::Study;
 use crate::fit::{LinearFit, LogisticFit, MlpFit, PriorEvaluation, StudyInfo};
@@ -470,12 +472,7 @@ impl FitReport {
     /// The report in `format`.
     pub fn render(&self, format: OutputFormat) -> String {
         match format {
-            OutputFormat::Json => {
-                let mut text = serde_json::to_string_pretty(self)
-                    .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-                text.push('\n');
-                text
-            }
+            OutputFormat::Json => json_document(self),
             OutputFormat::Table => self.render_table(),
             OutputFormat::Md => self.render_markdown(),
             OutputFormat::Tex => self.render_tex(),

@@ -55,6 +55,18 @@ pub fn significant(x: f64, digits: usize) -> String {
     }
 }
 
+/// A value as a pretty-printed JSON document ending in a newline: the one serialisation every
+/// JSON output of occam goes through.
+///
+/// serde_json fails only for maps with non-string keys or `Serialize` impls that fail, neither of
+/// which occam's outputs have; the fallback is still valid JSON rather than a panic.
+pub fn json_document<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    let mut text = serde_json::to_string_pretty(value)
+        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
+    text.push('\n');
+    text
+}
+
 /// Escapes text for LaTeX.
 pub fn tex_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -1,7 +1,7 @@
 //! A plain table — named columns with units, rows of text and numbers — rendered as Markdown,
 //! LaTeX (booktabs), CSV and JSON. The studies of `occam report` are made of these.
 
-use super::format::{csv_field, md_cell, tex_escape};
+use super::format::{csv_field, json_document, md_cell, tex_escape};
 use serde_json::{json, Map, Value};
 use std::fmt::Write;
 
@@ -219,12 +219,9 @@ impl Table {
                 Value::Object(object)
             })
             .collect();
-        let mut text = serde_json::to_string_pretty(&json!({
+        json_document(&json!({
             "schema": 1, "name": self.name, "caption": self.caption, "command": self.command, "rows": rows,
         }))
-        .unwrap_or_default();
-        text.push('\n');
-        text
     }
 }
 

@@ -223,7 +223,7 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
     let (a, b) = halves(&sim)?;
     let (staged_a, _) = ctx.data_file("simulated-even.csv", &to_csv(&a))?;
     let (staged_b, _) = ctx.data_file("simulated-odd.csv", &to_csv(&b))?;
-    let truth_json = serde_json::to_string_pretty(&truth).unwrap_or_default() + "\n";
+    let truth_json = crate::report::format::json_document(&truth);
     let truth_name = truth_path(&staged_b);
     ctx.data_file(
         &truth_name
