@@ -52,7 +52,7 @@ LOGISTIC_FIT = ["--model", "logistic", "--prior-sd", "1", "--intercept", "free",
 LOGISTIC_AGREEMENT = 1e-4  # max |Δθ| / max |θ| over weights and intercept (tight sklearn fit)
 # The examples' phases in pipeline order (their JSON objects come back with sorted keys).
 PHASE_ORDER = {
-    "fit_linear": ["design_new", "from_design", "eigen", "prequential_plan", "empirical_bayes",
+    "fit_linear": ["standardize", "sufficient_stats", "eigen", "prequential_plan", "empirical_bayes",
                    "posterior", "parse_csv"],
     "fit_logistic": ["study_new", "evaluate", "parse_csv"],
 }

@@ -3,7 +3,11 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use nalgebra::DVector;
-use occam::data::{parse_csv, ColumnSelection, Dataset, Design, DesignOptions, SufficientStats};
+use occam::codelength::linear::PrequentialPlan;
+use occam::codelength::RowOrder;
+use occam::data::{
+    parse_csv, ColumnSelection, Dataset, DesignOptions, Standardization, SufficientStats,
+};
 use occam::fit::{fit_linear, FitOptions};
 use occam::inference::LinearGaussian;
 use rand::{Rng, SeedableRng};
@@ -45,8 +49,9 @@ fn to_csv(data: &Dataset) -> String {
 
 fn pipeline(c: &mut Criterion) {
     let data = synthetic(200_000, 100, 1);
-    let design = Design::new(&data, DesignOptions::default()).expect("no constant feature");
-    let stats = SufficientStats::from_design(&design);
+    let transform =
+        Standardization::fit(&data, DesignOptions::default()).expect("no constant feature");
+    let stats = SufficientStats::from_dataset(&data, &transform, None, 0..data.n());
     let model = LinearGaussian::new(&stats).expect("finite statistics");
     let zero = DVector::zeros(100);
 
@@ -55,11 +60,14 @@ fn pipeline(c: &mut Criterion) {
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(8));
-    group.bench_function("design_new", |b| {
-        b.iter(|| Design::new(black_box(&data), DesignOptions::default()))
+    group.bench_function("standardization_fit", |b| {
+        b.iter(|| Standardization::fit(black_box(&data), DesignOptions::default()))
     });
-    group.bench_function("sufficient_stats_from_design", |b| {
-        b.iter(|| SufficientStats::from_design(black_box(&design)))
+    group.bench_function("sufficient_stats_from_dataset", |b| {
+        b.iter(|| SufficientStats::from_dataset(black_box(&data), &transform, None, 0..data.n()))
+    });
+    group.bench_function("prequential_plan", |b| {
+        b.iter(|| PrequentialPlan::new(black_box(&data), &transform, RowOrder::AsGiven, 16))
     });
     group.bench_function("eigen_plus_empirical_bayes", |b| {
         b.iter(|| {

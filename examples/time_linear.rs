@@ -6,13 +6,15 @@
 //! - `csv`: parsing the CSV bytes (already read from disk) plus `fit_linear` is timed.
 //!
 //! `seconds` is the best of REPEATS; `phases` is the best of REPEATS for each step of the fit done
-//! one at a time (parse, Design::new, SufficientStats::from_design, the eigendecomposition, the
+//! one at a time (parse, Standardization::fit, SufficientStats::from_dataset, the eigendecomposition, the
 //! prequential plan, empirical Bayes, the posterior), to show where the time goes.
 
 use nalgebra::DVector;
 use occam::codelength::linear::PrequentialPlan;
 use occam::codelength::RowOrder;
-use occam::data::{parse_csv, ColumnSelection, Dataset, Design, DesignOptions, SufficientStats};
+use occam::data::{
+    parse_csv, ColumnSelection, Dataset, DesignOptions, Standardization, SufficientStats,
+};
 use occam::fit::{fit_linear, FitOptions};
 use occam::inference::LinearGaussian;
 use std::time::Instant;
@@ -60,15 +62,17 @@ fn main() {
         }));
         // The same steps one at a time.
         let data = timed(&mut phase[0], || parse(&bytes));
-        let design = timed(&mut phase[1], || {
-            Design::new(&data, DesignOptions::default()).expect("design")
+        let transform = timed(&mut phase[1], || {
+            Standardization::fit(&data, DesignOptions::default()).expect("standardisation")
         });
-        let stats = timed(&mut phase[2], || SufficientStats::from_design(&design));
+        let stats = timed(&mut phase[2], || {
+            SufficientStats::from_dataset(&data, &transform, None, 0..data.n())
+        });
         let model = timed(&mut phase[3], || {
             LinearGaussian::new(&stats).expect("eigen")
         });
         timed(&mut phase[4], || {
-            PrequentialPlan::new(&design, RowOrder::AsGiven, 16).expect("prefixes")
+            PrequentialPlan::new(&data, &transform, RowOrder::AsGiven, 16).expect("prefixes")
         });
         let zero = DVector::zeros(model.k());
         let eb = timed(&mut phase[5], || {
@@ -80,8 +84,8 @@ fn main() {
     let h = fit.posterior.hyperparameters;
     let names = [
         "parse_csv",
-        "design_new",
-        "from_design",
+        "standardize",
+        "sufficient_stats",
         "eigen",
         "prequential_plan",
         "empirical_bayes",

@@ -9,32 +9,68 @@ pub const BLOCK_ROWS: usize = 8192;
 
 /// `out` (k×k, row-major) ← ZᵀZ for a row-major block Z of `z.len() / k` rows.
 pub fn gram_into(z: &[f64], k: usize, out: &mut [f64]) {
+    gram(z, k, 0.0, out);
+}
+
+/// `out` (k×k, row-major) ← `out` + ZᵀZ for a row-major block Z of `z.len() / k` rows.
+pub fn gram_accumulate(z: &[f64], k: usize, out: &mut [f64]) {
+    gram(z, k, 1.0, out);
+}
+
+/// Column panel width of [`gram_into`] and [`gram_accumulate`] (a multiple of the 8-wide
+/// micro-kernel, so panels carry no ragged edge but the last).
+const GRAM_PANEL: usize = 32;
+
+/// `out` ← β·`out` + ZᵀZ (β = 0 overwrites, whatever `out` held).
+///
+/// ZᵀZ is symmetric, so like BLAS's `dsyrk` only the column-panel blocks on and above the
+/// diagonal are multiplied — (p + 1)/2p of the full product's flops for p panels, 0.65 at
+/// k = 100 — and the lower triangle is copied from the upper, which also makes `out` exactly
+/// symmetric.
+fn gram(z: &[f64], k: usize, beta: f64, out: &mut [f64]) {
     assert_eq!(out.len(), k * k, "gram_into: output must be k×k");
     let rows = z.len().checked_div(k).unwrap_or(0);
     assert_eq!(rows * k, z.len(), "gram_into: z must hold whole rows");
     if rows == 0 || k == 0 {
-        out.iter_mut().for_each(|v| *v = 0.0);
+        if beta == 0.0 {
+            out.iter_mut().for_each(|v| *v = 0.0);
+        }
         return;
     }
-    // C (k×k) = A B with A = Zᵀ (row stride 1, column stride k) and B = Z (row stride k).
-    // SAFETY: the asserts above make the strides stay inside z and out, which do not alias.
-    unsafe {
-        matrixmultiply::dgemm(
-            k,
-            rows,
-            k,
-            1.0,
-            z.as_ptr(),
-            1,
-            k as isize,
-            z.as_ptr(),
-            k as isize,
-            1,
-            0.0,
-            out.as_mut_ptr(),
-            k as isize,
-            1,
-        );
+    let panels: Vec<Range<usize>> = (0..k)
+        .step_by(GRAM_PANEL)
+        .map(|a| a..(a + GRAM_PANEL).min(k))
+        .collect();
+    for (index, left) in panels.iter().enumerate() {
+        for right in &panels[index..] {
+            // C[left, right] (row stride k) = A B with A = Z[:, left]ᵀ (row stride 1, column
+            // stride k) and B = Z[:, right] (row stride k, column stride 1).
+            // SAFETY: the asserts above keep every offset and stride inside z (rows × k) and out
+            // (k × k), which do not alias.
+            unsafe {
+                matrixmultiply::dgemm(
+                    left.len(),
+                    rows,
+                    right.len(),
+                    1.0,
+                    z.as_ptr().add(left.start),
+                    1,
+                    k as isize,
+                    z.as_ptr().add(right.start),
+                    k as isize,
+                    1,
+                    beta,
+                    out.as_mut_ptr().add(left.start * k + right.start),
+                    k as isize,
+                    1,
+                );
+            }
+        }
+    }
+    for i in 1..k {
+        for j in 0..i {
+            out[i * k + j] = out[j * k + i];
+        }
     }
 }
 
@@ -80,6 +116,26 @@ mod tests {
         assert_eq!(ranges.last().map(|r| r.end), Some(n));
         assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
         assert!(map_row_blocks(0, |r| r).is_empty());
+    }
+
+    #[test]
+    fn panelled_gram_matches_the_definition_for_ragged_panels() {
+        // k = 70: panels of 32, 32 and 6 columns; accumulating twice doubles the sums.
+        let (rows, k) = (37, 70);
+        let z: Vec<f64> = (0..rows * k)
+            .map(|i| ((i * 7919) % 211) as f64 / 100.0 - 1.0)
+            .collect();
+        let mut out = vec![f64::NAN; k * k];
+        gram_into(&z, k, &mut out);
+        gram_accumulate(&z, k, &mut out);
+        for a in 0..k {
+            for b in 0..k {
+                let direct: f64 = (0..rows).map(|i| z[i * k + a] * z[i * k + b]).sum();
+                let got = out[a * k + b];
+                assert!((got - 2.0 * direct).abs() <= 1e-12 * direct.abs().max(1.0));
+                assert_eq!(got, out[b * k + a]);
+            }
+        }
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! at the block boundaries — one eigendecomposition each, shared by every prior — and
 //! [`sequential_prequential_bits`], the row-by-row route, is kept as its independent check.
 
-use super::{bits, doubling_boundaries, lattice_term, reorder, RowOrder};
-use crate::data::{Design, SufficientStats};
+use super::{bits, doubling_boundaries, lattice_term, RowOrder};
+use crate::data::{Dataset, Design, Standardization, SufficientStats};
 use crate::error::Result;
 use crate::inference::{Hyperparameters, LinearGaussian, Summary};
 use nalgebra::{DMatrix, DVector};
@@ -106,26 +106,29 @@ pub struct PrequentialPlan {
 }
 
 impl PrequentialPlan {
-    /// Builds the prefixes (one pass over the rows, one eigendecomposition per boundary).
-    pub fn new(design: &Design, order: RowOrder, first_block: usize) -> Result<Self> {
-        let (n, k) = (design.n, design.k);
+    /// Builds the prefixes: one pass over the raw rows in visiting order, standardised by
+    /// `transform` on the fly ([`SufficientStats::from_dataset`], no copy even when shuffled), one
+    /// eigendecomposition per boundary.
+    pub fn new(
+        data: &Dataset,
+        transform: &Standardization,
+        order: RowOrder,
+        first_block: usize,
+    ) -> Result<Self> {
+        let (n, k) = (data.n(), data.k());
         let boundaries = doubling_boundaries(n, first_block);
-        let shuffled;
-        let (z, t) = match order {
-            RowOrder::AsGiven => (design.z.as_slice(), design.t.as_slice()),
-            RowOrder::Shuffled(_) => {
-                shuffled = reorder(&design.z, &design.t, k, order);
-                (shuffled.0.as_slice(), shuffled.1.as_slice())
-            }
+        let permutation = match order {
+            RowOrder::AsGiven => None,
+            RowOrder::Shuffled(_) => Some(order.permutation(n)),
         };
         let mut cumulative = SufficientStats::empty(k);
         let mut prefixes = vec![LinearGaussian::new(&cumulative)?];
         for pair in boundaries.windows(2) {
-            let (start, end) = (pair[0], pair[1]);
-            cumulative.merge(&SufficientStats::from_rows_parallel(
-                &z[start * k..end * k],
-                &t[start..end],
-                k,
+            cumulative.merge(&SufficientStats::from_dataset(
+                data,
+                transform,
+                permutation.as_deref(),
+                pair[0]..pair[1],
             ));
             prefixes.push(LinearGaussian::new(&cumulative)?);
         }
@@ -236,17 +239,21 @@ mod tests {
 
     /// A centred, standardised design from a random n×k problem.
     fn design(n: usize, k: usize, seed: u64) -> Design {
+        Design::new(&dataset(n, k, seed), DesignOptions::default()).unwrap()
+    }
+
+    /// The raw random n×k problem behind [`design`].
+    fn dataset(n: usize, k: usize, seed: u64) -> Dataset {
         let (x, y) = random_design(n, k, seed);
         let names = (0..k).map(|j| format!("x{j}")).collect();
-        let data = Dataset::new(
+        Dataset::new(
             "random",
             names,
             "y",
             x.transpose().as_slice().to_vec(),
             y.as_slice().to_vec(),
         )
-        .unwrap();
-        Design::new(&data, DesignOptions::default()).unwrap()
+        .unwrap()
     }
 
     fn mixture_of(design: &Design, center: &DVector<f64>, h: Hyperparameters) -> f64 {
@@ -256,6 +263,7 @@ mod tests {
 
     #[test]
     fn prequential_equals_mixture_for_fixed_scales_in_any_order() {
+        let data = dataset(300, 6, 1);
         let d = design(300, 6, 1);
         let center = DVector::from_fn(6, |i, _| 0.3 * i as f64 - 0.7);
         let h = Hyperparameters::new(0.7, 1.3);
@@ -266,7 +274,7 @@ mod tests {
             RowOrder::Shuffled(99),
         ] {
             let sequential = sequential_prequential_bits(&d, order, &center, h);
-            let blocked = PrequentialPlan::new(&d, order, 5)
+            let blocked = PrequentialPlan::new(&data, &d.transform, order, 5)
                 .unwrap()
                 .code(&center, Some(h.prior_sd()), Some(h.noise_sd()), h)
                 .bits;
@@ -285,17 +293,18 @@ mod tests {
     fn fitted_prequential_blocks_depend_only_on_earlier_rows() {
         // A real code: the receiver decodes block j knowing only rows before it, so changing later
         // rows must leave every earlier block's cost unchanged.
-        let d = design(200, 4, 2);
+        let d = dataset(200, 4, 2);
+        let transform = Design::new(&d, DesignOptions::default()).unwrap().transform;
         let mut changed = d.clone();
-        for t in &mut changed.t[100..] {
+        for t in &mut changed.y[100..] {
             *t = -3.0 * *t + 1.0;
         }
         let center = DVector::zeros(4);
         let first = Hyperparameters::new(1.0, 1.0);
-        let a = PrequentialPlan::new(&d, RowOrder::AsGiven, 10)
+        let a = PrequentialPlan::new(&d, &transform, RowOrder::AsGiven, 10)
             .unwrap()
             .code(&center, None, None, first);
-        let b = PrequentialPlan::new(&changed, RowOrder::AsGiven, 10)
+        let b = PrequentialPlan::new(&changed, &transform, RowOrder::AsGiven, 10)
             .unwrap()
             .code(&center, None, None, first);
         let total: f64 = a.blocks.iter().map(|x| x.bits).sum();

@@ -7,7 +7,12 @@
 
 use super::Dataset;
 use crate::error::{OccamError, Result};
-use crate::linalg::{gram_into, map_row_blocks};
+use crate::linalg::{gram_accumulate, gram_into, map_row_blocks};
+use std::ops::Range;
+
+/// Rows standardised at a time by [`SufficientStats::from_dataset`]: a buffer of this many rows
+/// (k = 100: 800 kB) stays in the core's cache while the Gram kernel reads it.
+pub const SUB_BLOCK_ROWS: usize = 1024;
 use nalgebra::{DMatrix, DVector};
 
 /// How the raw columns become the design the prior lives on.
@@ -40,7 +45,122 @@ pub struct Standardization {
     pub target_shift: f64,
 }
 
+/// Count, column means and column sums of squared deviations of a set of rows.
+#[derive(Debug, Clone, PartialEq)]
+struct Moments {
+    count: usize,
+    mean: Vec<f64>,
+    sum_sq: Vec<f64>,
+}
+
+impl Moments {
+    fn empty(k: usize) -> Self {
+        Moments {
+            count: 0,
+            mean: vec![0.0; k],
+            sum_sq: vec![0.0; k],
+        }
+    }
+
+    /// Two passes over `rows` (few enough to stay in cache): the mean, then squares about it.
+    fn of_rows(data: &Dataset, rows: Range<usize>) -> Self {
+        let k = data.k();
+        let count = rows.len();
+        let mut mean = vec![0.0; k];
+        for i in rows.clone() {
+            mean.iter_mut().zip(data.row(i)).for_each(|(m, x)| *m += x);
+        }
+        mean.iter_mut().for_each(|m| *m /= count as f64);
+        let mut sum_sq = vec![0.0; k];
+        for i in rows {
+            for ((s, x), m) in sum_sq.iter_mut().zip(data.row(i)).zip(&mean) {
+                *s += (x - m) * (x - m);
+            }
+        }
+        Moments {
+            count,
+            mean,
+            sum_sq,
+        }
+    }
+
+    /// Adds a disjoint set of rows (Chan, Golub & LeVeque 1979): with δ = x̄_b − x̄_a,
+    /// x̄ = x̄_a + δ·n_b/n and M₂ = M₂ₐ + M₂_b + δ²·n_a·n_b/n.
+    fn merge(&mut self, other: &Moments) {
+        if other.count == 0 {
+            return;
+        }
+        let (na, nb) = (self.count as f64, other.count as f64);
+        let n = na + nb;
+        for ((m, s), (mb, sb)) in self
+            .mean
+            .iter_mut()
+            .zip(&mut self.sum_sq)
+            .zip(other.mean.iter().zip(&other.sum_sq))
+        {
+            let delta = mb - *m;
+            *m += delta * nb / n;
+            *s += sb + delta * delta * na * nb / n;
+        }
+        self.count += other.count;
+    }
+}
+
 impl Standardization {
+    /// Fits the map to `data` as `options` say: column means and population sds (math.md §1).
+    ///
+    /// One pass over the raw rows, as stable as two: each run of [`SUB_BLOCK_ROWS`] rows (in cache)
+    /// gets its mean and then its sum of squared deviations about that mean — never Σx² − n·x̄²,
+    /// which loses every digit when a feature's mean dwarfs its sd — and runs are merged with
+    /// Chan, Golub & LeVeque's pairwise update. Fixed blocks of rows on all cores,
+    /// merged in block order, so the result does not depend on the thread count.
+    pub fn fit(data: &Dataset, options: DesignOptions) -> Result<Self> {
+        let (n, k) = (data.n(), data.k());
+        let blocks = map_row_blocks(n, |block| {
+            let mut moments = Moments::empty(k);
+            for start in block.clone().step_by(SUB_BLOCK_ROWS) {
+                let rows = start..(start + SUB_BLOCK_ROWS).min(block.end);
+                moments.merge(&Moments::of_rows(data, rows));
+            }
+            moments
+        });
+        let mut moments = Moments::empty(k);
+        for block in &blocks {
+            moments.merge(block);
+        }
+        let Moments { mean, sum_sq, .. } = moments;
+        let feature_scale = if options.standardize {
+            let sd: Vec<f64> = sum_sq.iter().map(|s| (s / n as f64).sqrt()).collect();
+            // A feature whose spread is at rounding level of its mean is constant in practice.
+            for (j, (&s, &m)) in sd.iter().zip(&mean).enumerate() {
+                if s <= 1e-13 * m.abs() || s == 0.0 {
+                    return Err(OccamError::ConstantFeature {
+                        source_name: data.source.clone(),
+                        column: data.feature_names[j].clone(),
+                    });
+                }
+            }
+            sd
+        } else {
+            vec![1.0; k]
+        };
+        let feature_shift = if options.standardize || options.center {
+            mean
+        } else {
+            vec![0.0; k]
+        };
+        let target_shift = if options.center {
+            data.y.iter().sum::<f64>() / n as f64
+        } else {
+            0.0
+        };
+        Ok(Standardization {
+            feature_shift,
+            feature_scale,
+            target_shift,
+        })
+    }
+
     /// Weights and intercept in original units from weights on the design.
     ///
     /// A design weight wⱼ multiplies (xⱼ − shiftⱼ)/scaleⱼ, so the original-unit weight is
@@ -86,59 +206,17 @@ pub struct Design {
 }
 
 impl Design {
-    /// Standardises `data` as `options` say.
-    ///
-    /// Two passes over the rows (means, then centred sums of squares) rather than one pass of raw
-    /// moments: Σx² − n·x̄² loses every digit when a feature's mean dwarfs its sd.
+    /// Standardises `data` as `options` say ([`Standardization::fit`]) and materialises the n×k
+    /// design, for the models that revisit rows (logistic, MLP). The linear-Gaussian model needs
+    /// only [`SufficientStats::from_dataset`], which never builds it.
     pub fn new(data: &Dataset, options: DesignOptions) -> Result<Self> {
         let (n, k) = (data.n(), data.k());
-        // Column sums over blocks of rows on all cores, added in block order (deterministic).
-        let column_sums = |f: &(dyn Fn(usize, f64) -> f64 + Sync)| -> Vec<f64> {
-            let partial = map_row_blocks(n, |rows| {
-                let mut acc = vec![0.0; k];
-                for i in rows {
-                    for (j, (a, x)) in acc.iter_mut().zip(data.row(i)).enumerate() {
-                        *a += f(j, *x);
-                    }
-                }
-                acc
-            });
-            let mut total = vec![0.0; k];
-            for block in partial {
-                total.iter_mut().zip(block).for_each(|(t, b)| *t += b);
-            }
-            total
-        };
-        let mean: Vec<f64> = column_sums(&|_, x| x)
-            .into_iter()
-            .map(|s| s / n as f64)
-            .collect();
-        let sum_sq = column_sums(&|j, x| (x - mean[j]) * (x - mean[j]));
-        let sd: Vec<f64> = sum_sq.iter().map(|s| (s / n as f64).sqrt()).collect();
-        let feature_scale = if options.standardize {
-            // A feature whose spread is at rounding level of its mean is constant in practice.
-            for (j, (&s, &m)) in sd.iter().zip(&mean).enumerate() {
-                if s <= 1e-13 * m.abs() || s == 0.0 {
-                    return Err(OccamError::ConstantFeature {
-                        source_name: data.source.clone(),
-                        column: data.feature_names[j].clone(),
-                    });
-                }
-            }
-            sd
-        } else {
-            vec![1.0; k]
-        };
-        let feature_shift = if options.standardize || options.center {
-            mean
-        } else {
-            vec![0.0; k]
-        };
-        let target_shift = if options.center {
-            data.y.iter().sum::<f64>() / n as f64
-        } else {
-            0.0
-        };
+        let transform = Standardization::fit(data, options)?;
+        let Standardization {
+            feature_shift,
+            feature_scale,
+            target_shift,
+        } = &transform;
         let inv_scale: Vec<f64> = feature_scale.iter().map(|s| 1.0 / s).collect();
         let z: Vec<f64> = map_row_blocks(n, |rows| {
             let mut block = Vec::with_capacity(rows.len() * k);
@@ -146,7 +224,7 @@ impl Design {
                 block.extend(
                     data.row(i)
                         .iter()
-                        .zip(&feature_shift)
+                        .zip(feature_shift)
                         .zip(&inv_scale)
                         .map(|((x, m), r)| (x - m) * r),
                 );
@@ -160,11 +238,7 @@ impl Design {
             k,
             z,
             t,
-            transform: Standardization {
-                feature_shift,
-                feature_scale,
-                target_shift,
-            },
+            transform,
         })
     }
 
@@ -221,6 +295,63 @@ impl SufficientStats {
             xty: DVector::from_vec(xty),
             yty,
         }
+    }
+
+    /// Statistics of the standardised rows at visiting positions `positions`, straight from the raw
+    /// data: row `visit[p]` (or `p` when `visit` is `None`) for each p in `positions`, mapped by
+    /// `transform` (z = (x − shift)/scale, t = y − target_shift).
+    ///
+    /// The n×k design is never materialised: each fixed block of [`crate::linalg::BLOCK_ROWS`] positions (on all
+    /// cores, merged in block order, so the sums do not depend on the thread count) is
+    /// standardised [`SUB_BLOCK_ROWS`] rows at a time into a small buffer that stays in cache and
+    /// multiplied into the block's Gram matrix. Memory traffic is one read of the raw rows.
+    pub fn from_dataset(
+        data: &Dataset,
+        transform: &Standardization,
+        visit: Option<&[usize]>,
+        positions: Range<usize>,
+    ) -> Self {
+        let k = data.k();
+        let inv_scale: Vec<f64> = transform.feature_scale.iter().map(|s| 1.0 / s).collect();
+        let shift = &transform.feature_shift;
+        let partial = map_row_blocks(positions.len(), |block| {
+            let mut xtx = vec![0.0; k * k];
+            let mut xty = vec![0.0; k];
+            let mut yty = 0.0;
+            let mut z = Vec::with_capacity(SUB_BLOCK_ROWS * k);
+            let block = positions.start + block.start..positions.start + block.end;
+            for sub in (block.start..block.end).step_by(SUB_BLOCK_ROWS) {
+                z.clear();
+                for p in sub..(sub + SUB_BLOCK_ROWS).min(block.end) {
+                    let i = visit.map_or(p, |v| v[p]);
+                    let t = data.y[i] - transform.target_shift;
+                    let start = z.len();
+                    z.extend(
+                        data.row(i)
+                            .iter()
+                            .zip(shift)
+                            .zip(&inv_scale)
+                            .map(|((x, m), r)| (x - m) * r),
+                    );
+                    for (a, x) in xty.iter_mut().zip(&z[start..]) {
+                        *a += x * t;
+                    }
+                    yty += t * t;
+                }
+                gram_accumulate(&z, k, &mut xtx);
+            }
+            SufficientStats {
+                n: block.len(),
+                xtx: DMatrix::from_row_slice(k, k, &xtx),
+                xty: DVector::from_vec(xty),
+                yty,
+            }
+        });
+        let mut total = Self::empty(k);
+        for block in &partial {
+            total.merge(block);
+        }
+        total
     }
 
     /// Statistics of a whole design: blocks of rows on all cores, merged in block order

@@ -13,7 +13,7 @@ use crate::codelength::linear::{bic_bits, mixture_bits, two_part_nats, Prequenti
 use crate::codelength::{
     bits, estimate_charge_bits, lattice_term, optional_code, CodeLengths, CodeSelection,
 };
-use crate::data::{Dataset, Design, DesignOptions, Standardization, SufficientStats};
+use crate::data::{Dataset, DesignOptions, Standardization, SufficientStats};
 use crate::error::{OccamError, Result};
 use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaussian, Posterior};
 use crate::model::linear::PenalizedLeastSquares;
@@ -71,12 +71,13 @@ impl LinearStudy {
                 "the first prequential block needs at least one row",
             ));
         }
-        let design = Design::new(dataset, design_options(options)?)?;
+        let transform = Standardization::fit(dataset, design_options(options)?)?;
         // The prequential plan sums the statistics block by block anyway; its last prefix is the
         // whole data set, so the O(nk²) pass and the eigendecomposition are done once.
         let prequential = if options.codes.prequential {
             Some(PrequentialPlan::new(
-                &design,
+                dataset,
+                &transform,
                 options.order,
                 options.first_block,
             )?)
@@ -86,7 +87,8 @@ impl LinearStudy {
         let (stats, model) = match &prequential {
             Some(plan) => (plan.full_stats().clone(), plan.full_model().clone()),
             None => {
-                let stats = SufficientStats::from_design(&design);
+                let stats =
+                    SufficientStats::from_dataset(dataset, &transform, None, 0..dataset.n());
                 let model = LinearGaussian::new(&stats)?;
                 (stats, model)
             }
@@ -97,7 +99,7 @@ impl LinearStudy {
             feature_names: dataset.feature_names.clone(),
             target_name: dataset.target_name.clone(),
             options: options.clone(),
-            transform: design.transform,
+            transform,
             stats,
             model,
             prequential,
