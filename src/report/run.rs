@@ -53,11 +53,20 @@ pub fn run_spec(spec: &RunSpec, out: &Path, command: &str, progress: bool) -> Re
             if s.model == ModelKind::Mlp {
                 seeds["mlp_init"] = json!(s.fit.mlp.seed);
             }
-            let texts: Vec<String> = s
-                .centers
-                .iter()
-                .filter_map(|(c, _)| match c {
-                    CenterChoice::Spec(CenterSpec::Sha256 { text, .. }) => Some(text.clone()),
+            let listed = s.centers.iter().filter_map(|(c, _)| match c {
+                CenterChoice::Spec(spec) => Some(spec),
+                CenterChoice::FitRest => None,
+            });
+            let swept = s.along.iter().flat_map(|a| {
+                a.directions.iter().filter_map(|(_, d)| match d {
+                    Direction::Center(spec) => Some(spec),
+                    Direction::MapZero => None,
+                })
+            });
+            let texts: Vec<String> = listed
+                .chain(swept)
+                .filter_map(|spec| match spec {
+                    CenterSpec::Sha256 { text, .. } => Some(text.clone()),
                     _ => None,
                 })
                 .collect();
@@ -294,7 +303,17 @@ fn run_study(study: &RunStudy, ctx: &StudyContext, command: &str) -> Result<Sect
         sds: sds.clone(),
         rank_by: study.rank_by,
     };
-    let comparison = compare(model.as_ref(), &options).map_err(|e| priors_location.wrap(e))?;
+    let comparison = compare(model.as_ref(), &options).map_err(|e| {
+        // Blame the centre the message names, if it names one.
+        let text = e.to_string();
+        let named = study
+            .centers
+            .iter()
+            .zip(&labels)
+            .find(|(_, label)| text.contains(label.as_str()))
+            .map(|((_, location), _)| location);
+        named.unwrap_or(&priors_location).wrap(e)
+    })?;
 
     // w*: the zero-centred MAP at each sd (from the comparison when zero is listed).
     let mut w_star: Vec<(SdSpec, DVector<f64>)> = Vec::new();

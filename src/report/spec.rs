@@ -53,7 +53,18 @@ impl Location {
     pub fn wrap(&self, error: OccamError) -> OccamError {
         match error {
             e @ (OccamError::Computation { .. } | OccamError::Spec { .. }) => e,
-            other => self.error(other.to_string()),
+            other => {
+                // The library names its command-line flag first ("--target: …",
+                // "--prior-center file:…: …"); here the key stands in for the flag.
+                let text = other.to_string();
+                let text = match text.strip_prefix("--") {
+                    Some(rest) => rest.split_once([' ', ':']).map_or(text.as_str(), |(_, r)| {
+                        r.trim_start_matches(':').trim_start()
+                    }),
+                    None => text.as_str(),
+                };
+                self.error(text)
+            }
         }
     }
 }
@@ -868,6 +879,16 @@ fn build_study(
         None if kind == ModelKind::Linear => Intercept::Centered,
         None => Intercept::Shared,
     };
+    if let (Some(text), ModelKind::Linear) = (&m.intercept, kind) {
+        if !matches!(intercept, Intercept::Centered | Intercept::None) {
+            return Err(source.error(
+                &text.span(),
+                &key("model.intercept"),
+                format!("'{}' is for logistic and MLP models; the linear model centres the data (\"centered\", its default) or has no intercept (\"none\")", text.get_ref()),
+            ));
+        }
+    }
+
     let mlp_only = [
         ("hidden", m.hidden.as_ref().map(|h| h.span())),
         ("activation", m.activation.as_ref().map(|h| h.span())),
