@@ -57,20 +57,13 @@ fn same(key: &str, ours: &Value, theirs: &Value, tol: f64) {
     }
 }
 
-#[test]
-fn the_why_zero_example_reproduces_the_reports_diabetes_table() {
-    let tmp = tempfile::tempdir().unwrap();
-    let report = tmp.path().join("report");
-    let run = tmp.path().join("run");
-    run_ok(&["report", "--out", arg(&report), "--only", "centres"]);
-    run_ok(&[
-        "run",
-        arg(&example("why-zero-diabetes.toml")),
-        "--out",
-        arg(&run),
-    ]);
-    let theirs = rows(&report.join("tables/centres-diabetes.json"));
-    let ours = rows(&run.join("tables/why-zero-diabetes-priors.json"));
+/// Runs a "why zero" example and checks its table against the report's, row by row.
+fn check_why_zero(report: &Path, tmp: &Path, example_name: &str, table: &str, data: &str) {
+    let run = tmp.join(example_name.trim_end_matches(".toml"));
+    run_ok(&["run", arg(&example(example_name)), "--out", arg(&run)]);
+    let id = example_name.trim_end_matches(".toml");
+    let theirs = rows(&report.join(format!("tables/{table}.json")));
+    let ours = rows(&run.join(format!("tables/{id}-priors.json")));
     assert_eq!(ours.len(), theirs.len());
     // Both rank by the mixture code, so the rows come in the same order.
     for (o, t) in ours.iter().zip(&theirs) {
@@ -90,17 +83,38 @@ fn the_why_zero_example_reproduces_the_reports_diabetes_table() {
             "two_part_bits",
             "delta_bits",
         ] {
-            same(&format!("{tc} {key}"), &o[key], &t[key], 0.0);
+            same(&format!("{example_name} {tc} {key}"), &o[key], &t[key], 0.0);
         }
     }
     // The staged halves are the report's, byte for byte.
     assert_eq!(
-        std::fs::read(run.join("data/why-zero-diabetes-odd.csv")).unwrap(),
-        std::fs::read(report.join("data/diabetes-odd.csv")).unwrap()
+        std::fs::read(run.join(format!("data/{id}-odd.csv"))).unwrap(),
+        std::fs::read(report.join(format!("data/{data}-odd.csv"))).unwrap()
     );
     assert_eq!(
-        std::fs::read(run.join("data/why-zero-diabetes-rest.csv")).unwrap(),
-        std::fs::read(report.join("data/diabetes-even.csv")).unwrap()
+        std::fs::read(run.join(format!("data/{id}-rest.csv"))).unwrap(),
+        std::fs::read(report.join(format!("data/{data}-even.csv"))).unwrap()
+    );
+}
+
+#[test]
+fn the_why_zero_examples_reproduce_the_reports_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("report");
+    run_ok(&["report", "--out", arg(&report), "--only", "centres"]);
+    check_why_zero(
+        &report,
+        tmp.path(),
+        "why-zero-diabetes.toml",
+        "centres-diabetes",
+        "diabetes",
+    );
+    check_why_zero(
+        &report,
+        tmp.path(),
+        "why-zero-breast-cancer.toml",
+        "centres-breast-cancer",
+        "breast_cancer",
     );
 }
 
