@@ -360,16 +360,7 @@ fn run_study(study: &RunStudy, ctx: &StudyContext, command: &str) -> Result<Sect
         &sds,
         zero_eb.as_ref(),
     ));
-    let table = table(
-        study,
-        &comparison,
-        &rows,
-        &staged,
-        &labels,
-        &centers,
-        &sds,
-        command,
-    );
+    let table = table(study, &comparison, &rows, &staged, &labels, &sds, command);
     section.table(table);
     for kind in &study.figures {
         let (name, caption, figure) = figure(*kind, study, &comparison, &rows);
@@ -483,7 +474,6 @@ fn table(
     rows: &[Row],
     staged: &Staged,
     labels: &[String],
-    centers: &[CenterSpec],
     sds: &[SdSpec],
     command: &str,
 ) -> Table {
@@ -535,14 +525,7 @@ fn table(
     let regenerate = if along {
         command.to_string()
     } else {
-        compare_command(
-            study,
-            staged,
-            labels,
-            centers,
-            sds,
-            &comparison.study.options,
-        )
+        compare_command(study, staged, labels, sds, &comparison.study.options)
     };
     let mut table = Table::new(
         &format!("{}-priors", study.id),
@@ -594,7 +577,6 @@ fn compare_command(
     study: &RunStudy,
     staged: &Staged,
     labels: &[String],
-    _centers: &[CenterSpec],
     sds: &[SdSpec],
     fit: &FitOptions,
 ) -> String {

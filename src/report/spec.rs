@@ -626,11 +626,19 @@ pub fn parse_spec(path: &Path, text: &str) -> Result<RunSpec> {
     let single = raw.data.is_some() || raw.priors.is_some();
     let mut studies = Vec::new();
     if !raw.study.is_empty() {
-        if single || raw.model.is_some() || raw.codes.is_some() || raw.outputs.is_some() {
+        if single
+            || raw.model.is_some()
+            || raw.codes.is_some()
+            || raw.outputs.is_some()
+            || raw.id.is_some()
+            || raw.text.is_some()
+        {
             let (key, span) = if let Some(d) = &raw.data {
                 ("data", d.span())
             } else if let Some(p) = &raw.priors {
                 ("priors", p.span())
+            } else if let Some(id) = &raw.id {
+                ("id", id.span())
             } else {
                 ("study", raw.study[0].span())
             };
@@ -1369,6 +1377,27 @@ mod tests {
         assert_eq!((line, key.as_str()), (7, "study[1].priors.sds[2]"));
         let (line, key, _) = spec_error("[data]\nbuiltin = 3\n[priors]\ncenters = [\"zero\"]\n");
         assert_eq!((line, key.as_str()), (2, "data.builtin"));
+    }
+
+    #[test]
+    fn the_two_forms_do_not_mix_and_mlp_options_are_read() {
+        let (line, key, message) = spec_error(
+            "id = \"x\"\n[[study]]\n[study.data]\nbuiltin = \"iris\"\n[study.priors]\ncenters = [\"zero\"]\n",
+        );
+        assert_eq!((line, key.as_str()), (1, "id"));
+        assert!(message.contains("[[study]]"), "{message}");
+        let spec = parse(
+            "[[study]]\n[study.data]\nbuiltin = \"breast_cancer\"\n[study.model]\nkind = \"mlp\"\nhidden = [4, 3]\nactivation = \"ReLU\"\nseed = 9\n[study.priors]\ncenters = [\"zero\"]\nsds = [\"logspace:-1:1:3\", 2]\n",
+        )
+        .unwrap();
+        let study = &spec.studies[0];
+        assert_eq!(study.id, "spec-1");
+        assert_eq!(study.model, ModelKind::Mlp);
+        assert_eq!(study.fit.mlp.hidden, vec![4, 3]);
+        assert_eq!(study.fit.mlp.activation, Activation::Relu);
+        assert_eq!(study.fit.mlp.seed, 9);
+        assert_eq!(study.fit.intercept, Intercept::Shared);
+        assert_eq!(study.sds.len(), 4);
     }
 
     #[test]
