@@ -85,6 +85,22 @@ pub enum OccamError {
         detail: String,
     },
 
+    /// A study spec (`occam run SPEC.toml`) is malformed or names something that is not there:
+    /// the file, the line and column, the key at fault, and the fix.
+    #[error("{path} line {line}, column {column}: key `{key}`: {message}")]
+    Spec {
+        /// The spec file.
+        path: PathBuf,
+        /// 1-based line of the offending key or value.
+        line: usize,
+        /// 1-based column (in characters).
+        column: usize,
+        /// The dotted key, e.g. `study[1].priors.centers[2]`.
+        key: String,
+        /// What is wrong and the fix.
+        message: String,
+    },
+
     /// An output file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {

@@ -17,6 +17,8 @@ use occam::prior::{CenterSpec, SdSpec};
 use occam::report::convert::render_conversion;
 use occam::report::engine::{write_report, ReportOptions};
 use occam::report::format::{csv_field, json_document, md_cell, tex_escape};
+use occam::report::run::{default_out, run_spec};
+use occam::report::spec::load_spec;
 use occam::report::studies::STUDIES;
 use occam::report::{write_atomic, CompareReport, FitReport, OutputFormat};
 use std::io::Write;
@@ -41,6 +43,8 @@ enum Command {
     Convert(ConvertArgs),
     /// The built-in studies: tables and figures for a writeup, into a folder.
     Report(ReportArgs),
+    /// A study described in a TOML file (data, model, priors, codes, outputs) → a report folder.
+    Run(RunArgs),
     /// Synthetic data from a teacher with known weights → CSV + truth JSON.
     Simulate(SimulateArgs),
     /// The built-in data sets, with n, k, task and provenance.
@@ -247,6 +251,16 @@ struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
+struct RunArgs {
+    /// The study spec (TOML; the schema is in docs/run.md).
+    #[arg(value_name = "SPEC.toml")]
+    spec: PathBuf,
+    /// The folder to write (replaced atomically) [default: occam-run-STEM for SPEC's file stem].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 struct SimulateArgs {
     /// The teacher model.
     #[arg(value_enum)]
@@ -434,6 +448,23 @@ fn run_report(args: &ReportArgs) -> Result<()> {
     Ok(())
 }
 
+fn run_run(args: &RunArgs) -> Result<()> {
+    // Parse and check the whole spec before anything is computed or written.
+    let spec = load_spec(&args.spec)?;
+    let out = args.out.clone().unwrap_or_else(|| default_out(&args.spec));
+    let command = format!("occam run {} --out {}", args.spec.display(), out.display());
+    let started = std::time::Instant::now();
+    let written = run_spec(&spec, &out, &command, true)?;
+    eprintln!(
+        "wrote {} files to {} in {:.1} s; start with {}",
+        written.len(),
+        out.display(),
+        started.elapsed().as_secs_f64(),
+        out.join("report.md").display()
+    );
+    Ok(())
+}
+
 fn run_simulate(args: &SimulateArgs) -> Result<()> {
     let spec = SimulationSpec {
         teacher: args.teacher,
@@ -562,6 +593,7 @@ pub fn main() -> i32 {
         Command::Compare(args) => run_compare(args),
         Command::Convert(args) => run_convert(args),
         Command::Report(args) => run_report(args),
+        Command::Run(args) => run_run(args),
         Command::Simulate(args) => run_simulate(args),
         Command::Datasets(args) => run_datasets(args),
     };

@@ -1,6 +1,9 @@
 //! Writes a report folder: `report.md`, `figures/*.svg`, `tables/*.{md,tex,csv,json}`, `data/`
 //! and `manifest.json` — byte-identical on rerun, and atomic: the folder is built beside the
 //! target and renamed into place, so a failed run leaves the old report (or nothing).
+//!
+//! [`write_report`] runs the built-in studies; [`write_sections`] is the same folder writer for
+//! any producer of sections (`occam run` uses it for a spec's studies).
 
 use super::studies::{Block, Section, Study, StudyContext};
 use crate::error::{OccamError, Result};
@@ -20,6 +23,30 @@ pub struct ReportOptions {
     /// The command line that made the report, for the manifest.
     pub command: String,
 }
+
+/// What a folder says about itself besides its sections: the heading of report.md, an optional
+/// opening paragraph, extra manifest keys, and which table formats to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FolderOptions {
+    /// The folder to write.
+    pub out: PathBuf,
+    /// Show a progress bar on stderr (silent when stderr is not a terminal).
+    pub progress: bool,
+    /// The command line that made the folder, for report.md and the manifest.
+    pub command: String,
+    /// The `# heading` of report.md.
+    pub heading: String,
+    /// A paragraph after the generated-by line, if any.
+    pub intro: Option<String>,
+    /// Extra top-level manifest keys (seeds, the spec), merged after the standard ones.
+    pub manifest: serde_json::Map<String, serde_json::Value>,
+    /// Table files to write under `tables/`: any of md, tex, csv, json (every table is inline
+    /// in report.md whatever this says).
+    pub table_formats: Vec<String>,
+}
+
+/// Every table format the engine writes.
+pub const TABLE_FORMATS: [&str; 4] = ["md", "tex", "csv", "json"];
 
 fn write(path: &Path, contents: &str) -> Result<()> {
     if let Some(parent) = path.parent() {
@@ -53,6 +80,38 @@ pub fn write_report(studies: &[Study], options: &ReportOptions) -> Result<Vec<St
             .filter(|s| options.only.iter().any(|id| id == s.id))
             .collect()
     };
+    let mut manifest = serde_json::Map::new();
+    manifest.insert(
+        "seeds".into(),
+        json!({ "capacity": super::studies::capacity::SEED, "centres_simulation": 7, "sha256_centres": ["occam-1", "occam-2", "occam-3", "razor-1", "razor-2", "razor-3"] }),
+    );
+    let folder = FolderOptions {
+        out: options.out.clone(),
+        progress: options.progress,
+        command: options.command.clone(),
+        heading: "occam report — what the Gaussian-prior reading of L2 explains".into(),
+        intro: None,
+        manifest,
+        table_formats: TABLE_FORMATS.iter().map(|f| f.to_string()).collect(),
+    };
+    write_sections(&folder, chosen.len(), |context, bar| {
+        let mut sections = Vec::new();
+        for study in &chosen {
+            bar.set_message(study.title);
+            sections.push((study.run)(context)?);
+            bar.inc(1);
+        }
+        Ok(sections)
+    })
+}
+
+/// Writes a report folder from the sections `run` produces, atomically: `run` stages any data
+/// files through its [`StudyContext`] and advances the progress bar (`steps` long) as it goes.
+/// On any error nothing is left behind and an existing folder is untouched.
+pub fn write_sections<F>(options: &FolderOptions, steps: usize, run: F) -> Result<Vec<String>>
+where
+    F: FnOnce(&StudyContext, &indicatif::ProgressBar) -> Result<Vec<Section>>,
+{
     let out = &options.out;
     let name = out.file_name().map_or_else(
         || "occam-report".into(),
@@ -64,7 +123,7 @@ pub fn write_report(studies: &[Study], options: &ReportOptions) -> Result<Vec<St
     };
     let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
-    let result = build(&chosen, options, &staging);
+    let result = build(options, steps, run, &staging);
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
@@ -89,7 +148,10 @@ pub fn write_report(studies: &[Study], options: &ReportOptions) -> Result<Vec<St
     result
 }
 
-fn build(chosen: &[&Study], options: &ReportOptions, staging: &Path) -> Result<Vec<String>> {
+fn build<F>(options: &FolderOptions, steps: usize, run: F, staging: &Path) -> Result<Vec<String>>
+where
+    F: FnOnce(&StudyContext, &indicatif::ProgressBar) -> Result<Vec<Section>>,
+{
     std::fs::create_dir_all(staging).map_err(|source| OccamError::Write {
         path: staging.to_path_buf(),
         source,
@@ -99,7 +161,7 @@ fn build(chosen: &[&Study], options: &ReportOptions, staging: &Path) -> Result<V
         final_dir: options.out.clone(),
     };
     let bar = if options.progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        let bar = indicatif::ProgressBar::new(chosen.len() as u64);
+        let bar = indicatif::ProgressBar::new(steps as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({elapsed})")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -108,22 +170,20 @@ fn build(chosen: &[&Study], options: &ReportOptions, staging: &Path) -> Result<V
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let mut sections = Vec::new();
-    for study in chosen {
-        bar.set_message(study.title);
-        sections.push((study.run)(&context)?);
-        bar.inc(1);
-    }
+    let sections = run(&context, &bar)?;
     bar.finish_and_clear();
 
-    let mut markdown =
-        String::from("# occam report — what the Gaussian-prior reading of L2 explains\n\n");
+    let mut markdown = format!("# {}\n\n", options.heading);
     let _ = writeln!(
         markdown,
-        "Generated by `{}` (occam {}). Every number below is recomputed by that command; each table's own command is under it and in `manifest.json`. Tables are also in `tables/` as Markdown, LaTeX (booktabs), CSV and JSON; figures are SVG in `figures/`.\n",
+        "Generated by `{}` (occam {}). Every number below is recomputed by that command; each table's own command is under it and in `manifest.json`. Tables are also in `tables/` as {}; figures are SVG in `figures/`.\n",
         options.command,
-        env!("CARGO_PKG_VERSION")
+        env!("CARGO_PKG_VERSION"),
+        format_list(&options.table_formats)
     );
+    if let Some(intro) = &options.intro {
+        let _ = writeln!(markdown, "{intro}\n");
+    }
     for (i, section) in sections.iter().enumerate() {
         let _ = writeln!(
             markdown,
@@ -146,19 +206,25 @@ fn build(chosen: &[&Study], options: &ReportOptions, staging: &Path) -> Result<V
             &mut manifest_tables,
             &mut manifest_figures,
             &mut written,
+            &options.table_formats,
         )?;
     }
     let _ = writeln!(markdown, "---\n\nConventions: `docs/math.md` in the occam repository. Continuous targets are coded at unit precision; code lengths are in bits.");
     write(&staging.join("report.md"), &markdown)?;
-    let manifest = json!({
-        "schema": 1,
-        "occam_version": env!("CARGO_PKG_VERSION"),
-        "command": options.command,
-        "studies": sections.iter().map(|s| s.id).collect::<Vec<_>>(),
-        "seeds": { "capacity": super::studies::capacity::SEED, "centres_simulation": 7, "sha256_centres": ["occam-1", "occam-2", "occam-3", "razor-1", "razor-2", "razor-3"] },
-        "tables": manifest_tables,
-        "figures": manifest_figures,
-    });
+    let mut manifest = serde_json::Map::new();
+    manifest.insert("schema".into(), json!(1));
+    manifest.insert("occam_version".into(), json!(env!("CARGO_PKG_VERSION")));
+    manifest.insert("command".into(), json!(options.command));
+    manifest.insert(
+        "studies".into(),
+        json!(sections.iter().map(|s| s.id.as_str()).collect::<Vec<_>>()),
+    );
+    for (key, value) in &options.manifest {
+        manifest.insert(key.clone(), value.clone());
+    }
+    manifest.insert("tables".into(), json!(manifest_tables));
+    manifest.insert("figures".into(), json!(manifest_figures));
+    let manifest = serde_json::Value::Object(manifest);
     write(
         &staging.join("manifest.json"),
         &super::format::json_document(&manifest),
@@ -166,6 +232,25 @@ fn build(chosen: &[&Study], options: &ReportOptions, staging: &Path) -> Result<V
     written.push("report.md".into());
     written.push("manifest.json".into());
     Ok(written)
+}
+
+/// "Markdown, LaTeX (booktabs), CSV and JSON" for the formats written.
+fn format_list(formats: &[String]) -> String {
+    let names: Vec<&str> = formats
+        .iter()
+        .map(|f| match f.as_str() {
+            "md" => "Markdown",
+            "tex" => "LaTeX (booktabs)",
+            "csv" => "CSV",
+            "json" => "JSON",
+            other => other,
+        })
+        .collect();
+    match names.as_slice() {
+        [] => "nothing (inline only)".into(),
+        [one] => (*one).into(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 /// GitHub's heading anchor for "N. Title".
@@ -191,6 +276,7 @@ fn render_section(
     tables: &mut Vec<serde_json::Value>,
     figures: &mut Vec<serde_json::Value>,
     written: &mut Vec<String>,
+    formats: &[String],
 ) -> Result<()> {
     for block in &section.blocks {
         match block {
@@ -200,11 +286,15 @@ fn render_section(
             Block::Table(table) => {
                 let _ = writeln!(markdown, "**{}**\n", table.caption);
                 markdown.push_str(&table.to_markdown());
+                let links: String = ["csv", "tex", "json"]
+                    .iter()
+                    .filter(|ext| formats.iter().any(|f| f == *ext))
+                    .map(|ext| format!(" · [{ext}](tables/{}.{ext})", table.name))
+                    .collect();
                 let _ = writeln!(
                     markdown,
-                    "\n<sub>Regenerate: `{}` · [csv](tables/{name}.csv) · [tex](tables/{name}.tex) · [json](tables/{name}.json)</sub>\n",
+                    "\n<sub>Regenerate: `{}`{links}</sub>\n",
                     table.command,
-                    name = table.name
                 );
                 for (ext, text) in [
                     ("md", table.to_markdown()),
@@ -212,6 +302,9 @@ fn render_section(
                     ("csv", table.to_csv()),
                     ("json", table.to_json()),
                 ] {
+                    if !formats.iter().any(|f| f == ext) {
+                        continue;
+                    }
                     let file = format!("tables/{}.{ext}", table.name);
                     write(&staging.join(&file), &text)?;
                     written.push(file);

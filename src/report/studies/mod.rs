@@ -38,7 +38,7 @@ pub enum Block {
 #[derive(Debug, Clone)]
 pub struct Section {
     /// Short id (`--only` uses it).
-    pub id: &'static str,
+    pub id: String,
     /// The heading.
     pub title: String,
     /// Prose, tables and figures.
@@ -47,9 +47,9 @@ pub struct Section {
 
 impl Section {
     /// An empty section.
-    pub fn new(id: &'static str, title: &str) -> Self {
+    pub fn new(id: &str, title: &str) -> Self {
         Section {
-            id,
+            id: id.into(),
             title: title.into(),
             blocks: Vec::new(),
         }
