@@ -1,7 +1,9 @@
 //! `occam report` through the real binary: the folder it writes, byte-identical reruns, and the
 //! links between report.md, the tables, the figures and the manifest.
 
-use std::path::Path;
+mod common;
+
+use common::files;
 use std::process::Command;
 
 fn occam(args: &[&str]) -> (i32, String) {
@@ -13,26 +15,6 @@ fn occam(args: &[&str]) -> (i32, String) {
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push((
-                    path.strip_prefix(dir).unwrap().display().to_string(),
-                    std::fs::read(&path).unwrap(),
-                ));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{arg, assert_no_panic, occam, occam_in, write_file};
+use common::{arg, assert_no_panic, files, occam, occam_in, write_file};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -12,26 +12,6 @@ fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples")
         .join(name)
-}
-
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push((
-                    path.strip_prefix(dir).unwrap().display().to_string(),
-                    std::fs::read(&path).unwrap(),
-                ));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn rows(table: &Path) -> Vec<Value> {
