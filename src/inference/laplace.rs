@@ -61,6 +61,14 @@ where
 /// data, while near the mode an L-BFGS iteration is one pass.
 const SCALED_HANDOFF: f64 = 1e-5;
 
+/// At most this many L-BFGS iterations in [`find_mode_scaled`] before Newton takes over from
+/// wherever L-BFGS got to. On a well-conditioned problem L-BFGS reaches [`SCALED_HANDOFF`] in a
+/// handful (7 on 100 000 × 50); on an ill-conditioned one — a few rows, or a nearly flat prior
+/// while empirical Bayes searches over s — it converges linearly and could take hundreds, where
+/// Newton needs a few steps. Without this cap the report's `centres` study (prequential codes
+/// with s refitted on every prefix) took over 100× longer.
+const SCALED_MAX_ITERS: u64 = 20;
+
 /// A problem in the coordinates u = θ / d (θ = d ∘ u) for a fixed positive `d`: f̃(u) = f(d ∘ u),
 /// ∇f̃(u) = d ∘ ∇f(d ∘ u). With dⱼ ≈ 1/√Hⱼⱼ the Hessian in u has a unit diagonal, so the first
 /// L-BFGS step — plain steepest descent, since argmin's L-BFGS has no curvature pairs yet and
@@ -143,7 +151,7 @@ where
                 // Relative to the starting gradient in u, d ∘ ∇f.
                 let loose = LbfgsOptions {
                     gradient_tolerance: SCALED_HANDOFF * d.component_mul(&start_gradient).norm(),
-                    max_iters: 500,
+                    max_iters: SCALED_MAX_ITERS,
                     ..Default::default()
                 };
                 let rescaled = Rescaled {
