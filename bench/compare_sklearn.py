@@ -1,6 +1,7 @@
 """occam vs scikit-learn on the same data, in one run.
 
-Run via `bash bench/run.sh` (throwaway venv, release build). Prints a Markdown report to stdout;
+Run via `bash bench/run.sh` (throwaway venv, release build); `bash bench/run.sh --only logistic`
+runs the third comparison alone. Prints a Markdown report to stdout;
 exits non-zero if the two disagree (log evidence, Ridge weights, logistic MAP).
 
 Three comparisons:
@@ -37,6 +38,10 @@ OCCAM = TARGET / "release/occam"
 EXAMPLE = TARGET / "release/examples/time_linear"
 EXAMPLE_LOGISTIC = TARGET / "release/examples/time_logistic"
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))  # best of this many timings
+# `--only logistic`: skip the linear comparisons and the prior sweep (≈ 1 minute instead of ≈ 7).
+ONLY_LOGISTIC = sys.argv[1:] == ["--only", "logistic"]
+if sys.argv[1:] and not ONLY_LOGISTIC:
+    sys.exit("usage: compare_sklearn.py [--only logistic]")
 SIZES = [(200_000, 100, 1), (100_000, 50, 2)]  # (n, k, seed); the last is the sweep's data
 AGREEMENT = 1e-6  # relative difference allowed between the two log evidences
 # Prior sweep: occam's grid, its numpy twin, and the budget for timing every Ridge refit.
@@ -172,79 +177,81 @@ def main():
 
     # rows: (data, what, sklearn seconds, occam seconds, goal text, ratio needed or None)
     rows, checks, phases, failures = [], [], [], []
+    sweep_note = "not run (--only logistic)"
     with tempfile.TemporaryDirectory() as tmp:
-        # --- 1. linear, evidence maximised: BayesianRidge vs occam fit ------------------------
-        for n, k, seed in SIZES:
-            size = f"{n // 1000}k×{k}"
-            X, y = make_data(n, k, seed)
-            path = os.path.join(tmp, f"data_{n}x{k}.csv")
-            write_csv(path, X, y)
+        if not ONLY_LOGISTIC:
+            # --- 1. linear, evidence maximised: BayesianRidge vs occam fit ------------------------
+            for n, k, seed in SIZES:
+                size = f"{n // 1000}k×{k}"
+                X, y = make_data(n, k, seed)
+                path = os.path.join(tmp, f"data_{n}x{k}.csv")
+                write_csv(path, X, y)
 
-            # In memory: sklearn on the arrays, occam on the parsed CSV (parsing untimed).
-            xtx, _ = best_of(lambda: X.T @ X)
-            sk, br = best_of(lambda: sklearn_in_memory(X, y))
-            mem = occam_example("memory", path)
-            rows.append((size, "linear in memory: numpy XᵀX alone vs occam `fit_linear`", xtx,
-                         mem["seconds"], "occam ≤ 3× XᵀX (ratio ≥ 0.33×)", 1 / 3))
-            rows.append((size, "linear in memory: `BayesianRidge.fit` vs `fit_linear`", sk,
-                         mem["seconds"], "≥ 20×", 20))
+                # In memory: sklearn on the arrays, occam on the parsed CSV (parsing untimed).
+                xtx, _ = best_of(lambda: X.T @ X)
+                sk, br = best_of(lambda: sklearn_in_memory(X, y))
+                mem = occam_example("memory", path)
+                rows.append((size, "linear in memory: numpy XᵀX alone vs occam `fit_linear`", xtx,
+                             mem["seconds"], "occam ≤ 3× XᵀX (ratio ≥ 0.33×)", 1 / 3))
+                rows.append((size, "linear in memory: `BayesianRidge.fit` vs `fit_linear`", sk,
+                             mem["seconds"], "≥ 20×", 20))
 
-            # End to end from the CSV file: pandas + sklearn in this process vs the occam binary.
-            read, _ = best_of(lambda: pd.read_csv(path))
-            e2e, _ = best_of(lambda: sklearn_from_csv(path))
-            cli, report = best_of(lambda: occam_cli(path))
-            csv = occam_example("csv", path)
-            rows.append((size, "CSV parse: `pandas.read_csv` vs occam `parse_csv`", read,
-                         csv["phases"]["parse_csv"], "", None))
-            rows.append((size, "linear end to end: read_csv + scale + `BayesianRidge` vs `occam fit`",
-                         e2e, cli, "≥ 3×", 3))
+                # End to end from the CSV file: pandas + sklearn in this process vs the occam binary.
+                read, _ = best_of(lambda: pd.read_csv(path))
+                e2e, _ = best_of(lambda: sklearn_from_csv(path))
+                cli, report = best_of(lambda: occam_cli(path))
+                csv = occam_example("csv", path)
+                rows.append((size, "CSV parse: `pandas.read_csv` vs occam `parse_csv`", read,
+                             csv["phases"]["parse_csv"], "", None))
+                rows.append((size, "linear end to end: read_csv + scale + `BayesianRidge` vs `occam fit`",
+                             e2e, cli, "≥ 3×", 3))
 
-            # Agreement: default tol=1e-3 (the timed fit) and a converged fit (tol=1e-10, untimed).
-            tight = bayesian_ridge(tol=1e-10, max_iter=100_000).fit(StandardScaler().fit_transform(X), y)
-            ours = report["evidence"]["log_nats"]
-            for label, theirs in [("tol=1e-3", br.scores_[-1]), ("tol=1e-10", tight.scores_[-1])]:
-                rel = abs(theirs - ours) / abs(ours)
-                checks.append(f"| {size} | log evidence: `BayesianRidge` {label} `scores_[-1]` vs "
-                              f"`evidence.log_nats` | {theirs:.10f} | {ours:.10f} | {rel:.1e} |")
-            rel = abs(tight.scores_[-1] - ours) / abs(ours)
-            if rel >= AGREEMENT:
-                failures.append(f"{size}: log evidences differ by {rel:.1e} (tol=1e-10 fit)")
-            phases.append((size, "fit_linear", mem["seconds"], mem["phases"]))
-            del X, y
+                # Agreement: default tol=1e-3 (the timed fit) and a converged fit (tol=1e-10, untimed).
+                tight = bayesian_ridge(tol=1e-10, max_iter=100_000).fit(StandardScaler().fit_transform(X), y)
+                ours = report["evidence"]["log_nats"]
+                for label, theirs in [("tol=1e-3", br.scores_[-1]), ("tol=1e-10", tight.scores_[-1])]:
+                    rel = abs(theirs - ours) / abs(ours)
+                    checks.append(f"| {size} | log evidence: `BayesianRidge` {label} `scores_[-1]` vs "
+                                  f"`evidence.log_nats` | {theirs:.10f} | {ours:.10f} | {rel:.1e} |")
+                rel = abs(tight.scores_[-1] - ours) / abs(ours)
+                if rel >= AGREEMENT:
+                    failures.append(f"{size}: log evidences differ by {rel:.1e} (tol=1e-10 fit)")
+                phases.append((size, "fit_linear", mem["seconds"], mem["phases"]))
+                del X, y
 
-        # --- 2. prior sweep on the 100k×50 data: 1000 Ridge refits vs one `occam compare` ----
-        assert SIZES[-1][:2] == (100_000, 50), "the sweep runs on the last data set: 100k×50"
-        sigma = report["model"]["noise_sd"]  # EB σ of `occam fit` on the 100k×50 data
-        out = occam_compare(path, sigma, stdout=subprocess.PIPE)
-        swept = out.strip().splitlines()[1:]
-        if len(swept) != len(SWEEP_SDS):
-            failures.append(f"occam compare printed {len(swept)} priors, not {len(SWEEP_SDS)}")
-        cmp_seconds, _ = best_of(lambda: occam_compare(path, sigma))
-        # Probe 10 evenly spaced refits (untimed) to decide whether all 1000 fit the budget.
-        _, probe, _ = ridge_sweep(path, sigma, range(0, 1000, 100))
-        if probe * 100 <= SWEEP_BUDGET:
-            read_scale, fits, coefs = ridge_sweep(path, sigma, range(1000))
-            how = "all 1000 refits timed, once"
-        else:
-            read_scale, fits, coefs = ridge_sweep(path, sigma, range(5, 1000, 10))
-            fits *= 10
-            how = "100 evenly spaced refits timed, ×10"
-            coefs.update(ridge_sweep(path, sigma, SWEEP_CHECK)[2])  # untimed
-        sk_sweep = read_scale + fits
-        rows.append((size, f"prior sweep, 1000 sds: read_csv + scale + 1000 × `Ridge.fit` vs "
-                           f"`occam compare --sds {SWEEP}` ({how})", sk_sweep, cmp_seconds, "≥ 100×", 100))
-        for i in SWEEP_CHECK:
-            s = float(SWEEP_SDS[i])
-            fit = occam_cli(path, "--prior-sd", repr(s), "--noise-sd", repr(sigma), "--codes", "none")
-            rel = max_rel(coefs[i], fit["map"]["weights"])
-            checks.append(f"| {size} | MAP weights at s = {s:.6g}, σ = {sigma:.6g}: `Ridge(alpha={sigma**2 / s**2:.6g}).coef_` "
-                          f"vs `occam fit` `map.weights` (max abs diff / max abs weight) | | | {rel:.1e} |")
-            if rel >= RIDGE_AGREEMENT:
-                failures.append(f"Ridge vs occam MAP at s = {s:g}: {rel:.1e}")
-        sweep_note = (f"σ = {sigma!r} (EB σ of `occam fit` on the 100k×50 data); read_csv + scaling "
-                      f"{read_scale:.3f} s, refits {fits:.2f} s ({fits / 1000 * 1e3:.1f} ms per refit "
-                      f"on average); "
-                      f"`occam compare` printed {len(swept)} priors")
+            # --- 2. prior sweep on the 100k×50 data: 1000 Ridge refits vs one `occam compare` ----
+            assert SIZES[-1][:2] == (100_000, 50), "the sweep runs on the last data set: 100k×50"
+            sigma = report["model"]["noise_sd"]  # EB σ of `occam fit` on the 100k×50 data
+            out = occam_compare(path, sigma, stdout=subprocess.PIPE)
+            swept = out.strip().splitlines()[1:]
+            if len(swept) != len(SWEEP_SDS):
+                failures.append(f"occam compare printed {len(swept)} priors, not {len(SWEEP_SDS)}")
+            cmp_seconds, _ = best_of(lambda: occam_compare(path, sigma))
+            # Probe 10 evenly spaced refits (untimed) to decide whether all 1000 fit the budget.
+            _, probe, _ = ridge_sweep(path, sigma, range(0, 1000, 100))
+            if probe * 100 <= SWEEP_BUDGET:
+                read_scale, fits, coefs = ridge_sweep(path, sigma, range(1000))
+                how = "all 1000 refits timed, once"
+            else:
+                read_scale, fits, coefs = ridge_sweep(path, sigma, range(5, 1000, 10))
+                fits *= 10
+                how = "100 evenly spaced refits timed, ×10"
+                coefs.update(ridge_sweep(path, sigma, SWEEP_CHECK)[2])  # untimed
+            sk_sweep = read_scale + fits
+            rows.append((size, f"prior sweep, 1000 sds: read_csv + scale + 1000 × `Ridge.fit` vs "
+                               f"`occam compare --sds {SWEEP}` ({how})", sk_sweep, cmp_seconds, "≥ 100×", 100))
+            for i in SWEEP_CHECK:
+                s = float(SWEEP_SDS[i])
+                fit = occam_cli(path, "--prior-sd", repr(s), "--noise-sd", repr(sigma), "--codes", "none")
+                rel = max_rel(coefs[i], fit["map"]["weights"])
+                checks.append(f"| {size} | MAP weights at s = {s:.6g}, σ = {sigma:.6g}: `Ridge(alpha={sigma**2 / s**2:.6g}).coef_` "
+                              f"vs `occam fit` `map.weights` (max abs diff / max abs weight) | | | {rel:.1e} |")
+                if rel >= RIDGE_AGREEMENT:
+                    failures.append(f"Ridge vs occam MAP at s = {s:g}: {rel:.1e}")
+            sweep_note = (f"σ = {sigma!r} (EB σ of `occam fit` on the 100k×50 data); read_csv + scaling "
+                          f"{read_scale:.3f} s, refits {fits:.2f} s ({fits / 1000 * 1e3:.1f} ms per refit "
+                          f"on average); "
+                          f"`occam compare` printed {len(swept)} priors")
 
         # --- 3. logistic: LogisticRegression vs occam fit --model logistic ------------------------
         size = "100k×50"

@@ -6,6 +6,7 @@
 # 5–10 minutes on 2 cores.
 #
 # usage: bash bench/run.sh            (BENCH_REPEATS=5 bash bench/run.sh: best of 5, for a busy machine)
+#        bash bench/run.sh --only logistic   (the logistic comparison alone, ≈ 1 minute)
 #
 # Respects CARGO_TARGET_DIR (e.g. CARGO_TARGET_DIR=/tmp/bench-target when ./target is locked by
 # another build). Before timing, waits up to BENCH_LOAD_WAIT seconds (default 300) for the 1-minute
@@ -42,4 +43,4 @@ done
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE may be set on this kind of machine for older OpenBLAS
 # builds; they slow a current numpy, so they are unset for this one command (the report prints
 # the kernel threadpoolctl then sees).
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$venv/bin/python" bench/compare_sklearn.py
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$venv/bin/python" bench/compare_sklearn.py "$@"

@@ -10,7 +10,7 @@
 use super::{bits, lattice_term};
 use crate::inference::laplace::MODE_TOLERANCE;
 use crate::inference::Mode;
-use crate::model::logistic::{row_negative_log_likelihood, LogisticProblem};
+use crate::model::logistic::LogisticProblem;
 use nalgebra::DVector;
 
 /// One block of a prequential code.
@@ -50,11 +50,7 @@ pub fn prequential_blocks(
                 None => refit_failed = true,
             }
         }
-        let nats: f64 = (start..end)
-            .map(|i| {
-                row_negative_log_likelihood(problem.linear_predictor(&theta, i), problem.label(i))
-            })
-            .sum();
+        let nats = problem.rows_negative_log_likelihood(&theta, start..end);
         blocks.push(Block {
             start,
             end,

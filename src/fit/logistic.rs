@@ -14,44 +14,53 @@ use crate::codelength::{
     bits, doubling_boundaries, estimate_charge_bits, lattice_term, optional_code, reorder,
     CodeLengths, RowOrder,
 };
-use crate::data::{Dataset, Design, DesignOptions, Standardization};
+use crate::data::{Dataset, Standardization};
 use crate::error::{OccamError, Result};
 use crate::inference::laplace::{
-    find_mode, laplace_evidence, maximize_over_log_sd, LaplaceEvidence, Mode, MODE_TOLERANCE,
+    find_mode_scaled, laplace_evidence, maximize_over_log_sd, scales_from_diagonal,
+    LaplaceEvidence, Mode, MODE_TOLERANCE,
 };
-use crate::model::logistic::{binary_target, BinaryTarget, LogisticProblem};
+use crate::linalg::map_row_blocks;
+use crate::model::logistic::{binary_target, BinaryTarget, LogisticProblem, Rows};
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
 use nalgebra::DVector;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 /// The data side of a logistic-regression study.
+///
+/// It reads the raw rows of the data set (borrowed, or an owned copy) and standardises them on
+/// the fly in every pass ([`Rows::standardized`]) rather than materialising an n×k design; a row
+/// permutation for the prequential code and the row fingerprints for `fit:PATH` centres are made
+/// only when asked for.
 #[derive(Debug, Clone)]
-pub struct LogisticStudy {
-    source: String,
-    n: usize,
-    feature_names: Vec<String>,
-    target_name: String,
+pub struct LogisticStudy<'d> {
+    data: Cow<'d, Dataset>,
     options: FitOptions,
     /// Raw columns → design.
     pub transform: Standardization,
+    /// 1 / feature_scale, the factor each standardised value is made with.
+    inv_scale: Vec<f64>,
     /// The 0/1 mapping of the target.
     pub target: BinaryTarget,
     k: usize,
     intercept: Intercept,
-    z: Vec<f64>,
-    /// Rows and labels in the prequential visiting order.
-    ordered: (Vec<f64>, Vec<f64>),
+    /// Raw rows and labels in the prequential visiting order, when that is not the given order.
+    ordered: OnceLock<(Vec<f64>, Vec<f64>)>,
     boundaries: Vec<usize>,
-    fingerprints: HashSet<u64>,
+    fingerprints: OnceLock<HashSet<u64>>,
+    /// X̃ᵀ(½ − y), ∇ℓ at θ = 0 on all rows: the gradient scale of every fit on these rows.
+    zero_gradient: OnceLock<DVector<f64>>,
 }
 
 /// A fitted logistic regression.
 #[derive(Debug, Clone)]
-pub struct LogisticFit {
+pub struct LogisticFit<'d> {
     /// The data side.
-    pub study: LogisticStudy,
+    pub study: LogisticStudy<'d>,
     /// The prior's scores.
     pub evaluation: PriorEvaluation,
     /// The mode and the Hessian there.
@@ -62,7 +71,7 @@ pub struct LogisticFit {
     pub notes: Vec<String>,
 }
 
-impl LogisticFit {
+impl LogisticFit<'_> {
     /// Weights and intercept in original units: wⱼ/scaleⱼ and b − Σⱼ shiftⱼ·wⱼ/scaleⱼ.
     pub fn original_units(&self) -> (Vec<f64>, f64) {
         let k = self.study.k;
@@ -85,9 +94,80 @@ struct PriorArrays {
     precision: DVector<f64>,
 }
 
-impl LogisticStudy {
-    /// Standardises the features and maps the target to 0/1.
+/// The z-scoring of the features as [`crate::data::Design::new`] makes it with an uncentred
+/// target (the same two passes and block order, so the same bits), without writing the n×k
+/// standardised matrix: means, then centred sums of squares (Σx² − n·x̄² loses every digit when
+/// a feature's mean dwarfs its sd).
+fn feature_standardization(data: &Dataset, standardize: bool) -> Result<Standardization> {
+    let (n, k) = (data.n(), data.k());
+    let column_sums = |mean: Option<&[f64]>| -> Vec<f64> {
+        let partial = map_row_blocks(n, |rows| {
+            let mut acc = vec![0.0; k];
+            for i in rows {
+                match mean {
+                    None => acc.iter_mut().zip(data.row(i)).for_each(|(a, x)| *a += x),
+                    Some(m) => acc
+                        .iter_mut()
+                        .zip(data.row(i))
+                        .zip(m)
+                        .for_each(|((a, x), m)| *a += (x - m) * (x - m)),
+                }
+            }
+            acc
+        });
+        let mut total = vec![0.0; k];
+        for block in partial {
+            total.iter_mut().zip(block).for_each(|(t, b)| *t += b);
+        }
+        total
+    };
+    if !standardize {
+        return Ok(Standardization {
+            feature_shift: vec![0.0; k],
+            feature_scale: vec![1.0; k],
+            target_shift: 0.0,
+        });
+    }
+    let mean: Vec<f64> = column_sums(None)
+        .into_iter()
+        .map(|s| s / n as f64)
+        .collect();
+    let sd: Vec<f64> = column_sums(Some(&mean))
+        .iter()
+        .map(|s| (s / n as f64).sqrt())
+        .collect();
+    // A feature whose spread is at rounding level of its mean is constant in practice.
+    for (j, (&s, &m)) in sd.iter().zip(&mean).enumerate() {
+        if s <= 1e-13 * m.abs() || s == 0.0 {
+            return Err(OccamError::ConstantFeature {
+                source_name: data.source.clone(),
+                column: data.feature_names[j].clone(),
+            });
+        }
+    }
+    Ok(Standardization {
+        feature_shift: mean,
+        feature_scale: sd,
+        target_shift: 0.0,
+    })
+}
+
+impl LogisticStudy<'static> {
+    /// Standardises the features and maps the target to 0/1, on a copy of the data set (see
+    /// [`LogisticStudy::borrowing`] to avoid the copy).
     pub fn new(dataset: &Dataset, options: &FitOptions) -> Result<Self> {
+        LogisticStudy::with_data(Cow::Owned(dataset.clone()), options)
+    }
+}
+
+impl<'d> LogisticStudy<'d> {
+    /// Standardises the features and maps the target to 0/1, reading the data set in place.
+    pub fn borrowing(dataset: &'d Dataset, options: &FitOptions) -> Result<Self> {
+        LogisticStudy::with_data(Cow::Borrowed(dataset), options)
+    }
+
+    fn with_data(data: Cow<'d, Dataset>, options: &FitOptions) -> Result<Self> {
+        let dataset: &Dataset = &data;
         let intercept = match options.intercept {
             Intercept::Centered => {
                 return Err(OccamError::invalid(
@@ -104,43 +184,58 @@ impl LogisticStudy {
             ));
         }
         let target = binary_target(&dataset.y, &dataset.source, &dataset.target_name)?;
-        let design = Design::new(
-            dataset,
-            DesignOptions {
-                standardize: options.standardize,
-                center: false,
-            },
-        )?;
-        let k = design.k;
-        let ordered = match options.order {
-            RowOrder::AsGiven => (design.z.clone(), target.labels.clone()),
-            order => reorder(&design.z, &target.labels, k, order),
-        };
+        let transform = feature_standardization(dataset, options.standardize)?;
+        let inv_scale = transform.feature_scale.iter().map(|s| 1.0 / s).collect();
+        let (n, k) = (dataset.n(), dataset.k());
         Ok(LogisticStudy {
-            source: dataset.source.clone(),
-            n: dataset.n(),
-            feature_names: dataset.feature_names.clone(),
-            target_name: dataset.target_name.clone(),
             options: options.clone(),
-            transform: design.transform,
-            boundaries: doubling_boundaries(dataset.n(), options.first_block),
+            transform,
+            inv_scale,
+            boundaries: doubling_boundaries(n, options.first_block),
             target,
             k,
             intercept,
-            z: design.z,
-            ordered,
-            fingerprints: row_fingerprints(dataset),
+            ordered: OnceLock::new(),
+            fingerprints: OnceLock::new(),
+            zero_gradient: OnceLock::new(),
+            data,
         })
+    }
+
+    /// The rows of the design (standardised on the fly unless no standardisation was asked for,
+    /// when the raw rows are the design).
+    fn rows_of<'a>(&'a self, x: &'a [f64]) -> Rows<'a> {
+        if self.options.standardize {
+            Rows::standardized(x, self.k, &self.transform.feature_shift, &self.inv_scale)
+        } else {
+            Rows::design(x, self.k)
+        }
+    }
+
+    /// Raw rows and labels in the prequential visiting order.
+    fn ordered(&self) -> (&[f64], &[f64]) {
+        match self.options.order {
+            RowOrder::AsGiven => (&self.data.x, &self.target.labels),
+            order => {
+                let (x, y) = self
+                    .ordered
+                    .get_or_init(|| reorder(&self.data.x, &self.target.labels, self.k, order));
+                (x, y)
+            }
+        }
     }
 
     /// The fraction of rows on the right side of p = ½ at θ.
     pub fn training_accuracy(&self, theta: &DVector<f64>) -> f64 {
         let arrays = self.prior_arrays(1.0, &DVector::zeros(self.n_shared()));
         let problem = self.problem(&arrays);
-        let right = (0..self.n)
-            .filter(|&i| (problem.linear_predictor(theta, i) > 0.0) == (problem.label(i) == 1.0))
+        let right = problem
+            .linear_predictors(theta)
+            .iter()
+            .zip(&self.target.labels)
+            .filter(|(eta, y)| (**eta > 0.0) == (**y == 1.0))
             .count();
-        right as f64 / self.n as f64
+        right as f64 / self.data.n() as f64
     }
 
     fn has_intercept(&self) -> bool {
@@ -158,7 +253,7 @@ impl LogisticStudy {
     }
 
     fn shared_names(&self) -> Vec<String> {
-        let mut names = self.feature_names.clone();
+        let mut names = self.data.feature_names.clone();
         if self.intercept == Intercept::Shared {
             names.push("(intercept)".into());
         }
@@ -183,31 +278,41 @@ impl LogisticStudy {
     }
 
     fn problem<'a>(&'a self, arrays: &'a PriorArrays) -> LogisticProblem<'a> {
-        LogisticProblem::new(
-            &self.z,
+        LogisticProblem::on_rows(
+            self.rows_of(&self.data.x),
             &self.target.labels,
-            self.k,
             self.has_intercept(),
             &arrays.center,
             &arrays.precision,
         )
     }
 
-    /// The mode at prior sd s, from `init`.
-    fn mode_at(&self, arrays: &PriorArrays, init: DVector<f64>) -> Result<Mode> {
+    /// The mode at prior sd s, from `init`, and the Laplace evidence there.
+    fn mode_and_evidence(
+        &self,
+        arrays: &PriorArrays,
+        init: DVector<f64>,
+    ) -> Result<(Mode, LaplaceEvidence)> {
         let problem = self.problem(arrays);
-        find_mode(&problem, init, MODE_TOLERANCE * problem.gradient_scale())
-    }
-
-    /// The Laplace evidence at prior sd s.
-    fn laplace_at(&self, arrays: &PriorArrays, mode: &Mode) -> LaplaceEvidence {
-        let problem = self.problem(arrays);
-        laplace_evidence(
-            mode,
-            -problem.negative_log_likelihood(&mode.params),
+        let zero_gradient = self
+            .zero_gradient
+            .get_or_init(|| problem.likelihood_gradient(&DVector::zeros(problem.n_params())));
+        let fused = problem.fused();
+        let scale = scales_from_diagonal(&fused.hessian_diagonal(&init));
+        let mode = find_mode_scaled(
+            &fused,
+            init,
+            MODE_TOLERANCE * problem.gradient_scale_from(zero_gradient),
+            Some(&scale),
+        )?;
+        // ℓ at the mode is remembered from the pass that checked the gradient there.
+        let laplace = laplace_evidence(
+            &mode,
+            -fused.negative_log_likelihood(&mode.params),
             &arrays.center,
             &arrays.precision,
-        )
+        );
+        Ok((mode, laplace))
     }
 
     /// Empirical Bayes: the s maximising the Laplace evidence (each evaluation refits the mode,
@@ -220,10 +325,9 @@ impl LogisticStudy {
         let warm = RefCell::new(init);
         let evaluate = |log_sd: f64| -> Result<f64> {
             let arrays = self.prior_arrays(log_sd.exp(), shared_center);
-            let mode = self.mode_at(&arrays, warm.borrow().clone())?;
-            let evidence = self.laplace_at(&arrays, &mode).log_evidence;
+            let (mode, laplace) = self.mode_and_evidence(&arrays, warm.borrow().clone())?;
             *warm.borrow_mut() = mode.params;
-            Ok(evidence)
+            Ok(laplace.log_evidence)
         };
         let (log_sd, evaluations) = maximize_over_log_sd(&evaluate)?;
         Ok((log_sd.exp(), evaluations))
@@ -238,18 +342,25 @@ impl LogisticStudy {
         shared_center: &DVector<f64>,
         warm: &DVector<f64>,
     ) -> Option<DVector<f64>> {
-        let (z, y) = &self.ordered;
+        let (x, y) = self.ordered();
         let prefix_fit = |s: f64, init: DVector<f64>| -> Option<(Mode, f64)> {
             let arrays = self.prior_arrays(s, shared_center);
-            let problem = LogisticProblem::new(
-                &z[..m * self.k],
+            let problem = LogisticProblem::on_rows(
+                self.rows_of(&x[..m * self.k]),
                 &y[..m],
-                self.k,
                 self.has_intercept(),
                 &arrays.center,
                 &arrays.precision,
-            );
-            let mode = find_mode(&problem, init, MODE_TOLERANCE * problem.gradient_scale()).ok()?;
+            )
+            .fused();
+            let scale = scales_from_diagonal(&problem.hessian_diagonal(&init));
+            let mode = find_mode_scaled(
+                &problem,
+                init,
+                MODE_TOLERANCE * problem.gradient_scale(),
+                Some(&scale),
+            )
+            .ok()?;
             let evidence = laplace_evidence(
                 &mode,
                 -problem.negative_log_likelihood(&mode.params),
@@ -293,30 +404,29 @@ impl LogisticStudy {
             SdSpec::Auto => self.empirical_bayes(&center.values, init.clone())?,
         };
         let arrays = self.prior_arrays(sd, &center.values);
-        let mode = self.mode_at(&arrays, init)?;
-        let laplace = self.laplace_at(&arrays, &mode);
+        let (mode, laplace) = self.mode_and_evidence(&arrays, init)?;
         let problem = self.problem(&arrays);
         let mut notes = Vec::new();
         let charge_bits = estimate_charge_bits(
             usize::from(prior_sd.fixed().is_none()) + center.estimated_reals,
-            self.n,
+            self.data.n(),
         );
         // The prequential code refits s on each prefix and codes block 0 at the centre: only a
         // centre derived from the coded rows has to be sent first.
-        let prequential_charge = estimate_charge_bits(center.estimated_reals, self.n);
+        let prequential_charge = estimate_charge_bits(center.estimated_reals, self.data.n());
 
-        // Prequential: rows in visiting order; block 0 at the prior centre.
-        let ordered_problem = LogisticProblem::new(
-            &self.ordered.0,
-            &self.ordered.1,
-            self.k,
-            self.has_intercept(),
-            &arrays.center,
-            &arrays.precision,
-        );
         let codes = self.options.codes;
         let mut refit_failures = 0;
         let prequential = optional_code(codes.prequential, "prequential", &mut notes, || {
+            // Rows in visiting order; block 0 at the prior centre.
+            let (x, y) = self.ordered();
+            let ordered_problem = LogisticProblem::on_rows(
+                self.rows_of(x),
+                y,
+                self.has_intercept(),
+                &arrays.center,
+                &arrays.precision,
+            );
             let blocks = prequential_blocks(
                 &ordered_problem,
                 &self.boundaries,
@@ -379,14 +489,14 @@ impl LogisticStudy {
     }
 }
 
-impl Study for LogisticStudy {
+impl Study for LogisticStudy<'_> {
     fn info(&self) -> StudyInfo {
         StudyInfo {
             kind: "logistic",
-            source: self.source.clone(),
-            n: self.n,
-            feature_names: self.feature_names.clone(),
-            target_name: self.target_name.clone(),
+            source: self.data.source.clone(),
+            n: self.data.n(),
+            feature_names: self.data.feature_names.clone(),
+            target_name: self.data.target_name.clone(),
             options: self.options.clone(),
             target_mapping: Some((self.target.negative, self.target.positive)),
         }
@@ -413,7 +523,12 @@ impl Study for LogisticStudy {
                 Ok(truth_center(values))
             }
             CenterSpec::Fit(path) => {
-                let (other, shared_rows) = load_donor(path, &self.info(), &self.fingerprints)?;
+                let (other, shared_rows) = load_donor(
+                    path,
+                    &self.info(),
+                    self.fingerprints
+                        .get_or_init(|| row_fingerprints(&self.data)),
+                )?;
                 let donor = fit_logistic(
                     &other,
                     &FitOptions {
@@ -435,7 +550,13 @@ impl Study for LogisticStudy {
                                 .sum::<f64>(),
                     );
                 }
-                Ok(donor_center(values, path, other.n(), shared_rows, self.n))
+                Ok(donor_center(
+                    values,
+                    path,
+                    other.n(),
+                    shared_rows,
+                    self.data.n(),
+                ))
             }
             CenterSpec::Sha256 { scale: None, .. } => match prior_sd {
                 SdSpec::Fixed(s) => Ok(ResolvedCenter {
@@ -479,7 +600,7 @@ impl Study for LogisticStudy {
         let p = self.n_params();
         let (_, tabulated) = lattice_term(p);
         let mut notes = vec!["evidence and mixture code: Laplace approximation with the exact Hessian X̃ᵀSX̃ + Λ at the MAP — approximate".to_string()];
-        notes.extend(charge_note(charged, charge_bits, self.n, "mixture and two_part (prequential refits s on each prefix instead, and pays only for a data-derived centre)"));
+        notes.extend(charge_note(charged, charge_bits, self.data.n(), "mixture and two_part (prequential refits s on each prefix instead, and pays only for a data-derived centre)"));
         notes.push(format!(
             "prequential: {}, {} doubling block(s) from {} row(s); the first block is coded with the parameters at the prior centre, each later block with the MAP fitted on all rows before it (s refitted there when 'auto'), so no hyperparameter is sent",
             self.options.order.describe(),
@@ -498,15 +619,15 @@ impl Study for LogisticStudy {
         }
         notes.push(format!(
             "target '{}': {} ↦ 0, {} ↦ 1",
-            self.target_name, self.target.negative, self.target.positive
+            self.data.target_name, self.target.negative, self.target.positive
         ));
         notes
     }
 }
 
 /// Fits logistic regression to `dataset` under the prior of `options` (math.md §1, §4–§6).
-pub fn fit_logistic(dataset: &Dataset, options: &FitOptions) -> Result<LogisticFit> {
-    let study = LogisticStudy::new(dataset, options)?;
+pub fn fit_logistic<'d>(dataset: &'d Dataset, options: &FitOptions) -> Result<LogisticFit<'d>> {
+    let study = LogisticStudy::borrowing(dataset, options)?;
     let center = study.resolve_center(&options.center, options.prior_sd)?;
     let (evaluation, mode, laplace) =
         study.evaluate_logistic(&options.center, center, options.prior_sd, None)?;

@@ -13,9 +13,11 @@
 //! * negative log posterior f(θ) = ℓ(θ) + ½(θ − μ)ᵀΛ(θ − μ), ∇f = ∇ℓ + Λ(θ − μ), ∇²f = X̃ᵀSX̃ + Λ.
 
 use crate::error::{OccamError, Result};
-use crate::linalg::{gram_into, map_row_blocks};
+use crate::linalg::map_row_blocks;
 use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
 use nalgebra::{DMatrix, DVector};
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
 
 pub use crate::special::{sigmoid, softplus};
 
@@ -70,10 +72,183 @@ pub fn binary_target(y: &[f64], source_name: &str, target_name: &str) -> Result<
     })
 }
 
+/// The rows a logistic problem reads: row-major features, used as they are (a design already
+/// standardised) or standardised on the fly, zᵢⱼ = (xᵢⱼ − shiftⱼ)·inv_scaleⱼ.
+///
+/// Standardising on the fly lets a study work on the raw data without materialising an n×k copy
+/// of the design: the rows are read from memory once per pass either way, and the two extra
+/// operations per value are hidden behind that read. The values zᵢⱼ are the same bits a
+/// materialised design would hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Rows<'a> {
+    x: &'a [f64],
+    k: usize,
+    standardize: Option<(&'a [f64], &'a [f64])>,
+}
+
+impl<'a> Rows<'a> {
+    /// Rows of a design, used as they are.
+    pub fn design(z: &'a [f64], k: usize) -> Self {
+        assert!(
+            k > 0 && z.len() % k == 0,
+            "z must hold whole rows of k features"
+        );
+        Rows {
+            x: z,
+            k,
+            standardize: None,
+        }
+    }
+
+    /// Raw rows standardised on the fly: zᵢⱼ = (xᵢⱼ − shiftⱼ)·inv_scaleⱼ.
+    pub fn standardized(x: &'a [f64], k: usize, shift: &'a [f64], inv_scale: &'a [f64]) -> Self {
+        assert!(
+            k > 0 && x.len() % k == 0,
+            "x must hold whole rows of k features"
+        );
+        assert!(
+            shift.len() == k && inv_scale.len() == k,
+            "one shift and scale per feature"
+        );
+        Rows {
+            x,
+            k,
+            standardize: Some((shift, inv_scale)),
+        }
+    }
+
+    /// Number of rows.
+    pub fn n(&self) -> usize {
+        self.x.len() / self.k
+    }
+
+    /// The first `m` rows.
+    pub fn prefix(&self, m: usize) -> Self {
+        Rows {
+            x: &self.x[..m * self.k],
+            ..*self
+        }
+    }
+
+    /// Row `i` of the design, written into `buffer` when it has to be standardised.
+    fn row<'b>(&'b self, i: usize, buffer: &'b mut [f64]) -> &'b [f64] {
+        let raw = &self.x[i * self.k..(i + 1) * self.k];
+        match self.standardize {
+            None => raw,
+            Some((shift, inv_scale)) => {
+                for (((z, x), m), r) in buffer.iter_mut().zip(raw).zip(shift).zip(inv_scale) {
+                    *z = (x - m) * r;
+                }
+                buffer
+            }
+        }
+    }
+}
+
+/// xᵀw with eight independent partial sums, so the compiler can keep them in vector registers (a
+/// single running sum is a chain of dependent additions that cannot be vectorised).
+pub fn dot(x: &[f64], w: &[f64]) -> f64 {
+    let mut acc = [0.0; 8];
+    let (xc, wc) = (x.chunks_exact(8), w.chunks_exact(8));
+    let (xr, wr) = (xc.remainder(), wc.remainder());
+    for (a, b) in xc.zip(wc) {
+        for l in 0..8 {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (a, b) in xr.iter().zip(wr) {
+        s += a * b;
+    }
+    s
+}
+
+/// One row's share of ℓ and of ∇ℓ: (softplus(η) − yη, σ(η) − y), both from the one exponential
+/// e = exp(−|η|): softplus(η) = max(η, 0) + ln(1 + e), σ(η) = 1/(1 + e) for η ≥ 0 and e/(1 + e)
+/// otherwise. Neither overflows for any finite η; the same values as [`softplus`] and [`sigmoid`].
+pub fn row_loss_and_residual(eta: f64, y: f64) -> (f64, f64) {
+    let e = (-eta.abs()).exp();
+    let p = if eta >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    };
+    (eta.max(0.0) + e.ln_1p() - y * eta, p - y)
+}
+
+/// One row's curvature weight p(1 − p) = e/(1 + e)², e = exp(−|η|): no cancellation in 1 − p
+/// when |η| is large.
+pub fn row_curvature(eta: f64) -> f64 {
+    let e = (-eta.abs()).exp();
+    e / ((1.0 + e) * (1.0 + e))
+}
+
+/// Rows per GEMM in the Hessian: a √S-scaled panel of this many rows (≈ 100 kB at P = 51) stays
+/// in cache between being written and being multiplied.
+const PANEL_ROWS: usize = 256;
+
+/// Columns per GEMM block of the Hessian: a multiple of matrixmultiply's 8×8 f64 micro-tile. At
+/// P = 51 the blocks on and below the diagonal cover 34 micro-tiles against 49 for the full
+/// product.
+const GRAM_CHUNK: usize = 24;
+
+/// The lower triangle of `out` (p×p, row-major) += AᵀA for a row-major panel A of `a.len() / p`
+/// rows, by blocks of [`GRAM_CHUNK`] columns: only blocks on or below the diagonal are multiplied,
+/// about two thirds of the work of the full product. The strict upper triangle is left alone
+/// (see [`mirror_lower`]).
+fn gram_lower_accumulate(a: &[f64], p: usize, out: &mut [f64]) {
+    let rows = a.len() / p;
+    assert!(out.len() == p * p && rows * p == a.len());
+    if rows == 0 {
+        return;
+    }
+    for r0 in (0..p).step_by(GRAM_CHUNK) {
+        let r1 = (r0 + GRAM_CHUNK).min(p);
+        for c0 in (0..=r0).step_by(GRAM_CHUNK) {
+            let c1 = (c0 + GRAM_CHUNK).min(p);
+            // out[r0..r1, c0..c1] += A[:, r0..r1]ᵀ A[:, c0..c1]; Aᵀ has row stride 1 and column
+            // stride p, A has row stride p.
+            // SAFETY: r1, c1 ≤ p and the assert above keep every index inside `a` and `out`,
+            // which do not alias.
+            unsafe {
+                matrixmultiply::dgemm(
+                    r1 - r0,
+                    rows,
+                    c1 - c0,
+                    1.0,
+                    a.as_ptr().add(r0),
+                    1,
+                    p as isize,
+                    a.as_ptr().add(c0),
+                    p as isize,
+                    1,
+                    1.0,
+                    out.as_mut_ptr().add(r0 * p + c0),
+                    p as isize,
+                    1,
+                );
+            }
+        }
+    }
+}
+
+/// Copies the lower triangle of a square matrix onto its upper triangle.
+fn mirror_lower(m: &mut DMatrix<f64>) {
+    for j in 0..m.ncols() {
+        for i in 0..j {
+            m[(i, j)] = m[(j, i)];
+        }
+    }
+}
+
 /// The negative log posterior of logistic regression on a design, as an argmin problem.
+///
+/// Every pass over the rows runs on a fixed partition into blocks of
+/// [`crate::linalg::BLOCK_ROWS`] rows, in parallel, and sums the blocks in order: the same bits
+/// on any number of threads.
 #[derive(Debug, Clone, Copy)]
 pub struct LogisticProblem<'a> {
-    z: &'a [f64],
+    rows: Rows<'a>,
     y: &'a [f64],
     k: usize,
     intercept: bool,
@@ -92,6 +267,19 @@ impl<'a> LogisticProblem<'a> {
         center: &'a DVector<f64>,
         precision: &'a DVector<f64>,
     ) -> Self {
+        assert_eq!(z.len(), y.len() * k, "z must hold n rows of k features");
+        Self::on_rows(Rows::design(z, k), y, intercept, center, precision)
+    }
+
+    /// The problem on [`Rows`] (a design, or raw rows standardised on the fly).
+    pub fn on_rows(
+        rows: Rows<'a>,
+        y: &'a [f64],
+        intercept: bool,
+        center: &'a DVector<f64>,
+        precision: &'a DVector<f64>,
+    ) -> Self {
+        let k = rows.k;
         let p = k + usize::from(intercept);
         assert_eq!(center.len(), p, "centre length must be the parameter count");
         assert_eq!(
@@ -99,9 +287,9 @@ impl<'a> LogisticProblem<'a> {
             p,
             "precision length must be the parameter count"
         );
-        assert_eq!(z.len(), y.len() * k, "z must hold n rows of k features");
+        assert_eq!(rows.n(), y.len(), "one label per row");
         LogisticProblem {
-            z,
+            rows,
             y,
             k,
             intercept,
@@ -120,21 +308,122 @@ impl<'a> LogisticProblem<'a> {
         self.k + usize::from(self.intercept)
     }
 
+    fn offset(&self, theta: &DVector<f64>) -> f64 {
+        if self.intercept {
+            theta[self.k]
+        } else {
+            0.0
+        }
+    }
+
     /// ηᵢ = x̃ᵢᵀθ.
     pub fn linear_predictor(&self, theta: &DVector<f64>, i: usize) -> f64 {
-        let row = &self.z[i * self.k..(i + 1) * self.k];
-        let dot: f64 = row.iter().zip(theta.iter()).map(|(x, w)| x * w).sum();
-        if self.intercept {
-            dot + theta[self.k]
-        } else {
-            dot
+        let mut buffer = vec![0.0; self.k];
+        dot(self.rows.row(i, &mut buffer), &theta.as_slice()[..self.k]) + self.offset(theta)
+    }
+
+    /// η = X̃θ for every row.
+    pub fn linear_predictors(&self, theta: &DVector<f64>) -> Vec<f64> {
+        let (w, b) = (&theta.as_slice()[..self.k], self.offset(theta));
+        map_row_blocks(self.n(), |block| {
+            let mut buffer = vec![0.0; self.k];
+            block
+                .map(|i| dot(self.rows.row(i, &mut buffer), w) + b)
+                .collect::<Vec<f64>>()
+        })
+        .concat()
+    }
+
+    /// ℓ(θ) and ∇ℓ(θ) in one pass over the rows: ℓ = Σᵢ softplus(ηᵢ) − yᵢηᵢ and
+    /// ∇ℓ = X̃ᵀ(p − y), p = σ(η), with ηᵢ = x̃ᵢᵀθ.
+    ///
+    /// Each row is read once: its dot product with θ and its share of the gradient are formed
+    /// while the row is in L1 cache.
+    pub fn likelihood_and_gradient(&self, theta: &DVector<f64>) -> (f64, DVector<f64>) {
+        let (loss, g, _) = self.pass::<false>(theta);
+        (loss, g)
+    }
+
+    /// ℓ(θ), ∇ℓ(θ) and the diagonal of the Fisher information, Σᵢ pᵢ(1 − pᵢ) x̃ᵢⱼ², in one pass.
+    pub fn likelihood_gradient_and_curvature(
+        &self,
+        theta: &DVector<f64>,
+    ) -> (f64, DVector<f64>, DVector<f64>) {
+        self.pass::<true>(theta)
+    }
+
+    /// The one pass behind [`Self::likelihood_and_gradient`] (and the Fisher diagonal when
+    /// `DIAGONAL`; zeros otherwise).
+    fn pass<const DIAGONAL: bool>(
+        &self,
+        theta: &DVector<f64>,
+    ) -> (f64, DVector<f64>, DVector<f64>) {
+        let (k, p) = (self.k, self.n_params());
+        let (w, b) = (&theta.as_slice()[..k], self.offset(theta));
+        let partial = map_row_blocks(self.n(), |block| {
+            let mut buffer = vec![0.0; k];
+            let mut g = vec![0.0; p];
+            let mut diagonal = vec![0.0; if DIAGONAL { p } else { 0 }];
+            let mut loss = 0.0;
+            for i in block {
+                let row = self.rows.row(i, &mut buffer);
+                let eta = dot(row, w) + b;
+                let (l, r) = row_loss_and_residual(eta, self.y[i]);
+                loss += l;
+                for (gj, x) in g[..k].iter_mut().zip(row) {
+                    *gj += r * x;
+                }
+                if self.intercept {
+                    g[k] += r;
+                }
+                if DIAGONAL {
+                    let s = row_curvature(eta);
+                    for (dj, x) in diagonal[..k].iter_mut().zip(row) {
+                        *dj += s * x * x;
+                    }
+                    if self.intercept {
+                        diagonal[k] += s;
+                    }
+                }
+            }
+            (loss, g, diagonal)
+        });
+        let mut loss = 0.0;
+        let mut g = DVector::zeros(p);
+        let mut diagonal = DVector::zeros(p);
+        for (l, block_g, block_d) in partial {
+            loss += l;
+            g += DVector::from_vec(block_g);
+            if DIAGONAL {
+                diagonal += DVector::from_vec(block_d);
+            }
         }
+        (loss, g, diagonal)
+    }
+
+    /// Σᵢ softplus(ηᵢ) − yᵢηᵢ over the rows in `rows`, summed in row order (one block of a
+    /// prequential code).
+    pub fn rows_negative_log_likelihood(&self, theta: &DVector<f64>, rows: Range<usize>) -> f64 {
+        let (w, b) = (&theta.as_slice()[..self.k], self.offset(theta));
+        let mut buffer = vec![0.0; self.k];
+        rows.map(|i| {
+            row_negative_log_likelihood(dot(self.rows.row(i, &mut buffer), w) + b, self.y[i])
+        })
+        .sum()
     }
 
     /// ℓ(θ) = Σᵢ softplus(ηᵢ) − yᵢηᵢ.
     pub fn negative_log_likelihood(&self, theta: &DVector<f64>) -> f64 {
-        map_row_blocks(self.n(), |rows| {
-            rows.map(|i| row_negative_log_likelihood(self.linear_predictor(theta, i), self.y[i]))
+        let (w, b) = (&theta.as_slice()[..self.k], self.offset(theta));
+        map_row_blocks(self.n(), |block| {
+            let mut buffer = vec![0.0; self.k];
+            block
+                .map(|i| {
+                    row_negative_log_likelihood(
+                        dot(self.rows.row(i, &mut buffer), w) + b,
+                        self.y[i],
+                    )
+                })
                 .sum::<f64>()
         })
         .iter()
@@ -151,6 +440,11 @@ impl<'a> LogisticProblem<'a> {
             .sum::<f64>()
     }
 
+    /// Λ(θ − μ), the prior's share of ∇f.
+    pub fn penalty_gradient(&self, theta: &DVector<f64>) -> DVector<f64> {
+        self.precision.component_mul(&(theta - self.center))
+    }
+
     /// f(θ) = ℓ(θ) + ½(θ − μ)ᵀΛ(θ − μ).
     pub fn objective(&self, theta: &DVector<f64>) -> f64 {
         self.negative_log_likelihood(theta) + self.penalty(theta)
@@ -158,54 +452,45 @@ impl<'a> LogisticProblem<'a> {
 
     /// ∇ℓ = X̃ᵀ(p − y).
     pub fn likelihood_gradient(&self, theta: &DVector<f64>) -> DVector<f64> {
-        let p = self.n_params();
-        let partial = map_row_blocks(self.n(), |rows| {
-            let mut g = vec![0.0; p];
-            for i in rows {
-                let r = sigmoid(self.linear_predictor(theta, i)) - self.y[i];
-                let row = &self.z[i * self.k..(i + 1) * self.k];
-                for (gj, x) in g.iter_mut().zip(row) {
-                    *gj += r * x;
-                }
-                if self.intercept {
-                    g[self.k] += r;
-                }
-            }
-            g
-        });
-        let mut g = DVector::zeros(p);
-        for block in partial {
-            g += DVector::from_vec(block);
-        }
-        g
+        self.likelihood_and_gradient(theta).1
     }
 
     /// ∇f = X̃ᵀ(p − y) + Λ(θ − μ).
     pub fn gradient_at(&self, theta: &DVector<f64>) -> DVector<f64> {
-        self.likelihood_gradient(theta) + self.precision.component_mul(&(theta - self.center))
+        self.likelihood_gradient(theta) + self.penalty_gradient(theta)
     }
 
-    /// The Fisher information X̃ᵀSX̃ at θ (a Gram matrix of the rows scaled by √(pᵢ(1 − pᵢ))).
+    /// The Fisher information X̃ᵀSX̃ at θ, S = diag(pᵢ(1 − pᵢ)): the Gram matrix of the rows
+    /// scaled by √(pᵢ(1 − pᵢ)), formed as GEMMs on panels of [`PANEL_ROWS`] scaled rows.
     pub fn fisher_information(&self, theta: &DVector<f64>) -> DMatrix<f64> {
-        let p = self.n_params();
-        let partial = map_row_blocks(self.n(), |rows| {
-            let mut scaled = Vec::with_capacity(rows.len() * p);
-            for i in rows {
-                let prob = sigmoid(self.linear_predictor(theta, i));
-                let w = (prob * (1.0 - prob)).sqrt();
-                scaled.extend(self.z[i * self.k..(i + 1) * self.k].iter().map(|x| w * x));
-                if self.intercept {
-                    scaled.push(w);
-                }
-            }
+        let (k, p) = (self.k, self.n_params());
+        let (w, b) = (&theta.as_slice()[..k], self.offset(theta));
+        let partial = map_row_blocks(self.n(), |block| {
+            let mut buffer = vec![0.0; k];
+            let mut panel = Vec::with_capacity(PANEL_ROWS * p);
             let mut out = vec![0.0; p * p];
-            gram_into(&scaled, p, &mut out);
+            let mut start = block.start;
+            while start < block.end {
+                let end = (start + PANEL_ROWS).min(block.end);
+                panel.clear();
+                for i in start..end {
+                    let row = self.rows.row(i, &mut buffer);
+                    let s = row_curvature(dot(row, w) + b).sqrt();
+                    panel.extend(row.iter().map(|x| s * x));
+                    if self.intercept {
+                        panel.push(s);
+                    }
+                }
+                gram_lower_accumulate(&panel, p, &mut out);
+                start = end;
+            }
             out
         });
         let mut f = DMatrix::zeros(p, p);
         for block in partial {
             f += DMatrix::from_row_slice(p, p, &block);
         }
+        mirror_lower(&mut f);
         f
     }
 
@@ -219,19 +504,22 @@ impl<'a> LogisticProblem<'a> {
     }
 
     /// The size of the gradient's terms, against which a gradient norm counts as small:
+    /// ‖X̃ᵀ(½ − y)‖ + ‖Λμ‖ + 1, from the likelihood gradient at θ = 0.
+    pub fn gradient_scale_from(&self, likelihood_gradient_at_zero: &DVector<f64>) -> f64 {
+        // At θ = 0, p = ½: X̃ᵀ(½ − y) is the data's own gradient scale.
+        likelihood_gradient_at_zero.norm() + self.precision.component_mul(self.center).norm() + 1.0
+    }
+
+    /// The size of the gradient's terms, against which a gradient norm counts as small:
     /// ‖X̃ᵀy‖ + ‖Λμ‖ + 1.
     pub fn gradient_scale(&self) -> f64 {
-        let zero = DVector::zeros(self.n_params());
-        // At θ = 0, p = ½: X̃ᵀ(½ − y) is the data's own gradient scale.
-        self.likelihood_gradient(&zero).norm()
-            + self.precision.component_mul(self.center).norm()
-            + 1.0
+        self.gradient_scale_from(&self.likelihood_gradient(&DVector::zeros(self.n_params())))
     }
 
     /// The same problem on the first `m` rows (the prefix of a prequential code).
     pub fn prefix(&self, m: usize) -> Self {
         LogisticProblem {
-            z: &self.z[..m * self.k],
+            rows: self.rows.prefix(m),
             y: &self.y[..m],
             ..*self
         }
@@ -255,7 +543,19 @@ impl<'a> LogisticProblem<'a> {
     /// Whether a parameter vector separates the classes strictly: every row on its own side,
     /// (2yᵢ − 1)ηᵢ > 0. If one does, the maximum-likelihood estimate does not exist.
     pub fn separates(&self, theta: &DVector<f64>) -> bool {
-        (0..self.n()).all(|i| (2.0 * self.y[i] - 1.0) * self.linear_predictor(theta, i) > 0.0)
+        self.linear_predictors(theta)
+            .iter()
+            .zip(self.y)
+            .all(|(eta, y)| (2.0 * y - 1.0) * eta > 0.0)
+    }
+
+    /// This problem with f and ∇f computed together and remembered: see
+    /// [`FusedLogisticProblem`].
+    pub fn fused(&self) -> FusedLogisticProblem<'a> {
+        FusedLogisticProblem {
+            problem: *self,
+            last: Arc::default(),
+        }
     }
 }
 
@@ -280,6 +580,87 @@ impl Hessian for LogisticProblem<'_> {
     type Hessian = DMatrix<f64>;
     fn hessian(&self, theta: &Self::Param) -> std::result::Result<Self::Hessian, ArgminError> {
         Ok(self.hessian_at(theta))
+    }
+}
+
+/// θ with ℓ(θ) and ∇ℓ(θ) there.
+type LikelihoodAt = (DVector<f64>, f64, DVector<f64>);
+
+/// A [`LogisticProblem`] whose cost and gradient come from one pass over the rows
+/// ([`LogisticProblem::likelihood_and_gradient`]), remembered for the next request at the same θ.
+///
+/// argmin's L-BFGS asks for the cost and then the gradient at every trial point of its line
+/// search, and for the gradient again at the accepted point; the Newton polish asks for the
+/// gradient where the line search left off, and the Laplace evidence for ℓ at the mode. All of
+/// these are then one pass each. What is remembered is the likelihood part only (the prior's part
+/// is O(P) and added on each request). Clones share the memory.
+#[derive(Debug, Clone)]
+pub struct FusedLogisticProblem<'a> {
+    problem: LogisticProblem<'a>,
+    last: Arc<Mutex<Option<LikelihoodAt>>>,
+}
+
+impl<'a> FusedLogisticProblem<'a> {
+    /// The problem itself.
+    pub fn problem(&self) -> &LogisticProblem<'a> {
+        &self.problem
+    }
+
+    /// (ℓ(θ), ∇ℓ(θ)), remembered.
+    pub fn likelihood_and_gradient(&self, theta: &DVector<f64>) -> (f64, DVector<f64>) {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, l, g)) = last.as_ref() {
+            if at == theta {
+                return (*l, g.clone());
+            }
+        }
+        let (l, g) = self.problem.likelihood_and_gradient(theta);
+        *last = Some((theta.clone(), l, g.clone()));
+        (l, g)
+    }
+
+    /// The diagonal of ∇²f = X̃ᵀSX̃ + Λ at θ, from one pass that also computes (and remembers)
+    /// ℓ(θ) and ∇ℓ(θ): the coordinate scales of [`crate::inference::laplace::find_mode_scaled`].
+    pub fn hessian_diagonal(&self, theta: &DVector<f64>) -> DVector<f64> {
+        let (l, g, diagonal) = self.problem.likelihood_gradient_and_curvature(theta);
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((theta.clone(), l, g));
+        diagonal + self.problem.precision
+    }
+
+    /// ℓ(θ), remembered.
+    pub fn negative_log_likelihood(&self, theta: &DVector<f64>) -> f64 {
+        self.likelihood_and_gradient(theta).0
+    }
+
+    /// The gradient scale of [`LogisticProblem::gradient_scale`], from a (remembered) pass at 0.
+    pub fn gradient_scale(&self) -> f64 {
+        let zero = DVector::zeros(self.problem.n_params());
+        self.problem
+            .gradient_scale_from(&self.likelihood_and_gradient(&zero).1)
+    }
+}
+
+impl CostFunction for FusedLogisticProblem<'_> {
+    type Param = DVector<f64>;
+    type Output = f64;
+    fn cost(&self, theta: &Self::Param) -> std::result::Result<f64, ArgminError> {
+        Ok(self.negative_log_likelihood(theta) + self.problem.penalty(theta))
+    }
+}
+
+impl Gradient for FusedLogisticProblem<'_> {
+    type Param = DVector<f64>;
+    type Gradient = DVector<f64>;
+    fn gradient(&self, theta: &Self::Param) -> std::result::Result<Self::Gradient, ArgminError> {
+        Ok(self.likelihood_and_gradient(theta).1 + self.problem.penalty_gradient(theta))
+    }
+}
+
+impl Hessian for FusedLogisticProblem<'_> {
+    type Param = DVector<f64>;
+    type Hessian = DMatrix<f64>;
+    fn hessian(&self, theta: &Self::Param) -> std::result::Result<Self::Hessian, ArgminError> {
+        Ok(self.problem.hessian_at(theta))
     }
 }
 
