@@ -14,13 +14,12 @@ use crate::codelength::{
     bits, doubling_boundaries, estimate_charge_bits, lattice_term, optional_code, reorder,
     CodeLengths, RowOrder,
 };
-use crate::data::{Dataset, Standardization};
+use crate::data::{Dataset, DesignOptions, Standardization};
 use crate::error::{OccamError, Result};
 use crate::inference::laplace::{
     find_mode_scaled, laplace_evidence, maximize_over_log_sd, scales_from_diagonal,
     LaplaceEvidence, Mode, MODE_TOLERANCE,
 };
-use crate::linalg::map_row_blocks;
 use crate::model::logistic::{binary_target, BinaryTarget, LogisticProblem, Rows};
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
@@ -94,62 +93,16 @@ struct PriorArrays {
     precision: DVector<f64>,
 }
 
-/// The z-scoring of the features as [`crate::data::Design::new`] makes it with an uncentred
-/// target (the same two passes and block order, so the same bits), without writing the n×k
-/// standardised matrix: means, then centred sums of squares (Σx² − n·x̄² loses every digit when
-/// a feature's mean dwarfs its sd).
+/// The z-scoring of the features with an uncentred target (the intercept is a parameter here):
+/// [`Standardization::fit`], which never writes the n×k standardised matrix.
 fn feature_standardization(data: &Dataset, standardize: bool) -> Result<Standardization> {
-    let (n, k) = (data.n(), data.k());
-    let column_sums = |mean: Option<&[f64]>| -> Vec<f64> {
-        let partial = map_row_blocks(n, |rows| {
-            let mut acc = vec![0.0; k];
-            for i in rows {
-                match mean {
-                    None => acc.iter_mut().zip(data.row(i)).for_each(|(a, x)| *a += x),
-                    Some(m) => acc
-                        .iter_mut()
-                        .zip(data.row(i))
-                        .zip(m)
-                        .for_each(|((a, x), m)| *a += (x - m) * (x - m)),
-                }
-            }
-            acc
-        });
-        let mut total = vec![0.0; k];
-        for block in partial {
-            total.iter_mut().zip(block).for_each(|(t, b)| *t += b);
-        }
-        total
-    };
-    if !standardize {
-        return Ok(Standardization {
-            feature_shift: vec![0.0; k],
-            feature_scale: vec![1.0; k],
-            target_shift: 0.0,
-        });
-    }
-    let mean: Vec<f64> = column_sums(None)
-        .into_iter()
-        .map(|s| s / n as f64)
-        .collect();
-    let sd: Vec<f64> = column_sums(Some(&mean))
-        .iter()
-        .map(|s| (s / n as f64).sqrt())
-        .collect();
-    // A feature whose spread is at rounding level of its mean is constant in practice.
-    for (j, (&s, &m)) in sd.iter().zip(&mean).enumerate() {
-        if s <= 1e-13 * m.abs() || s == 0.0 {
-            return Err(OccamError::ConstantFeature {
-                source_name: data.source.clone(),
-                column: data.feature_names[j].clone(),
-            });
-        }
-    }
-    Ok(Standardization {
-        feature_shift: mean,
-        feature_scale: sd,
-        target_shift: 0.0,
-    })
+    Standardization::fit(
+        data,
+        DesignOptions {
+            standardize,
+            center: false,
+        },
+    )
 }
 
 impl LogisticStudy<'static> {
