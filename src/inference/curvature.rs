@@ -14,7 +14,7 @@
 use crate::random::Stream;
 use argmin::core::{CostFunction, Error as ArgminError, Gradient};
 use nalgebra::{DMatrix, DVector};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Columns per block of the factorisation and inversion (the inner dimension of their products).
 const BLOCK: usize = 64;
@@ -239,14 +239,34 @@ impl Factored {
     /// up to rounding).
     pub fn extremal_eigenvalues(&self) -> [f64; 2] {
         let p = self.p;
-        let largest_inverse = lanczos_largest(p, |v| self.solve(v));
-        let largest = lanczos_largest(p, |v| self.mul(v));
+        let largest_inverse = lanczos_largest(p, LANCZOS_STEPS, |v| self.solve(v));
+        let largest = lanczos_largest(p, LANCZOS_STEPS, |v| self.mul(v));
         [1.0 / largest_inverse, largest]
+    }
+
+    /// λmax(H) from a few Lanczos steps: a Ritz value, so a slight underestimate at worst —
+    /// enough to scale a stopping rule.
+    pub fn largest_eigenvalue_estimate(&self, steps: usize) -> f64 {
+        lanczos_largest(self.p, steps, |v| self.mul(v))
     }
 }
 
+/// Σ aᵢbᵢ with four running sums (so that the loop vectorises; a fixed order, so fixed bits).
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = a4
+        .remainder()
+        .iter()
+        .zip(b4.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    let mut s = [0.0; 4];
+    for (x, y) in a4.zip(b4) {
+        for j in 0..4 {
+            s[j] += x[j] * y[j];
+        }
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
 /// L⁻¹ for a lower triangular row-major L (p×p) with a positive diagonal, by blocks of
@@ -299,12 +319,12 @@ fn lower_inverse(l: &[f64], p: usize) -> Vec<f64> {
 
 /// The largest eigenvalue of a symmetric positive semi-definite operator on ℝᵖ by Lanczos from a
 /// fixed pseudo-random start (so the same bits every time), with full reorthogonalisation: the
-/// largest eigenvalue of the tridiagonal matrix after min(p, [`LANCZOS_STEPS`]) steps.
-fn lanczos_largest<F>(p: usize, apply: F) -> f64
+/// largest eigenvalue of the tridiagonal matrix after min(p, `steps`) steps.
+fn lanczos_largest<F>(p: usize, steps: usize, apply: F) -> f64
 where
     F: Fn(&DVector<f64>) -> DVector<f64>,
 {
-    let steps = p.min(LANCZOS_STEPS);
+    let steps = p.min(steps);
     let mut stream = Stream::from_seed(0x1a2c_305e);
     let mut v = DVector::from_fn(p, |_, _| stream.normal());
     v /= v.norm();
@@ -350,6 +370,8 @@ pub struct Whitened<P> {
     inner: P,
     origin: DVector<f64>,
     factor: Arc<Factored>,
+    /// The last (u, θ(u)): argmin asks for the cost and the gradient at the same u.
+    last: Arc<Mutex<Option<(DVector<f64>, DVector<f64>)>>>,
 }
 
 impl<P> Whitened<P> {
@@ -360,12 +382,21 @@ impl<P> Whitened<P> {
             inner,
             origin,
             factor,
+            last: Arc::new(Mutex::new(None)),
         }
     }
 
     /// θ(u) = θ₀ + L⁻ᵀu.
     pub fn params(&self, u: &DVector<f64>) -> DVector<f64> {
-        &self.origin + self.factor.inverse_factor_transpose_mul(u)
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, theta)) = last.as_ref() {
+            if at == u {
+                return theta.clone();
+            }
+        }
+        let theta = &self.origin + self.factor.inverse_factor_transpose_mul(u);
+        *last = Some((u.clone(), theta.clone()));
+        theta
     }
 }
 

@@ -533,6 +533,17 @@ impl<'a> MlpProblem<'a> {
         }
     }
 
+    /// Row `i`'s standardised features.
+    pub fn row(&self, i: usize) -> &[f64] {
+        let k = self.arch.inputs;
+        &self.z[i * k..(i + 1) * k]
+    }
+
+    /// Λ, the prior precision.
+    pub fn precision(&self) -> &DVector<f64> {
+        self.precision
+    }
+
     /// The same problem on the first `m` rows.
     pub fn prefix(&self, m: usize) -> Self {
         self.rows(0..m)
