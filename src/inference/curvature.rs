@@ -79,7 +79,7 @@ impl Factored {
     /// Factors the symmetric matrix `h` (only its lower triangle is read), or `None` if it is not
     /// numerically positive definite (a pivot ≤ 0 or not finite).
     ///
-    /// Right-looking blocked Cholesky: for each diagonal block of [`BLOCK`] columns, factor it
+    /// Right-looking blocked Cholesky: for each diagonal block of 64 columns, factor it
     /// (unblocked), solve the panel below it (L_ik = A_ik L_kk⁻ᵀ), and subtract the panel's outer
     /// product from the trailing lower triangle, block row by block row, as matrix products.
     /// Then L⁻¹ by blocks: X_ii = L_ii⁻¹ and X_i,<i = −L_ii⁻¹ (L_i,<i X_<i,<i).
@@ -233,9 +233,9 @@ impl Factored {
         )
     }
 
-    /// The smallest and largest eigenvalue of H by Lanczos ([`LANCZOS_STEPS`] steps with full
+    /// The smallest and largest eigenvalue of H by Lanczos (120 steps with full
     /// reorthogonalisation) on H⁻¹ for the smallest and on H for the largest: Ritz values, which
-    /// lie inside the spectrum and converge to its ends first (exact when P ≤ [`LANCZOS_STEPS`]
+    /// lie inside the spectrum and converge to its ends first (exact when P ≤ 120
     /// up to rounding).
     pub fn extremal_eigenvalues(&self) -> [f64; 2] {
         let p = self.p;
@@ -340,7 +340,8 @@ where
             w.axpy(-c, q, 1.0);
         }
         let beta = w.norm();
-        if !(beta > 1e-12 * alpha.abs().max(f64::MIN_POSITIVE)) {
+        // An invariant subspace (or a NaN) ends the recursion.
+        if beta.is_nan() || beta <= 1e-12 * alpha.abs().max(f64::MIN_POSITIVE) {
             break;
         }
         betas.push(beta);
@@ -361,6 +362,9 @@ where
     t.symmetric_eigenvalues().max()
 }
 
+/// (u, θ(u)).
+type Point = (DVector<f64>, DVector<f64>);
+
 /// A problem seen through θ = θ₀ + L⁻ᵀu, with LLᵀ = C a curvature matrix at θ₀ (for a network,
 /// the GGN + Λ): cost f(θ(u)), gradient ∇ᵤ = L⁻¹∇f(θ(u)), Hessian L⁻¹∇²f L⁻ᵀ ≈ I where C is
 /// close to ∇²f. argmin's L-BFGS on it is L-BFGS preconditioned by C (its first step is the
@@ -371,7 +375,7 @@ pub struct Whitened<P> {
     origin: DVector<f64>,
     factor: Arc<Factored>,
     /// The last (u, θ(u)): argmin asks for the cost and the gradient at the same u.
-    last: Arc<Mutex<Option<(DVector<f64>, DVector<f64>)>>>,
+    last: Arc<Mutex<Option<Point>>>,
 }
 
 impl<P> Whitened<P> {
