@@ -362,4 +362,36 @@ mod tests {
             Some("(intercept)")
         );
     }
+
+    #[test]
+    fn an_mlp_teacher_adds_its_noise_to_its_own_function() {
+        let network = TeacherNetwork {
+            hidden: vec![5, 3],
+            activation: Activation::Tanh,
+            task: Task::Regression,
+        };
+        let mut s = spec(Teacher::Mlp);
+        s.intercept = 0.0;
+        let (d, truth) = simulate_mlp(&s, &network).unwrap();
+        assert_eq!((d, truth.clone()), simulate_mlp(&s, &network).unwrap());
+        let arch = Architecture::new(3, vec![5, 3], Activation::Tanh, Task::Regression).unwrap();
+        assert_eq!(truth.parameters.len(), arch.n_params());
+        assert_eq!(truth.parameter_names, arch.parameter_names());
+        let theta = DVector::from_vec(truth.parameters.clone());
+        let (d, _) = simulate_mlp(&s, &network).unwrap();
+        let residual = (0..d.n())
+            .map(|i| (d.y[i] - arch.output(&theta, d.row(i))).powi(2))
+            .sum::<f64>()
+            / d.n() as f64;
+        assert!(
+            (residual.sqrt() - 0.3).abs() < 0.05,
+            "residual sd {}",
+            residual.sqrt()
+        );
+        // simulate() needs the network shape, so it refuses an mlp teacher; a network draws its
+        // output bias, so --intercept is refused.
+        assert!(simulate(&s).is_err());
+        s.intercept = 1.0;
+        assert!(simulate_mlp(&s, &network).is_err());
+    }
 }
