@@ -401,15 +401,14 @@ impl MlpStudy {
         let log_prior = log_prior_density(&params, center, &precision);
         let mut method = EvidenceMethod::LaplaceGgn;
         let mut nonpositive = 0;
-        let mut hessian = problem.hessian_ggn(&params);
-        let mut factor = None;
+        // The exact Hessian when asked for and positive definite, else the GGN (formed only then).
+        let mut chosen = None;
         let mut exact_range = None;
         if self.options.mlp.hessian == HessianKind::Exact {
             let exact = problem.hessian_exact(&params);
             match Factored::new(&exact) {
                 Some(f) => {
-                    hessian = exact;
-                    factor = Some(f);
+                    chosen = Some((exact, f));
                     method = EvidenceMethod::LaplaceHessian;
                 }
                 None => {
@@ -420,14 +419,18 @@ impl MlpStudy {
                 }
             }
         }
-        let factor = match factor {
-            Some(f) => f,
-            None => Factored::new(&hessian).ok_or_else(|| {
-                OccamError::computation(
-                    "the Laplace evidence",
-                    "the curvature matrix is not positive definite",
-                )
-            })?,
+        let (hessian, factor) = match chosen {
+            Some(pair) => pair,
+            None => {
+                let ggn = problem.hessian_ggn(&params);
+                let factor = Factored::new(&ggn).ok_or_else(|| {
+                    OccamError::computation(
+                        "the Laplace evidence",
+                        "the curvature matrix is not positive definite",
+                    )
+                })?;
+                (ggn, factor)
+            }
         };
         let half_log_det = factor.half_log_det();
         let trace_inverse = factor.trace_inverse();
@@ -1164,5 +1167,33 @@ mod tests {
             (&a.mode - &b.mode).norm() > 0.1,
             "the modes should be different points"
         );
+    }
+
+    #[test]
+    fn without_hidden_units_the_exact_hessian_evidence_is_the_ggn_evidence() {
+        // η is linear in θ, so ∇²ℓ = GGN: the two Laplace evidences agree up to the finite
+        // differences of the exact route.
+        let cancer = data::load("breast_cancer", &ColumnSelection::default()).unwrap();
+        let ggn = FitOptions {
+            prior_sd: SdSpec::Fixed(0.7),
+            ..options(vec![], Task::Classification)
+        };
+        let mut exact = ggn.clone();
+        exact.mlp.hessian = HessianKind::Exact;
+        let (a, b) = (
+            fit_mlp(&cancer, &ggn).unwrap(),
+            fit_mlp(&cancer, &exact).unwrap(),
+        );
+        assert_eq!(b.evaluation.evidence_method, EvidenceMethod::LaplaceHessian);
+        let rel = ((a.evaluation.log_evidence - b.evaluation.log_evidence)
+            / a.evaluation.log_evidence)
+            .abs();
+        assert!(
+            rel < 1e-6,
+            "GGN {} vs exact {}",
+            a.evaluation.log_evidence,
+            b.evaluation.log_evidence
+        );
+        assert_eq!(b.mode.nonpositive_eigenvalues, 0);
     }
 }
