@@ -156,3 +156,133 @@ fn bad_simulation_arguments_exit_2() {
     assert_eq!(code, 2);
     assert!(stderr.contains("simulate"), "{stderr}");
 }
+
+/// `occam simulate mlp` writes a network teacher: the same seed gives the same bytes, and the truth
+/// file holds θ in the documented parameter order.
+#[test]
+fn an_mlp_teacher_is_deterministic_and_its_truth_is_a_parameter_vector() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = [dir.path().join("a.csv"), dir.path().join("b.csv")];
+    for path in &paths {
+        let (code, stdout, stderr) = occam(&[
+            "simulate",
+            "mlp",
+            "--n",
+            "60",
+            "--k",
+            "3",
+            "--hidden",
+            "4,2",
+            "--activation",
+            "sigmoid",
+            "--task",
+            "classification",
+            "--seed",
+            "7",
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.contains("3-4-2-1 sigmoid network"), "{stdout}");
+    }
+    assert_eq!(
+        std::fs::read(&paths[0]).unwrap(),
+        std::fs::read(&paths[1]).unwrap()
+    );
+    let truth_text = std::fs::read_to_string(dir.path().join("a.truth.json")).unwrap();
+    assert_eq!(
+        truth_text,
+        std::fs::read_to_string(dir.path().join("b.truth.json")).unwrap()
+    );
+    let truth: serde_json::Value = serde_json::from_str(&truth_text).unwrap();
+    // P = (3 + 1)·4 + (4 + 1)·2 + (2 + 1)·1 = 29.
+    assert_eq!(truth["parameters"].as_array().unwrap().len(), 29);
+    assert_eq!(truth["parameter_names"][0], "layer1.w[0,0]");
+    assert_eq!(truth["parameter_names"][28], "output.b[0]");
+    assert_eq!(truth["network"]["hidden"], serde_json::json!([4, 2]));
+    assert_eq!(truth["teacher"], "mlp");
+    let csv = std::fs::read_to_string(&paths[0]).unwrap();
+    assert!(csv
+        .lines()
+        .skip(1)
+        .all(|l| l.ends_with(",0") || l.ends_with(",1")));
+}
+
+/// The simulate → fit round trip for a network: the `truth` centre (the teacher mapped into the
+/// data's standardisation) and `file:` the truth JSON are both accepted, the truth centre gives a
+/// shorter code than zero, and the JSON output is byte-identical on one core and on all of them.
+#[test]
+fn an_mlp_teacher_round_trips_through_fit_and_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("net.csv");
+    let csv = csv.to_str().unwrap();
+    let truth_file = dir.path().join("net.truth.json");
+    let (code, _, stderr) = occam(&[
+        "simulate",
+        "mlp",
+        "--n",
+        "400",
+        "--k",
+        "3",
+        "--hidden",
+        "5",
+        "--weight-scale",
+        "1",
+        "--noise-sd",
+        "0.1",
+        "--seed",
+        "2",
+        "--out",
+        csv,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let file_center = format!("file:{}", truth_file.display());
+    let centers = format!("zero;truth;{file_center}");
+    let args = [
+        "compare",
+        "--data",
+        csv,
+        "--model",
+        "mlp",
+        "--hidden",
+        "5",
+        "--activation",
+        "tanh",
+        "--centers",
+        &centers,
+        "--sds",
+        "1",
+        "--noise-sd",
+        "0.1",
+        "--codes",
+        "none",
+        "--format",
+        "json",
+    ];
+    let (code, stdout, stderr) = occam(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let evidence = |center: &str| {
+        rows.iter()
+            .find(|r| r["prior"]["center"] == center)
+            .unwrap_or_else(|| panic!("no row for {center}: {stdout}"))["evidence"]["log_nats"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        evidence("truth") > evidence("zero"),
+        "the teacher's own weights should be a better centre than zero"
+    );
+    // One core (sched affinity) against all of them: the same bytes.
+    let single = std::process::Command::new("taskset")
+        .args(["-c", "0", env!("CARGO_BIN_EXE_occam")])
+        .args(args)
+        .output();
+    if let Ok(out) = single {
+        if out.status.success() {
+            assert_eq!(String::from_utf8_lossy(&out.stdout), stdout);
+        }
+    }
+}

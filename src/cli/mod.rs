@@ -3,7 +3,9 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use occam::codelength::{CodeKind, CodeSelection, RowOrder};
 use occam::compare::{compare, parse_centers, parse_sds, CompareOptions};
-use occam::data::simulate::{simulate, to_csv, truth_path, SimulationSpec, Teacher};
+use occam::data::simulate::{
+    simulate, simulate_mlp, to_csv, truth_path, SimulationSpec, Teacher, TeacherNetwork,
+};
 use occam::data::{self, ColumnSelection, BUILTINS};
 use occam::error::{OccamError, Result};
 use occam::fit::{
@@ -290,9 +292,23 @@ struct SimulateArgs {
         allow_hyphen_values = true
     )]
     intercept: f64,
-    /// Noise sd σ (linear teacher).
+    /// Noise sd σ (linear teacher; mlp teacher with --task regression).
     #[arg(long, value_name = "S", default_value_t = 1.0)]
     noise_sd: f64,
+    /// mlp teacher: hidden layer widths, e.g. 32,32.
+    #[arg(
+        long,
+        value_name = "H1,H2,…",
+        value_delimiter = ',',
+        default_value = "8"
+    )]
+    hidden: Vec<usize>,
+    /// mlp teacher: the hidden units' nonlinearity.
+    #[arg(long, value_enum, default_value = "tanh")]
+    activation: Activation,
+    /// mlp teacher: a real target (y = net(x) + σε) or a 0/1 one (y ~ Bernoulli(σ(net(x)))).
+    #[arg(long, value_enum, default_value = "regression")]
+    task: Task,
     /// The seed (ChaCha20; the same seed gives the same data everywhere).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -476,7 +492,17 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
         noise_sd: args.noise_sd,
         seed: args.seed,
     };
-    let (dataset, truth) = simulate(&spec)?;
+    let (dataset, truth) = match args.teacher {
+        Teacher::Mlp => simulate_mlp(
+            &spec,
+            &TeacherNetwork {
+                hidden: args.hidden.clone(),
+                activation: args.activation,
+                task: args.task,
+            },
+        )?,
+        _ => simulate(&spec)?,
+    };
     let truth_file = truth_path(&args.out);
     let truth_json = json_document(&truth);
     write_atomic(&args.out, &to_csv(&dataset))?;

@@ -7,7 +7,9 @@
 
 use super::Dataset;
 use crate::error::{OccamError, Result};
+use crate::model::mlp::{Activation, Architecture, Task};
 use crate::random::Stream;
+use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
 
 /// The teacher model.
@@ -18,6 +20,9 @@ pub enum Teacher {
     Linear,
     /// y ~ Bernoulli(σ(xᵀw + b)).
     Logistic,
+    /// A multilayer perceptron η = net_θ(x) (see [`simulate_mlp`]): y = η + σε (regression) or
+    /// y ~ Bernoulli(σ(η)) (classification).
+    Mlp,
 }
 
 /// What to simulate.
@@ -63,10 +68,90 @@ pub struct Truth {
     pub seed: u64,
     /// How the data were made.
     pub description: String,
+    /// The network of an `mlp` teacher (absent for the others); `parameters` then holds θ in the
+    /// parameter order of [`crate::model::mlp`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<TeacherNetwork>,
 }
 
-/// Simulates a data set and its truth.
+/// The shape of an `mlp` teacher.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeacherNetwork {
+    /// Hidden layer widths from the input.
+    pub hidden: Vec<usize>,
+    /// The hidden units' nonlinearity.
+    pub activation: Activation,
+    /// Regression (y = η + σε) or classification (y ~ Bernoulli(σ(η))).
+    pub task: Task,
+}
+
+/// Simulates a data set and its truth (linear and logistic teachers; see [`simulate_mlp`]).
 pub fn simulate(spec: &SimulationSpec) -> Result<(Dataset, Truth)> {
+    if spec.teacher == Teacher::Mlp {
+        return Err(OccamError::invalid(
+            "teacher",
+            "a network teacher needs its shape: use simulate_mlp",
+        ));
+    }
+    check_spec(spec)?;
+    let mut stream = Stream::from_seed(spec.seed);
+    let weights: Vec<f64> = (0..spec.k)
+        .map(|_| spec.weight_center + spec.weight_scale * stream.normal())
+        .collect();
+    let mut x = Vec::with_capacity(spec.n * spec.k);
+    let mut y = Vec::with_capacity(spec.n);
+    for _ in 0..spec.n {
+        let start = x.len();
+        x.extend((0..spec.k).map(|_| stream.normal()));
+        let eta = spec.intercept
+            + x[start..]
+                .iter()
+                .zip(&weights)
+                .map(|(a, w)| a * w)
+                .sum::<f64>();
+        y.push(match spec.teacher {
+            Teacher::Linear => eta + spec.noise_sd * stream.normal(),
+            // (An mlp teacher was sent to simulate_mlp above.)
+            Teacher::Logistic | Teacher::Mlp => {
+                f64::from(stream.uniform() < crate::special::sigmoid(eta))
+            }
+        });
+    }
+    let names: Vec<String> = (1..=spec.k).map(|j| format!("x{j}")).collect();
+    let mut parameter_names = names.clone();
+    let mut parameters = weights.clone();
+    if spec.teacher == Teacher::Logistic {
+        parameter_names.push("(intercept)".into());
+        parameters.push(spec.intercept);
+    }
+    let description = match spec.teacher {
+        Teacher::Linear => format!(
+            "x ~ N(0, I_{k}); w ~ N({c}, {s}²) each; y = xᵀw + {b} + {sigma}·ε, ε ~ N(0, 1); seed {seed}",
+            k = spec.k, c = spec.weight_center, s = spec.weight_scale, b = spec.intercept, sigma = spec.noise_sd, seed = spec.seed
+        ),
+        Teacher::Logistic | Teacher::Mlp => format!(
+            "x ~ N(0, I_{k}); w ~ N({c}, {s}²) each; y ~ Bernoulli(σ(xᵀw + {b})); seed {seed}",
+            k = spec.k, c = spec.weight_center, s = spec.weight_scale, b = spec.intercept, seed = spec.seed
+        ),
+    };
+    let dataset = Dataset::new(format!("simulated:{}", spec.seed), names, "y", x, y)?;
+    let truth = Truth {
+        schema: 1,
+        teacher: spec.teacher,
+        parameters,
+        parameter_names,
+        weights,
+        intercept: spec.intercept,
+        noise_sd: (spec.teacher == Teacher::Linear).then_some(spec.noise_sd),
+        seed: spec.seed,
+        description,
+        network: None,
+    };
+    Ok((dataset, truth))
+}
+
+/// The checks every teacher shares: rows, features, finite settings.
+fn check_spec(spec: &SimulationSpec) -> Result<()> {
     if spec.n == 0 || spec.k == 0 {
         return Err(OccamError::invalid(
             "--n/--k",
@@ -98,54 +183,82 @@ pub fn simulate(spec: &SimulationSpec) -> Result<(Dataset, Truth)> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Simulates data from a teacher network: x ~ N(0, I_k) (so raw and standardised units nearly
+/// agree), every weight and bias of θ drawn N(C, S²) in the parameter order of
+/// [`crate::model::mlp`] (exactly the prior occam fits with centre C and sd S — so `const:C`
+/// with `--prior-sd S` is the prior the teacher was drawn from), then per row
+/// η = net_θ(x) and y = η + σε (regression) or y ~ Bernoulli(σ(η)) (classification).
+///
+/// One ChaCha20 stream seeded with `seed` draws θ first, then row by row the k features and the
+/// noise (one normal) or the label (one uniform): value-stable across platforms and versions.
+/// `spec.intercept` must be 0 (the output bias is drawn like every other parameter).
+pub fn simulate_mlp(spec: &SimulationSpec, network: &TeacherNetwork) -> Result<(Dataset, Truth)> {
+    check_spec(spec)?;
+    if spec.intercept != 0.0 {
+        return Err(OccamError::invalid(
+            "--intercept",
+            "a network teacher draws its output bias N(C, S²) like every other parameter; drop --intercept",
+        ));
+    }
+    let arch = Architecture::new(
+        spec.k,
+        network.hidden.clone(),
+        network.activation,
+        network.task,
+    )?;
+    let p = arch.n_params();
     let mut stream = Stream::from_seed(spec.seed);
-    let weights: Vec<f64> = (0..spec.k)
-        .map(|_| spec.weight_center + spec.weight_scale * stream.normal())
-        .collect();
+    let theta = DVector::from_fn(p, |_, _| {
+        spec.weight_center + spec.weight_scale * stream.normal()
+    });
     let mut x = Vec::with_capacity(spec.n * spec.k);
     let mut y = Vec::with_capacity(spec.n);
     for _ in 0..spec.n {
         let start = x.len();
         x.extend((0..spec.k).map(|_| stream.normal()));
-        let eta = spec.intercept
-            + x[start..]
-                .iter()
-                .zip(&weights)
-                .map(|(a, w)| a * w)
-                .sum::<f64>();
-        y.push(match spec.teacher {
-            Teacher::Linear => eta + spec.noise_sd * stream.normal(),
-            Teacher::Logistic => f64::from(stream.uniform() < crate::special::sigmoid(eta)),
+        let eta = arch.output(&theta, &x[start..]);
+        y.push(match network.task {
+            Task::Regression => eta + spec.noise_sd * stream.normal(),
+            Task::Classification => f64::from(stream.uniform() < crate::special::sigmoid(eta)),
         });
     }
     let names: Vec<String> = (1..=spec.k).map(|j| format!("x{j}")).collect();
-    let mut parameter_names = names.clone();
-    let mut parameters = weights.clone();
-    if spec.teacher == Teacher::Logistic {
-        parameter_names.push("(intercept)".into());
-        parameters.push(spec.intercept);
-    }
-    let description = match spec.teacher {
-        Teacher::Linear => format!(
-            "x ~ N(0, I_{k}); w ~ N({c}, {s}²) each; y = xᵀw + {b} + {sigma}·ε, ε ~ N(0, 1); seed {seed}",
-            k = spec.k, c = spec.weight_center, s = spec.weight_scale, b = spec.intercept, sigma = spec.noise_sd, seed = spec.seed
-        ),
-        Teacher::Logistic => format!(
-            "x ~ N(0, I_{k}); w ~ N({c}, {s}²) each; y ~ Bernoulli(σ(xᵀw + {b})); seed {seed}",
-            k = spec.k, c = spec.weight_center, s = spec.weight_scale, b = spec.intercept, seed = spec.seed
-        ),
-    };
+    let shape: Vec<String> = std::iter::once(spec.k)
+        .chain(network.hidden.iter().copied())
+        .chain(std::iter::once(1))
+        .map(|w| w.to_string())
+        .collect();
+    let description = format!(
+        "x ~ N(0, I_{k}); a {shape} {act} network, every weight and bias ~ N({c}, {s}²) (P = {p}); {out}; seed {seed}",
+        k = spec.k,
+        shape = shape.join("-"),
+        act = network.activation.name(),
+        c = spec.weight_center,
+        s = spec.weight_scale,
+        out = match network.task {
+            Task::Regression => format!("y = net(x) + {}·ε, ε ~ N(0, 1)", spec.noise_sd),
+            Task::Classification => "y ~ Bernoulli(σ(net(x)))".to_string(),
+        },
+        seed = spec.seed
+    );
     let dataset = Dataset::new(format!("simulated:{}", spec.seed), names, "y", x, y)?;
+    let layers = arch.layers(&theta);
+    let output = &layers[layers.len() - 1];
     let truth = Truth {
         schema: 1,
-        teacher: spec.teacher,
-        parameters,
-        parameter_names,
-        weights,
-        intercept: spec.intercept,
-        noise_sd: (spec.teacher == Teacher::Linear).then_some(spec.noise_sd),
+        teacher: Teacher::Mlp,
+        parameters: theta.iter().copied().collect(),
+        parameter_names: arch.parameter_names(),
+        // The output unit's weights on the last hidden layer (its inputs).
+        weights: output.0.iter().copied().collect(),
+        intercept: output.1[0],
+        noise_sd: (network.task == Task::Regression).then_some(spec.noise_sd),
         seed: spec.seed,
         description,
+        network: Some(network.clone()),
     };
     Ok((dataset, truth))
 }
@@ -248,5 +361,37 @@ mod tests {
             truth.parameter_names.last().map(String::as_str),
             Some("(intercept)")
         );
+    }
+
+    #[test]
+    fn an_mlp_teacher_adds_its_noise_to_its_own_function() {
+        let network = TeacherNetwork {
+            hidden: vec![5, 3],
+            activation: Activation::Tanh,
+            task: Task::Regression,
+        };
+        let mut s = spec(Teacher::Mlp);
+        s.intercept = 0.0;
+        let (d, truth) = simulate_mlp(&s, &network).unwrap();
+        assert_eq!((d, truth.clone()), simulate_mlp(&s, &network).unwrap());
+        let arch = Architecture::new(3, vec![5, 3], Activation::Tanh, Task::Regression).unwrap();
+        assert_eq!(truth.parameters.len(), arch.n_params());
+        assert_eq!(truth.parameter_names, arch.parameter_names());
+        let theta = DVector::from_vec(truth.parameters.clone());
+        let (d, _) = simulate_mlp(&s, &network).unwrap();
+        let residual = (0..d.n())
+            .map(|i| (d.y[i] - arch.output(&theta, d.row(i))).powi(2))
+            .sum::<f64>()
+            / d.n() as f64;
+        assert!(
+            (residual.sqrt() - 0.3).abs() < 0.05,
+            "residual sd {}",
+            residual.sqrt()
+        );
+        // simulate() needs the network shape, so it refuses an mlp teacher; a network draws its
+        // output bias, so --intercept is refused.
+        assert!(simulate(&s).is_err());
+        s.intercept = 1.0;
+        assert!(simulate_mlp(&s, &network).is_err());
     }
 }

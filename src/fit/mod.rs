@@ -297,7 +297,18 @@ pub(crate) fn load_truth(info: &StudyInfo) -> Result<crate::data::simulate::Trut
         ));
     }
     let truth = crate::data::simulate::read_truth(Path::new(&info.source))?;
-    if truth.weights.len() != info.feature_names.len() {
+    let network = truth.teacher == crate::data::simulate::Teacher::Mlp;
+    if network != (info.kind == "mlp") {
+        return Err(OccamError::invalid(
+            "--prior-center",
+            if network {
+                "'truth': these data come from a network teacher, whose parameters fit only --model mlp with the teacher's --hidden and --activation"
+            } else {
+                "'truth' for an MLP needs a network teacher (occam simulate mlp); a linear or logistic teacher's parameters do not fit a network"
+            },
+        ));
+    }
+    if !network && truth.weights.len() != info.feature_names.len() {
         return Err(OccamError::invalid(
             "--prior-center",
             format!("the truth file has {} weights but the data have {} features (were columns excluded?)", truth.weights.len(), info.feature_names.len()),

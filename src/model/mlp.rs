@@ -37,7 +37,7 @@ use crate::model::logistic::{row_negative_log_likelihood, sigmoid};
 use crate::random::Stream;
 use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
 use nalgebra::{DMatrix, DVector};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
@@ -62,7 +62,7 @@ const GGN_BAND_ROWS: usize = 64;
 pub const HESSIAN_STEP: f64 = 1e-5;
 
 /// The hidden units' nonlinearity φ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Activation {
     /// φ(a) = 1/(1 + e⁻ᵃ).
@@ -119,7 +119,7 @@ impl Activation {
 }
 
 /// What the single output unit predicts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Task {
     /// A real target, y ~ N(η, 1/β).
@@ -531,6 +531,17 @@ impl<'a> MlpProblem<'a> {
             y: &self.y[rows],
             ..self.clone()
         }
+    }
+
+    /// Row `i`'s standardised features.
+    pub fn row(&self, i: usize) -> &[f64] {
+        let k = self.arch.inputs;
+        &self.z[i * k..(i + 1) * k]
+    }
+
+    /// Λ, the prior precision.
+    pub fn precision(&self) -> &DVector<f64> {
+        self.precision
     }
 
     /// The same problem on the first `m` rows.

@@ -186,7 +186,8 @@ impl fmt::Display for CenterSpec {
     }
 }
 
-/// Reads a centre from a JSON array of numbers or a one-column CSV (an optional header line).
+/// Reads a centre from a JSON array of numbers, a truth file of `occam simulate` (its
+/// `parameters`), or a one-column CSV (an optional header line).
 fn read_center_file(path: &Path) -> Result<Vec<f64>> {
     let text = std::fs::read_to_string(path).map_err(|source| OccamError::Read {
         path: path.to_path_buf(),
@@ -195,6 +196,19 @@ fn read_center_file(path: &Path) -> Result<Vec<f64>> {
     let bad =
         |message: String| OccamError::invalid(FLAG, format!("file:{}: {message}", path.display()));
     let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        // A truth file of occam simulate: its `parameters`, in the teacher's (raw) units.
+        #[derive(serde::Deserialize)]
+        struct Parameters {
+            parameters: Vec<f64>,
+        }
+        let values: Parameters = serde_json::from_str(trimmed).map_err(|e| {
+            bad(format!(
+                "a JSON object must be a truth file of occam simulate, with a 'parameters' array ({e})"
+            ))
+        })?;
+        return Ok(values.parameters);
+    }
     if trimmed.starts_with('[') {
         let values: Vec<f64> = serde_json::from_str(trimmed)
             .map_err(|e| bad(format!("not a JSON array of numbers ({e})")))?;
