@@ -7,6 +7,13 @@
 //! converge quadratically (one to three steps), with backtracking for safety, until ‖∇f‖ is small
 //! against the problem's own gradient scale; that check is ours, not argmin's.
 //!
+//! Why not Newton from the start: on n = 100 000 rows and P = 51 parameters a Hessian (a GEMM over
+//! all rows) costs about three passes over the data, and from θ = 0 Newton needs about six steps
+//! (as scikit-learn's newton-cholesky does there) — some 25 pass-equivalents. L-BFGS in
+//! Hessian-diagonal-scaled coordinates ([`find_mode_scaled`]) reaches the hand-off in 7 one-pass
+//! iterations, and one Newton step finishes: 8 passes and 2 Hessians, the second of which the
+//! Laplace evidence needs anyway.
+//!
 //! **Laplace evidence.** ln p(D) ≈ ln p(D | θ̂) + ln π(θ̂) + (P/2) ln 2π − ½ ln|H|, with H the
 //! Hessian of the negative log posterior at the mode θ̂ and P the number of parameters.
 

@@ -461,7 +461,8 @@ impl<'a> LogisticProblem<'a> {
     }
 
     /// The Fisher information X̃ᵀSX̃ at θ, S = diag(pᵢ(1 − pᵢ)): the Gram matrix of the rows
-    /// scaled by √(pᵢ(1 − pᵢ)), formed as GEMMs on panels of [`PANEL_ROWS`] scaled rows.
+    /// scaled by √(pᵢ(1 − pᵢ)), formed as GEMMs on panels of 256 scaled rows (small enough to
+    /// stay in cache between being written and multiplied), lower triangle only, then mirrored.
     pub fn fisher_information(&self, theta: &DVector<f64>) -> DMatrix<f64> {
         let (k, p) = (self.k, self.n_params());
         let (w, b) = (&theta.as_slice()[..k], self.offset(theta));
