@@ -74,6 +74,14 @@ fn gram(z: &[f64], k: usize, beta: f64, out: &mut [f64]) {
     }
 }
 
+/// The number of threads the blocked computations use: the available parallelism, asked once
+/// per process (the question reads cgroup files, and it was asked on every pass of every prefix
+/// fit). Results never depend on it: work is split into fixed blocks summed in order.
+pub fn threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |t| t.get()))
+}
+
 /// Runs `f` on consecutive blocks of [`BLOCK_ROWS`] rows out of `n`, on all cores, and returns the
 /// results in block order — so that a caller summing them gets the same bits on any machine.
 pub fn map_row_blocks<T, F>(n: usize, f: F) -> Vec<T>
@@ -84,9 +92,7 @@ where
     let blocks: Vec<Range<usize>> = (0..n.div_ceil(BLOCK_ROWS))
         .map(|b| b * BLOCK_ROWS..((b + 1) * BLOCK_ROWS).min(n))
         .collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .min(blocks.len());
+    let threads = threads().min(blocks.len());
     if threads <= 1 {
         return blocks.into_iter().map(&f).collect();
     }

@@ -411,7 +411,9 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
     let dataset = data::load(&args.data.data, &options.fit.selection)?;
     let comparison = match args.model.model {
         ModelKind::Linear => compare(&LinearStudy::new(&dataset, &options.fit)?, &options)?,
-        ModelKind::Logistic => compare(&LogisticStudy::new(&dataset, &options.fit)?, &options)?,
+        ModelKind::Logistic => {
+            compare(&LogisticStudy::borrowing(&dataset, &options.fit)?, &options)?
+        }
         ModelKind::Mlp => compare(&MlpStudy::new(&dataset, &options.fit)?, &options)?,
     };
     emit(

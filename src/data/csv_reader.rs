@@ -11,7 +11,6 @@
 
 use super::{ColumnSelection, Dataset};
 use crate::error::{OccamError, Result};
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 fn csv_error(source_name: &str, message: String) -> OccamError {
@@ -154,7 +153,7 @@ pub(super) fn parse_csv(
     source_name: &str,
     selection: &ColumnSelection,
 ) -> Result<Dataset> {
-    let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let threads = crate::linalg::threads();
     parse_csv_with(
         bytes,
         source_name,

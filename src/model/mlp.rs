@@ -1063,9 +1063,7 @@ where
 {
     let subs: Vec<Range<usize>> = chunks(rows, SUB_BLOCK_ROWS).collect();
     let threads = if parallel {
-        std::thread::available_parallelism()
-            .map_or(1, |t| t.get())
-            .min(subs.len())
+        crate::linalg::threads().min(subs.len())
     } else {
         1
     };
@@ -1105,9 +1103,7 @@ fn add_gram_upper(jac: &[f64], m: usize, p: usize, total: &mut [f64]) {
         .enumerate()
         .map(|(b, out)| (b * GGN_BAND_ROWS, out))
         .collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .min(bands.len());
+    let threads = crate::linalg::threads().min(bands.len());
     if threads <= 1 || m * p * p < 1 << 20 {
         bands.into_iter().for_each(band);
         return;
@@ -1206,9 +1202,7 @@ fn map_columns<F>(p: usize, f: F) -> Vec<DVector<f64>>
 where
     F: Fn(usize) -> DVector<f64> + Sync,
 {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .min(p);
+    let threads = crate::linalg::threads().min(p);
     if threads <= 1 {
         return (0..p).map(&f).collect();
     }
