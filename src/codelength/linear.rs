@@ -11,6 +11,7 @@ use super::{bits, doubling_boundaries, lattice_term, RowOrder};
 use crate::data::{Dataset, Design, Standardization, SufficientStats};
 use crate::error::Result;
 use crate::inference::{Hyperparameters, LinearGaussian, Summary};
+use crate::linalg::map_in_parallel;
 use nalgebra::{DMatrix, DVector};
 use std::f64::consts::PI;
 
@@ -121,19 +122,25 @@ impl PrequentialPlan {
             RowOrder::AsGiven => None,
             RowOrder::Shuffled(_) => Some(order.permutation(n)),
         };
-        let mut cumulative = SufficientStats::empty(k);
-        let mut prefixes = vec![LinearGaussian::new(&cumulative)?];
+        let mut cumulative = vec![SufficientStats::empty(k)];
         for pair in boundaries.windows(2) {
-            cumulative.merge(&SufficientStats::from_dataset(
+            let mut next = cumulative[cumulative.len() - 1].clone();
+            next.merge(&SufficientStats::from_dataset(
                 data,
                 transform,
                 permutation.as_deref(),
                 pair[0]..pair[1],
             ));
-            prefixes.push(LinearGaussian::new(&cumulative)?);
+            cumulative.push(next);
         }
+        // The eigendecompositions are independent: about log₂(n/b₀) of them, on all cores.
+        let prefixes = map_in_parallel(&cumulative, LinearGaussian::new)
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?;
         Ok(PrequentialPlan {
-            full_stats: cumulative,
+            full_stats: cumulative
+                .pop()
+                .expect("a plan has at least the empty prefix"),
             boundaries,
             prefixes,
         })

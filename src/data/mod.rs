@@ -112,8 +112,9 @@ pub fn load(spec: &str, selection: &ColumnSelection) -> Result<Dataset> {
         if len >= MAP_AT_BYTES {
             // SAFETY: the map is read-only and dropped before this returns; like every reader
             // that maps files (ripgrep, …) it assumes no other process truncates the file while
-            // it is parsed. Where mapping is refused, the file is read instead.
-            if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+            // it is parsed. Where mapping is refused, the file is read instead. Pages are not
+            // populated up front: faulted in by the parsing threads, they arrive in parallel.
+            if let Ok(map) = unsafe { memmap2::MmapOptions::new().map(&file) } {
                 return csv_reader::parse_csv(&map, spec, selection);
             }
         }
