@@ -128,7 +128,7 @@ pub struct Comparison {
 
 /// Scores every centre × sd on `dataset` with the linear-Gaussian model and ranks them.
 pub fn compare_linear(dataset: &Dataset, options: &CompareOptions) -> Result<Comparison> {
-    compare(&LinearStudy::new(dataset, &options.fit)?, options)
+    compare(&LinearStudy::borrowing(dataset, &options.fit)?, options)
 }
 
 /// Scores every centre × sd with a study and ranks them. Each centre's modes warm-start the next

@@ -410,7 +410,7 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
     };
     let dataset = data::load(&args.data.data, &options.fit.selection)?;
     let comparison = match args.model.model {
-        ModelKind::Linear => compare(&LinearStudy::new(&dataset, &options.fit)?, &options)?,
+        ModelKind::Linear => compare(&LinearStudy::borrowing(&dataset, &options.fit)?, &options)?,
         ModelKind::Logistic => {
             compare(&LogisticStudy::borrowing(&dataset, &options.fit)?, &options)?
         }
