@@ -413,6 +413,39 @@ mod tests {
     }
 
     #[test]
+    fn one_pass_moments_match_two_passes_across_runs_and_blocks() {
+        // More rows than a block, so runs and blocks are merged; a mean 10⁸ times the spread,
+        // where Σx² − n·x̄² would lose every digit.
+        let n = crate::linalg::BLOCK_ROWS + 3 * SUB_BLOCK_ROWS + 17;
+        let x: Vec<f64> = (0..n)
+            .flat_map(|i| {
+                let u = ((i * 7919) % 1013) as f64 / 1013.0 - 0.5;
+                [1e8 + u, -3.0 * u * u]
+            })
+            .collect();
+        let y: Vec<f64> = (0..n).map(|i| (i % 7) as f64).collect();
+        let d = dataset(x.clone(), y, 2);
+        let fitted = Standardization::fit(&d, DesignOptions::default()).unwrap();
+        // The reference: two passes on the columns shifted by their leading value, a subtraction
+        // that is exact here (Sterbenz), so the reference itself is well conditioned.
+        for (j, offset) in [(0, 1e8), (1, 0.0)] {
+            let column: Vec<f64> = (0..n).map(|i| x[i * 2 + j] - offset).collect();
+            let mean = column.iter().sum::<f64>() / n as f64;
+            let sd = (column.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+            assert!((fitted.feature_shift[j] - offset - mean).abs() <= 1e-15 * offset.max(1.0));
+            // Pairwise merging is accurate to about ε·κ with κ = |mean|/sd the condition number
+            // (≈ 3.5·10⁸ for column 0, so ≈ 10⁻⁷ relative at worst; about 1 for column 1), plus
+            // the rounding of summing n terms (≈ √n·ε ≈ 10⁻¹⁴ here, in both routes).
+            let kappa = fitted.feature_shift[j].abs() / sd;
+            assert!(
+                (fitted.feature_scale[j] - sd).abs() <= (4.0 * f64::EPSILON * kappa + 1e-13) * sd,
+                "column {j}: {} vs {sd}",
+                fitted.feature_scale[j]
+            );
+        }
+    }
+
+    #[test]
     fn constant_feature_is_named() {
         let d = dataset(vec![1.0, 5.0, 2.0, 5.0], vec![1.0, 2.0], 2);
         let err = Design::new(&d, DesignOptions::default()).unwrap_err();

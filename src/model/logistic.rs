@@ -12,12 +12,12 @@
 //!   as the observed information because the logistic link is canonical;
 //! * negative log posterior f(θ) = ℓ(θ) + ½(θ − μ)ᵀΛ(θ − μ), ∇f = ∇ℓ + Λ(θ − μ), ∇²f = X̃ᵀSX̃ + Λ.
 
+use super::LastEvaluation;
 use crate::error::{OccamError, Result};
 use crate::linalg::map_row_blocks;
 use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
 use nalgebra::{DMatrix, DVector};
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
 
 pub use crate::special::{sigmoid, softplus};
 
@@ -555,7 +555,7 @@ impl<'a> LogisticProblem<'a> {
     pub fn fused(&self) -> FusedLogisticProblem<'a> {
         FusedLogisticProblem {
             problem: *self,
-            last: Arc::default(),
+            last: LastEvaluation::default(),
         }
     }
 }
@@ -584,9 +584,6 @@ impl Hessian for LogisticProblem<'_> {
     }
 }
 
-/// θ with ℓ(θ) and ∇ℓ(θ) there.
-type LikelihoodAt = (DVector<f64>, f64, DVector<f64>);
-
 /// A [`LogisticProblem`] whose cost and gradient come from one pass over the rows
 /// ([`LogisticProblem::likelihood_and_gradient`]), remembered for the next request at the same θ.
 ///
@@ -598,7 +595,7 @@ type LikelihoodAt = (DVector<f64>, f64, DVector<f64>);
 #[derive(Debug, Clone)]
 pub struct FusedLogisticProblem<'a> {
     problem: LogisticProblem<'a>,
-    last: Arc<Mutex<Option<LikelihoodAt>>>,
+    last: LastEvaluation,
 }
 
 impl<'a> FusedLogisticProblem<'a> {
@@ -609,22 +606,15 @@ impl<'a> FusedLogisticProblem<'a> {
 
     /// (ℓ(θ), ∇ℓ(θ)), remembered.
     pub fn likelihood_and_gradient(&self, theta: &DVector<f64>) -> (f64, DVector<f64>) {
-        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((at, l, g)) = last.as_ref() {
-            if at == theta {
-                return (*l, g.clone());
-            }
-        }
-        let (l, g) = self.problem.likelihood_and_gradient(theta);
-        *last = Some((theta.clone(), l, g.clone()));
-        (l, g)
+        self.last
+            .get_or_compute(theta, |theta| self.problem.likelihood_and_gradient(theta))
     }
 
     /// The diagonal of ∇²f = X̃ᵀSX̃ + Λ at θ, from one pass that also computes (and remembers)
     /// ℓ(θ) and ∇ℓ(θ): the coordinate scales of [`crate::inference::laplace::find_mode_scaled`].
     pub fn hessian_diagonal(&self, theta: &DVector<f64>) -> DVector<f64> {
         let (l, g, diagonal) = self.problem.likelihood_gradient_and_curvature(theta);
-        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((theta.clone(), l, g));
+        self.last.store(theta, l, g);
         diagonal + self.problem.precision
     }
 

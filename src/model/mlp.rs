@@ -31,6 +31,7 @@
 //! and give the same bits on every machine. For argmin's L-BFGS use [`MlpProblem::fused`], which
 //! gets the cost and gradient from one pass.
 
+use super::LastEvaluation;
 use crate::error::{OccamError, Result};
 use crate::linalg::{map_row_blocks, BLOCK_ROWS};
 use crate::model::logistic::{row_negative_log_likelihood, sigmoid};
@@ -40,7 +41,6 @@ use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
 
 /// Rows per chunk of the forward/backward passes (it only bounds the scratch buffers).
 const CHUNK_ROWS: usize = 256;
@@ -834,7 +834,7 @@ impl<'a> MlpProblem<'a> {
     pub fn fused(&self) -> FusedMlpProblem<'a> {
         FusedMlpProblem {
             problem: self.clone(),
-            last: Arc::new(Mutex::new(None)),
+            last: LastEvaluation::default(),
         }
     }
 
@@ -1251,9 +1251,6 @@ impl Hessian for MlpProblem<'_> {
     }
 }
 
-/// (θ, f(θ), ∇f(θ)).
-type Evaluation = (DVector<f64>, f64, DVector<f64>);
-
 /// An [`MlpProblem`] that computes f and ∇f together and remembers the last point.
 ///
 /// argmin's L-BFGS with the Moré–Thuente line search asks for the cost and then the gradient at
@@ -1265,7 +1262,7 @@ type Evaluation = (DVector<f64>, f64, DVector<f64>);
 #[derive(Debug, Clone)]
 pub struct FusedMlpProblem<'a> {
     problem: MlpProblem<'a>,
-    last: Arc<Mutex<Option<Evaluation>>>,
+    last: LastEvaluation,
 }
 
 impl<'a> FusedMlpProblem<'a> {
@@ -1276,15 +1273,8 @@ impl<'a> FusedMlpProblem<'a> {
 
     /// (f(θ), ∇f(θ)), remembered.
     pub fn objective_and_gradient(&self, theta: &DVector<f64>) -> (f64, DVector<f64>) {
-        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((at, f, g)) = last.as_ref() {
-            if at == theta {
-                return (*f, g.clone());
-            }
-        }
-        let (f, g) = self.problem.objective_and_gradient(theta);
-        *last = Some((theta.clone(), f, g.clone()));
-        (f, g)
+        self.last
+            .get_or_compute(theta, |theta| self.problem.objective_and_gradient(theta))
     }
 }
 
