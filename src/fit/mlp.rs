@@ -30,7 +30,6 @@ use nalgebra::{DMatrix, DVector};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::f64::consts::PI;
-use std::sync::Arc;
 
 /// A network mode must have ‖∇f‖ at most this fraction of the gradient's scale.
 pub const MODE_TOLERANCE: f64 = 1e-6;
@@ -266,7 +265,7 @@ impl MlpStudy {
             // Lanczos steps; a looser bound such as the Frobenius norm makes L-BFGS grind at
             // rounding level).
             let bound = factor.largest_eigenvalue_estimate(20).sqrt();
-            let whitened = Whitened::new(problem.fused(), params.clone(), Arc::new(factor));
+            let whitened = Whitened::new(problem.fused(), params.clone(), &factor);
             let options = LbfgsOptions {
                 memory: 20,
                 max_iters: WHITENED_ITERATIONS,
