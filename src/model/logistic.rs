@@ -14,6 +14,7 @@
 
 use super::LastEvaluation;
 use crate::error::{OccamError, Result};
+use crate::inference::laplace::{CostAndCurvature, NewtonProblem};
 use crate::linalg::map_row_blocks;
 use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
 use nalgebra::{DMatrix, DVector};
@@ -176,11 +177,21 @@ pub fn row_loss_and_residual(eta: f64, y: f64) -> (f64, f64) {
     (eta.max(0.0) + e.ln_1p() - y * eta, p - y)
 }
 
-/// One row's curvature weight p(1 − p) = e/(1 + e)², e = exp(−|η|): no cancellation in 1 − p
-/// when |η| is large.
+/// One row's curvature weight p(1 − p) = e·q², e = exp(−|η|), q = 1/(1 + e): no cancellation in
+/// 1 − p when |η| is large.
 pub fn row_curvature(eta: f64) -> f64 {
     let e = (-eta.abs()).exp();
-    e / ((1.0 + e) * (1.0 + e))
+    let q = 1.0 / (1.0 + e);
+    e * q * q
+}
+
+/// [`row_loss_and_residual`] and [`row_curvature`] together, from the one exponential (the same
+/// curvature bits as [`row_curvature`]).
+pub fn row_loss_residual_and_curvature(eta: f64, y: f64) -> (f64, f64, f64) {
+    let e = (-eta.abs()).exp();
+    let q = 1.0 / (1.0 + e);
+    let p = if eta >= 0.0 { q } else { e * q };
+    (eta.max(0.0) + e.ln_1p() - y * eta, p - y, e * q * q)
 }
 
 /// Rows per panel of the Hessian: a √S-scaled panel of this many rows (≈ 28 kB at a padded
@@ -520,11 +531,31 @@ impl<'a> LogisticProblem<'a> {
         self.likelihood_gradient(theta) + self.penalty_gradient(theta)
     }
 
-    /// The Fisher information X̃ᵀSX̃ at θ, S = diag(pᵢ(1 − pᵢ)): the Gram matrix of the rows
-    /// scaled by √(pᵢ(1 − pᵢ)), accumulated ([`gram_lower_accumulate`]) over panels of 64 scaled
-    /// rows padded with zeros to a multiple of 8 wide (small enough to stay in L1 cache between
-    /// being written and multiplied), lower triangle only, then mirrored.
+    /// The Fisher information X̃ᵀSX̃ at θ, S = diag(pᵢ(1 − pᵢ)): see [`Self::curvature_pass`].
     pub fn fisher_information(&self, theta: &DVector<f64>) -> DMatrix<f64> {
+        self.curvature_pass::<false>(theta).2
+    }
+
+    /// ℓ(θ), ∇ℓ(θ) and the Fisher information X̃ᵀSX̃ in one pass over the rows: for a Newton
+    /// step's candidate, where the cost decides whether the point is taken and the gradient and
+    /// Hessian are then needed there (to check convergence, or for the next step).
+    pub fn likelihood_gradient_and_information(
+        &self,
+        theta: &DVector<f64>,
+    ) -> (f64, DVector<f64>, DMatrix<f64>) {
+        self.curvature_pass::<true>(theta)
+    }
+
+    /// The Fisher information X̃ᵀSX̃ at θ, S = diag(pᵢ(1 − pᵢ)) — and ℓ and ∇ℓ when `GRADIENT`
+    /// (zeros otherwise): the Gram matrix of the rows scaled by √(pᵢ(1 − pᵢ)), accumulated
+    /// ([`gram_lower_accumulate`]) over panels of 64 scaled rows padded with zeros to a multiple of
+    /// 8 wide (small enough to stay in L1 cache between being written and multiplied), lower
+    /// triangle only, then mirrored. ℓ and ∇ℓ are summed as in [`Self::likelihood_and_gradient`],
+    /// row by row while the row is in cache.
+    fn curvature_pass<const GRADIENT: bool>(
+        &self,
+        theta: &DVector<f64>,
+    ) -> (f64, DVector<f64>, DMatrix<f64>) {
         let (k, p) = (self.k, self.n_params());
         let width = p.next_multiple_of(TILE_COLS);
         let (w, b) = (&theta.as_slice()[..k], self.offset(theta));
@@ -533,12 +564,28 @@ impl<'a> LogisticProblem<'a> {
             // Columns p..width stay zero.
             let mut panel = vec![0.0; PANEL_ROWS * width];
             let mut out = vec![0.0; width * width];
+            let mut g = vec![0.0; if GRADIENT { p } else { 0 }];
+            let mut loss = 0.0;
             let mut start = block.start;
             while start < block.end {
                 let end = (start + PANEL_ROWS).min(block.end);
                 for (i, scaled) in (start..end).zip(panel.chunks_exact_mut(width)) {
                     let row = self.rows.row(i, &mut buffer);
-                    let s = row_curvature(dot(row, w) + b).sqrt();
+                    let eta = dot(row, w) + b;
+                    let s = if GRADIENT {
+                        let (l, r, s) = row_loss_residual_and_curvature(eta, self.y[i]);
+                        loss += l;
+                        for (gj, x) in g[..k].iter_mut().zip(row) {
+                            *gj += r * x;
+                        }
+                        if self.intercept {
+                            g[k] += r;
+                        }
+                        s
+                    } else {
+                        row_curvature(eta)
+                    }
+                    .sqrt();
                     for (z, x) in scaled.iter_mut().zip(row) {
                         *z = s * x;
                     }
@@ -549,10 +596,16 @@ impl<'a> LogisticProblem<'a> {
                 gram_lower_accumulate(&panel[..(end - start) * width], width, p, &mut out);
                 start = end;
             }
-            out
+            (loss, g, out)
         });
+        let mut loss = 0.0;
+        let mut g = DVector::zeros(p);
         let mut f = DMatrix::zeros(p, p);
-        for block in partial {
+        for (block_loss, block_g, block) in partial {
+            if GRADIENT {
+                loss += block_loss;
+                g += DVector::from_vec(block_g);
+            }
             for i in 0..p {
                 for j in 0..=i {
                     f[(i, j)] += block[i * width + j];
@@ -560,7 +613,7 @@ impl<'a> LogisticProblem<'a> {
             }
         }
         mirror_lower(&mut f);
-        f
+        (loss, g, f)
     }
 
     /// ∇²f = X̃ᵀSX̃ + Λ.
@@ -723,6 +776,24 @@ impl Hessian for FusedLogisticProblem<'_> {
     }
 }
 
+impl NewtonProblem for LogisticProblem<'_> {}
+
+/// One pass for f, ∇f and ∇²f at a Newton candidate
+/// ([`LogisticProblem::likelihood_gradient_and_information`]); ℓ and ∇ℓ are remembered.
+impl NewtonProblem for FusedLogisticProblem<'_> {
+    fn cost_and_curvature(&self, theta: &DVector<f64>) -> CostAndCurvature {
+        let (l, g, mut h) = self.problem.likelihood_gradient_and_information(theta);
+        self.last.store(theta, l, g.clone());
+        for j in 0..self.problem.n_params() {
+            h[(j, j)] += self.problem.precision[j];
+        }
+        Ok((
+            l + self.problem.penalty(theta),
+            Some((g + self.problem.penalty_gradient(theta), h)),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -862,6 +933,29 @@ mod tests {
                 (&f - &expected).amax()
             );
             assert_eq!(f, f.transpose());
+        }
+    }
+
+    #[test]
+    fn the_fused_curvature_pass_matches_the_separate_ones() {
+        for intercept in [true, false] {
+            let (k, n) = (9, 20_000);
+            let (z, y) = problem_data(n, k, 4);
+            let p = k + usize::from(intercept);
+            let (center, precision) = (DVector::zeros(p), DVector::from_element(p, 0.5));
+            let problem = LogisticProblem::new(&z, &y, k, intercept, &center, &precision);
+            let theta = DVector::from_fn(p, |i, _| 0.5 - 0.11 * i as f64);
+            let (l, g, f) = problem.likelihood_gradient_and_information(&theta);
+            let (l0, g0) = problem.likelihood_and_gradient(&theta);
+            assert!((l - l0).abs() <= 1e-12 * l0.abs(), "{l} vs {l0}");
+            assert!((&g - &g0).amax() <= 1e-12 * g0.amax().max(1.0));
+            assert_eq!(f, problem.fisher_information(&theta));
+            for eta in [-40.0, -2.0, -1e-3, 0.0, 0.7, 35.0] {
+                let (l, r, s) = row_loss_residual_and_curvature(eta, 1.0);
+                let (l0, r0) = row_loss_and_residual(eta, 1.0);
+                assert!((l - l0).abs() <= 1e-15 * l0.abs().max(1.0));
+                assert!((r - r0).abs() <= 1e-15 && s == row_curvature(eta));
+            }
         }
     }
 
