@@ -132,6 +132,7 @@ impl<'a> Rows<'a> {
     }
 
     /// Row `i` of the design, written into `buffer` when it has to be standardised.
+    #[inline(always)]
     fn row<'b>(&'b self, i: usize, buffer: &'b mut [f64]) -> &'b [f64] {
         let raw = &self.x[i * self.k..(i + 1) * self.k];
         match self.standardize {
@@ -148,6 +149,7 @@ impl<'a> Rows<'a> {
 
 /// xᵀw with eight independent partial sums, so the compiler can keep them in vector registers (a
 /// single running sum is a chain of dependent additions that cannot be vectorised).
+#[inline(always)]
 pub fn dot(x: &[f64], w: &[f64]) -> f64 {
     let mut acc = [0.0; 8];
     let (xc, wc) = (x.chunks_exact(8), w.chunks_exact(8));
@@ -181,7 +183,7 @@ pub struct RowTerms {
 
 impl RowTerms {
     /// The terms at η for the label y.
-    #[inline]
+    #[inline(always)]
     pub fn new(eta: f64, y: f64) -> Self {
         let e = (-eta.abs()).exp();
         let q = 1.0 / (1.0 + e);
@@ -222,7 +224,7 @@ impl LogOnePlusSum {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, e: f64) {
         self.product *= 1.0 + e;
         self.count += 1;
@@ -247,6 +249,12 @@ const PANEL_ROWS: usize = 64;
 const TILE_ROWS: usize = 4;
 /// See [`TILE_ROWS`]; a panel's rows are padded with zeros to a multiple of this width.
 const TILE_COLS: usize = 8;
+
+/// Whether the CPU has AVX2 (detected once).
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    std::arch::is_x86_feature_detected!("avx2")
+}
 
 /// The lower triangle of `out` (w×w, row-major) += AᵀA for a row-major panel A of `a.len() / w`
 /// rows of width w, a multiple of [`TILE_COLS`]: the sum over the panel's rows r of
@@ -476,31 +484,12 @@ impl<'a> LogisticProblem<'a> {
         let (k, p) = (self.k, self.n_params());
         let (w, b) = (&theta.as_slice()[..k], self.offset(theta));
         let partial = map_row_blocks(self.n(), |block| {
-            let mut buffer = vec![0.0; k];
-            let mut g = vec![0.0; p];
-            let mut diagonal = vec![0.0; if DIAGONAL { p } else { 0 }];
-            let (mut linear, mut logs) = (0.0, LogOnePlusSum::new());
-            for i in block {
-                let row = self.rows.row(i, &mut buffer);
-                let t = RowTerms::new(dot(row, w) + b, self.y[i]);
-                linear += t.linear;
-                logs.add(t.e);
-                for (gj, x) in g[..k].iter_mut().zip(row) {
-                    *gj += t.residual * x;
-                }
-                if self.intercept {
-                    g[k] += t.residual;
-                }
-                if DIAGONAL {
-                    for (dj, x) in diagonal[..k].iter_mut().zip(row) {
-                        *dj += t.curvature * x * x;
-                    }
-                    if self.intercept {
-                        diagonal[k] += t.curvature;
-                    }
-                }
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2() {
+                // SAFETY: the CPU has AVX2.
+                return unsafe { self.pass_block_avx2::<DIAGONAL>(w, b, block) };
             }
-            (linear + logs.total(), g, diagonal)
+            self.pass_block::<DIAGONAL>(w, b, block)
         });
         let mut loss = 0.0;
         let mut g = DVector::zeros(p);
@@ -513,6 +502,59 @@ impl<'a> LogisticProblem<'a> {
             }
         }
         (loss, g, diagonal)
+    }
+
+    /// [`Self::pass_block`] compiled for AVX2: the same operations four lanes wide (no fused
+    /// multiply-adds), so the same bits.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn pass_block_avx2<const DIAGONAL: bool>(
+        &self,
+        w: &[f64],
+        b: f64,
+        block: Range<usize>,
+    ) -> (f64, Vec<f64>, Vec<f64>) {
+        self.pass_block::<DIAGONAL>(w, b, block)
+    }
+
+    /// One block of rows of [`Self::pass`]: its share of ℓ, ∇ℓ and (when `DIAGONAL`) the Fisher
+    /// diagonal.
+    #[inline(always)]
+    fn pass_block<const DIAGONAL: bool>(
+        &self,
+        w: &[f64],
+        b: f64,
+        block: Range<usize>,
+    ) -> (f64, Vec<f64>, Vec<f64>) {
+        let (k, p) = (self.k, self.n_params());
+        let mut buffer = vec![0.0; k];
+        let mut g = vec![0.0; p];
+        let mut diagonal = vec![0.0; if DIAGONAL { p } else { 0 }];
+        let (mut linear, mut logs) = (0.0, LogOnePlusSum::new());
+        for i in block {
+            let row = self.rows.row(i, &mut buffer);
+            let t = RowTerms::new(dot(row, w) + b, self.y[i]);
+            linear += t.linear;
+            logs.add(t.e);
+            for (gj, x) in g[..k].iter_mut().zip(row) {
+                *gj += t.residual * x;
+            }
+            if self.intercept {
+                g[k] += t.residual;
+            }
+            if DIAGONAL {
+                for (dj, x) in diagonal[..k].iter_mut().zip(row) {
+                    *dj += t.curvature * x * x;
+                }
+                if self.intercept {
+                    diagonal[k] += t.curvature;
+                }
+            }
+        }
+        (linear + logs.total(), g, diagonal)
     }
 
     /// Σᵢ softplus(ηᵢ) − yᵢηᵢ over the rows in `rows`, summed in row order (one block of a
@@ -603,40 +645,12 @@ impl<'a> LogisticProblem<'a> {
         let width = p.next_multiple_of(TILE_COLS);
         let (w, b) = (&theta.as_slice()[..k], self.offset(theta));
         let partial = map_row_blocks(self.n(), |block| {
-            let mut buffer = vec![0.0; k];
-            // Columns p..width stay zero.
-            let mut panel = vec![0.0; PANEL_ROWS * width];
-            let mut out = vec![0.0; width * width];
-            let mut g = vec![0.0; if GRADIENT { p } else { 0 }];
-            let (mut linear, mut logs) = (0.0, LogOnePlusSum::new());
-            let mut start = block.start;
-            while start < block.end {
-                let end = (start + PANEL_ROWS).min(block.end);
-                for (i, scaled) in (start..end).zip(panel.chunks_exact_mut(width)) {
-                    let row = self.rows.row(i, &mut buffer);
-                    let t = RowTerms::new(dot(row, w) + b, self.y[i]);
-                    if GRADIENT {
-                        linear += t.linear;
-                        logs.add(t.e);
-                        for (gj, x) in g[..k].iter_mut().zip(row) {
-                            *gj += t.residual * x;
-                        }
-                        if self.intercept {
-                            g[k] += t.residual;
-                        }
-                    }
-                    let s = t.curvature.sqrt();
-                    for (z, x) in scaled.iter_mut().zip(row) {
-                        *z = s * x;
-                    }
-                    if self.intercept {
-                        scaled[k] = s;
-                    }
-                }
-                gram_lower_accumulate(&panel[..(end - start) * width], width, p, &mut out);
-                start = end;
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2() {
+                // SAFETY: the CPU has AVX2.
+                return unsafe { self.curvature_block_avx2::<GRADIENT>(w, b, block) };
             }
-            (linear + logs.total(), g, out)
+            self.curvature_block::<GRADIENT>(w, b, block)
         });
         let mut loss = 0.0;
         let mut g = DVector::zeros(p);
@@ -654,6 +668,68 @@ impl<'a> LogisticProblem<'a> {
         }
         mirror_lower(&mut f);
         (loss, g, f)
+    }
+
+    /// [`Self::curvature_block`] compiled for AVX2 (as [`Self::pass_block_avx2`]).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn curvature_block_avx2<const GRADIENT: bool>(
+        &self,
+        w: &[f64],
+        b: f64,
+        block: Range<usize>,
+    ) -> (f64, Vec<f64>, Vec<f64>) {
+        self.curvature_block::<GRADIENT>(w, b, block)
+    }
+
+    /// One block of rows of [`Self::curvature_pass`]: its share of ℓ and ∇ℓ (when `GRADIENT`)
+    /// and of the lower triangle of X̃ᵀSX̃, row-major at the padded width.
+    #[inline(always)]
+    fn curvature_block<const GRADIENT: bool>(
+        &self,
+        w: &[f64],
+        b: f64,
+        block: Range<usize>,
+    ) -> (f64, Vec<f64>, Vec<f64>) {
+        let (k, p) = (self.k, self.n_params());
+        let width = p.next_multiple_of(TILE_COLS);
+        let mut buffer = vec![0.0; k];
+        // Columns p..width stay zero.
+        let mut panel = vec![0.0; PANEL_ROWS * width];
+        let mut out = vec![0.0; width * width];
+        let mut g = vec![0.0; if GRADIENT { p } else { 0 }];
+        let (mut linear, mut logs) = (0.0, LogOnePlusSum::new());
+        let mut start = block.start;
+        while start < block.end {
+            let end = (start + PANEL_ROWS).min(block.end);
+            for (i, scaled) in (start..end).zip(panel.chunks_exact_mut(width)) {
+                let row = self.rows.row(i, &mut buffer);
+                let t = RowTerms::new(dot(row, w) + b, self.y[i]);
+                if GRADIENT {
+                    linear += t.linear;
+                    logs.add(t.e);
+                    for (gj, x) in g[..k].iter_mut().zip(row) {
+                        *gj += t.residual * x;
+                    }
+                    if self.intercept {
+                        g[k] += t.residual;
+                    }
+                }
+                let s = t.curvature.sqrt();
+                for (z, x) in scaled.iter_mut().zip(row) {
+                    *z = s * x;
+                }
+                if self.intercept {
+                    scaled[k] = s;
+                }
+            }
+            gram_lower_accumulate(&panel[..(end - start) * width], width, p, &mut out);
+            start = end;
+        }
+        (linear + logs.total(), g, out)
     }
 
     /// ∇²f = X̃ᵀSX̃ + Λ.
