@@ -8,11 +8,12 @@
 //! against the problem's own gradient scale; that check is ours, not argmin's.
 //!
 //! Why not Newton from the start: on n = 100 000 rows and P = 51 parameters a Hessian (a GEMM over
-//! all rows) costs about three passes over the data, and from θ = 0 Newton needs about six steps
-//! (as scikit-learn's newton-cholesky does there) — some 25 pass-equivalents. L-BFGS in
-//! Hessian-diagonal-scaled coordinates ([`find_mode_scaled`]) reaches the hand-off in 7 one-pass
-//! iterations, and one Newton step finishes: 8 passes and 2 Hessians, the second of which the
-//! Laplace evidence needs anyway.
+//! all rows) costs about two passes over the data, and from θ = 0 Newton needs about six steps
+//! (as scikit-learn's newton-cholesky does there). L-BFGS in Hessian-diagonal-scaled coordinates
+//! ([`find_mode_scaled`]) reaches the hand-off in 7 one-pass iterations, and one Newton step
+//! finishes: a Hessian at the hand-off, and one pass at the step's candidate that forms f, ∇f and
+//! the Hessian together ([`NewtonProblem::cost_and_curvature`]) — the Hessian the Laplace evidence
+//! needs at the mode.
 //!
 //! **Laplace evidence.** ln p(D) ≈ ln p(D | θ̂) + ln π(θ̂) + (P/2) ln 2π − ½ ln|H|, with H the
 //! Hessian of the negative log posterior at the mode θ̂ and P the number of parameters.
