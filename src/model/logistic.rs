@@ -177,7 +177,7 @@ pub fn dot(x: &[f64], w: &[f64]) -> f64 {
 pub struct RowTerms {
     /// The row's loss softplus(η) − yη = (max(η, 0) − yη) + ln(1 + e): the first part.
     pub linear: f64,
-    /// e, whose ln(1 + e) is the second part of the loss (summed by [`LogOnePlusSum`]).
+    /// e, whose ln(1 + e) is the second part of the loss (summed by `LogOnePlusSum`).
     pub e: f64,
     /// σ(η) − y, the row's weight in ∇ℓ: σ(η) = q for η ≥ 0 and e·q otherwise.
     pub residual: f64,
@@ -640,7 +640,9 @@ impl<'a> LogisticProblem<'a> {
         self.likelihood_gradient(theta) + self.penalty_gradient(theta)
     }
 
-    /// The Fisher information X̃ᵀSX̃ at θ, S = diag(pᵢ(1 − pᵢ)): see [`Self::curvature_pass`].
+    /// The Fisher information X̃ᵀSX̃ at θ, S = diag(pᵢ(1 − pᵢ)): the Gram matrix of the rows
+    /// scaled by √(pᵢ(1 − pᵢ)), on panels of 64 rows by register tiles, lower triangle only, then
+    /// mirrored.
     pub fn fisher_information(&self, theta: &DVector<f64>) -> DMatrix<f64> {
         self.curvature_pass::<false>(theta).2
     }
