@@ -247,11 +247,14 @@ impl<'d> LogisticStudy<'d> {
         init: DVector<f64>,
     ) -> Result<(Mode, LaplaceEvidence)> {
         let problem = self.problem(arrays);
-        let zero_gradient = self
-            .zero_gradient
-            .get_or_init(|| problem.likelihood_gradient(&DVector::zeros(problem.n_params())));
         let fused = problem.fused();
         let scale = scales_from_diagonal(&fused.hessian_diagonal(&init));
+        // From the pass just made when the fit starts at θ = 0 (the prior centre 0).
+        let zero_gradient = self.zero_gradient.get_or_init(|| {
+            fused
+                .likelihood_and_gradient(&DVector::zeros(problem.n_params()))
+                .1
+        });
         let mode = find_mode_scaled(
             &fused,
             init,

@@ -14,6 +14,7 @@
 
 use super::LastEvaluation;
 use crate::error::{OccamError, Result};
+use crate::inference::laplace::{CostAndCurvature, NewtonProblem};
 use crate::linalg::map_row_blocks;
 use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
 use nalgebra::{DMatrix, DVector};
@@ -130,7 +131,13 @@ impl<'a> Rows<'a> {
         }
     }
 
+    /// The raw values of rows `rows`.
+    fn raw(&self, rows: Range<usize>) -> &'a [f64] {
+        &self.x[rows.start * self.k..rows.end * self.k]
+    }
+
     /// Row `i` of the design, written into `buffer` when it has to be standardised.
+    #[inline(always)]
     fn row<'b>(&'b self, i: usize, buffer: &'b mut [f64]) -> &'b [f64] {
         let raw = &self.x[i * self.k..(i + 1) * self.k];
         match self.standardize {
@@ -147,6 +154,7 @@ impl<'a> Rows<'a> {
 
 /// xᵀw with eight independent partial sums, so the compiler can keep them in vector registers (a
 /// single running sum is a chain of dependent additions that cannot be vectorised).
+#[inline(always)]
 pub fn dot(x: &[f64], w: &[f64]) -> f64 {
     let mut acc = [0.0; 8];
     let (xc, wc) = (x.chunks_exact(8), w.chunks_exact(8));
@@ -163,70 +171,209 @@ pub fn dot(x: &[f64], w: &[f64]) -> f64 {
     s
 }
 
-/// One row's share of ℓ and of ∇ℓ: (softplus(η) − yη, σ(η) − y), both from the one exponential
-/// e = exp(−|η|): softplus(η) = max(η, 0) + ln(1 + e), σ(η) = 1/(1 + e) for η ≥ 0 and e/(1 + e)
-/// otherwise. Neither overflows for any finite η; the same values as [`softplus`] and [`sigmoid`].
-pub fn row_loss_and_residual(eta: f64, y: f64) -> (f64, f64) {
-    let e = (-eta.abs()).exp();
-    let p = if eta >= 0.0 {
-        1.0 / (1.0 + e)
-    } else {
-        e / (1.0 + e)
-    };
-    (eta.max(0.0) + e.ln_1p() - y * eta, p - y)
+/// One row's terms at ηᵢ = x̃ᵢᵀθ, from the one exponential e = exp(−|η|) and q = 1/(1 + e). None
+/// overflows for any finite η.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowTerms {
+    /// The row's loss softplus(η) − yη = (max(η, 0) − yη) + ln(1 + e): the first part.
+    pub linear: f64,
+    /// e, whose ln(1 + e) is the second part of the loss (summed by `LogOnePlusSum`).
+    pub e: f64,
+    /// σ(η) − y, the row's weight in ∇ℓ: σ(η) = q for η ≥ 0 and e·q otherwise.
+    pub residual: f64,
+    /// p(1 − p) = e·q², the row's weight in the Fisher information: no cancellation in 1 − p
+    /// when |η| is large.
+    pub curvature: f64,
 }
 
-/// One row's curvature weight p(1 − p) = e/(1 + e)², e = exp(−|η|): no cancellation in 1 − p
-/// when |η| is large.
-pub fn row_curvature(eta: f64) -> f64 {
-    let e = (-eta.abs()).exp();
-    e / ((1.0 + e) * (1.0 + e))
-}
-
-/// Rows per GEMM in the Hessian: a √S-scaled panel of this many rows (≈ 100 kB at P = 51) stays
-/// in cache between being written and being multiplied.
-const PANEL_ROWS: usize = 256;
-
-/// Columns per GEMM block of the Hessian: a multiple of matrixmultiply's 8×8 f64 micro-tile. At
-/// P = 51 the blocks on and below the diagonal cover 34 micro-tiles against 49 for the full
-/// product.
-const GRAM_CHUNK: usize = 24;
-
-/// The lower triangle of `out` (p×p, row-major) += AᵀA for a row-major panel A of `a.len() / p`
-/// rows, by blocks of [`GRAM_CHUNK`] columns: only blocks on or below the diagonal are multiplied,
-/// about two thirds of the work of the full product. The strict upper triangle is left alone
-/// (see [`mirror_lower`]).
-fn gram_lower_accumulate(a: &[f64], p: usize, out: &mut [f64]) {
-    let rows = a.len() / p;
-    assert!(out.len() == p * p && rows * p == a.len());
-    if rows == 0 {
-        return;
+impl RowTerms {
+    /// The terms at η for the label y.
+    #[inline(always)]
+    pub fn new(eta: f64, y: f64) -> Self {
+        let e = (-eta.abs()).exp();
+        let q = 1.0 / (1.0 + e);
+        let p = if eta >= 0.0 { q } else { e * q };
+        RowTerms {
+            linear: eta.max(0.0) - y * eta,
+            e,
+            residual: p - y,
+            curvature: e * q * q,
+        }
     }
-    for r0 in (0..p).step_by(GRAM_CHUNK) {
-        let r1 = (r0 + GRAM_CHUNK).min(p);
-        for c0 in (0..=r0).step_by(GRAM_CHUNK) {
-            let c1 = (c0 + GRAM_CHUNK).min(p);
-            // out[r0..r1, c0..c1] += A[:, r0..r1]ᵀ A[:, c0..c1]; Aᵀ has row stride 1 and column
-            // stride p, A has row stride p.
-            // SAFETY: r1, c1 ≤ p and the assert above keep every index inside `a` and `out`,
-            // which do not alias.
-            unsafe {
-                matrixmultiply::dgemm(
-                    r1 - r0,
-                    rows,
-                    c1 - c0,
-                    1.0,
-                    a.as_ptr().add(r0),
-                    1,
-                    p as isize,
-                    a.as_ptr().add(c0),
-                    p as isize,
-                    1,
-                    1.0,
-                    out.as_mut_ptr().add(r0 * p + c0),
-                    p as isize,
-                    1,
-                );
+}
+
+/// Rows per logarithm in [`LogOnePlusSum`]: a product of this many factors in [1, 2] stays below
+/// 2²⁵⁶.
+const LOG_RUN: usize = 256;
+
+/// Σⱼ ln(1 + eⱼ) over eⱼ ∈ [0, 1], as the sum of the logarithms of products of runs of
+/// [`LOG_RUN`] factors 1 + eⱼ: one logarithm per run rather than one `ln_1p` per term (which was a
+/// fifth of a pass over the rows).
+///
+/// Accuracy: rounding 1 + e is a relative error of at most 2⁻⁵³, so ln(fl(1 + e)) is within
+/// 1.1e-16 of ln(1 + e) in absolute terms, and each multiplication adds as much: the sum is within
+/// about 2.2e-16 per term, the order of the rounding of the plain sum of n terms of size ~1.
+#[derive(Debug, Clone, Copy)]
+struct LogOnePlusSum {
+    sum: f64,
+    product: f64,
+    count: usize,
+}
+
+impl LogOnePlusSum {
+    fn new() -> Self {
+        LogOnePlusSum {
+            sum: 0.0,
+            product: 1.0,
+            count: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn add(&mut self, e: f64) {
+        self.product *= 1.0 + e;
+        self.count += 1;
+        if self.count == LOG_RUN {
+            self.sum += self.product.ln();
+            self.product = 1.0;
+            self.count = 0;
+        }
+    }
+
+    fn total(&self) -> f64 {
+        self.sum + self.product.ln()
+    }
+}
+
+/// Rows per panel of the Hessian: a √S-scaled panel of this many rows (≈ 28 kB at a padded
+/// width of 56) stays in L1 cache while every output tile of [`gram_lower_accumulate`] reads it.
+const PANEL_ROWS: usize = 64;
+
+/// Output tile of [`gram_lower_accumulate`]: [`TILE_ROWS`] rows × [`TILE_COLS`] columns of AᵀA,
+/// kept in registers over a panel (eight 4-wide accumulators with AVX2).
+const TILE_ROWS: usize = 4;
+/// See [`TILE_ROWS`]; a panel's rows are padded with zeros to a multiple of this width.
+const TILE_COLS: usize = 8;
+
+/// Cache lines of the next panel prefetched per tile by [`gram_lower_accumulate`]: at P = 51 its
+/// 49 tiles cover the 400 lines of 64 raw rows of 50 values.
+const PREFETCH_PER_TILE: usize = 10;
+
+/// Whether the CPU has AVX2 (detected once).
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    std::arch::is_x86_feature_detected!("avx2")
+}
+
+/// The lower triangle of `out` (w×w, row-major) += AᵀA for a row-major panel A of `a.len() / w`
+/// rows of width w, a multiple of [`TILE_COLS`]: the sum over the panel's rows r of
+/// out[i][j] += A[r][i]·A[r][j], by [`TILE_ROWS`]×[`TILE_COLS`] tiles (i₀ ≤ i < i₀ + 4,
+/// j₀ ≤ j < j₀ + 8) for the first `p` rows and only the tiles with j₀ ≤ i₀ + 3, those that reach
+/// the lower triangle: at p = 51, w = 56, 49 tiles, 1 568 products per row against 2 601 for the
+/// full Gram matrix. Entries above the diagonal inside those tiles are computed too and are to be
+/// ignored (see [`mirror_lower`]). A tile's accumulators start from `out` and run over the rows in
+/// order, so the result does not depend on anything but the panel.
+///
+/// With AVX2 and FMA (detected at run time) the tile is eight 4-wide fused multiply-adds per row,
+/// and the memory of `ahead` (the raw rows of the next panel) is prefetched a few cache lines per
+/// tile, so that reading the next panel overlaps this one's arithmetic rather than following it;
+/// otherwise the same loops on scalars.
+fn gram_lower_accumulate(a: &[f64], w: usize, p: usize, out: &mut [f64], ahead: &[f64]) {
+    assert!(w % TILE_COLS == 0 && p <= w && a.len() % w == 0 && out.len() == w * w);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has AVX2 and FMA; the assert above bounds every index.
+            unsafe { gram_lower_accumulate_avx2(a, w, p, out, ahead) };
+            return;
+        }
+    }
+    gram_lower_accumulate_portable(a, w, p, out);
+}
+
+/// The tiles of [`gram_lower_accumulate`]: (i₀, j₀) for i₀ < p in steps of [`TILE_ROWS`] and
+/// j₀ ≤ i₀ + [`TILE_ROWS`] − 1 in steps of [`TILE_COLS`].
+fn lower_tiles(p: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..p).step_by(TILE_ROWS).flat_map(|i0| {
+        (0..=i0 + TILE_ROWS - 1)
+            .step_by(TILE_COLS)
+            .map(move |j0| (i0, j0))
+    })
+}
+
+/// [`gram_lower_accumulate`] on scalars.
+fn gram_lower_accumulate_portable(a: &[f64], w: usize, p: usize, out: &mut [f64]) {
+    for (i0, j0) in lower_tiles(p) {
+        let mut c = [[0.0; TILE_COLS]; TILE_ROWS];
+        for (ii, ci) in c.iter_mut().enumerate() {
+            ci.copy_from_slice(&out[(i0 + ii) * w + j0..][..TILE_COLS]);
+        }
+        for row in a.chunks_exact(w) {
+            let b = &row[j0..j0 + TILE_COLS];
+            for (ci, &s) in c.iter_mut().zip(&row[i0..i0 + TILE_ROWS]) {
+                for (cij, &bj) in ci.iter_mut().zip(b) {
+                    *cij += s * bj;
+                }
+            }
+        }
+        for (ii, ci) in c.iter().enumerate() {
+            out[(i0 + ii) * w + j0..][..TILE_COLS].copy_from_slice(ci);
+        }
+    }
+}
+
+/// [`gram_lower_accumulate`] with AVX2 and FMA: per row, two 4-wide loads of A[r][j₀..j₀ + 8],
+/// four broadcasts of A[r][i₀..i₀ + 4] and eight fused multiply-adds; per tile,
+/// [`PREFETCH_PER_TILE`] prefetches of `ahead`.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA, and `a`, `w`, `p`, `out` must satisfy the assert of
+/// [`gram_lower_accumulate`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gram_lower_accumulate_avx2(
+    a: &[f64],
+    w: usize,
+    p: usize,
+    out: &mut [f64],
+    ahead: &[f64],
+) {
+    use std::arch::x86_64::{
+        _mm256_broadcast_sd, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_storeu_pd, _mm_prefetch,
+        _MM_HINT_T0,
+    };
+    let rows = a.len() / w;
+    // The cache lines of `ahead`, a few per tile.
+    let mut lines = ahead.chunks(8);
+    for (i0, j0) in lower_tiles(p) {
+        for line in lines.by_ref().take(PREFETCH_PER_TILE) {
+            _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast());
+        }
+        // SAFETY (all pointer arithmetic below): i₀ + 3 < w and j₀ + 8 ≤ w because w is a
+        // multiple of 8 no smaller than p, so every row offset stays inside its row of `a`, and
+        // (i₀ + 3)·w + j₀ + 8 ≤ w² inside `out`.
+        unsafe {
+            let c_ptr = out.as_mut_ptr().add(i0 * w + j0);
+            let mut c = [[_mm256_loadu_pd(c_ptr); 2]; TILE_ROWS];
+            for (ii, ci) in c.iter_mut().enumerate() {
+                ci[0] = _mm256_loadu_pd(c_ptr.add(ii * w));
+                ci[1] = _mm256_loadu_pd(c_ptr.add(ii * w + 4));
+            }
+            let mut row = a.as_ptr();
+            for _ in 0..rows {
+                let b0 = _mm256_loadu_pd(row.add(j0));
+                let b1 = _mm256_loadu_pd(row.add(j0 + 4));
+                for (ii, ci) in c.iter_mut().enumerate() {
+                    let s = _mm256_broadcast_sd(&*row.add(i0 + ii));
+                    ci[0] = _mm256_fmadd_pd(s, b0, ci[0]);
+                    ci[1] = _mm256_fmadd_pd(s, b1, ci[1]);
+                }
+                row = row.add(w);
+            }
+            for (ii, ci) in c.iter().enumerate() {
+                _mm256_storeu_pd(c_ptr.add(ii * w), ci[0]);
+                _mm256_storeu_pd(c_ptr.add(ii * w + 4), ci[1]);
             }
         }
     }
@@ -361,32 +508,12 @@ impl<'a> LogisticProblem<'a> {
         let (k, p) = (self.k, self.n_params());
         let (w, b) = (&theta.as_slice()[..k], self.offset(theta));
         let partial = map_row_blocks(self.n(), |block| {
-            let mut buffer = vec![0.0; k];
-            let mut g = vec![0.0; p];
-            let mut diagonal = vec![0.0; if DIAGONAL { p } else { 0 }];
-            let mut loss = 0.0;
-            for i in block {
-                let row = self.rows.row(i, &mut buffer);
-                let eta = dot(row, w) + b;
-                let (l, r) = row_loss_and_residual(eta, self.y[i]);
-                loss += l;
-                for (gj, x) in g[..k].iter_mut().zip(row) {
-                    *gj += r * x;
-                }
-                if self.intercept {
-                    g[k] += r;
-                }
-                if DIAGONAL {
-                    let s = row_curvature(eta);
-                    for (dj, x) in diagonal[..k].iter_mut().zip(row) {
-                        *dj += s * x * x;
-                    }
-                    if self.intercept {
-                        diagonal[k] += s;
-                    }
-                }
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2() {
+                // SAFETY: the CPU has AVX2.
+                return unsafe { self.pass_block_avx2::<DIAGONAL>(w, b, block) };
             }
-            (loss, g, diagonal)
+            self.pass_block::<DIAGONAL>(w, b, block)
         });
         let mut loss = 0.0;
         let mut g = DVector::zeros(p);
@@ -399,6 +526,59 @@ impl<'a> LogisticProblem<'a> {
             }
         }
         (loss, g, diagonal)
+    }
+
+    /// [`Self::pass_block`] compiled for AVX2: the same operations four lanes wide (no fused
+    /// multiply-adds), so the same bits.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn pass_block_avx2<const DIAGONAL: bool>(
+        &self,
+        w: &[f64],
+        b: f64,
+        block: Range<usize>,
+    ) -> (f64, Vec<f64>, Vec<f64>) {
+        self.pass_block::<DIAGONAL>(w, b, block)
+    }
+
+    /// One block of rows of [`Self::pass`]: its share of ℓ, ∇ℓ and (when `DIAGONAL`) the Fisher
+    /// diagonal.
+    #[inline(always)]
+    fn pass_block<const DIAGONAL: bool>(
+        &self,
+        w: &[f64],
+        b: f64,
+        block: Range<usize>,
+    ) -> (f64, Vec<f64>, Vec<f64>) {
+        let (k, p) = (self.k, self.n_params());
+        let mut buffer = vec![0.0; k];
+        let mut g = vec![0.0; p];
+        let mut diagonal = vec![0.0; if DIAGONAL { p } else { 0 }];
+        let (mut linear, mut logs) = (0.0, LogOnePlusSum::new());
+        for i in block {
+            let row = self.rows.row(i, &mut buffer);
+            let t = RowTerms::new(dot(row, w) + b, self.y[i]);
+            linear += t.linear;
+            logs.add(t.e);
+            for (gj, x) in g[..k].iter_mut().zip(row) {
+                *gj += t.residual * x;
+            }
+            if self.intercept {
+                g[k] += t.residual;
+            }
+            if DIAGONAL {
+                for (dj, x) in diagonal[..k].iter_mut().zip(row) {
+                    *dj += t.curvature * x * x;
+                }
+                if self.intercept {
+                    diagonal[k] += t.curvature;
+                }
+            }
+        }
+        (linear + logs.total(), g, diagonal)
     }
 
     /// Σᵢ softplus(ηᵢ) − yᵢηᵢ over the rows in `rows`, summed in row order (one block of a
@@ -461,38 +641,128 @@ impl<'a> LogisticProblem<'a> {
     }
 
     /// The Fisher information X̃ᵀSX̃ at θ, S = diag(pᵢ(1 − pᵢ)): the Gram matrix of the rows
-    /// scaled by √(pᵢ(1 − pᵢ)), formed as GEMMs on panels of 256 scaled rows (small enough to
-    /// stay in cache between being written and multiplied), lower triangle only, then mirrored.
+    /// scaled by √(pᵢ(1 − pᵢ)), on panels of 64 rows by register tiles, lower triangle only, then
+    /// mirrored.
     pub fn fisher_information(&self, theta: &DVector<f64>) -> DMatrix<f64> {
+        self.curvature_pass::<false>(theta).2
+    }
+
+    /// ℓ(θ), ∇ℓ(θ) and the Fisher information X̃ᵀSX̃ in one pass over the rows: for a Newton
+    /// step's candidate, where the cost decides whether the point is taken and the gradient and
+    /// Hessian are then needed there (to check convergence, or for the next step).
+    pub fn likelihood_gradient_and_information(
+        &self,
+        theta: &DVector<f64>,
+    ) -> (f64, DVector<f64>, DMatrix<f64>) {
+        self.curvature_pass::<true>(theta)
+    }
+
+    /// The Fisher information X̃ᵀSX̃ at θ, S = diag(pᵢ(1 − pᵢ)) — and ℓ and ∇ℓ when `GRADIENT`
+    /// (zeros otherwise): the Gram matrix of the rows scaled by √(pᵢ(1 − pᵢ)), accumulated
+    /// ([`gram_lower_accumulate`]) over panels of 64 scaled rows padded with zeros to a multiple of
+    /// 8 wide (small enough to stay in L1 cache between being written and multiplied), lower
+    /// triangle only, then mirrored. ℓ and ∇ℓ are summed as in [`Self::likelihood_and_gradient`],
+    /// row by row while the row is in cache.
+    fn curvature_pass<const GRADIENT: bool>(
+        &self,
+        theta: &DVector<f64>,
+    ) -> (f64, DVector<f64>, DMatrix<f64>) {
         let (k, p) = (self.k, self.n_params());
+        let width = p.next_multiple_of(TILE_COLS);
         let (w, b) = (&theta.as_slice()[..k], self.offset(theta));
         let partial = map_row_blocks(self.n(), |block| {
-            let mut buffer = vec![0.0; k];
-            let mut panel = Vec::with_capacity(PANEL_ROWS * p);
-            let mut out = vec![0.0; p * p];
-            let mut start = block.start;
-            while start < block.end {
-                let end = (start + PANEL_ROWS).min(block.end);
-                panel.clear();
-                for i in start..end {
-                    let row = self.rows.row(i, &mut buffer);
-                    let s = row_curvature(dot(row, w) + b).sqrt();
-                    panel.extend(row.iter().map(|x| s * x));
-                    if self.intercept {
-                        panel.push(s);
-                    }
-                }
-                gram_lower_accumulate(&panel, p, &mut out);
-                start = end;
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2() {
+                // SAFETY: the CPU has AVX2.
+                return unsafe { self.curvature_block_avx2::<GRADIENT>(w, b, block) };
             }
-            out
+            self.curvature_block::<GRADIENT>(w, b, block)
         });
+        let mut loss = 0.0;
+        let mut g = DVector::zeros(p);
         let mut f = DMatrix::zeros(p, p);
-        for block in partial {
-            f += DMatrix::from_row_slice(p, p, &block);
+        for (block_loss, block_g, block) in partial {
+            if GRADIENT {
+                loss += block_loss;
+                g += DVector::from_vec(block_g);
+            }
+            for i in 0..p {
+                for j in 0..=i {
+                    f[(i, j)] += block[i * width + j];
+                }
+            }
         }
         mirror_lower(&mut f);
-        f
+        (loss, g, f)
+    }
+
+    /// [`Self::curvature_block`] compiled for AVX2 (as [`Self::pass_block_avx2`]).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn curvature_block_avx2<const GRADIENT: bool>(
+        &self,
+        w: &[f64],
+        b: f64,
+        block: Range<usize>,
+    ) -> (f64, Vec<f64>, Vec<f64>) {
+        self.curvature_block::<GRADIENT>(w, b, block)
+    }
+
+    /// One block of rows of [`Self::curvature_pass`]: its share of ℓ and ∇ℓ (when `GRADIENT`)
+    /// and of the lower triangle of X̃ᵀSX̃, row-major at the padded width.
+    #[inline(always)]
+    fn curvature_block<const GRADIENT: bool>(
+        &self,
+        w: &[f64],
+        b: f64,
+        block: Range<usize>,
+    ) -> (f64, Vec<f64>, Vec<f64>) {
+        let (k, p) = (self.k, self.n_params());
+        let width = p.next_multiple_of(TILE_COLS);
+        let mut buffer = vec![0.0; k];
+        // Columns p..width stay zero.
+        let mut panel = vec![0.0; PANEL_ROWS * width];
+        let mut out = vec![0.0; width * width];
+        let mut g = vec![0.0; if GRADIENT { p } else { 0 }];
+        let (mut linear, mut logs) = (0.0, LogOnePlusSum::new());
+        let mut start = block.start;
+        while start < block.end {
+            let end = (start + PANEL_ROWS).min(block.end);
+            for (i, scaled) in (start..end).zip(panel.chunks_exact_mut(width)) {
+                let row = self.rows.row(i, &mut buffer);
+                let t = RowTerms::new(dot(row, w) + b, self.y[i]);
+                if GRADIENT {
+                    linear += t.linear;
+                    logs.add(t.e);
+                    for (gj, x) in g[..k].iter_mut().zip(row) {
+                        *gj += t.residual * x;
+                    }
+                    if self.intercept {
+                        g[k] += t.residual;
+                    }
+                }
+                let s = t.curvature.sqrt();
+                for (z, x) in scaled.iter_mut().zip(row) {
+                    *z = s * x;
+                }
+                if self.intercept {
+                    scaled[k] = s;
+                }
+            }
+            let next = end..(end + PANEL_ROWS).min(block.end);
+            gram_lower_accumulate(
+                &panel[..(end - start) * width],
+                width,
+                p,
+                &mut out,
+                self.rows.raw(next),
+            );
+            start = end;
+        }
+        (linear + logs.total(), g, out)
     }
 
     /// ∇²f = X̃ᵀSX̃ + Λ.
@@ -655,6 +925,24 @@ impl Hessian for FusedLogisticProblem<'_> {
     }
 }
 
+impl NewtonProblem for LogisticProblem<'_> {}
+
+/// One pass for f, ∇f and ∇²f at a Newton candidate
+/// ([`LogisticProblem::likelihood_gradient_and_information`]); ℓ and ∇ℓ are remembered.
+impl NewtonProblem for FusedLogisticProblem<'_> {
+    fn cost_and_curvature(&self, theta: &DVector<f64>) -> CostAndCurvature {
+        let (l, g, mut h) = self.problem.likelihood_gradient_and_information(theta);
+        self.last.store(theta, l, g.clone());
+        for j in 0..self.problem.n_params() {
+            h[(j, j)] += self.problem.precision[j];
+        }
+        Ok((
+            l + self.problem.penalty(theta),
+            Some((g + self.problem.penalty_gradient(theta), h)),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -712,6 +1000,130 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Σ over rows of A[r][i]·A[r][j], directly.
+    fn naive_gram(a: &[f64], w: usize) -> Vec<f64> {
+        let mut g = vec![0.0; w * w];
+        for row in a.chunks_exact(w) {
+            for i in 0..w {
+                for j in 0..w {
+                    g[i * w + j] += row[i] * row[j];
+                }
+            }
+        }
+        g
+    }
+
+    #[test]
+    fn gram_kernels_match_the_definition_on_the_lower_triangle() {
+        for (p, rows) in [
+            (1usize, 3usize),
+            (7, 64),
+            (8, 5),
+            (13, 1),
+            (51, 64),
+            (51, 37),
+        ] {
+            let w = p.next_multiple_of(TILE_COLS);
+            let mut a = vec![0.0; rows * w];
+            for (r, row) in a.chunks_exact_mut(w).enumerate() {
+                for (j, v) in row[..p].iter_mut().enumerate() {
+                    *v = ((r * 31 + j * 17) % 23) as f64 / 7.0 - 1.5;
+                }
+            }
+            let start: Vec<f64> = (0..w * w).map(|i| (i % 5) as f64).collect();
+            let mut expected = naive_gram(&a, w);
+            for (e, s) in expected.iter_mut().zip(&start) {
+                *e += s;
+            }
+            let mut portable = start.clone();
+            gram_lower_accumulate_portable(&a, w, p, &mut portable);
+            let mut dispatched = start.clone();
+            gram_lower_accumulate(&a, w, p, &mut dispatched, &[]);
+            for i in 0..p {
+                for j in 0..=i {
+                    let e = expected[i * w + j];
+                    for (name, got) in [("portable", &portable), ("dispatched", &dispatched)] {
+                        let g = got[i * w + j];
+                        assert!(
+                            (g - e).abs() <= 1e-13 * e.abs().max(1.0),
+                            "{name} p = {p}, rows = {rows}, [{i},{j}]: {g} vs {e}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fisher_information_matches_its_definition() {
+        for intercept in [true, false] {
+            let (k, n) = (11, 300);
+            let (z, y) = problem_data(n, k, 9);
+            let p = k + usize::from(intercept);
+            let (center, precision) = (DVector::zeros(p), DVector::from_element(p, 0.5));
+            let problem = LogisticProblem::new(&z, &y, k, intercept, &center, &precision);
+            let theta = DVector::from_fn(p, |i, _| 0.3 - 0.07 * i as f64);
+            let mut expected = DMatrix::zeros(p, p);
+            for (i, row) in z.chunks_exact(k).enumerate() {
+                let mut x = row.to_vec();
+                if intercept {
+                    x.push(1.0);
+                }
+                let x = DVector::from_vec(x);
+                let s = RowTerms::new(problem.linear_predictor(&theta, i), y[i]).curvature;
+                expected += s * &x * x.transpose();
+            }
+            let f = problem.fisher_information(&theta);
+            assert!(
+                (&f - &expected).amax() <= 1e-12 * expected.amax(),
+                "{}",
+                (&f - &expected).amax()
+            );
+            assert_eq!(f, f.transpose());
+        }
+    }
+
+    #[test]
+    fn the_fused_curvature_pass_matches_the_separate_ones() {
+        for intercept in [true, false] {
+            let (k, n) = (9, 20_000);
+            let (z, y) = problem_data(n, k, 4);
+            let p = k + usize::from(intercept);
+            let (center, precision) = (DVector::zeros(p), DVector::from_element(p, 0.5));
+            let problem = LogisticProblem::new(&z, &y, k, intercept, &center, &precision);
+            let theta = DVector::from_fn(p, |i, _| 0.5 - 0.11 * i as f64);
+            let (l, g, f) = problem.likelihood_gradient_and_information(&theta);
+            let (l0, g0) = problem.likelihood_and_gradient(&theta);
+            assert!((l - l0).abs() <= 1e-12 * l0.abs(), "{l} vs {l0}");
+            let l1 = problem.negative_log_likelihood(&theta);
+            assert!((l - l1).abs() <= 1e-12 * l1.abs(), "{l} vs {l1}");
+            assert!((&g - &g0).amax() <= 1e-12 * g0.amax().max(1.0));
+            assert_eq!(f, problem.fisher_information(&theta));
+        }
+    }
+
+    #[test]
+    fn row_terms_and_the_log_sum_match_softplus_and_sigmoid() {
+        let (mut logs, mut direct) = (LogOnePlusSum::new(), 0.0);
+        for i in 0..1000 {
+            let eta = (i as f64 - 500.0) * 0.09;
+            let y = (i % 3 == 0) as u8 as f64;
+            let t = RowTerms::new(eta, y);
+            let loss = row_negative_log_likelihood(eta, y);
+            assert!((t.linear + t.e.ln_1p() - loss).abs() <= 1e-15 * (eta.abs() + 1.0));
+            assert!((t.residual - (sigmoid(eta) - y)).abs() <= 1e-15);
+            let s = sigmoid(eta) * sigmoid(-eta);
+            assert!((t.curvature - s).abs() <= 1e-15 * s, "{eta}");
+            logs.add(t.e);
+            direct += t.e.ln_1p();
+        }
+        assert!(
+            (logs.total() - direct).abs() <= 1e-12,
+            "{} vs {direct}",
+            logs.total()
+        );
     }
 
     #[test]

@@ -1269,6 +1269,8 @@ impl Hessian for MlpProblem<'_> {
     }
 }
 
+impl crate::inference::laplace::NewtonProblem for MlpProblem<'_> {}
+
 /// An [`MlpProblem`] that computes f and ∇f together and remembers the last point.
 ///
 /// argmin's L-BFGS with the Moré–Thuente line search asks for the cost and then the gradient at
