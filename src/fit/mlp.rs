@@ -491,8 +491,12 @@ impl MlpStudy {
                 .zip(&self.y)
                 .map(|(eta, y)| (y - eta).powi(2))
                 .sum();
-            let next =
-                (self.n as f64 - mode.effective_parameters).max(1.0) / rss.max(f64::MIN_POSITIVE);
+            // γ is clamped to [0, P]: with the exact Hessian it can fall outside (see the note on
+            // a negative γ), and n − γ must stay a count of the residuals' degrees of freedom.
+            let gamma = mode
+                .effective_parameters
+                .clamp(0.0, self.arch.n_params() as f64);
+            let next = (self.n as f64 - gamma).max(1.0) / rss.max(f64::MIN_POSITIVE);
             let settled = ((next / beta).ln()).abs() < 1e-6;
             beta = next;
             mode = self.mode_at(center, sd, beta, Some(&mode.params))?;
@@ -537,6 +541,14 @@ impl MlpStudy {
             notes.push(format!(
                 "the exact Hessian of the negative log posterior at the MAP has {} non-positive eigenvalue(s) (smallest {:.3e}), so it is not a Laplace curvature; the evidence uses the GGN instead",
                 mode.nonpositive_eigenvalues, mode.eigenvalue_range[0]
+            ));
+        }
+        if mode.effective_parameters < 0.0 {
+            // γ = P − α·tr(H⁻¹) = tr(H⁻¹(H − Λ)): with the exact Hessian the data's curvature
+            // H − Λ can be indefinite, and eigenvalues of H far below α make the sum negative.
+            notes.push(format!(
+                "γ = P − α·tr(H⁻¹) = {:.1} is negative: the curvature's smallest eigenvalue ({:.3e}) is far below the prior precision α = {:.3e}, so along those directions the data's own curvature H − αI is negative (the posterior is flatter than the prior there, as for hidden units the prior has switched off that the data would nearly switch on); γ then counts nothing — the GGN's γ (--hessian ggn) is the well-determined-parameter count",
+                mode.effective_parameters, mode.eigenvalue_range[0], 1.0 / (sd * sd)
             ));
         }
         if mode.gradient_norm > mode.gradient_tolerance {
