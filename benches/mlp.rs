@@ -24,11 +24,7 @@ fn options(hessian: HessianKind) -> FitOptions {
         prior_sd: SdSpec::Fixed(0.2),
         noise_sd: SdSpec::Fixed(0.5),
         intercept: Intercept::Shared,
-        codes: CodeSelection {
-            prequential: false,
-            two_part: false,
-            bic: false,
-        },
+        codes: CodeSelection::MIXTURE_ONLY,
         mlp: MlpOptions {
             hidden: vec![32, 32],
             activation: Activation::Tanh,

@@ -44,11 +44,7 @@ fn main() {
     let options = FitOptions {
         prior_sd: SdSpec::Fixed(1.0),
         intercept: Intercept::Free,
-        codes: CodeSelection {
-            prequential: false,
-            two_part: false,
-            bic: false,
-        },
+        codes: CodeSelection::MIXTURE_ONLY,
         ..Default::default()
     };
 

@@ -92,6 +92,13 @@ impl Default for CodeSelection {
 }
 
 impl CodeSelection {
+    /// The mixture code alone (`--codes none`): no prequential, two-part or BIC code.
+    pub const MIXTURE_ONLY: CodeSelection = CodeSelection {
+        prequential: false,
+        two_part: false,
+        bic: false,
+    };
+
     /// Parses `--codes all|none|mixture,prequential,two_part,bic`.
     ///
     /// ```
@@ -99,13 +106,10 @@ impl CodeSelection {
     /// let only = CodeSelection::parse("mixture,bic").unwrap();
     /// assert!(only.bic && !only.prequential && !only.two_part);
     /// assert_eq!(CodeSelection::parse("all").unwrap(), CodeSelection::default());
+    /// assert_eq!(CodeSelection::parse("none").unwrap(), CodeSelection::MIXTURE_ONLY);
     /// ```
     pub fn parse(text: &str) -> crate::error::Result<Self> {
-        let mut selection = CodeSelection {
-            prequential: false,
-            two_part: false,
-            bic: false,
-        };
+        let mut selection = CodeSelection::MIXTURE_ONLY;
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match part {
                 "all" => selection = CodeSelection::default(),

@@ -920,11 +920,7 @@ mod tests {
                 task: Some(task),
                 ..MlpOptions::default()
             },
-            codes: crate::codelength::CodeSelection {
-                prequential: false,
-                two_part: false,
-                bic: false,
-            },
+            codes: crate::codelength::CodeSelection::MIXTURE_ONLY,
             ..FitOptions::default()
         }
     }

@@ -251,19 +251,20 @@ impl Factored {
     }
 }
 
-/// Σ aᵢbᵢ with four running sums (so that the loop vectorises; a fixed order, so fixed bits).
-fn dot(a: &[f64], b: &[f64]) -> f64 {
+/// Σ aᵢbᵢ with four running sums (so that the loop vectorises; a fixed order, so fixed bits),
+/// each aᵢ widened to f64 first (for the single-precision [`Whitening`]).
+fn dot<T: Copy + Into<f64>>(a: &[T], b: &[f64]) -> f64 {
     let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
     let tail: f64 = a4
         .remainder()
         .iter()
         .zip(b4.remainder())
-        .map(|(x, y)| x * y)
+        .map(|(x, y)| (*x).into() * y)
         .sum();
     let mut s = [0.0; 4];
     for (x, y) in a4.zip(b4) {
         for j in 0..4 {
-            s[j] += x[j] * y[j];
+            s[j] += x[j].into() * y[j];
         }
     }
     (s[0] + s[1]) + (s[2] + s[3]) + tail
@@ -424,8 +425,7 @@ impl Whitening {
     pub fn mul(&self, v: &DVector<f64>) -> DVector<f64> {
         DVector::from_iterator(
             self.p,
-            self.rows()
-                .map(|row| widened_dot(row, &v.as_slice()[..row.len()])),
+            self.rows().map(|row| dot(row, &v.as_slice()[..row.len()])),
         )
     }
 
@@ -439,24 +439,6 @@ impl Whitening {
         }
         DVector::from_vec(out)
     }
-}
-
-/// Σ aᵢbᵢ with each aᵢ widened to f64, four running sums (see [`dot`]).
-fn widened_dot(a: &[f32], b: &[f64]) -> f64 {
-    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = a4
-        .remainder()
-        .iter()
-        .zip(b4.remainder())
-        .map(|(x, y)| f64::from(*x) * y)
-        .sum();
-    let mut s = [0.0; 4];
-    for (x, y) in a4.zip(b4) {
-        for j in 0..4 {
-            s[j] += f64::from(x[j]) * y[j];
-        }
-    }
-    (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
 /// (u, θ(u)).

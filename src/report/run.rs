@@ -8,6 +8,7 @@ use super::figure::Figure;
 use super::spec::{
     CenterChoice, DataSource, Direction, FigureKind, ModelKind, Rows, RunSpec, RunStudy, SdChoice,
 };
+use super::studies::centres::comparison_columns;
 use super::studies::{Section, StudyContext};
 use super::table::{Cell, Column, Table};
 use crate::compare::{compare, CompareOptions, Comparison};
@@ -487,16 +488,9 @@ fn table(
     columns.extend([
         Column::with_tex("sd", "s", "$s$"),
         Column::with_tex("noise_sd", "σ", "$\\sigma$"),
-        Column::with_tex(
-            "distance_from_w_star",
-            "‖μ − w*‖",
-            "$\\lVert\\mu - w^*\\rVert$",
-        ),
-        Column::with_tex("effective_parameters", "γ", "$\\gamma$"),
-        Column::with_tex("log_evidence_nats", "ln p(y) (nats)", "$\\ln p(y)$ [nats]"),
-        Column::new("mixture_bits", "mixture (bits)"),
-        Column::new("prequential_bits", "prequential (bits)"),
-        Column::new("two_part_bits", "two_part (bits)"),
+    ]);
+    columns.extend(comparison_columns());
+    columns.extend([
         Column::new("bic_bits", "bic (bits)"),
         Column::with_tex(
             "delta_bits",

@@ -99,11 +99,7 @@ fn fit_degree(
         &data,
         &FitOptions {
             prior_sd,
-            codes: crate::codelength::CodeSelection {
-                prequential: false,
-                two_part: false,
-                bic: false,
-            },
+            codes: crate::codelength::CodeSelection::MIXTURE_ONLY,
             ..FitOptions::default()
         },
     )?;

@@ -260,24 +260,15 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
                 "{} ({}): priors of equal width s centred elsewhere; ranked by the mixture code.",
                 case.name, case.model
             ),
-            vec![
-                Column::new("center", "centre"),
-                Column::with_tex(
-                    "distance_from_w_star",
-                    "‖μ − w*‖",
-                    "$\\lVert\\mu - w^*\\rVert$",
-                ),
-                Column::with_tex("effective_parameters", "γ", "$\\gamma$"),
-                Column::with_tex("log_evidence_nats", "ln p(y) (nats)", "$\\ln p(y)$ [nats]"),
-                Column::new("mixture_bits", "mixture (bits)"),
-                Column::new("prequential_bits", "prequential (bits)"),
-                Column::new("two_part_bits", "two_part (bits)"),
-                Column::with_tex(
+            [Column::new("center", "centre")]
+                .into_iter()
+                .chain(comparison_columns())
+                .chain([Column::with_tex(
                     "delta_bits",
                     "Δ mixture vs zero (bits)",
                     "$\\Delta$ mixture [bits]",
-                ),
-            ],
+                )])
+                .collect(),
             case.command.clone(),
         );
         let mut points = Vec::new();
@@ -314,4 +305,22 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
         "For the linear model γ does not depend on the centre at all (math.md §3): every centre buys the same capacity, and only the fit term ‖m − μ‖² moves the code. For logistic regression γ moves a little with the curvature at each mode. In both, the code length follows the centre's distance from where the data put the weights: zero is a good razor when the weights are small after z-scoring, and a centre that knows more — a fit on other rows, or the truth — is a better one.",
     );
     Ok(section)
+}
+
+/// The columns every comparison of prior centres shows, in order: the centre's distance from the
+/// best weights w*, γ, the log evidence and the mixture, prequential and two-part codes (the
+/// report's centres study and `occam run`'s compare tables).
+pub(crate) fn comparison_columns() -> [Column; 6] {
+    [
+        Column::with_tex(
+            "distance_from_w_star",
+            "‖μ − w*‖",
+            "$\\lVert\\mu - w^*\\rVert$",
+        ),
+        Column::with_tex("effective_parameters", "γ", "$\\gamma$"),
+        Column::with_tex("log_evidence_nats", "ln p(y) (nats)", "$\\ln p(y)$ [nats]"),
+        Column::new("mixture_bits", "mixture (bits)"),
+        Column::new("prequential_bits", "prequential (bits)"),
+        Column::new("two_part_bits", "two_part (bits)"),
+    ]
 }

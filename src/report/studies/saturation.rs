@@ -120,11 +120,7 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
                         center: center.clone(),
                         prior_sd: SdSpec::Fixed(s),
                         intercept: Intercept::Shared,
-                        codes: CodeSelection {
-                            prequential: false,
-                            two_part: false,
-                            bic: false,
-                        },
+                        codes: CodeSelection::MIXTURE_ONLY,
                         mlp: MlpOptions {
                             hidden: vec![HIDDEN],
                             activation,
