@@ -1,7 +1,112 @@
 //! Dense kernels shared by the models: Gram matrices of row-major blocks, and deterministic
 //! parallel sums over blocks of rows.
 
-use std::ops::Range;
+use std::ops::{Add, AddAssign, Div, Mul, Neg, Range, Sub, SubAssign};
+
+/// The two precisions of the dense kernels: `f64` for every number occam prints, `f32` for a
+/// network search's preconditioner (where only the change of variables matters, and half the
+/// bytes are twice the matrix-product throughput).
+pub trait Real:
+    Copy
+    + Default
+    + PartialOrd
+    + Send
+    + Sync
+    + std::fmt::Debug
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + std::iter::Sum
+    + 'static
+{
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// `v` rounded to this precision.
+    fn from_f64(v: f64) -> Self;
+    /// The value, exactly, as `f64`.
+    fn to_f64(self) -> f64;
+    /// √self.
+    fn sqrt(self) -> Self;
+    /// c ← α·a·b + β·c by matrixmultiply's `dgemm` or `sgemm` (m×k times k×n, each operand
+    /// given by its pointer and its row and column strides).
+    ///
+    /// # Safety
+    /// As for matrixmultiply's `dgemm`: every element addressed must lie in its allocation, and
+    /// `c`'s elements must be distinct and alias neither input.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm(
+        mkn: (usize, usize, usize),
+        alpha: Self,
+        a: (*const Self, isize, isize),
+        b: (*const Self, isize, isize),
+        beta: Self,
+        c: (*mut Self, isize, isize),
+    );
+}
+
+impl Real for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn sqrt(self) -> Self {
+        f64::sqrt(self)
+    }
+    unsafe fn gemm(
+        (m, k, n): (usize, usize, usize),
+        alpha: Self,
+        a: (*const Self, isize, isize),
+        b: (*const Self, isize, isize),
+        beta: Self,
+        c: (*mut Self, isize, isize),
+    ) {
+        // SAFETY: the caller's contract is dgemm's.
+        unsafe {
+            matrixmultiply::dgemm(
+                m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
+            )
+        }
+    }
+}
+
+impl Real for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn sqrt(self) -> Self {
+        f32::sqrt(self)
+    }
+    unsafe fn gemm(
+        (m, k, n): (usize, usize, usize),
+        alpha: Self,
+        a: (*const Self, isize, isize),
+        b: (*const Self, isize, isize),
+        beta: Self,
+        c: (*mut Self, isize, isize),
+    ) {
+        // SAFETY: the caller's contract is sgemm's.
+        unsafe {
+            matrixmultiply::sgemm(
+                m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
+            )
+        }
+    }
+}
 
 /// Rows per block in every blocked computation. Fixed, so the order of floating-point sums — and
 /// hence every printed digit — does not depend on the number of threads.
@@ -117,6 +222,48 @@ where
             .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     })
+}
+
+/// `f` applied to every item, the items dealt round-robin to [`threads`] (so that jobs whose
+/// cost falls or rises along the list — the block rows of a triangle — balance), the results in
+/// the items' order. Each result is computed alone, so it does not depend on the thread count;
+/// small jobs (`work` below 2²⁰ by the caller's measure) stay on the calling thread.
+pub fn map_dealt<T, U, F>(items: Vec<T>, work: usize, f: F) -> Vec<U>
+where
+    T: Send,
+    U: Send,
+    F: Fn(T) -> U + Sync,
+{
+    let threads = threads().min(items.len());
+    if threads <= 1 || work < 1 << 20 {
+        return items.into_iter().map(f).collect();
+    }
+    let count = items.len();
+    let mut dealt: Vec<Vec<(usize, T)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, item) in items.into_iter().enumerate() {
+        dealt[i % threads].push((i, item));
+    }
+    let f = &f;
+    let mut results: Vec<Option<U>> = (0..count).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = dealt
+            .into_iter()
+            .map(|items| {
+                scope.spawn(move || {
+                    items
+                        .into_iter()
+                        .map(|(i, item)| (i, f(item)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            for (i, u) in h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)) {
+                results[i] = Some(u);
+            }
+        }
+    });
+    results.into_iter().flatten().collect()
 }
 
 /// Runs `f` on consecutive blocks of [`BLOCK_ROWS`] rows out of `n`, on all cores, and returns the

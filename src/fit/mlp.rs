@@ -16,7 +16,7 @@ use crate::codelength::{
 };
 use crate::data::{Dataset, Design, DesignOptions, Standardization};
 use crate::error::{OccamError, Result};
-use crate::inference::curvature::{Factored, Whitened};
+use crate::inference::curvature::{Factored, Whitened, Whitening};
 use crate::inference::laplace::{find_mode, log_prior_density, maximize_over_log_sd};
 use crate::inference::{run_lbfgs, LbfgsOptions};
 use crate::model::logistic::binary_target;
@@ -258,18 +258,26 @@ impl MlpStudy {
             }
             // (A GGN of a subsample of rows is cheaper but, measured on a 10-32-32-1 network,
             // makes the last round grind: the full one pays for itself.)
-            let Some(factor) = Factored::new(&problem.hessian_ggn(&params)) else {
-                break;
+            // The preconditioner in single precision (half the time; see Whitening), unless the
+            // GGN + Λ is too ill-conditioned to factor in it.
+            let single = problem.hessian_ggn_single(&params);
+            let whitening = match Whitening::single_precision(single, params.len()) {
+                Some(w) => w,
+                None => {
+                    let Some(factor) = Factored::new(&problem.hessian_ggn(&params)) else {
+                        break;
+                    };
+                    Whitening::new(&factor)
+                }
             };
-            // ‖∇f‖ = ‖L∇ᵤ‖ ≤ √λmax ‖∇ᵤ‖: argmin stops when ‖∇ᵤ‖ ≤ target/√λmax (λmax from 20
-            // Lanczos steps; a looser bound such as the Frobenius norm makes L-BFGS grind at
-            // rounding level).
-            let bound = factor.largest_eigenvalue_estimate(20).sqrt();
-            let whitened = Whitened::new(problem.fused(), params.clone(), &factor);
+            // The round ends where ‖∇f‖ ≤ target (see Whitened::stopping_at), not where argmin's
+            // whitened gradient is small.
+            let whitened =
+                Whitened::new(problem.fused(), params.clone(), whitening).stopping_at(target);
             let options = LbfgsOptions {
                 memory: 20,
                 max_iters: WHITENED_ITERATIONS,
-                gradient_tolerance: target / bound,
+                gradient_tolerance: f64::MIN_POSITIVE,
             };
             let Ok((u, spent, _)) =
                 run_lbfgs(whitened.clone(), DVector::zeros(params.len()), options)
