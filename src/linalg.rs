@@ -299,6 +299,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dealt_jobs_come_back_in_the_items_order() {
+        let items: Vec<usize> = (0..37).collect();
+        // Above and below the size at which the jobs leave the calling thread.
+        for work in [0, 1 << 30] {
+            let squares = map_dealt(items.clone(), work, |i| (i, i * i));
+            assert_eq!(
+                squares,
+                items.iter().map(|&i| (i, i * i)).collect::<Vec<_>>()
+            );
+        }
+        // Mutable, disjoint pieces of one buffer, as the blocked Cholesky uses it.
+        let mut buffer = vec![0usize; 40];
+        let pieces: Vec<(usize, &mut [usize])> = buffer.chunks_mut(8).enumerate().collect();
+        map_dealt(pieces, 1 << 30, |(b, piece)| {
+            piece.iter_mut().for_each(|v| *v = b)
+        });
+        assert!(buffer.iter().enumerate().all(|(i, v)| *v == i / 8));
+    }
+
+    #[test]
     fn blocks_cover_the_rows_in_order() {
         let n = 3 * BLOCK_ROWS + 5;
         let ranges = map_row_blocks(n, |r| r);

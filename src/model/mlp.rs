@@ -1744,6 +1744,17 @@ mod tests {
             assert!((&exact - &ggn).abs().max() > 1e-3 * largest);
             let via_trait = problem.hessian(&theta).unwrap();
             assert_eq!(via_trait, problem.hessian_ggn(&theta));
+            // The single-precision GGN + Λ (a search's preconditioner) is the same matrix to f32.
+            let single = problem.hessian_ggn_single(&theta);
+            let double = problem.hessian_ggn(&theta);
+            let scale = double.abs().max();
+            for i in 0..p {
+                for j in 0..p {
+                    let err = (f64::from(single[i * p + j]) - double[(i, j)]).abs();
+                    assert!(err <= 1e-6 * scale, "{task:?} ({i}, {j}): {err:e}");
+                    assert_eq!(single[i * p + j], single[j * p + i]);
+                }
+            }
         }
     }
 
