@@ -1162,24 +1162,39 @@ fn exp_reduced(x: f64) -> (f64, f64) {
     let shifted = x * std::f64::consts::LOG2_E + ROUNDER;
     let k = shifted - ROUNDER;
     let r = (x - k * LN2_HI) - k * LN2_LO;
-    // rᵢ/i! for i = 1 … 13, by Horner.
-    let mut p = 1.0 / 6_227_020_800.0;
-    for c in [
-        1.0 / 479_001_600.0,
-        1.0 / 39_916_800.0,
-        1.0 / 3_628_800.0,
-        1.0 / 362_880.0,
-        1.0 / 40_320.0,
-        1.0 / 5_040.0,
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        1.0 / 2.0,
+    // eʳ − 1 = r·Σᵢ cᵢrⁱ with cᵢ = 1/(i + 1)!, i = 0 … 12, by Estrin's scheme: pairs, then pairs
+    // of pairs with r², r⁴, r⁸ — a dependency chain of 8 operations instead of Horner's 24, which
+    // the tanh and sigmoid loops were waiting on (measured: a third of a gradient's time).
+    const C: [f64; 13] = [
         1.0,
-    ] {
-        p = p * r + c;
-    }
+        1.0 / 2.0,
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5_040.0,
+        1.0 / 40_320.0,
+        1.0 / 362_880.0,
+        1.0 / 3_628_800.0,
+        1.0 / 39_916_800.0,
+        1.0 / 479_001_600.0,
+        1.0 / 6_227_020_800.0,
+    ];
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let r8 = r4 * r4;
+    let q0 = C[0] + C[1] * r;
+    let q1 = C[2] + C[3] * r;
+    let q2 = C[4] + C[5] * r;
+    let q3 = C[6] + C[7] * r;
+    let q4 = C[8] + C[9] * r;
+    let q5 = C[10] + C[11] * r;
+    let s0 = q0 + q1 * r2;
+    let s1 = q2 + q3 * r2;
+    let s2 = q4 + q5 * r2;
+    let t0 = s0 + s1 * r4;
+    let t1 = s2 + C[12] * r4;
+    let p = t0 + t1 * r8;
     // The low 12 bits of `shifted`'s representation are k mod 2¹²; k + 1023 ∈ [1, 1023].
     let scale = f64::from_bits(shifted.to_bits().wrapping_add(1023) << 52);
     (scale, p * r)
