@@ -286,3 +286,85 @@ fn an_mlp_teacher_round_trips_through_fit_and_compare() {
         }
     }
 }
+
+/// With the exact Hessian, units the prior has (nearly) switched off leave Hessian eigenvalues far
+/// below α, so γ = P − α·tr(H⁻¹) goes negative: the fit says so in a note (the GGN's γ stays in
+/// [0, P]), and MacKay's noise update clamps γ to [0, P], so that at `--noise-sd auto` the fitted
+/// σ² is RSS/(n − 0) = RSS/n — which makes ℓ = −n/2 − (n/2) ln 2πσ² — rather than RSS/(n − γ).
+#[test]
+fn a_negative_gamma_is_noted_and_clamped_in_the_noise_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("small.csv");
+    let csv = csv.to_str().unwrap();
+    let (code, _, stderr) = occam(&[
+        "simulate",
+        "mlp",
+        "--n",
+        "200",
+        "--k",
+        "5",
+        "--hidden",
+        "16",
+        "--weight-scale",
+        "0.2",
+        "--noise-sd",
+        "0.5",
+        "--seed",
+        "1",
+        "--out",
+        csv,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let fit = |hessian: &str, noise: &str| -> serde_json::Value {
+        let (code, stdout, stderr) = occam(&[
+            "fit",
+            "--data",
+            csv,
+            "--model",
+            "mlp",
+            "--hidden",
+            "16",
+            "--activation",
+            "tanh",
+            "--prior-sd",
+            "0.2",
+            "--noise-sd",
+            noise,
+            "--hessian",
+            hessian,
+            "--codes",
+            "none",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        serde_json::from_str(&stdout).unwrap()
+    };
+    let negative_note = |v: &serde_json::Value| {
+        v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("is negative"))
+    };
+    let p = 5.0 * 16.0 + 16.0 + 16.0 + 1.0;
+    let ggn = fit("ggn", "0.5");
+    let gamma = ggn["evidence"]["effective_parameters"].as_f64().unwrap();
+    assert!(
+        (0.0..=p).contains(&gamma) && !negative_note(&ggn),
+        "{gamma}"
+    );
+    let exact = fit("exact", "0.5");
+    let gamma = exact["evidence"]["effective_parameters"].as_f64().unwrap();
+    assert!(gamma < 0.0 && negative_note(&exact), "{gamma}");
+    let auto = fit("exact", "auto");
+    assert!(auto["evidence"]["effective_parameters"].as_f64().unwrap() < 0.0);
+    let sigma = auto["model"]["noise_sd"].as_f64().unwrap();
+    let log_likelihood = auto["diagnostics"]["log_likelihood"].as_f64().unwrap();
+    let n = 200.0;
+    let at_rss_over_n = -0.5 * n - 0.5 * n * (2.0 * std::f64::consts::PI * sigma * sigma).ln();
+    assert!(
+        (log_likelihood - at_rss_over_n).abs() < 1e-3,
+        "σ = {sigma}: ℓ = {log_likelihood}, but σ² = RSS/n gives {at_rss_over_n}"
+    );
+}

@@ -220,9 +220,8 @@ impl Factored {
     /// Factors the symmetric matrix `h` (only its lower triangle is read), or `None` if it is not
     /// numerically positive definite (a pivot ≤ 0 or not finite).
     ///
-    /// The blocked Cholesky factorisation of [`cholesky`], then L⁻¹ by block columns
-    /// ([`lower_inverse`]); both as matrix products on all cores, with the same bits on any
-    /// number of them.
+    /// A blocked right-looking Cholesky factorisation, then L⁻¹ by block columns; both as
+    /// matrix products on all cores, with the same bits on any number of them.
     pub fn new(h: &DMatrix<f64>) -> Option<Self> {
         let p = h.nrows();
         assert_eq!(p, h.ncols(), "a square matrix is needed");
@@ -456,7 +455,7 @@ impl Whitening {
         Some(Whitening { p, packed })
     }
 
-    /// Av: row i is ⟨A[i, ..=i], v[..=i]⟩. Two cores share the rows, split where the triangle's
+    /// Av: entry i is Σⱼ Aᵢⱼvⱼ over j ≤ i. Two cores share the rows, split where the triangle's
     /// entries halve (every row computed alone, so the same bits on one core).
     pub fn mul(&self, v: &DVector<f64>) -> DVector<f64> {
         let (p, v) = (self.p, v.as_slice());
@@ -477,7 +476,7 @@ impl Whitening {
         DVector::from_vec(out)
     }
 
-    /// Aᵀu: out[j] = Σᵢ A[i, j]uᵢ, summed in increasing i. Two cores share the columns, split
+    /// Aᵀu: (Aᵀu)ⱼ = Σᵢ Aᵢⱼuᵢ, summed in increasing i. Two cores share the columns, split
     /// where the triangle's entries halve; each column's sum keeps its order, so the same bits on
     /// one core.
     pub fn transpose_mul(&self, u: &DVector<f64>) -> DVector<f64> {
