@@ -406,17 +406,20 @@ fn largest_ritz_value(alphas: &[f64], betas: &[f64]) -> f64 {
     t.symmetric_eigenvalues().max()
 }
 
-/// A = L⁻¹ for the factor L of a curvature matrix C = LLᵀ, rounded to single precision and
+/// A = L⁻¹ for the factor L of a curvature matrix C = LLᵀ, held in single precision and
 /// packed by rows (row i holds its i + 1 entries on and below the diagonal): the whitening map
-/// of [`Whitened`].
+/// of [`Whitened`]. Either rounded from a double-precision [`Factored`] ([`Whitening::new`]) or
+/// factored in single precision from C itself ([`Whitening::single_precision`]).
 ///
 /// Why single precision: a whitened evaluation multiplies by A twice, and for P ≈ 1500 the
 /// double-precision triangle (8 MB) streams from memory each time — a third as long as the
 /// network's forward and backward pass. Half the bytes take half the time, and nothing is lost:
 /// θ(u) = θ₀ + Aᵀu with ∇ᵤ = A∇f is a change of variables for any fixed invertible A (both
-/// products use the same A, widened to f64 before every multiplication), and a preconditioner
-/// accurate to 6e-8 relative is as good as an exact one. (Substitution with a rounded L instead
-/// of products with A was measured slower: each row waits for the one before.)
+/// products use the same A, widened to f64 before every multiplication), so A's own error only
+/// makes the whitened Hessian A∇²fAᵀ a little less close to I — 6e-8 relative when rounded,
+/// about 1e-5 when factored in single precision, against the GGN's own departure from ∇²f.
+/// (Substitution with a rounded L instead of products with A was measured slower: each row
+/// waits for the one before.)
 #[derive(Debug, Clone)]
 pub struct Whitening {
     p: usize,
