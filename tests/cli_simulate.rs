@@ -368,3 +368,65 @@ fn a_negative_gamma_is_noted_and_clamped_in_the_noise_update() {
         "σ = {sigma}: ℓ = {log_likelihood}, but σ² = RSS/n gives {at_rss_over_n}"
     );
 }
+
+/// A network large enough (P = 289) that the search's factorisations and whitening products are
+/// split between cores gives the same bytes on one core (sched affinity) as on all of them.
+#[test]
+fn a_network_fit_is_byte_identical_on_one_core_and_on_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("wide.csv");
+    let csv = csv.to_str().unwrap();
+    let (code, _, stderr) = occam(&[
+        "simulate",
+        "mlp",
+        "--n",
+        "150",
+        "--k",
+        "10",
+        "--hidden",
+        "24",
+        "--weight-scale",
+        "0.3",
+        "--noise-sd",
+        "0.3",
+        "--seed",
+        "4",
+        "--out",
+        csv,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let args = [
+        "fit",
+        "--data",
+        csv,
+        "--model",
+        "mlp",
+        "--hidden",
+        "24",
+        "--activation",
+        "tanh",
+        "--prior-sd",
+        "0.3",
+        "--noise-sd",
+        "0.3",
+        "--codes",
+        "none",
+        "--format",
+        "json",
+    ];
+    let (code, stdout, stderr) = occam(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["evidence"]["parameters"], 289);
+    // Past the 300 plain L-BFGS iterations, so the GGN-whitened rounds ran.
+    assert!(v["diagnostics"]["iterations"].as_u64().unwrap() > 300);
+    let single = std::process::Command::new("taskset")
+        .args(["-c", "0", env!("CARGO_BIN_EXE_occam")])
+        .args(args)
+        .output();
+    if let Ok(out) = single {
+        if out.status.success() {
+            assert_eq!(String::from_utf8_lossy(&out.stdout), stdout);
+        }
+    }
+}
