@@ -15,6 +15,19 @@ fn occam(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `occam simulate ARGS --out DIR/FILE` (ARGS split at spaces), which must succeed; the CSV's
+/// path.
+fn simulate(dir: &std::path::Path, file: &str, args: &str) -> String {
+    let path = dir.join(file).to_str().unwrap().to_owned();
+    let all: Vec<&str> = std::iter::once("simulate")
+        .chain(args.split_whitespace())
+        .chain(["--out", &path])
+        .collect();
+    let (code, _, stderr) = occam(&all);
+    assert_eq!(code, 0, "{stderr}");
+    path
+}
+
 #[test]
 fn the_same_seed_writes_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
@@ -45,23 +58,12 @@ fn the_same_seed_writes_the_same_bytes() {
 #[test]
 fn a_linear_fit_recovers_the_teacher_and_the_truth_centre_wins() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("sim.csv");
-    let csv = csv.to_str().unwrap();
-    let (code, _, stderr) = occam(&[
-        "simulate",
-        "linear",
-        "--n",
-        "2000",
-        "--k",
-        "4",
-        "--seed",
-        "4",
-        "--noise-sd",
-        "0.5",
-        "--out",
-        csv,
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    let csv = simulate(
+        dir.path(),
+        "sim.csv",
+        "linear --n 2000 --k 4 --seed 4 --noise-sd 0.5",
+    );
+    let csv = csv.as_str();
     let truth: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("sim.truth.json")).unwrap())
             .unwrap();
@@ -101,23 +103,12 @@ fn a_linear_fit_recovers_the_teacher_and_the_truth_centre_wins() {
 #[test]
 fn a_logistic_teacher_works_with_the_logistic_model() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("log.csv");
-    let csv = csv.to_str().unwrap();
-    let (code, _, stderr) = occam(&[
-        "simulate",
-        "logistic",
-        "--n",
-        "400",
-        "--k",
-        "3",
-        "--seed",
-        "2",
-        "--intercept",
-        "0.5",
-        "--out",
-        csv,
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    let csv = simulate(
+        dir.path(),
+        "log.csv",
+        "logistic --n 400 --k 3 --seed 2 --intercept 0.5",
+    );
+    let csv = csv.as_str();
     let (code, stdout, stderr) = occam(&[
         "fit",
         "--data",
@@ -214,28 +205,13 @@ fn an_mlp_teacher_is_deterministic_and_its_truth_is_a_parameter_vector() {
 #[test]
 fn an_mlp_teacher_round_trips_through_fit_and_compare() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("net.csv");
-    let csv = csv.to_str().unwrap();
     let truth_file = dir.path().join("net.truth.json");
-    let (code, _, stderr) = occam(&[
-        "simulate",
-        "mlp",
-        "--n",
-        "400",
-        "--k",
-        "3",
-        "--hidden",
-        "5",
-        "--weight-scale",
-        "1",
-        "--noise-sd",
-        "0.1",
-        "--seed",
-        "2",
-        "--out",
-        csv,
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    let csv = simulate(
+        dir.path(),
+        "net.csv",
+        "mlp --n 400 --k 3 --hidden 5 --weight-scale 1 --noise-sd 0.1 --seed 2",
+    );
+    let csv = csv.as_str();
     let file_center = format!("file:{}", truth_file.display());
     let centers = format!("zero;truth;{file_center}");
     let args = [
@@ -294,27 +270,12 @@ fn an_mlp_teacher_round_trips_through_fit_and_compare() {
 #[test]
 fn a_negative_gamma_is_noted_and_clamped_in_the_noise_update() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("small.csv");
-    let csv = csv.to_str().unwrap();
-    let (code, _, stderr) = occam(&[
-        "simulate",
-        "mlp",
-        "--n",
-        "200",
-        "--k",
-        "5",
-        "--hidden",
-        "16",
-        "--weight-scale",
-        "0.2",
-        "--noise-sd",
-        "0.5",
-        "--seed",
-        "1",
-        "--out",
-        csv,
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    let csv = simulate(
+        dir.path(),
+        "small.csv",
+        "mlp --n 200 --k 5 --hidden 16 --weight-scale 0.2 --noise-sd 0.5 --seed 1",
+    );
+    let csv = csv.as_str();
     let fit = |hessian: &str, noise: &str| -> serde_json::Value {
         let (code, stdout, stderr) = occam(&[
             "fit",
@@ -374,27 +335,12 @@ fn a_negative_gamma_is_noted_and_clamped_in_the_noise_update() {
 #[test]
 fn a_network_fit_is_byte_identical_on_one_core_and_on_all() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("wide.csv");
-    let csv = csv.to_str().unwrap();
-    let (code, _, stderr) = occam(&[
-        "simulate",
-        "mlp",
-        "--n",
-        "150",
-        "--k",
-        "10",
-        "--hidden",
-        "24",
-        "--weight-scale",
-        "0.3",
-        "--noise-sd",
-        "0.3",
-        "--seed",
-        "4",
-        "--out",
-        csv,
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    let csv = simulate(
+        dir.path(),
+        "wide.csv",
+        "mlp --n 150 --k 10 --hidden 24 --weight-scale 0.3 --noise-sd 0.3 --seed 4",
+    );
+    let csv = csv.as_str();
     let args = [
         "fit",
         "--data",

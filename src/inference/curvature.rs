@@ -173,20 +173,21 @@ fn lower_inverse<T: Real>(l: &[T], p: usize, diagonal_inverses: &[Vec<T>]) -> Ve
         let mut x = vec![T::ZERO; (p - c0) * w];
         for r0 in (c0..p).step_by(BLOCK) {
             let b = (r0 + BLOCK).min(p) - r0;
-            let mut rhs = vec![T::ZERO; b * w];
             if r0 == c0 {
-                (0..w).for_each(|i| rhs[i * w + i] = T::ONE);
-            } else {
-                let (done, _) = x.split_at((r0 - c0) * w);
-                gemm_update(
-                    -T::ONE,
-                    (&l[r0 * p + c0..], p),
-                    (done, w, false),
-                    (b, r0 - c0, w),
-                    &mut rhs,
-                    w,
-                );
+                // X[c, c] = L_cc⁻¹ (E[c, c] = I).
+                x[..w * w].copy_from_slice(&diagonal_inverses[c0 / BLOCK]);
+                continue;
             }
+            let mut rhs = vec![T::ZERO; b * w];
+            let (done, _) = x.split_at((r0 - c0) * w);
+            gemm_update(
+                -T::ONE,
+                (&l[r0 * p + c0..], p),
+                (done, w, false),
+                (b, r0 - c0, w),
+                &mut rhs,
+                w,
+            );
             gemm_update(
                 T::ONE,
                 (&diagonal_inverses[r0 / BLOCK], b),
@@ -429,14 +430,7 @@ pub struct Whitening {
 impl Whitening {
     /// A from the factor of C = LLᵀ.
     pub fn new(factor: &Factored) -> Self {
-        let p = factor.p;
-        let packed = factor
-            .inverse
-            .chunks_exact(p)
-            .enumerate()
-            .flat_map(|(i, row)| row[..=i].iter().map(|&v| v as f32))
-            .collect();
-        Whitening { p, packed }
+        Self::packed(&factor.inverse, factor.p)
     }
 
     /// A = L⁻¹ for C = LLᵀ factored in single precision from C itself (row-major P×P, lower
@@ -447,45 +441,39 @@ impl Whitening {
     pub fn single_precision(curvature: Vec<f32>, p: usize) -> Option<Self> {
         let (lower, diagonal_inverses) = cholesky(curvature, p)?;
         let inverse = lower_inverse(&lower, p, &diagonal_inverses);
-        if !inverse.iter().all(|v| v.is_finite()) {
-            return None;
-        }
+        inverse
+            .iter()
+            .all(|v| v.is_finite())
+            .then(|| Self::packed(&inverse, p))
+    }
+
+    /// The lower triangle of a row-major P×P inverse factor, rounded to f32 and packed by rows.
+    fn packed<T: Real>(inverse: &[T], p: usize) -> Self {
         let packed = inverse
             .chunks_exact(p)
             .enumerate()
-            .flat_map(|(i, row)| row[..=i].iter().copied())
+            .flat_map(|(i, row)| row[..=i].iter().map(|v| v.to_f64() as f32))
             .collect();
-        Some(Whitening { p, packed })
+        Whitening { p, packed }
     }
 
     /// Av: entry i is Σⱼ Aᵢⱼvⱼ over j ≤ i. Two cores share the rows, split where the triangle's
     /// entries halve (every row computed alone, so the same bits on one core).
     pub fn mul(&self, v: &DVector<f64>) -> DVector<f64> {
-        let (p, v) = (self.p, v.as_slice());
-        let rows = |out: &mut [f64], start: usize| {
+        let v = v.as_slice();
+        self.on_two_cores(std::f64::consts::FRAC_1_SQRT_2, |out, start| {
             for (i, o) in (start..).zip(out.iter_mut()) {
                 *o = dot(self.row(i), &v[..=i]);
             }
-        };
-        let mut out = vec![0.0; p];
-        match self.split(p as f64 * std::f64::consts::FRAC_1_SQRT_2) {
-            Some(split) => std::thread::scope(|scope| {
-                let (head, tail) = out.split_at_mut(split);
-                scope.spawn(|| rows(head, 0));
-                rows(tail, split);
-            }),
-            None => rows(&mut out, 0),
-        }
-        DVector::from_vec(out)
+        })
     }
 
     /// Aᵀu: (Aᵀu)ⱼ = Σᵢ Aᵢⱼuᵢ, summed in increasing i. Two cores share the columns, split
     /// where the triangle's entries halve; each column's sum keeps its order, so the same bits on
     /// one core.
     pub fn transpose_mul(&self, u: &DVector<f64>) -> DVector<f64> {
-        let p = self.p;
         // Columns [start, start + out.len()) from every row that reaches them.
-        let columns = |out: &mut [f64], start: usize| {
+        self.on_two_cores(1.0 - std::f64::consts::FRAC_1_SQRT_2, |out, start| {
             let end = start + out.len();
             for (i, ui) in u.iter().enumerate().skip(start) {
                 let row = &self.row(i)[start..(i + 1).min(end)];
@@ -493,15 +481,29 @@ impl Whitening {
                     *o += ui * f64::from(*a);
                 }
             }
-        };
+        })
+    }
+
+    /// A P-vector whose entries [start, start + len) `fill(out, start)` computes from zeros: the
+    /// entries below `fraction`·P on a second thread and the rest on this one, or all here (one
+    /// core, or a triangle too small to pay for a thread). `fill` computes each entry alone, so
+    /// the split does not change the bits.
+    fn on_two_cores<F>(&self, fraction: f64, fill: F) -> DVector<f64>
+    where
+        F: Fn(&mut [f64], usize) + Sync,
+    {
+        let p = self.p;
         let mut out = vec![0.0; p];
-        match self.split(p as f64 * (1.0 - std::f64::consts::FRAC_1_SQRT_2)) {
-            Some(split) => std::thread::scope(|scope| {
-                let (head, tail) = out.split_at_mut(split);
-                scope.spawn(|| columns(head, 0));
-                columns(tail, split);
-            }),
-            None => columns(&mut out, 0),
+        if p >= 256 && crate::linalg::threads() > 1 {
+            let split = ((fraction * p as f64) as usize).clamp(1, p - 1);
+            let (head, tail) = out.split_at_mut(split);
+            let fill = &fill;
+            std::thread::scope(|scope| {
+                scope.spawn(move || fill(head, 0));
+                fill(tail, split);
+            });
+        } else {
+            fill(&mut out, 0);
         }
         DVector::from_vec(out)
     }
@@ -510,12 +512,6 @@ impl Whitening {
     fn row(&self, i: usize) -> &[f32] {
         let start = i * (i + 1) / 2;
         &self.packed[start..=start + i]
-    }
-
-    /// Where to split a product between two threads, or `None` to keep it on one (one core, or
-    /// a triangle too small to pay for a thread).
-    fn split(&self, at: f64) -> Option<usize> {
-        (self.p >= 256 && crate::linalg::threads() > 1).then(|| (at as usize).clamp(1, self.p - 1))
     }
 }
 
