@@ -174,9 +174,13 @@ impl<'d> LinearStudy<'d> {
                 "prequential: empirical Bayes failed on {refit_failures} prefix(es) (too few rows to fit s or σ); those blocks reuse the previous block's values, which the receiver can reproduce"
             ));
         }
+        let mut two_part_code = None;
         let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
-            two_part_nats(&self.model, h, &summary).map(|nats| bits(nats) + charge_bits)
+            let code = two_part_nats(&self.model, h, &summary)?;
+            two_part_code = Some(code);
+            Ok(bits(code.nats) + charge_bits)
         });
+        notes.extend(two_part_code.and_then(|code| code.note()));
         let bic = optional_code(codes.bic, "bic", &mut notes, || {
             bic_bits(&self.model, noise_sd.fixed())
         });
@@ -202,6 +206,7 @@ impl<'d> LinearStudy<'d> {
                 prequential,
                 two_part,
                 bic,
+                two_part_form: two_part_code.map(|code| code.form),
             },
             charge_bits,
             notes,
@@ -317,7 +322,7 @@ impl Study for LinearStudy<'_> {
             ));
         }
         notes.push(format!(
-            "two_part: MML87 with F = βXᵀX, P = {k}, lattice constant {}",
+            "two_part: MML87 with F = βXᵀX, P = {k}, F + Λ in its place wherever some eigenvalue of F − Λ is negative (code_length_bits.two_part_form says which), lattice constant {}",
             if tabulated { "κ_P tabulated (Conway & Sloane)".to_string() } else { "from Wallace's approximation −(P/2) ln 2π + ½ ln(Pπ) − γ_Euler (within 0.25 nats of the tabulated κ₁₂, κ₁₆, κ₂₄)".to_string() }
         ));
         notes

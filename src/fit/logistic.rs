@@ -395,19 +395,13 @@ impl<'d> LogisticStudy<'d> {
         if refit_failures > 0 {
             notes.push(format!("prequential: the fit on {refit_failures} prefix(es) failed (too few rows); those blocks reuse the previous block's parameters, which the receiver can reproduce"));
         }
-        if codes.two_part {
-            let eigenvalues = problem
-                .fisher_information(&mode.params)
-                .symmetric_eigenvalues();
-            notes.extend(crate::codelength::logistic::mml_caution(
-                &eigenvalues,
-                problem.max_precision(),
-            ));
-        }
+        let mut two_part_code = None;
         let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
-            two_part_nats(&problem, &mode, laplace.log_likelihood, laplace.log_prior)
-                .map(|nats| bits(nats) + charge_bits)
+            let code = two_part_nats(&problem, &mode, laplace.log_likelihood, laplace.log_prior)?;
+            two_part_code = Some(code);
+            Ok(bits(code.nats) + charge_bits)
         });
+        notes.extend(two_part_code.and_then(|code| code.note()));
         let flat_precision = DVector::zeros(p);
         let bic = optional_code(codes.bic, "bic", &mut notes, || {
             bic_bits(&problem.with_precision(&flat_precision), &mode.params)
@@ -435,6 +429,7 @@ impl<'d> LogisticStudy<'d> {
                 prequential,
                 two_part,
                 bic,
+                two_part_form: two_part_code.map(|code| code.form),
             },
             charge_bits,
             notes,
@@ -564,7 +559,7 @@ impl Study for LogisticStudy<'_> {
             self.options.first_block
         ));
         notes.push(format!(
-            "two_part: MML87 with F = X̃ᵀSX̃ at the MAP, P = {p}, lattice constant {}",
+            "two_part: MML87 with F = X̃ᵀSX̃ at the MAP, P = {p}, F + Λ in its place wherever some eigenvalue of F − Λ is negative (code_length_bits.two_part_form says which), lattice constant {}",
             if tabulated { "κ_P tabulated (Conway & Sloane)" } else { "from Wallace's approximation −(P/2) ln 2π + ½ ln(Pπ) − γ_Euler (within 0.25 nats of the tabulated κ₁₂, κ₁₆, κ₂₄)" }
         ));
         match self.intercept {

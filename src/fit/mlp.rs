@@ -11,8 +11,8 @@ use super::{
     PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::{
-    bits, doubling_boundaries, estimate_charge_bits, lattice_term, optional_code, reorder,
-    CodeLengths,
+    bits, doubling_boundaries, estimate_charge_bits, lattice_term, mml87_nats, optional_code,
+    reorder, CodeLengths,
 };
 use crate::data::{Dataset, Design, DesignOptions, Standardization};
 use crate::error::{OccamError, Result};
@@ -600,7 +600,7 @@ impl MlpStudy {
             }
             Ok(total + charge_bits)
         });
-        let mut caution_note = None;
+        let mut two_part_code = None;
         let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
             let problem = MlpProblem::new(
                 &self.arch,
@@ -610,29 +610,28 @@ impl MlpStudy {
                 &precision,
                 mode.noise_precision,
             );
-            let fisher: DMatrix<f64> = problem.ggn(&mode.params);
-            let eigenvalues = fisher.symmetric_eigenvalues();
-            let largest = eigenvalues.max();
             // MML87 quantises every parameter to the precision the Fisher information gives it; a
             // direction the data do not determine (relative curvature below 1e-12) has none.
-            if self.n < p || eigenvalues.min().is_nan() || eigenvalues.min() <= 1e-12 * largest {
-                return Err("two_part is undefined: the Fisher information (the GGN without the prior) is singular or nearly so — n < P, dead or redundant units, or saturated outputs leave directions the data do not determine".to_string());
+            let singular = || {
+                "two_part is undefined: the Fisher information (the GGN without the prior) is singular or nearly so — n < P, dead or redundant units, or saturated outputs leave directions the data do not determine".to_string()
+            };
+            if self.n < p {
+                return Err(singular());
             }
-            let alpha = 1.0 / (sd * sd);
-            let half_log_det: f64 = 0.5 * eigenvalues.iter().map(|l| l.ln()).sum::<f64>();
-            let nats = -mode.log_prior - mode.log_likelihood + half_log_det + lattice_term(p).0;
-            if !self.regression() && nats < 0.0 {
-                return Err(crate::codelength::logistic::mml_breakdown(
-                    &eigenvalues,
-                    alpha,
-                ));
+            let fisher: DMatrix<f64> = problem.ggn(&mode.params);
+            let code = mml87_nats(
+                -mode.log_prior - mode.log_likelihood,
+                &fisher,
+                &precision,
+                singular,
+            )?;
+            if !self.regression() && code.nats < 0.0 {
+                return Err(crate::codelength::logistic::negative_length(&code));
             }
-            if let Some(caution) = crate::codelength::logistic::mml_caution(&eigenvalues, alpha) {
-                caution_note = Some(caution);
-            }
-            Ok(bits(nats) + charge_bits)
+            two_part_code = Some(code);
+            Ok(bits(code.nats) + charge_bits)
         });
-        notes.extend(caution_note);
+        notes.extend(two_part_code.and_then(|code| code.note()));
         let bic = optional_code(codes.bic, "bic", &mut notes, || {
             Err("bic is undefined for a network: its maximum-likelihood estimate is not unique (hidden units can be permuted) and need not exist (a classifier's likelihood can rise without bound)".to_string())
         });
@@ -665,6 +664,7 @@ impl MlpStudy {
                 prequential,
                 two_part,
                 bic,
+                two_part_form: two_part_code.map(|code| code.form),
             },
             charge_bits,
             notes,
@@ -809,7 +809,7 @@ impl Study for MlpStudy {
             if self.regression() { " and σ" } else { "" }
         ));
         notes.push(format!(
-            "two_part: MML87 with F = the GGN at the MAP, P = {p}, lattice constant {}",
+            "two_part: MML87 with F = the GGN at the MAP, P = {p}, F + Λ in its place wherever some eigenvalue of F − Λ is negative (code_length_bits.two_part_form says which), lattice constant {}",
             if tabulated {
                 "κ_P tabulated"
             } else {

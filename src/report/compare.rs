@@ -4,7 +4,7 @@ use super::fit::{DatasetInfo, EvidenceInfo, ModelInfo, PriorInfo, TargetMapping,
 use super::format::{
     csv_field, json_document, md_cell, significant, tex_escape, tex_number, OutputFormat,
 };
-use crate::codelength::{CodeKind, CodeLengths};
+use crate::codelength::{CodeKind, CodeLengths, MmlForm};
 use crate::compare::Comparison;
 use serde::Serialize;
 use std::fmt::Write;
@@ -142,7 +142,7 @@ impl CompareReport {
             significant(r.distance_from_center, 4),
             code(r.code_length_bits.mixture),
             code(r.code_length_bits.prequential),
-            code(r.code_length_bits.two_part),
+            two_part_cell(&r.code_length_bits),
             code(r.code_length_bits.bic),
             r.delta_bits.map_or("—".to_string(), |d| format!("{d:+.2}")),
         ]
@@ -338,12 +338,12 @@ impl CompareReport {
     }
 
     fn render_csv(&self) -> String {
-        let mut out = String::from("rank,center,sd,sd_fitted,noise_sd,log_evidence_nats,effective_parameters,distance_from_center,mixture_bits,prequential_bits,two_part_bits,bic_bits,delta_bits,charged_bits\n");
+        let mut out = String::from("rank,center,sd,sd_fitted,noise_sd,log_evidence_nats,effective_parameters,distance_from_center,mixture_bits,prequential_bits,two_part_bits,bic_bits,delta_bits,charged_bits,two_part_form\n");
         let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
         for r in &self.rows {
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 r.rank,
                 csv_field(&r.prior.center),
                 r.prior.sd,
@@ -357,9 +357,29 @@ impl CompareReport {
                 opt(r.code_length_bits.two_part),
                 opt(r.code_length_bits.bic),
                 opt(r.delta_bits),
-                r.charged_bits
+                r.charged_bits,
+                r.code_length_bits
+                    .two_part_form
+                    .map_or("", |form| form_key(form))
             );
         }
         out
+    }
+}
+
+/// The two_part cell: bits, marked "(F+Λ)" where MML87 used the prior's curvature.
+fn two_part_cell(codes: &CodeLengths) -> String {
+    match (codes.two_part, codes.two_part_form) {
+        (Some(b), Some(MmlForm::FisherPlusPrior)) => format!("{b:.2} (F+Λ)"),
+        (Some(b), _) => format!("{b:.2}"),
+        (None, _) => "—".to_string(),
+    }
+}
+
+/// The JSON name of a two_part form, for CSV cells.
+fn form_key(form: MmlForm) -> &'static str {
+    match form {
+        MmlForm::Fisher => "fisher",
+        MmlForm::FisherPlusPrior => "fisher_plus_prior",
     }
 }
