@@ -8,7 +8,7 @@ use super::figure::Figure;
 use super::spec::{
     CenterChoice, DataSource, Direction, FigureKind, ModelKind, Rows, RunSpec, RunStudy, SdChoice,
 };
-use super::studies::centres::comparison_columns;
+use super::studies::centres::{add_two_part_notes, comparison_columns, two_part_form_cell};
 use super::studies::{Section, StudyContext};
 use super::table::{Cell, Column, Table};
 use crate::compare::{compare, CompareOptions, Comparison};
@@ -544,6 +544,7 @@ fn table(
             Cell::opt(e.code_lengths.mixture, 2),
             Cell::opt(e.code_lengths.prequential, 2),
             Cell::opt(e.code_lengths.two_part, 2),
+            two_part_form_cell(&e.code_lengths),
             Cell::opt(e.code_lengths.bic, 2),
             Cell::opt(r.delta_bits, 2),
             Cell::num(e.charge_bits, 2),
@@ -563,6 +564,11 @@ fn table(
         }
         table.push(cells);
     }
+    add_two_part_notes(
+        &mut table,
+        rows.iter()
+            .map(|r| (r.label.as_str(), r.evaluation.notes.as_slice())),
+    );
     table
 }
 

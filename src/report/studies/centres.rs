@@ -2,7 +2,7 @@
 //! points, at a fit on the other half of the data and (for simulated data) at the truth.
 
 use super::{Section, StudyContext};
-use crate::codelength::CodeKind;
+use crate::codelength::{CodeKind, CodeLengths};
 use crate::compare::{compare, CompareOptions, Comparison};
 use crate::data::simulate::{simulate, to_csv, truth_path, SimulationSpec, Teacher};
 use crate::data::{self, ColumnSelection, Dataset};
@@ -288,12 +288,21 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
                 Cell::opt(e.code_lengths.mixture, 2),
                 Cell::opt(e.code_lengths.prequential, 2),
                 Cell::opt(e.code_lengths.two_part, 2),
+                two_part_form_cell(&e.code_lengths),
                 Cell::opt(row.delta_bits, 2),
             ]);
             if let Some(d) = row.delta_bits {
                 points.push((*distance, d));
             }
         }
+        add_two_part_notes(
+            &mut table,
+            case.comparison
+                .rows
+                .iter()
+                .zip(&case.center_labels)
+                .map(|(row, label)| (label.as_str(), row.evaluation.notes.as_slice())),
+        );
         section.table(table);
         figure = figure.points(case.name, points);
     }
@@ -310,7 +319,7 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
 /// The columns every comparison of prior centres shows, in order: the centre's distance from the
 /// best weights w*, γ, the log evidence and the mixture, prequential and two-part codes (the
 /// report's centres study and `occam run`'s compare tables).
-pub(crate) fn comparison_columns() -> [Column; 6] {
+pub(crate) fn comparison_columns() -> [Column; 7] {
     [
         Column::with_tex(
             "distance_from_w_star",
@@ -322,5 +331,40 @@ pub(crate) fn comparison_columns() -> [Column; 6] {
         Column::new("mixture_bits", "mixture (bits)"),
         Column::new("prequential_bits", "prequential (bits)"),
         Column::new("two_part_bits", "two_part (bits)"),
+        Column::new("two_part_form", "two_part form"),
     ]
+}
+
+/// Which curvature the row's two_part used (docs/codes.md): "F", "F + Λ", or empty where two_part
+/// is null.
+pub(crate) fn two_part_form_cell(codes: &CodeLengths) -> Cell {
+    codes
+        .two_part_form
+        .map_or(Cell::Empty, |form| Cell::text(form.label()))
+}
+
+/// Puts the two_part warnings of a comparison's rows (which rows added the prior's curvature,
+/// why a value is null) under its table, each once with the rows it concerns.
+pub(crate) fn add_two_part_notes<'a>(
+    table: &mut Table,
+    rows: impl IntoIterator<Item = (&'a str, &'a [String])>,
+) {
+    let mut grouped: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut count = 0;
+    for (label, notes) in rows {
+        count += 1;
+        for note in notes.iter().filter(|n| n.starts_with("two_part")) {
+            match grouped.iter_mut().find(|(n, _)| *n == note.as_str()) {
+                Some((_, labels)) => labels.push(label),
+                None => grouped.push((note, vec![label])),
+            }
+        }
+    }
+    for (note, labels) in grouped {
+        if labels.len() == count {
+            table.note(format!("every row — {note}"));
+        } else {
+            table.note(format!("{} — {note}", labels.join(", ")));
+        }
+    }
 }
