@@ -161,3 +161,111 @@ fn two_part_never_undercuts_the_mixture_code_on_random_designs() {
     // Both sides of the switch were exercised.
     assert_eq!(forms.len(), 2, "{forms:?}");
 }
+
+/// ln n!.
+fn log_factorial(n: usize) -> f64 {
+    (2..=n).map(|i| (i as f64).ln()).sum()
+}
+
+#[test]
+fn the_symmetry_term_counts_the_distinct_modes_of_the_printed_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = simulate(
+        dir.path(),
+        &[
+            "mlp", "--n", "300", "--k", "4", "--hidden", "6", "--seed", "3",
+        ],
+    );
+    let common = [
+        "--data",
+        data.as_str(),
+        "--model",
+        "mlp",
+        "--hidden",
+        "8,8",
+        "--prior-sd",
+        "0.2",
+        "--noise-sd",
+        "0.5",
+        "--codes",
+        "none",
+    ];
+    let report = fit_json(&common);
+    // Each hidden unit's signature (incoming weights, bias, outgoing weights), from the printed
+    // layers (rows = units).
+    let layers = report["map"]["layers"].as_array().unwrap();
+    let signatures: Vec<Vec<Vec<f64>>> = layers
+        .windows(2)
+        .map(|pair| {
+            let (w, b) = (pair[0]["weights"].as_array().unwrap(), &pair[0]["bias"]);
+            let next = pair[1]["weights"].as_array().unwrap();
+            (0..w.len())
+                .map(|j| {
+                    let mut s = common::numbers(&w[j]);
+                    s.push(number(&b[j]));
+                    s.extend(next.iter().map(|row| number(&row[j])));
+                    s
+                })
+                .collect()
+        })
+        .collect();
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let scale = signatures
+        .iter()
+        .flatten()
+        .map(|s| norm(s))
+        .fold(0.0, f64::max);
+    let clones = |a: &[f64], b: &[f64]| {
+        let minus: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+        let plus: Vec<f64> = a.iter().zip(b).map(|(x, y)| x + y).collect();
+        norm(&minus).min(norm(&plus)) <= 1e-3 * scale
+    };
+    let symmetry = report["diagnostics"]["symmetry"].as_array().unwrap();
+    let mut expected = 0.0;
+    let mut grouped_units = 0;
+    for (layer, units) in symmetry.iter().zip(&signatures) {
+        let h = units.len();
+        assert_eq!(layer["units"], h);
+        let groups: Vec<Vec<usize>> = layer["clone_groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| common::numbers(g).iter().map(|u| *u as usize).collect())
+            .collect();
+        let zero: Vec<usize> = common::numbers(&layer["zero_units"])
+            .iter()
+            .map(|u| *u as usize)
+            .collect();
+        // Two nonzero units share a group exactly when their signatures agree up to sign.
+        let group_of = |j: usize| groups.iter().position(|g| g.contains(&j));
+        for i in (0..h).filter(|i| !zero.contains(i)) {
+            for j in (i + 1..h).filter(|j| !zero.contains(j)) {
+                let same = group_of(i).is_some() && group_of(i) == group_of(j);
+                assert_eq!(same, clones(&units[i], &units[j]), "units {i}, {j}");
+            }
+        }
+        for &z in &zero {
+            assert!(norm(&units[z]) <= 1e-3 * scale);
+        }
+        grouped_units += groups.iter().map(Vec::len).sum::<usize>();
+        // tanh: ln(h! / Π m_g!) + ln 2 for every nonzero unit.
+        expected += log_factorial(h)
+            - groups.iter().map(|g| log_factorial(g.len())).sum::<f64>()
+            - log_factorial(zero.len())
+            + (h - zero.len()) as f64 * LN_2;
+    }
+    // The prior makes some units clones here (the full count would be 2·(ln 8! + 8 ln 2)).
+    assert!(grouped_units > 0, "{symmetry:?}");
+    let printed = number(&report["evidence"]["symmetry_log_nats"]);
+    assert!((printed - expected).abs() < 1e-9, "{printed} vs {expected}");
+    assert!(printed < 2.0 * (log_factorial(8) + 8.0 * LN_2));
+    let table = common::assert_success(&[&["fit"], &common[..]].concat());
+    assert!(table.contains("hidden-unit groups") && table.contains("clones {"));
+
+    // The exact Hessian at this strong prior gives P − α·tr(H⁻¹) < 0: γ is null, with the reason.
+    let exact = fit_json(&[&common[..], &["--hessian", "exact"]].concat());
+    assert!(exact["evidence"]["effective_parameters"].is_null());
+    assert!(exact["notes"]
+        .to_string()
+        .contains("γ is printed as null: P − α·tr(H⁻¹) = -"));
+}

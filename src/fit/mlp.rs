@@ -450,7 +450,7 @@ impl MlpStudy {
                 factor.extremal_eigenvalues()
             }
         });
-        let symmetry = symmetry_log_count(&self.arch);
+        let symmetry = symmetry_log_count(&self.arch, &params);
         Ok(MlpMode {
             log_evidence: log_likelihood + log_prior + 0.5 * p as f64 * (2.0 * PI).ln()
                 - half_log_det
@@ -551,11 +551,12 @@ impl MlpStudy {
                 mode.nonpositive_eigenvalues, mode.eigenvalue_range[0]
             ));
         }
-        if mode.effective_parameters < 0.0 {
+        let p = self.arch.n_params();
+        if !(0.0..=p as f64).contains(&mode.effective_parameters) {
             // γ = P − α·tr(H⁻¹) = tr(H⁻¹(H − Λ)): with the exact Hessian the data's curvature
-            // H − Λ can be indefinite, and eigenvalues of H far below α make the sum negative.
+            // H − Λ can be indefinite, and eigenvalues of H far below α push the sum out of [0, P].
             notes.push(format!(
-                "γ = P − α·tr(H⁻¹) = {:.1} is negative: the curvature's smallest eigenvalue ({:.3e}) is far below the prior precision α = {:.3e}, so along those directions the data's own curvature H − αI is negative (the posterior is flatter than the prior there, as for hidden units the prior has switched off that the data would nearly switch on); γ then counts nothing — the GGN's γ (--hessian ggn) is the well-determined-parameter count",
+                "γ is printed as null: P − α·tr(H⁻¹) = {:.1} lies outside [0, P = {p}] — the curvature's smallest eigenvalue ({:.3e}) is far below the prior precision α = {:.3e}, so along those directions the data's own curvature H − αI is negative (the posterior is flatter than the prior there, as for hidden units the prior has switched off that the data would nearly switch on) and γ counts nothing; the GGN's γ (--hessian ggn) is the well-determined-parameter count",
                 mode.effective_parameters, mode.eigenvalue_range[0], 1.0 / (sd * sd)
             ));
         }
@@ -566,7 +567,6 @@ impl MlpStudy {
             ));
         }
         let codes = self.options.codes;
-        let p = self.arch.n_params();
         let precision = DVector::from_element(p, 1.0 / (sd * sd));
         // Prequential: block 0 at the centre; each later block with the MAP on the rows before it
         // at the full-data s and σ (sent first, at the charge above).
@@ -668,7 +668,7 @@ impl MlpStudy {
             },
             charge_bits,
             notes,
-            symmetry_log_nats: symmetry_log_count(&self.arch),
+            symmetry_log_nats: symmetry_log_count(&self.arch, &mode.params),
             diagnostics: serde_json::to_value(&diagnostics).ok(),
             center,
         };
@@ -790,10 +790,11 @@ impl Study for MlpStudy {
         let p = self.arch.n_params();
         let (_, tabulated) = lattice_term(p);
         let mut notes = vec![format!(
-            "evidence and mixture code: Laplace approximation at the MAP (best of {} start(s), seed {}), with the {} — approximate; the symmetry term ln(h!)(+ h ln 2) per hidden layer is included and shown as evidence.symmetry_log_nats",
+            "evidence and mixture code: Laplace approximation at the MAP (best of {} start(s), seed {}), with the {} — approximate; the symmetry term counts the distinct modes the unit permutations and sign flips map the MAP onto — ln(h!/Π m_g!) + ln 2 per unit whose flip moves it (tanh, sigmoid), per hidden layer, m_g the sizes of groups of units equal up to sign (equal, for ReLU) within {} of the largest unit's norm of (incoming weights, bias, outgoing weights), a zero unit being its own flip — is included and shown as evidence.symmetry_log_nats, the groups as diagnostics.symmetry",
             self.options.mlp.restarts,
             self.options.mlp.seed,
-            if self.options.mlp.hessian == HessianKind::Exact { "exact Hessian (central differences of the analytic gradient, symmetrised)" } else { "generalised Gauss–Newton matrix" }
+            if self.options.mlp.hessian == HessianKind::Exact { "exact Hessian (central differences of the analytic gradient, symmetrised)" } else { "generalised Gauss–Newton matrix" },
+            crate::model::mlp::CLONE_TOLERANCE,
         )];
         notes.extend(charge_note(
             charged,

@@ -138,6 +138,18 @@ pub struct PriorEvaluation {
     pub diagnostics: Option<serde_json::Value>,
 }
 
+impl PriorEvaluation {
+    /// γ as printed: `None` outside [0, P] (P = the number of parameters), where it counts
+    /// nothing — e.g. an exact Hessian whose curvature is far below the prior precision in some
+    /// direction makes P − α·tr(H⁻¹) negative. The fit's notes give the reason.
+    pub fn printed_effective_parameters(&self) -> Option<f64> {
+        let p = self.mode.len() as f64;
+        let slack = 1e-9 * p.max(1.0);
+        (self.effective_parameters >= -slack && self.effective_parameters <= p + slack)
+            .then_some(self.effective_parameters)
+    }
+}
+
 /// What a study says about its data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StudyInfo {

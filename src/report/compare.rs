@@ -22,8 +22,8 @@ pub struct CompareRowInfo {
     pub evidence: EvidenceInfo,
     /// The code lengths, charges included.
     pub code_length_bits: CodeLengths,
-    /// γ.
-    pub effective_parameters: f64,
+    /// γ; null outside [0, P], with the reason in the notes.
+    pub effective_parameters: Option<f64>,
     /// ‖m − μ‖.
     pub distance_from_center: f64,
     /// Ranking code minus the zero-centred prior's at the same sd.
@@ -84,7 +84,7 @@ impl CompareReport {
                         noise_sd: e.noise_sd,
                         evidence: EvidenceInfo::of(e),
                         code_length_bits: e.code_lengths,
-                        effective_parameters: e.effective_parameters,
+                        effective_parameters: e.printed_effective_parameters(),
                         distance_from_center: e.distance_from_center,
                         delta_bits: r.delta_bits,
                         charged_bits: e.charge_bits,
@@ -138,7 +138,8 @@ impl CompareReport {
             r.noise_sd
                 .map_or("—".to_string(), |v| fitted(v, self.model.noise_sd_fitted)),
             format!("{:.3}", r.evidence.log_nats),
-            format!("{:.3}", r.effective_parameters),
+            r.effective_parameters
+                .map_or("—".to_string(), |g| format!("{g:.3}")),
             significant(r.distance_from_center, 4),
             code(r.code_length_bits.mixture),
             code(r.code_length_bits.prequential),
@@ -323,7 +324,8 @@ impl CompareReport {
                 tex_number(r.prior.sd, 4),
                 r.noise_sd.map_or("---".to_string(), |v| tex_number(v, 4)),
                 format_args!("${:.3}$", r.evidence.log_nats),
-                format_args!("${:.3}$", r.effective_parameters),
+                r.effective_parameters
+                    .map_or("---".to_string(), |g| format!("${g:.3}$")),
                 tex_number(r.distance_from_center, 4),
                 code(r.code_length_bits.mixture),
                 code(r.code_length_bits.prequential),
@@ -350,7 +352,7 @@ impl CompareReport {
                 r.prior.sd_fitted,
                 opt(r.noise_sd),
                 r.evidence.log_nats,
-                r.effective_parameters,
+                opt(r.effective_parameters),
                 r.distance_from_center,
                 opt(r.code_length_bits.mixture),
                 opt(r.code_length_bits.prequential),

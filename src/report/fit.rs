@@ -189,8 +189,8 @@ pub struct EvidenceInfo {
     pub bits: f64,
     /// `exact`, `laplace-ggn` or `laplace-hessian`.
     pub method: String,
-    /// γ.
-    pub effective_parameters: f64,
+    /// γ; null outside [0, P], with the reason in the notes.
+    pub effective_parameters: Option<f64>,
     /// P, the number of parameters γ is counted against.
     pub parameters: usize,
     /// The hidden-unit symmetry term (0 for models without hidden units).
@@ -282,7 +282,7 @@ impl EvidenceInfo {
             log_nats: evaluation.log_evidence,
             bits: -evaluation.log_evidence / LN_2,
             method: evaluation.evidence_method.name().into(),
-            effective_parameters: evaluation.effective_parameters,
+            effective_parameters: evaluation.printed_effective_parameters(),
             parameters: evaluation.mode.len(),
             symmetry_log_nats: evaluation.symmetry_log_nats,
         }
@@ -548,7 +548,11 @@ impl FitReport {
                 "effective parameters γ",
                 format!(
                     "{} of {}",
-                    significant(self.evidence.effective_parameters, 6),
+                    self.evidence
+                        .effective_parameters
+                        .map_or("— (outside [0, P]: see the notes)".into(), |g| {
+                            significant(g, 6)
+                        }),
                     self.evidence.parameters
                 ),
             ),
@@ -592,6 +596,31 @@ impl FitReport {
                 "symmetry term (nats)",
                 significant(self.evidence.symmetry_log_nats, 6),
             ));
+            let groups: Vec<String> = d
+                .network
+                .symmetry
+                .iter()
+                .map(|l| {
+                    let mut parts: Vec<String> = l
+                        .clone_groups
+                        .iter()
+                        .map(|g| {
+                            let units: Vec<String> = g.iter().map(usize::to_string).collect();
+                            format!("clones {{{}}}", units.join(","))
+                        })
+                        .collect();
+                    if !l.zero_units.is_empty() {
+                        let units: Vec<String> =
+                            l.zero_units.iter().map(usize::to_string).collect();
+                        parts.push(format!("zero {{{}}}", units.join(",")));
+                    }
+                    if parts.is_empty() {
+                        parts.push("all distinct".into());
+                    }
+                    format!("{} ({} units): {}", l.layer, l.units, parts.join(" "))
+                })
+                .collect();
+            rows.push(("hidden-unit groups", groups.join("; ")));
         }
         rows
     }
@@ -827,7 +856,7 @@ impl FitReport {
         put(
             "evidence",
             "effective_parameters",
-            self.evidence.effective_parameters.to_string(),
+            opt(self.evidence.effective_parameters),
         );
         put(
             "code_length_bits",

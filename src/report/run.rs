@@ -539,7 +539,7 @@ fn table(
             Cell::num(e.prior_sd, 4),
             Cell::opt(e.noise_sd, 4),
             Cell::num(r.distance_from_w_star, 3),
-            Cell::num(e.effective_parameters, 4),
+            Cell::opt(e.printed_effective_parameters(), 4),
             Cell::num(e.log_evidence, 3),
             Cell::opt(e.code_lengths.mixture, 2),
             Cell::opt(e.code_lengths.prequential, 2),
@@ -773,7 +773,7 @@ fn summarise(study: &RunStudy, rows: &[Row]) -> String {
     };
     let gammas: Vec<f64> = rows
         .iter()
-        .map(|r| r.evaluation.effective_parameters)
+        .filter_map(|r| r.evaluation.printed_effective_parameters())
         .collect();
     let (lo, hi) = gammas
         .iter()

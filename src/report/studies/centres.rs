@@ -169,7 +169,7 @@ fn summarise(case: &Case) -> String {
     let rows = &case.comparison.rows;
     let gammas: Vec<f64> = rows
         .iter()
-        .map(|r| r.evaluation.effective_parameters)
+        .filter_map(|r| r.evaluation.printed_effective_parameters())
         .collect();
     let (lo, hi) = gammas
         .iter()
@@ -283,7 +283,7 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
             table.push(vec![
                 Cell::text(label.clone()),
                 Cell::num(*distance, 3),
-                Cell::num(e.effective_parameters, 4),
+                Cell::opt(e.printed_effective_parameters(), 4),
                 Cell::num(e.log_evidence, 3),
                 Cell::opt(e.code_lengths.mixture, 2),
                 Cell::opt(e.code_lengths.prequential, 2),
