@@ -2200,7 +2200,9 @@ mod tests {
             ];
             let zero = unit([0.0, 0.0], 0.0, 0.0);
             let distinct = unit([0.1, 0.8], 0.3, -0.9);
-            let cases: [([_; 4], Vec<Vec<usize>>, Vec<usize>); 3] = [
+            // (units, the clone groups, the zero units).
+            type Case = ([([f64; 2], f64, f64); 4], Vec<Vec<usize>>, Vec<usize>);
+            let cases: [Case; 3] = [
                 (base, vec![vec![0, 2], vec![1, 3]], vec![]),
                 (
                     [base[0], base[0], zero, distinct],
