@@ -269,3 +269,33 @@ fn the_symmetry_term_counts_the_distinct_modes_of_the_printed_network() {
         .to_string()
         .contains("γ is printed as null: P − α·tr(H⁻¹) = -"));
 }
+
+#[test]
+fn values_estimated_from_the_coded_rows_are_charged_when_given_as_fixed() {
+    // Empirical Bayes for s and σ, charged ½ log₂ n bits each …
+    let auto = fit_json(&["--data", "diabetes"]);
+    let s = number(&auto["prior"]["sd"]).to_string();
+    let sigma = number(&auto["model"]["noise_sd"]).to_string();
+    // … and the same two numbers typed in: free unless declared, the same code when declared.
+    let typed = ["--data", "diabetes", "--prior-sd", &s, "--noise-sd", &sigma];
+    let free = fit_json(&typed);
+    let declared = fit_json(&[&typed[..], &["--charge-reals", "2"]].concat());
+    let per_real = 0.5 * 442f64.log2();
+    for code in ["mixture", "prequential", "two_part"] {
+        let (a, f, d) = (
+            number(&auto["code_length_bits"][code]),
+            number(&free["code_length_bits"][code]),
+            number(&declared["code_length_bits"][code]),
+        );
+        assert!((d - f - 2.0 * per_real).abs() < 1e-9, "{code}: {d} vs {f}");
+        if code != "prequential" {
+            // The prequential code refits s and σ on each prefix when they are 'auto'.
+            assert!((d - a).abs() < 1e-6, "{code}: {d} vs {a}");
+        }
+    }
+    assert_eq!(free["code_length_bits"]["bic"], declared["code_length_bits"]["bic"]);
+    assert!((number(&declared["diagnostics"]["charged_bits"]) - 2.0 * per_real).abs() < 1e-9);
+    assert!(declared["notes"]
+        .to_string()
+        .contains("2 value(s) given as fixed were estimated from the coded rows"));
+}

@@ -6,8 +6,8 @@
 //! evidence, γ and all four code lengths, without touching the rows again.
 
 use super::{
-    charge_note, donor_center, load_donor, load_truth, row_fingerprints, truth_center,
-    EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+    charge_note, charged_reals_note, donor_center, load_donor, load_truth, row_fingerprints,
+    truth_center, EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::linear::{bic_bits, mixture_bits, two_part_nats, PrequentialPlan};
 use crate::codelength::{
@@ -154,9 +154,11 @@ impl<'d> LinearStudy<'d> {
         let summary = self.model.summary(h, &self.model.rotate(&center.values));
         let fitted =
             usize::from(prior_sd.fixed().is_none()) + usize::from(noise_sd.fixed().is_none());
-        let estimated = fitted + center.estimated_reals;
+        let estimated = fitted + center.estimated_reals + self.options.charged_reals;
         let charge_bits = estimate_charge_bits(estimated, self.n);
-        let mut notes = Vec::new();
+        let mut notes: Vec<String> = charged_reals_note(self.options.charged_reals, self.n)
+            .into_iter()
+            .collect();
 
         let codes = self.options.codes;
         let mut refit_failures = 0;

@@ -6,8 +6,8 @@
 //! default `shared` intercept, the k weights with `free`, `prior:SD` or `none`.
 
 use super::{
-    charge_note, donor_center, load_donor, load_truth, row_fingerprints, truth_center,
-    EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+    charge_note, charged_reals_note, donor_center, load_donor, load_truth, row_fingerprints,
+    truth_center, EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::logistic::{bic_bits, prequential_blocks, two_part_nats};
 use crate::codelength::{
@@ -362,14 +362,18 @@ impl<'d> LogisticStudy<'d> {
         let arrays = self.prior_arrays(sd, &center.values);
         let (mode, laplace) = self.mode_and_evidence(&arrays, init)?;
         let problem = self.problem(&arrays);
-        let mut notes = Vec::new();
+        let charged = self.options.charged_reals;
+        let mut notes: Vec<String> = charged_reals_note(charged, self.data.n())
+            .into_iter()
+            .collect();
         let charge_bits = estimate_charge_bits(
-            usize::from(prior_sd.fixed().is_none()) + center.estimated_reals,
+            usize::from(prior_sd.fixed().is_none()) + center.estimated_reals + charged,
             self.data.n(),
         );
         // The prequential code refits s on each prefix and codes block 0 at the centre: only a
-        // centre derived from the coded rows has to be sent first.
-        let prequential_charge = estimate_charge_bits(center.estimated_reals, self.data.n());
+        // centre derived from the coded rows, and a fixed s estimated from them, are sent first.
+        let prequential_charge =
+            estimate_charge_bits(center.estimated_reals + charged, self.data.n());
 
         let codes = self.options.codes;
         let mut refit_failures = 0;

@@ -7,8 +7,8 @@
 //! covers every parameter in that order.
 
 use super::{
-    charge_note, load_donor, load_truth, row_fingerprints, EvidenceMethod, FitOptions,
-    PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+    charge_note, charged_reals_note, load_donor, load_truth, row_fingerprints, EvidenceMethod,
+    FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::{
     bits, doubling_boundaries, estimate_charge_bits, lattice_term, mml87_nats, optional_code,
@@ -543,8 +543,9 @@ impl MlpStudy {
         let mode = self.mode_with_noise(mu, sd, noise_sd, warm)?;
         let fitted = usize::from(prior_sd == SdSpec::Auto)
             + usize::from(self.regression() && noise_sd == SdSpec::Auto);
-        let charge_bits = estimate_charge_bits(fitted + center.estimated_reals, self.n);
-        let mut notes = Vec::new();
+        let charged = self.options.charged_reals;
+        let charge_bits = estimate_charge_bits(fitted + center.estimated_reals + charged, self.n);
+        let mut notes: Vec<String> = charged_reals_note(charged, self.n).into_iter().collect();
         if mode.nonpositive_eigenvalues > 0 {
             notes.push(format!(
                 "the exact Hessian of the negative log posterior at the MAP has {} non-positive eigenvalue(s) (smallest {:.3e}), so it is not a Laplace curvature; the evidence uses the GGN instead",

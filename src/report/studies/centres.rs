@@ -96,22 +96,21 @@ fn run_case(
         CenterSpec::Fit(staged_a.to_path_buf()),
     ];
     centers.extend_from_slice(extra);
+    // s (and σ for the linear model) were estimated from the coded rows: every row sends them
+    // first and is charged for them (docs/codes.md), the zero row included.
+    let charged = if model == "linear" { 2 } else { 1 };
+    let shared = FitOptions {
+        noise_sd: noise,
+        charged_reals: charged,
+        ..base
+    };
     let study = if model == "linear" {
-        Box::new(LinearStudy::new(
-            &coded,
-            &FitOptions {
-                noise_sd: noise,
-                ..base.clone()
-            },
-        )?) as Box<dyn Study>
+        Box::new(LinearStudy::new(&coded, &shared)?) as Box<dyn Study>
     } else {
-        study
+        Box::new(LogisticStudy::new(&coded, &shared)?)
     };
     let options = CompareOptions {
-        fit: FitOptions {
-            noise_sd: noise,
-            ..base
-        },
+        fit: shared,
         centers: centers.clone(),
         sds: vec![SdSpec::Fixed(s)],
         rank_by: CodeKind::Mixture,
@@ -143,7 +142,7 @@ fn run_case(
         .collect();
     let centers_arg: Vec<String> = centers.iter().map(label).collect();
     let command = format!(
-        "occam compare --data {} {}--centers '{}' --sds {s}{}",
+        "occam compare --data {} {}--centers '{}' --sds {s}{} --charge-reals {charged}",
         ctx.printed(staged_b),
         if model == "linear" {
             ""
@@ -199,7 +198,7 @@ fn summarise(case: &Case) -> String {
 pub fn run(ctx: &StudyContext) -> Result<Section> {
     let mut section = Section::new("centres", "Why zero?");
     section.text(
-        "Weight decay centres the prior at zero. Is zero special? Here every prior has the same width — the empirical-Bayes s of the zero-centred prior, with σ fixed likewise for regression — so every centre buys the same capacity γ. Only the centre moves: to constants ±s/2, to three fixed pseudo-random points (sha256:, scale s), to the MAP fitted on the other half of the data (transfer, free because those rows are not coded), and for simulated data to the generating weights. Each data set is split into even and odd rows; the odd half is coded.",
+        "Weight decay centres the prior at zero. Is zero special? Here every prior has the same width — the empirical-Bayes s of the zero-centred prior, with σ fixed likewise for regression — so every centre buys the same capacity γ; s and σ are estimated from the coded rows, so every code below pays ½ log₂ n bits for each (`--charge-reals`). Only the centre moves: to constants ±s/2, to three fixed pseudo-random points (sha256:, scale s), to the MAP fitted on the other half of the data (transfer, free because those rows are not coded), and for simulated data to the generating weights. Each data set is split into even and odd rows; the odd half is coded.",
     );
     let mut cases = Vec::new();
     for (name, model) in [("diabetes", "linear"), ("breast_cancer", "logistic")] {
