@@ -293,7 +293,10 @@ fn values_estimated_from_the_coded_rows_are_charged_when_given_as_fixed() {
             assert!((d - a).abs() < 1e-6, "{code}: {d} vs {a}");
         }
     }
-    assert_eq!(free["code_length_bits"]["bic"], declared["code_length_bits"]["bic"]);
+    assert_eq!(
+        free["code_length_bits"]["bic"],
+        declared["code_length_bits"]["bic"]
+    );
     assert!((number(&declared["diagnostics"]["charged_bits"]) - 2.0 * per_real).abs() < 1e-9);
     assert!(declared["notes"]
         .to_string()

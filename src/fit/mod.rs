@@ -162,14 +162,15 @@ impl PriorEvaluation {
     pub fn charge_estimates(&mut self, reals: usize, n: usize, what: &str) -> f64 {
         let bits = estimate_charge_bits(reals, n);
         let codes = &mut self.code_lengths;
-        for code in [
+        for value in [
             &mut codes.mixture,
             &mut codes.prequential,
             &mut codes.two_part,
-        ] {
-            if let Some(value) = code {
-                *value += bits;
-            }
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *value += bits;
         }
         self.charge_bits += bits;
         self.notes.push(format!(
