@@ -302,3 +302,107 @@ fn values_estimated_from_the_coded_rows_are_charged_when_given_as_fixed() {
         .to_string()
         .contains("2 value(s) given as fixed were estimated from the coded rows"));
 }
+
+#[test]
+fn a_network_regression_is_reported_in_the_targets_own_units() {
+    // math.md §1: the target is z-scored for the network, and the evidence and codes are those of
+    // y itself. Fitting y and c·y + d gives the same network on the z-scored scale and evidences
+    // that differ by exactly the Jacobian, −n ln c.
+    let dir = tempfile::tempdir().unwrap();
+    let data = simulate(
+        dir.path(),
+        &[
+            "mlp", "--n", "80", "--k", "2", "--hidden", "3", "--seed", "5",
+        ],
+    );
+    let (header, rows) = common::read_numeric_csv(std::path::Path::new(&data));
+    let (c, d) = (250.0, 1000.0);
+    let mut scaled = header.join(",") + "\n";
+    for row in &rows {
+        let mut cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        let y = row.last().unwrap();
+        *cells.last_mut().unwrap() = (c * y + d).to_string();
+        scaled += &(cells.join(",") + "\n");
+    }
+    let scaled_path = common::write_file(dir.path(), "scaled.csv", &scaled);
+    let args = |path: &str| -> Vec<String> {
+        [
+            "--data",
+            path,
+            "--model",
+            "mlp",
+            "--hidden",
+            "3",
+            "--prior-sd",
+            "0.5",
+            "--task",
+            "regression",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let run = |path: &str| {
+        let owned = args(path);
+        let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+        fit_json(&refs)
+    };
+    let (a, b) = (run(&data), run(arg(&scaled_path)));
+    let n = rows.len() as f64;
+    let (la, lb) = (
+        number(&a["evidence"]["log_nats"]),
+        number(&b["evidence"]["log_nats"]),
+    );
+    assert!(
+        ((la - lb) - n * c.ln()).abs() < 1e-6 * la.abs(),
+        "{la} − {lb} vs n ln c = {}",
+        n * c.ln()
+    );
+    let ratio = number(&b["model"]["noise_sd"]) / number(&a["model"]["noise_sd"]);
+    assert!((ratio - c).abs() < 1e-6 * c, "σ ratio {ratio}");
+    // Every code of y is n·log₂ c bits longer; the charges (s, σ, mean, sd) are the same.
+    for code in ["mixture", "prequential", "two_part"] {
+        let (ca, cb) = (&a["code_length_bits"][code], &b["code_length_bits"][code]);
+        if ca.is_null() || cb.is_null() {
+            // Null only with its reason, and for both fits alike.
+            assert_eq!(ca.is_null(), cb.is_null(), "{code}");
+            assert!(b["notes"]
+                .to_string()
+                .contains(&format!("{code} is undefined")));
+            continue;
+        }
+        let (ca, cb) = (number(ca), number(cb));
+        assert!(
+            ((cb - ca) - n * c.log2()).abs() < 1e-6 * ca.abs().max(1.0),
+            "{code}: {cb} − {ca}"
+        );
+    }
+    // σ (fitted), and the target's mean and sd: three reals; s is fixed.
+    assert!((number(&a["diagnostics"]["charged_bits"]) - 3.0 * 0.5 * n.log2()).abs() < 1e-9);
+    // The same network on the standardised scale; in original units its output layer carries c
+    // and d.
+    let (wa, wb) = (
+        common::numbers(&a["map"]["weights"]),
+        common::numbers(&b["map"]["weights"]),
+    );
+    for (x, y) in wa.iter().zip(&wb) {
+        assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+    }
+    let (oa, ob) = (
+        common::numbers(&a["map"]["weights_original"]),
+        common::numbers(&b["map"]["weights_original"]),
+    );
+    // P = (2 + 1)·3 + (3 + 1): the last four are the output weights and bias.
+    let p = oa.len();
+    for j in p - 4..p - 1 {
+        assert!(
+            (ob[j] - c * oa[j]).abs() < 1e-4 * ob[j].abs().max(1.0),
+            "{j}"
+        );
+    }
+    assert!((ob[p - 1] - (c * oa[p - 1] + d)).abs() < 1e-4 * ob[p - 1].abs());
+    assert_eq!(number(&b["map"]["intercept_original"]), ob[p - 1]);
+    assert!(b["notes"]
+        .to_string()
+        .contains("target z-scored for the network"));
+}

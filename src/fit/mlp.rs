@@ -119,6 +119,39 @@ pub struct MlpMode {
     pub noise_precision: f64,
 }
 
+/// How a regression network's target is z-scored (math.md §1): the network fits
+/// y_z = (y − shift)/scale, and the evidence and codes are reported for y itself.
+///
+/// The density of y is that of y_z times the Jacobian 1/scale per row, so
+/// ln p(y) = ln p(y_z) − n ln scale, and every code of y is n·log₂ scale bits longer than the same
+/// code of y_z. shift and scale are the mean and population sd of the coded rows' target: two real
+/// numbers the receiver needs, charged ½ log₂ n bits each.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TargetScaling {
+    /// The mean subtracted.
+    pub shift: f64,
+    /// The sd divided by.
+    pub scale: f64,
+}
+
+impl TargetScaling {
+    /// No scaling: classification, and regression with `--no-standardize`.
+    pub const IDENTITY: TargetScaling = TargetScaling {
+        shift: 0.0,
+        scale: 1.0,
+    };
+
+    /// Whether the target is scaled (and its two numbers charged).
+    pub fn is_active(&self) -> bool {
+        *self != Self::IDENTITY
+    }
+
+    /// n ln scale: what the Jacobian takes off ln p(y_z) to give ln p(y), in nats.
+    pub fn log_jacobian(&self, n: usize) -> f64 {
+        n as f64 * self.scale.ln()
+    }
+}
+
 /// The data side of an MLP study.
 #[derive(Debug, Clone)]
 pub struct MlpStudy {
@@ -132,7 +165,10 @@ pub struct MlpStudy {
     /// The network.
     pub arch: Architecture,
     target_mapping: Option<(f64, f64)>,
+    /// The regression target's z-scoring (identity otherwise).
+    pub target: TargetScaling,
     z: Vec<f64>,
+    /// The target as fitted: 0/1 labels, or the z-scored regression target.
     y: Vec<f64>,
     ordered: (Vec<f64>, Vec<f64>),
     boundaries: Vec<usize>,
@@ -180,6 +216,32 @@ impl MlpStudy {
             }
             Task::Regression => (dataset.y.clone(), None),
         };
+        // z-score a regression target like the features (math.md §1): a raw target far from zero
+        // otherwise drives the prior sd and saturation.
+        let target = if task == Task::Regression && options.standardize {
+            let n = y.len().max(1) as f64;
+            let mean = y.iter().sum::<f64>() / n;
+            let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+            if !(sd > 0.0 && sd.is_finite()) {
+                return Err(OccamError::invalid(
+                    "--target",
+                    format!(
+                        "the target '{}' of {} is constant, so a regression network has nothing to fit; choose another --target",
+                        dataset.target_name, dataset.source
+                    ),
+                ));
+            }
+            TargetScaling {
+                shift: mean,
+                scale: sd,
+            }
+        } else {
+            TargetScaling::IDENTITY
+        };
+        let y: Vec<f64> = y
+            .iter()
+            .map(|v| (v - target.shift) / target.scale)
+            .collect();
         if task == Task::Classification && options.noise_sd != SdSpec::Auto {
             return Err(OccamError::invalid(
                 "--noise-sd",
@@ -211,6 +273,7 @@ impl MlpStudy {
             boundaries: doubling_boundaries(dataset.n(), options.first_block),
             arch,
             target_mapping,
+            target,
             z: design.z,
             y,
             ordered,
@@ -218,11 +281,12 @@ impl MlpStudy {
         })
     }
 
-    /// The 0/1 label of a raw target value (classification), or the value itself (regression).
+    /// The 0/1 label of a raw target value (classification), or the value on the fitted scale
+    /// (regression: z-scored unless `--no-standardize`).
     pub fn target_label(&self, value: f64) -> f64 {
         match self.target_mapping {
             Some((_, one)) => f64::from(value == one),
-            None => value,
+            None => (value - self.target.shift) / self.target.scale,
         }
     }
 
@@ -525,6 +589,13 @@ impl MlpStudy {
         warm: Option<&DVector<f64>>,
     ) -> Result<(PriorEvaluation, MlpMode)> {
         let mu = &center.values;
+        // σ is given in y's units; the network fits y_z = (y − shift)/scale.
+        let noise_sd_given = noise_sd;
+        let noise_sd = match noise_sd {
+            SdSpec::Fixed(sigma) => SdSpec::Fixed(sigma / self.target.scale),
+            SdSpec::Auto => SdSpec::Auto,
+        };
+        let jacobian = self.target.log_jacobian(self.n);
         let (sd, evaluations) = match prior_sd {
             SdSpec::Fixed(s) => (s, 0),
             SdSpec::Auto => {
@@ -542,7 +613,8 @@ impl MlpStudy {
         };
         let mode = self.mode_with_noise(mu, sd, noise_sd, warm)?;
         let fitted = usize::from(prior_sd == SdSpec::Auto)
-            + usize::from(self.regression() && noise_sd == SdSpec::Auto);
+            + usize::from(self.regression() && noise_sd == SdSpec::Auto)
+            + 2 * usize::from(self.target.is_active());
         let charged = self.options.charged_reals;
         let charge_bits = estimate_charge_bits(fitted + center.estimated_reals + charged, self.n);
         let mut notes: Vec<String> = charged_reals_note(charged, self.n).into_iter().collect();
@@ -599,7 +671,8 @@ impl MlpStudy {
                 );
                 total += bits(block.negative_log_likelihood(&theta));
             }
-            Ok(total + charge_bits)
+            // Each row's density of y is that of y_z over the scale (the Jacobian).
+            Ok(total + bits(jacobian) + charge_bits)
         });
         let mut two_part_code = None;
         let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
@@ -630,7 +703,7 @@ impl MlpStudy {
                 return Err(crate::codelength::logistic::negative_length(&code));
             }
             two_part_code = Some(code);
-            Ok(bits(code.nats) + charge_bits)
+            Ok(bits(code.nats + jacobian) + charge_bits)
         });
         notes.extend(two_part_code.and_then(|code| code.note()));
         let bic = optional_code(codes.bic, "bic", &mut notes, || {
@@ -648,12 +721,24 @@ impl MlpStudy {
             mode.noise_precision,
         );
         let diagnostics = diagnostics(&problem, &mode.params);
+        if self.target.is_active() {
+            notes.push(format!(
+                "target z-scored for the network: y_z = (y − {})/{} (its mean and population sd over the coded rows, sent first and charged); σ, the evidence and every code are for y in its own units — the Jacobian adds −n ln sd_y = {:.4} nats to ln p(y_z) — and the prior sd s is on the weights of the standardised features and target",
+                self.target.shift, self.target.scale, -jacobian
+            ));
+        }
+        // Reported for y: the log likelihood and evidence with the Jacobian in.
+        let mut mode = mode;
+        mode.log_likelihood -= jacobian;
+        mode.log_evidence -= jacobian;
         let evaluation = PriorEvaluation {
             center_spec: spec.clone(),
             prior_sd_spec: prior_sd,
-            noise_sd_spec: noise_sd,
+            noise_sd_spec: noise_sd_given,
             prior_sd: sd,
-            noise_sd: self.regression().then(|| 1.0 / mode.noise_precision.sqrt()),
+            noise_sd: self
+                .regression()
+                .then(|| self.target.scale / mode.noise_precision.sqrt()),
             mode: mode.params.clone(),
             log_evidence: mode.log_evidence,
             evidence_method: mode.method,
@@ -722,11 +807,16 @@ impl Study for MlpStudy {
                     feature_scale: vec![1.0; self.arch.inputs],
                     target_shift: 0.0,
                 };
-                let values = remap_first_layer(
+                let values = remap_output_layer(
                     &self.arch,
-                    &DVector::from_vec(truth.parameters),
-                    &identity,
-                    &self.transform,
+                    &remap_first_layer(
+                        &self.arch,
+                        &DVector::from_vec(truth.parameters),
+                        &identity,
+                        &self.transform,
+                    ),
+                    TargetScaling::IDENTITY,
+                    self.target,
                 );
                 Ok(super::truth_center(values.iter().copied().collect()))
             }
@@ -742,11 +832,17 @@ impl Study for MlpStudy {
                 )?;
                 // The donor lives in its own standardisation; a centre is a point in this one.
                 // Both are z-scored versions of the same columns, so the first layer maps exactly.
-                let values = remap_first_layer(
+                // So does the output layer between the two targets' z-scorings.
+                let values = remap_output_layer(
                     &self.arch,
-                    &donor.mode.params,
-                    &donor.study.transform,
-                    &self.transform,
+                    &remap_first_layer(
+                        &self.arch,
+                        &donor.mode.params,
+                        &donor.study.transform,
+                        &self.transform,
+                    ),
+                    donor.study.target,
+                    self.target,
                 );
                 Ok(super::donor_center(
                     values.iter().copied().collect(),
@@ -857,12 +953,36 @@ fn remap_first_layer(
     arch.pack(&layers).unwrap_or_else(|_| theta.clone())
 }
 
-/// The parameters with the first layer in raw feature units (the same function of the raw columns;
-/// the first layer divided by each feature's scale, its biases shifted by the features' means).
+/// Moves a regression network's output layer from one target scaling to another: the same
+/// function in y's units. y = s·η + m, so η' = (s/s')·η + (m − m')/s': W' = W·s/s' and
+/// b' = b·s/s' + (m − m')/s'. Classification networks are left alone.
+fn remap_output_layer(
+    arch: &Architecture,
+    theta: &DVector<f64>,
+    from: TargetScaling,
+    to: TargetScaling,
+) -> DVector<f64> {
+    if arch.task != Task::Regression || from == to {
+        return theta.clone();
+    }
+    let ratio = from.scale / to.scale;
+    let mut layers = arch.layers(theta);
+    if let Some((w, b)) = layers.last_mut() {
+        *w *= ratio;
+        b.iter_mut()
+            .for_each(|v| *v = *v * ratio + (from.shift - to.shift) / to.scale);
+    }
+    arch.pack(&layers).unwrap_or_else(|_| theta.clone())
+}
+
+/// The parameters in raw units: the first layer in raw feature units (divided by each feature's
+/// scale, its biases shifted by the features' means) and, for regression, the output layer in the
+/// target's own units (times its sd, the bias plus its mean) — the same function of the raw columns.
 pub fn to_original_units(
     arch: &Architecture,
     theta: &DVector<f64>,
     transform: &Standardization,
+    target: TargetScaling,
 ) -> DVector<f64> {
     let k = arch.inputs;
     let identity = Standardization {
@@ -870,7 +990,8 @@ pub fn to_original_units(
         feature_scale: vec![1.0; k],
         target_shift: 0.0,
     };
-    remap_first_layer(arch, theta, transform, &identity)
+    let raw_features = remap_first_layer(arch, theta, transform, &identity);
+    remap_output_layer(arch, &raw_features, target, TargetScaling::IDENTITY)
 }
 
 /// Fits an MLP to `dataset` under the prior of `options`.
@@ -903,6 +1024,9 @@ pub fn fit_mlp(dataset: &Dataset, options: &FitOptions) -> Result<MlpFit> {
     }
     if study.regression() && options.noise_sd == SdSpec::Auto {
         charged.push("the noise sd σ");
+    }
+    if study.target.is_active() {
+        charged.push("the target's mean and sd (its z-scoring)");
     }
     let mut notes = study.code_length_notes(&charged, Some(evaluation.charge_bits));
     notes.extend(evaluation.notes.iter().cloned());
@@ -937,10 +1061,11 @@ mod tests {
 
     #[test]
     fn without_hidden_units_the_regression_laplace_evidence_is_the_exact_evidence() {
-        // y = Zw + b + ε with every parameter (the bias too) under N(0, s²): the linear-Gaussian
-        // model on the design [Z, 1], whose evidence is exact; the GGN Laplace is exact for it.
+        // y_z = Zw + b + ε with every parameter (the bias too) under N(0, s²), y_z the z-scored
+        // target: the linear-Gaussian model on the design [Z, 1] and y_z at noise sd σ/sd_y, whose
+        // evidence is exact; the GGN Laplace is exact for it, and ln p(y) = ln p(y_z) − n ln sd_y.
         let diabetes = data::load("diabetes", &ColumnSelection::default()).unwrap();
-        let (s, sigma) = (10.0, 55.0);
+        let (s, sigma) = (0.3, 55.0);
         let fit = fit_mlp(
             &diabetes,
             &FitOptions {
@@ -964,19 +1089,24 @@ mod tests {
             .chunks(k)
             .flat_map(|row| row.iter().copied().chain([1.0]))
             .collect();
-        let stats = SufficientStats::from_rows(&augmented, &design.t, k + 1);
-        let exact = LinearGaussian::new(&stats)
-            .unwrap()
-            .posterior(Hyperparameters::from_sds(s, sigma), &DVector::zeros(k + 1));
-        let rel = ((fit.evaluation.log_evidence - exact.summary.log_evidence)
-            / exact.summary.log_evidence)
-            .abs();
+        // The target's mean and population sd, computed here.
+        let n = design.t.len() as f64;
+        let mean = design.t.iter().sum::<f64>() / n;
+        let sd_y = (design.t.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let t_z: Vec<f64> = design.t.iter().map(|t| (t - mean) / sd_y).collect();
+        let stats = SufficientStats::from_rows(&augmented, &t_z, k + 1);
+        let exact = LinearGaussian::new(&stats).unwrap().posterior(
+            Hyperparameters::from_sds(s, sigma / sd_y),
+            &DVector::zeros(k + 1),
+        );
+        let expected = exact.summary.log_evidence - n * sd_y.ln();
+        let rel = ((fit.evaluation.log_evidence - expected) / expected).abs();
         assert!(
             rel < 1e-6,
-            "MLP {} vs exact {} (relative {rel:e})",
+            "MLP {} vs exact {expected} (relative {rel:e})",
             fit.evaluation.log_evidence,
-            exact.summary.log_evidence
         );
+        assert!((fit.evaluation.noise_sd.unwrap() - sigma).abs() < 1e-9 * sigma);
         assert!(
             (fit.evaluation.effective_parameters - exact.summary.effective_parameters).abs() < 1e-6
         );
@@ -1084,7 +1214,10 @@ mod tests {
                     .zip(t.feature_shift.iter().zip(&t.feature_scale))
                     .map(|(x, (m, s))| (x - m) / s)
                     .collect();
-                test.y[i] - fit.study.arch.output(&fit.mode.params, &z)
+                // The network predicts the z-scored target.
+                let target = fit.study.target;
+                test.y[i]
+                    - (target.shift + target.scale * fit.study.arch.output(&fit.mode.params, &z))
             })
             .collect();
         let mse = errors.iter().map(|e| e * e).sum::<f64>() / test.n() as f64;
@@ -1125,7 +1258,8 @@ mod tests {
             &fit.study.y,
             &fit.evaluation.center.values,
             &precision,
-            4.0,
+            // σ = 0.5 in y's units is σ/sd_y on the z-scored target the network fits.
+            fit.study.target.scale.powi(2) * 4.0,
         );
         let norm = problem.gradient_at(&fit.mode.params).norm();
         assert!(norm <= 1e-6 * problem.gradient_scale(), "‖∇f‖ = {norm:e}");

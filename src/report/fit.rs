@@ -405,7 +405,8 @@ impl FitReport {
     }
 
     /// The report of a network fit. `weights` lists every parameter in the model's order;
-    /// `weights_original` the same with the first layer mapped to raw feature units.
+    /// `weights_original` the same with the first layer mapped to raw feature units and, for
+    /// regression, the output layer to the target's own units.
     pub fn from_mlp(fit: &MlpFit) -> Self {
         let study = &fit.study;
         let evaluation = &fit.evaluation;
@@ -414,7 +415,8 @@ impl FitReport {
         let arch = &study.arch;
         let layers = arch.layers(theta);
         let output_bias = layers.last().map_or(0.0, |(_, b)| b[0]);
-        let original = crate::fit::mlp::to_original_units(arch, theta, &study.transform);
+        let original =
+            crate::fit::mlp::to_original_units(arch, theta, &study.transform, study.target);
         FitReport {
             schema: SCHEMA,
             dataset: DatasetInfo::of(&info),
@@ -434,7 +436,7 @@ impl FitReport {
                 weights: theta.iter().copied().collect(),
                 intercept: output_bias,
                 weights_original: original.iter().copied().collect(),
-                intercept_original: output_bias,
+                intercept_original: original.iter().next_back().copied().unwrap_or(output_bias),
                 posterior_sd: Vec::new(),
                 posterior_sd_original: Vec::new(),
                 parameter_names: Some(arch.parameter_names()),
