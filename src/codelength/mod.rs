@@ -231,6 +231,14 @@ pub enum MmlForm {
 }
 
 impl MmlForm {
+    /// The JSON and CSV name (`fisher` or `fisher_plus_prior`).
+    pub fn key(self) -> &'static str {
+        match self {
+            MmlForm::Fisher => "fisher",
+            MmlForm::FisherPlusPrior => "fisher_plus_prior",
+        }
+    }
+
     /// The form's name in notes and tables (`F` or `F + Λ`).
     pub fn label(self) -> &'static str {
         match self {
@@ -458,6 +466,43 @@ mod tests {
         // And it tends to the limit κ → 1/(2πe): per dimension, (1 + ln κ)/2 → −ln(2π)/2.
         let (big, _) = lattice_term(100_000);
         assert!((big / 100_000.0 + 0.5 * (2.0 * PI).ln()).abs() < 1e-4);
+    }
+
+    #[test]
+    fn mml_form_keys_are_the_json_names() {
+        for form in [MmlForm::Fisher, MmlForm::FisherPlusPrior] {
+            assert_eq!(serde_json::to_value(form).unwrap(), form.key());
+        }
+    }
+
+    #[test]
+    fn mml87_switches_to_the_prior_curvature_exactly_below_the_prior_precision() {
+        // F = diag(4, 9) against α = 5: one weak direction; against α = 4: none (F − αI ⪰ 0).
+        let fisher = DMatrix::from_diagonal(&DVector::from_vec(vec![4.0, 9.0]));
+        let never = || unreachable!("F is not singular");
+        let code = mml87_nats(1.0, &fisher, &DVector::from_element(2, 5.0), never).unwrap();
+        assert_eq!(
+            (code.form, code.weak_directions),
+            (MmlForm::FisherPlusPrior, 1)
+        );
+        let expected = 1.0 + 0.5 * (9.0f64 * 14.0).ln() + lattice_term(2).0;
+        assert!((code.nats - expected).abs() < 1e-12);
+        let code = mml87_nats(1.0, &fisher, &DVector::from_element(2, 4.0), never).unwrap();
+        assert_eq!(code.form, MmlForm::Fisher);
+        assert!((code.nats - (1.0 + 0.5 * 36f64.ln() + lattice_term(2).0)).abs() < 1e-12);
+        // A non-isotropic Λ (a free intercept: precision 0) takes the general route.
+        let code = mml87_nats(1.0, &fisher, &DVector::from_vec(vec![0.0, 10.0]), never).unwrap();
+        assert_eq!(
+            (code.form, code.weak_directions),
+            (MmlForm::FisherPlusPrior, 1)
+        );
+        assert!((code.nats - (1.0 + 0.5 * (4.0f64 * 19.0).ln() + lattice_term(2).0)).abs() < 1e-12);
+        // A singular F is null with the caller's reason.
+        let singular = DMatrix::from_diagonal(&DVector::from_vec(vec![0.0, 9.0]));
+        let reason = mml87_nats(1.0, &singular, &DVector::from_element(2, 1.0), || {
+            "why".into()
+        });
+        assert_eq!(reason.unwrap_err(), "why");
     }
 
     #[test]

@@ -360,9 +360,7 @@ impl CompareReport {
                 opt(r.code_length_bits.bic),
                 opt(r.delta_bits),
                 r.charged_bits,
-                r.code_length_bits
-                    .two_part_form
-                    .map_or("", |form| form_key(form))
+                r.code_length_bits.two_part_form.map_or("", MmlForm::key)
             );
         }
         out
@@ -375,13 +373,5 @@ fn two_part_cell(codes: &CodeLengths) -> String {
         (Some(b), Some(MmlForm::FisherPlusPrior)) => format!("{b:.2} (F+Λ)"),
         (Some(b), _) => format!("{b:.2}"),
         (None, _) => "—".to_string(),
-    }
-}
-
-/// The JSON name of a two_part form, for CSV cells.
-fn form_key(form: MmlForm) -> &'static str {
-    match form {
-        MmlForm::Fisher => "fisher",
-        MmlForm::FisherPlusPrior => "fisher_plus_prior",
     }
 }

@@ -3,7 +3,7 @@
 use super::format::{
     csv_field, json_document, md_cell, significant, tex_escape, tex_number, OutputFormat,
 };
-use crate::codelength::CodeLengths;
+use crate::codelength::{CodeLengths, MmlForm};
 use crate::fit::Study;
 use crate::fit::{LinearFit, LogisticFit, MlpFit, PriorEvaluation, StudyInfo};
 use serde::Serialize;
@@ -567,7 +567,17 @@ impl FitReport {
                 "prequential code (bits)",
                 code(self.code_length_bits.prequential),
             ),
-            ("two-part code (bits)", code(self.code_length_bits.two_part)),
+            (
+                "two-part code (bits)",
+                match self.code_length_bits.two_part_form {
+                    Some(form @ MmlForm::FisherPlusPrior) => format!(
+                        "{} (MML87 with {}: see the notes)",
+                        code(self.code_length_bits.two_part),
+                        form.label()
+                    ),
+                    _ => code(self.code_length_bits.two_part),
+                },
+            ),
             ("BIC code (bits)", code(self.code_length_bits.bic)),
         ]);
         if let Diagnostics::Mlp(d) = &self.diagnostics {
@@ -876,6 +886,13 @@ impl FitReport {
             opt(self.code_length_bits.two_part),
         );
         put("code_length_bits", "bic", opt(self.code_length_bits.bic));
+        put(
+            "code_length_bits",
+            "two_part_form",
+            self.code_length_bits
+                .two_part_form
+                .map_or(String::new(), |form| form.key().to_string()),
+        );
         let m = &self.map;
         if let Some(names) = &m.parameter_names {
             for (j, name) in names.iter().enumerate() {
