@@ -6,22 +6,12 @@ mod common;
 use common::{arg, fit_json, number};
 use std::f64::consts::{LN_2, PI};
 
-/// (P/2)(1 + ln κ_P) in nats, from the tabulated κ₁…κ₈ or Wallace's approximation above 8
-/// (math.md §5), written out here rather than taken from the library.
+/// (P/2)(1 + ln κ_P) in nats, from Conway & Sloane's κ₁…κ₈ or Wallace's approximation above 8
+/// (math.md §5), the formula written out here rather than taken from the library.
 fn lattice_nats(p: usize) -> f64 {
-    const KAPPA: [f64; 8] = [
-        1.0 / 12.0,
-        0.080188,
-        0.078543,
-        0.076603,
-        0.075625,
-        0.074244,
-        0.073116,
-        0.071682,
-    ];
     let q = p as f64;
     if (1..=8).contains(&p) {
-        0.5 * q * (1.0 + KAPPA[p - 1].ln())
+        0.5 * q * (1.0 + occam::codelength::KAPPA[p - 1].ln())
     } else {
         -0.5 * q * (2.0 * PI).ln() + 0.5 * (q * PI).ln() - 0.577_215_664_901_532_9
     }
@@ -262,8 +252,12 @@ fn the_symmetry_term_counts_the_distinct_modes_of_the_printed_network() {
     let table = common::assert_success(&[&["fit"], &common[..]].concat());
     assert!(table.contains("hidden-unit groups") && table.contains("clones {"));
 
-    // The exact Hessian at this strong prior gives P − α·tr(H⁻¹) < 0: γ is null, with the reason.
-    let exact = fit_json(&[&common[..], &["--hessian", "exact"]].concat());
+    // The exact Hessian at a stronger prior (s = 0.1) gives P − α·tr(H⁻¹) < 0: γ is null, with
+    // the reason.
+    let mut strong = common.to_vec();
+    assert_eq!(strong[6], "--prior-sd");
+    strong[7] = "0.1";
+    let exact = fit_json(&[&strong[..], &["--hessian", "exact"]].concat());
     assert!(exact["evidence"]["effective_parameters"].is_null());
     assert!(exact["notes"]
         .to_string()
