@@ -247,9 +247,13 @@ struct ReportArgs {
     /// The folder to write (replaced atomically).
     #[arg(long, value_name = "DIR", default_value = "occam-report")]
     out: PathBuf,
-    /// Run only these studies (comma-separated ids: prior, capacity, centres, razor, saturation).
+    /// Run only these studies (comma-separated ids: prior, capacity, centres, razor, saturation);
+    /// an existing occam report at --out keeps its other sections.
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     only: Vec<String>,
+    /// Replace an occam report whose files were edited since occam wrote them.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -260,6 +264,9 @@ struct RunArgs {
     /// The folder to write (replaced atomically) [default: occam-run-STEM for SPEC's file stem].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Replace an occam folder whose files were edited since occam wrote them.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -365,10 +372,27 @@ impl ModelArgs {
     }
 }
 
-/// Prints to stdout or writes `--out`; a closed pipe on stdout is not an error.
-fn emit(output: &OutputArgs, text: &str) -> Result<()> {
+/// The files a command reads: `--data` (when it names a file) and the files its centres name, so
+/// that `--out` can never be one of them.
+fn input_paths(data: &str, centers: &[CenterSpec]) -> Vec<PathBuf> {
+    let data = PathBuf::from(data);
+    let mut inputs = vec![truth_path(&data), data];
+    for center in centers {
+        if let CenterSpec::File(path) | CenterSpec::Fit(path) = center {
+            inputs.push(path.clone());
+        }
+    }
+    inputs
+}
+
+/// Prints to stdout or writes `--out` (never over one of `inputs`; see occam::files); a closed
+/// pipe on stdout is not an error.
+fn emit(output: &OutputArgs, text: &str, inputs: &[PathBuf]) -> Result<()> {
     match &output.out {
-        Some(path) => write_atomic(path, text),
+        Some(path) => {
+            let inputs: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
+            occam::files::write_file(path, text.as_bytes(), &inputs)
+        }
         None => {
             let mut stdout = std::io::stdout().lock();
             match stdout
@@ -398,7 +422,8 @@ fn run_fit(args: &FitArgs) -> Result<()> {
         ModelKind::Logistic => FitReport::from_logistic(&fit_logistic(&dataset, &options)?),
         ModelKind::Mlp => FitReport::from_mlp(&fit_mlp(&dataset, &options)?),
     };
-    emit(&args.output, &report.render(args.output.format))
+    let inputs = input_paths(&args.data.data, std::slice::from_ref(&options.center));
+    emit(&args.output, &report.render(args.output.format), &inputs)
 }
 
 fn run_compare(args: &CompareArgs) -> Result<()> {
@@ -419,6 +444,7 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
     emit(
         &args.output,
         &CompareReport::from_comparison(&comparison).render(args.output.format),
+        &input_paths(&args.data.data, &options.centers),
     )
 }
 
@@ -440,6 +466,7 @@ fn run_convert(args: &ConvertArgs) -> Result<()> {
     emit(
         &args.output,
         &render_conversion(args.from, args.value, &conversion, args.output.format),
+        &[],
     )
 }
 
@@ -453,6 +480,7 @@ fn run_report(args: &ReportArgs) -> Result<()> {
         only: args.only.clone(),
         progress: true,
         command,
+        force: args.force,
     };
     let started = std::time::Instant::now();
     let written = write_report(STUDIES, &options)?;
@@ -472,7 +500,7 @@ fn run_run(args: &RunArgs) -> Result<()> {
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.spec));
     let command = format!("occam run {} --out {}", args.spec.display(), out.display());
     let started = std::time::Instant::now();
-    let written = run_spec(&spec, &out, &command, true)?;
+    let written = run_spec(&spec, &out, &command, true, args.force)?;
     eprintln!(
         "wrote {} files to {} in {:.1} s; start with {}",
         written.len(),
@@ -525,6 +553,7 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
             truth_file.display(),
             truth.description
         ),
+        &[],
     )
 }
 
@@ -603,11 +632,12 @@ fn run_datasets(args: &DatasetsArgs) -> Result<()> {
             t + "use one with --data NAME, e.g. occam fit --data diabetes\n"
         }
     };
-    emit(&args.output, &text)
+    emit(&args.output, &text, &[])
 }
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
+    occam::files::install_interrupt_cleanup();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

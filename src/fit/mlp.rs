@@ -193,6 +193,13 @@ impl MlpStudy {
             ));
         }
         let arch = Architecture::new(dataset.k(), mlp.hidden.clone(), mlp.activation, task)?;
+        // Before any matrix is allocated: a network too wide for this machine is refused here.
+        crate::memory::check_mlp(
+            dataset.n(),
+            dataset.k(),
+            &mlp.hidden,
+            crate::model::mlp::GGN_CHUNK_ROWS.min(dataset.n()),
+        )?;
         let design = Design::new(
             dataset,
             DesignOptions {

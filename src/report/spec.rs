@@ -579,10 +579,7 @@ fn resolve_path(base: &Path, text: &str) -> PathBuf {
 
 /// Reads and validates `SPEC.toml`.
 pub fn load_spec(path: &Path) -> Result<RunSpec> {
-    let text = std::fs::read_to_string(path).map_err(|source| OccamError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::files::read_text_bounded(path, crate::files::MAX_SPEC_BYTES, "a study spec")?;
     parse_spec(path, &text)
 }
 
