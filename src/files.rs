@@ -318,12 +318,17 @@ pub fn check_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
 /// devices and FIFOs.
 pub fn write_file(out: &Path, contents: &[u8], inputs: &[&Path]) -> Result<()> {
     check_not_input(out, inputs)?;
-    let target = resolve_out(out)?;
+    // Asked of `out` itself (links followed by the system): a /proc "magic" link such as
+    // /dev/stdout → /proc/self/fd/1 → "pipe:[…]" names no path that could be resolved by hand.
+    let existing = std::fs::metadata(out).ok();
+    let target = match &existing {
+        Some(meta) if !meta.is_file() => out.to_path_buf(),
+        _ => resolve_out(out)?,
+    };
     let fail = |source| OccamError::Write {
         path: target.clone(),
         source,
     };
-    let existing = std::fs::metadata(&target).ok();
     if let Some(meta) = &existing {
         if meta.is_dir() {
             return Err(OccamError::invalid(
@@ -410,7 +415,7 @@ pub fn check_regular(
     }
     if !kind.is_file() {
         return Err(format!(
-            "is not a regular file (a {}); {what} must be a regular file — save it to a file first",
+            "is a {}, not a regular file; {what} must be a regular file — save it to a file first",
             special_kind(meta)
         ));
     }

@@ -17,9 +17,7 @@ pub fn available_bytes() -> Option<f64> {
 
 /// `MemAvailable:  22930172 kB` → bytes.
 fn parse_mem_available(meminfo: &str) -> Option<f64> {
-    let line = meminfo
-        .lines()
-        .find(|l| l.starts_with("MemAvailable:"))?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let mut parts = line["MemAvailable:".len()..].split_whitespace();
     let value: f64 = parts.next()?.parse().ok()?;
     let scale = match parts.next() {
@@ -155,10 +153,19 @@ mod tests {
     #[test]
     fn over_the_limit_is_refused_with_the_figure() {
         assert!(check_fits_in(1.0e6, Some(2.0e6), "--hidden", "x", "y").is_ok());
-        let e = check_fits_in(4.0 * 1024.0 * 1024.0, Some(1024.0 * 1024.0), "--hidden", "a network", "use fewer units")
-            .unwrap_err();
+        let e = check_fits_in(
+            4.0 * 1024.0 * 1024.0,
+            Some(1024.0 * 1024.0),
+            "--hidden",
+            "a network",
+            "use fewer units",
+        )
+        .unwrap_err();
         let text = e.to_string();
-        assert!(text.contains("4.0 MiB") && text.contains("1.0 MiB") && text.contains("fewer units"), "{text}");
+        assert!(
+            text.contains("4.0 MiB") && text.contains("1.0 MiB") && text.contains("fewer units"),
+            "{text}"
+        );
         assert_eq!(e.exit_code(), 2);
         assert!(check_fits_in(2.0 * NO_MACHINE_HAS, None, "--hidden", "x", "y").is_err());
     }

@@ -385,6 +385,15 @@ fn input_paths(data: &str, centers: &[CenterSpec]) -> Vec<PathBuf> {
     inputs
 }
 
+/// Refuses `--out` when it is one of `inputs`, before anything is computed.
+fn check_out(output: &OutputArgs, inputs: &[PathBuf]) -> Result<()> {
+    let inputs: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
+    output
+        .out
+        .as_ref()
+        .map_or(Ok(()), |out| occam::files::check_not_input(out, &inputs))
+}
+
 /// Prints to stdout or writes `--out` (never over one of `inputs`; see occam::files); a closed
 /// pipe on stdout is not an error.
 fn emit(output: &OutputArgs, text: &str, inputs: &[PathBuf]) -> Result<()> {
@@ -416,13 +425,14 @@ fn run_fit(args: &FitArgs) -> Result<()> {
         prior_sd: SdSpec::parse("--prior-sd", &args.prior.prior_sd)?,
         ..args.model.fit_options(args.data.selection())?
     };
+    let inputs = input_paths(&args.data.data, std::slice::from_ref(&options.center));
+    check_out(&args.output, &inputs)?;
     let dataset = data::load(&args.data.data, &options.selection)?;
     let report = match args.model.model {
         ModelKind::Linear => FitReport::from_linear(&fit_linear(&dataset, &options)?),
         ModelKind::Logistic => FitReport::from_logistic(&fit_logistic(&dataset, &options)?),
         ModelKind::Mlp => FitReport::from_mlp(&fit_mlp(&dataset, &options)?),
     };
-    let inputs = input_paths(&args.data.data, std::slice::from_ref(&options.center));
     emit(&args.output, &report.render(args.output.format), &inputs)
 }
 
@@ -433,6 +443,8 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
         sds: parse_sds(&args.sds)?,
         rank_by: args.rank_by,
     };
+    let inputs = input_paths(&args.data.data, &options.centers);
+    check_out(&args.output, &inputs)?;
     let dataset = data::load(&args.data.data, &options.fit.selection)?;
     let comparison = match args.model.model {
         ModelKind::Linear => compare(&LinearStudy::borrowing(&dataset, &options.fit)?, &options)?,
@@ -444,7 +456,7 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
     emit(
         &args.output,
         &CompareReport::from_comparison(&comparison).render(args.output.format),
-        &input_paths(&args.data.data, &options.centers),
+        &inputs,
     )
 }
 

@@ -296,8 +296,9 @@ pub fn read_truth(data_path: &std::path::Path) -> Result<Truth> {
             format!("'truth' needs the generating parameters in {} (written by occam simulate beside the CSV); it is not there", path.display()),
         ));
     }
-    let text = crate::files::read_text_bounded(&path, crate::files::MAX_VECTOR_BYTES, "a truth file")
-        .map_err(|e| OccamError::invalid("--prior-center", format!("truth: {e}")))?;
+    let text =
+        crate::files::read_text_bounded(&path, crate::files::MAX_VECTOR_BYTES, "a truth file")
+            .map_err(|e| OccamError::invalid("--prior-center", format!("truth: {e}")))?;
     serde_json::from_str(&text).map_err(|e| {
         OccamError::invalid(
             "--prior-center",

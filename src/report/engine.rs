@@ -332,7 +332,13 @@ where
     }
     markdown.push('\n');
     for (i, section) in rendered.iter().enumerate() {
-        let _ = write!(markdown, "## {}. {}\n\n{}", i + 1, section.title, section.body);
+        let _ = write!(
+            markdown,
+            "## {}. {}\n\n{}",
+            i + 1,
+            section.title,
+            section.body
+        );
     }
     let _ = writeln!(markdown, "{CONVENTIONS_RULE} `docs/math.md` in the occam repository. Continuous targets are coded at unit precision; code lengths are in bits.");
     write(&staging.join("report.md"), &markdown)?;
@@ -349,7 +355,10 @@ where
         manifest.insert(key.clone(), value.clone());
     }
     let all = |list: fn(&RenderedSection) -> &Vec<serde_json::Value>| -> Vec<serde_json::Value> {
-        rendered.iter().flat_map(|s| list(s).iter().cloned()).collect()
+        rendered
+            .iter()
+            .flat_map(|s| list(s).iter().cloned())
+            .collect()
     };
     manifest.insert("tables".into(), json!(all(|s| &s.tables)));
     manifest.insert("figures".into(), json!(all(|s| &s.figures)));
