@@ -3,6 +3,8 @@
 //! Every run happens inside a temporary folder, and every test checks that folder's whole
 //! listing afterwards, so nothing occam leaves behind goes unseen.
 
+#![cfg(unix)]
+
 mod common;
 
 use common::{arg, assert_no_panic, assert_usage_error, occam, occam_in, occam_with, write_file};
@@ -204,6 +206,35 @@ fn an_occam_folder_is_replaced_only_while_it_holds_only_occams_unedited_files() 
     run_ok(&["run", arg(&spec), "--out", "out", "--force"], dir.path());
     assert_eq!(common::files(&out), first);
     assert_eq!(listing(dir.path()), after_first);
+}
+
+#[test]
+fn a_symlinked_folder_output_is_written_at_its_target() {
+    let (dir, spec) = spec_folder();
+    std::fs::create_dir(dir.path().join("reports")).unwrap();
+    std::os::unix::fs::symlink("reports/latest", dir.path().join("out")).unwrap();
+    for _ in 0..2 {
+        run_ok(&["run", arg(&spec), "--out", "out"], dir.path());
+        assert!(std::fs::symlink_metadata(dir.path().join("out"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(dir.path().join("reports/latest/report.md").is_file());
+    }
+    let top: Vec<String> = listing(dir.path())
+        .into_iter()
+        .filter(|e| !e.starts_with("reports/latest/"))
+        .collect();
+    assert_eq!(
+        top,
+        [
+            "out",
+            "reports/",
+            "reports/latest/",
+            "small.csv",
+            "study.toml"
+        ]
+    );
 }
 
 #[test]

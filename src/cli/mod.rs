@@ -244,7 +244,7 @@ struct ConvertArgs {
 
 #[derive(Debug, Args)]
 struct ReportArgs {
-    /// The folder to write (replaced atomically).
+    /// The folder to write (an existing one is replaced only if occam made it).
     #[arg(long, value_name = "DIR", default_value = "occam-report")]
     out: PathBuf,
     /// Run only these studies (comma-separated ids: prior, capacity, centres, razor, saturation);
@@ -261,7 +261,8 @@ struct RunArgs {
     /// The study spec (TOML; the schema is in docs/run.md).
     #[arg(value_name = "SPEC.toml")]
     spec: PathBuf,
-    /// The folder to write (replaced atomically) [default: occam-run-STEM for SPEC's file stem].
+    /// The folder to write (an existing one is replaced only if occam made it)
+    /// [default: occam-run-STEM for SPEC's file stem].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Replace an occam folder whose files were edited since occam wrote them.
@@ -549,8 +550,11 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
     let truth_json = json_document(&truth);
     write_atomic(&args.out, &to_csv(&dataset))?;
     write_atomic(&truth_file, &truth_json).inspect_err(|_| {
-        // Both files or neither.
-        let _ = std::fs::remove_file(&args.out);
+        // Both files or neither — but only a regular file is taken back: `--out` may be a
+        // device such as /dev/null, or a symlink, which must stay.
+        if std::fs::symlink_metadata(&args.out).is_ok_and(|m| m.is_file()) {
+            let _ = std::fs::remove_file(&args.out);
+        }
     })?;
     emit(
         &OutputArgs {
