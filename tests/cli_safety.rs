@@ -332,6 +332,16 @@ fn an_output_that_is_an_input_is_refused_by_every_name() {
     }
 }
 
+/// `occam fit --data diabetes --format json --out OUT`, run in `cwd`.
+fn fit_json_into(out: &str, cwd: &Path) {
+    run_ok(
+        &[
+            "fit", "--data", "diabetes", "--format", "json", "--out", out,
+        ],
+        cwd,
+    );
+}
+
 #[test]
 fn a_symlink_output_writes_its_target_and_keeps_the_link_and_the_mode() {
     use std::os::unix::fs::PermissionsExt;
@@ -341,24 +351,13 @@ fn a_symlink_output_writes_its_target_and_keeps_the_link_and_the_mode() {
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
     std::os::unix::fs::symlink("real/fit.json", dir.path().join("link.json")).unwrap();
     let before = listing(dir.path());
-    run_ok(
-        &[
-            "fit",
-            "--data",
-            "diabetes",
-            "--format",
-            "json",
-            "--out",
-            "link.json",
-        ],
-        dir.path(),
-    );
+    fit_json_into("link.json", dir.path());
     assert!(std::fs::symlink_metadata(dir.path().join("link.json"))
         .unwrap()
         .file_type()
         .is_symlink());
     // The target holds what standard output would have shown.
-    let (_, stdout, _) = occam(&["fit", "--data", "diabetes", "--format", "json"]);
+    let (_, stdout, _) = occam(FIT_JSON);
     assert_eq!(std::fs::read_to_string(&target).unwrap(), stdout);
     let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
@@ -366,18 +365,7 @@ fn a_symlink_output_writes_its_target_and_keeps_the_link_and_the_mode() {
 
     // A dangling link: its target is created.
     std::os::unix::fs::symlink("real/new.json", dir.path().join("dangling.json")).unwrap();
-    run_ok(
-        &[
-            "fit",
-            "--data",
-            "diabetes",
-            "--format",
-            "json",
-            "--out",
-            "dangling.json",
-        ],
-        dir.path(),
-    );
+    fit_json_into("dangling.json", dir.path());
     assert_eq!(
         std::fs::read_to_string(dir.path().join("real/new.json")).unwrap(),
         stdout
@@ -400,17 +388,9 @@ fn devices_are_written_to_never_renamed_over() {
             .is_char_device());
     }
     // /dev/stdout reaches the pipe the test reads.
-    let (code, stdout, stderr) = occam(&[
-        "fit",
-        "--data",
-        "diabetes",
-        "--format",
-        "json",
-        "--out",
-        "/dev/stdout",
-    ]);
+    let (code, stdout, stderr) = occam(&[FIT_JSON, &["--out", "/dev/stdout"]].concat());
     assert_eq!(code, 0, "{stderr}");
-    let (_, expected, _) = occam(&["fit", "--data", "diabetes", "--format", "json"]);
+    let (_, expected, _) = occam(FIT_JSON);
     assert_eq!(stdout, expected);
 
     // A stand-in device of our own (the null device's numbers), where mknod is allowed.
