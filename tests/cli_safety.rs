@@ -332,14 +332,12 @@ fn an_output_that_is_an_input_is_refused_by_every_name() {
     }
 }
 
-/// `occam fit --data diabetes --format json --out OUT`, run in `cwd`.
+/// A fit printed as JSON.
+const FIT_JSON: &[&str] = &["fit", "--data", "diabetes", "--format", "json"];
+
+/// [`FIT_JSON`] with `--out OUT`, run in `cwd`.
 fn fit_json_into(out: &str, cwd: &Path) {
-    run_ok(
-        &[
-            "fit", "--data", "diabetes", "--format", "json", "--out", out,
-        ],
-        cwd,
-    );
+    run_ok(&[FIT_JSON, &["--out", out]].concat(), cwd);
 }
 
 #[test]
