@@ -466,6 +466,9 @@ pub fn human_bytes(bytes: f64) -> String {
     }
     if unit == 0 {
         format!("{bytes} bytes")
+    } else if value >= 1024.0 {
+        // Past the last unit (a width that overflows any machine): plain scientific notation.
+        format!("{bytes:.2e} bytes")
     } else {
         format!("{value:.1} {}", units[unit])
     }
@@ -642,6 +645,7 @@ mod tests {
         assert_eq!(human_bytes(512.0), "512 bytes");
         assert_eq!(human_bytes(1536.0), "1.5 KiB");
         assert_eq!(human_bytes(16.0 * 1024.0 * 1024.0 * 1024.0), "16.0 GiB");
+        assert_eq!(human_bytes(1.5e30), "1.50e30 bytes");
     }
 
     #[test]

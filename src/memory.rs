@@ -73,15 +73,41 @@ fn check_fits_in(
 /// back-propagated errors) for every row, and the standardised inputs. It is a lower bound: the
 /// optimiser's history and the factorisation's workspace come on top.
 pub fn mlp_bytes(n: usize, k: usize, hidden: &[usize], chunk_rows: usize) -> f64 {
+    let p = mlp_params(k, hidden);
+    let (n, k) = (n as f64, k as f64);
+    let hidden_total: f64 = hidden.iter().map(|&h| h as f64).sum();
+    F64 * (2.0 * p * p + chunk_rows as f64 * p + 4.0 * n * hidden_total + n * k)
+}
+
+/// P = Σ (fan-in + 1)·fan-out of a k-input, one-output network, in floating point so that no
+/// width can overflow it.
+pub fn mlp_params(k: usize, hidden: &[usize]) -> f64 {
     let widths: Vec<f64> = std::iter::once(k)
         .chain(hidden.iter().copied())
         .chain(std::iter::once(1))
         .map(|w| w as f64)
         .collect();
-    let p: f64 = widths.windows(2).map(|w| (w[0] + 1.0) * w[1]).sum();
-    let (n, k) = (n as f64, k as f64);
-    let hidden_total: f64 = hidden.iter().map(|&h| h as f64).sum();
-    F64 * (2.0 * p * p + chunk_rows as f64 * p + 4.0 * n * hidden_total + n * k)
+    widths.windows(2).map(|w| (w[0] + 1.0) * w[1]).sum()
+}
+
+/// The least memory `occam simulate` needs for n rows of k features from a teacher with
+/// `params` parameters: 8 bytes per parameter and per value held, and up to 24 characters of CSV
+/// text per value written:
+///
+/// 8·params + (8 + 24)·n·(k + 1)
+pub fn simulation_bytes(n: usize, k: usize, params: f64) -> f64 {
+    F64 * params + (F64 + 24.0) * n as f64 * (k as f64 + 1.0)
+}
+
+/// Refuses a network teacher whose [`simulation_bytes`] exceed the available memory (the rows
+/// alone are bounded by `simulate`'s own n·k limit).
+pub fn check_simulation(n: usize, k: usize, params: f64) -> Result<()> {
+    check_fits(
+        simulation_bytes(n, k, params),
+        "--hidden",
+        &format!("a teacher network of {params:.0} parameters simulating {n} rows"),
+        "use fewer or narrower hidden layers (a smaller --hidden)",
+    )
 }
 
 /// Refuses a network whose [`mlp_bytes`] exceed the available memory (exit 2, with the figure).
@@ -147,6 +173,9 @@ mod tests {
         .unwrap();
         let p = arch.n_params() as f64;
         assert_eq!(mlp_bytes(0, 10, &[7, 5], 0), 8.0 * 2.0 * p * p);
+        assert_eq!(mlp_params(10, &[7, 5]), p);
+        // 8·4 + 32·2·(3 + 1)
+        assert_eq!(simulation_bytes(2, 3, 4.0), 8.0 * 4.0 + 32.0 * 8.0);
         assert_eq!(design_bytes(10, 3, 2), 8.0 * (2.0 * 9.0 + 30.0));
     }
 

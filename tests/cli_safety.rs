@@ -555,6 +555,44 @@ fn a_network_too_large_for_memory_is_refused_with_the_figure() {
 }
 
 #[test]
+fn widths_beyond_any_machine_and_huge_teachers_are_refused_without_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    // Widths whose parameter count overflows 64 bits.
+    let huge = "10000000000,10000000000";
+    assert_usage_error(
+        occam_with(
+            &[
+                "fit", "--data", "diabetes", "--model", "mlp", "--hidden", huge,
+            ],
+            Some(dir.path()),
+            QUICK,
+        ),
+        &["--hidden", "memory", "a smaller --hidden"],
+    );
+    // A teacher of 10¹⁰ weights (k = 5 inputs by default, n = 200 rows):
+    // P = 6·10⁵ + 100001·10⁵ + 100001, and 8 bytes each, plus 32 per value of the 200 × 6 rows.
+    let p = 6.0 * 1e5 + 100_001.0 * 1e5 + 100_001.0;
+    let bytes = 8.0 * p + 32.0 * 200.0 * 6.0;
+    let figure = format!("{:.1} GiB", bytes / 1024f64.powi(3));
+    for hidden in ["100000,100000", huge] {
+        let needles: Vec<&str> = if hidden == huge {
+            vec!["--hidden", "memory"]
+        } else {
+            vec!["--hidden", "memory", &figure]
+        };
+        assert_usage_error(
+            occam_with(
+                &["simulate", "mlp", "--hidden", hidden, "--out", "x.csv"],
+                Some(dir.path()),
+                QUICK,
+            ),
+            &needles,
+        );
+    }
+    assert!(listing(dir.path()).is_empty());
+}
+
+#[test]
 fn a_design_too_wide_for_memory_is_refused_with_the_figure() {
     // 3 rows × 200 000 features: a few MB of CSV, but its k×k matrices need over a terabyte.
     let k = 200_000usize;

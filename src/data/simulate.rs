@@ -203,6 +203,11 @@ pub fn simulate_mlp(spec: &SimulationSpec, network: &TeacherNetwork) -> Result<(
             "a network teacher draws its output bias N(C, S²) like every other parameter; drop --intercept",
         ));
     }
+    crate::memory::check_simulation(
+        spec.n,
+        spec.k,
+        crate::memory::mlp_params(spec.k, &network.hidden),
+    )?;
     let arch = Architecture::new(
         spec.k,
         network.hidden.clone(),

@@ -192,14 +192,15 @@ impl MlpStudy {
                 "at least one start is needed",
             ));
         }
-        let arch = Architecture::new(dataset.k(), mlp.hidden.clone(), mlp.activation, task)?;
-        // Before any matrix is allocated: a network too wide for this machine is refused here.
+        // Before any matrix is allocated (and before the parameter count, which could overflow):
+        // a network too wide for this machine is refused here.
         crate::memory::check_mlp(
             dataset.n(),
             dataset.k(),
             &mlp.hidden,
             crate::model::mlp::GGN_CHUNK_ROWS.min(dataset.n()),
         )?;
+        let arch = Architecture::new(dataset.k(), mlp.hidden.clone(), mlp.activation, task)?;
         let design = Design::new(
             dataset,
             DesignOptions {
