@@ -1,6 +1,8 @@
 //! Writes a report folder: `report.md`, `figures/*.svg`, `tables/*.{md,tex,csv,json}`, `data/`
 //! and `manifest.json` — byte-identical on rerun, and atomic: the folder is built beside the
-//! target and renamed into place, so a failed run leaves the old report (or nothing).
+//! target and put in its place in one step, so a failed or interrupted run leaves the old report
+//! (or nothing). Only a folder occam made is ever replaced: the manifest lists every file written,
+//! with its SHA-256 (the rules are in [`crate::files`]).
 //!
 //! [`write_report`] runs the built-in studies; [`write_sections`] is the same folder writer for
 //! any producer of sections (`occam run` uses it for a spec's studies).
