@@ -128,13 +128,14 @@ pub fn check_mlp(n: usize, k: usize, hidden: &[usize], chunk_rows: usize) -> Res
     )
 }
 
-/// Refuses a linear or logistic fit whose [`design_bytes`] exceed the available memory.
-pub fn check_design(n: usize, k: usize, k_by_k: usize) -> Result<()> {
+/// Refuses a linear or logistic fit whose [`design_bytes`] exceed the available memory; `k`
+/// counts the design's columns (the features, plus the intercept where it is a parameter).
+pub fn check_design(n: usize, k: usize, k_by_k: usize, fix: &str) -> Result<()> {
     check_fits(
         design_bytes(n, k, k_by_k),
         "--data",
-        &format!("a design of {k} features on {n} rows ({k_by_k} k×k matrices)"),
-        "use fewer features (--features or --exclude), or --codes none (the prequential code keeps one k×k matrix per block)",
+        &format!("a design of {k} columns on {n} rows ({k_by_k} matrices of {k}×{k})"),
+        fix,
     )
 }
 

@@ -265,6 +265,39 @@ fn report_only_into_an_existing_report_replaces_that_section_only() {
         "something beside rep/ was left: {:?}",
         listing(one_by_one.path())
     );
+
+    // A report.md whose headings were edited cannot be split into sections: even with --force,
+    // --only refuses rather than guess, and the folder stays as it was.
+    let report_path = one_by_one.path().join("rep/report.md");
+    std::fs::write(&report_path, report.replace("## 1. ", "## One. ")).unwrap();
+    let before = common::files(&one_by_one.path().join("rep"));
+    assert_usage_error(
+        occam_with(
+            &["report", "--out", "rep", "--only", "prior", "--force"],
+            Some(one_by_one.path()),
+            QUICK,
+        ),
+        &[
+            "--only",
+            "cannot keep the other sections",
+            "rerun without --only",
+        ],
+    );
+    assert_eq!(common::files(&one_by_one.path().join("rep")), before);
+
+    // A folder of `occam run` is an occam folder, but not a report: --only will not mix them.
+    let (dir, spec) = spec_folder();
+    run_ok(&["run", arg(&spec), "--out", "out"], dir.path());
+    let before = listing(dir.path());
+    assert_usage_error(
+        occam_with(
+            &["report", "--out", "out", "--only", "prior"],
+            Some(dir.path()),
+            QUICK,
+        ),
+        &["section 'study'", "another kind of occam folder"],
+    );
+    assert_eq!(listing(dir.path()), before);
 }
 
 // --- File outputs ---------------------------------------------------------------------------
@@ -509,25 +542,29 @@ fn fifos_devices_folders_and_oversized_files_are_refused_at_once() {
 
 // --- Memory ---------------------------------------------------------------------------------
 
-/// "21.0 TiB" for a byte count, computed here independently of occam's formatting.
-fn tib(bytes: f64) -> String {
-    format!("{:.1} TiB", bytes / 1024f64.powi(4))
+/// "21.0 TiB" for a byte count: the largest binary unit that leaves at least 1, one decimal —
+/// computed here independently of occam's formatting.
+fn binary_units(bytes: f64) -> String {
+    let units = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    let power = ((bytes.log2() / 10.0).floor() as usize).clamp(1, units.len());
+    format!(
+        "{:.1} {}",
+        bytes / 1024f64.powi(power as i32),
+        units[power - 1]
+    )
 }
 
 #[test]
 fn a_network_too_large_for_memory_is_refused_with_the_figure() {
-    for (hidden, unit) in [(100_000usize, "TiB"), (20_000, "GiB")] {
+    for (hidden, expected) in [(100_000usize, "21.0 TiB"), (20_000, "859.4 GiB")] {
         let h = hidden as f64;
         // diabetes: k = 10 inputs, one output. P = (10+1)·h + (h+1)·1.
         let p = 11.0 * h + h + 1.0;
-        // The lower bound: the P×P curvature twice, one 512-row Jacobian block, four n×h
-        // buffers for n = 442 rows, and the n×k inputs, in 8-byte floats.
+        // The lower bound: the P×P curvature twice, one block of Jacobian rows (all 442 rows,
+        // fewer than the block's 512), four n×h buffers, and the n×k inputs, in 8-byte floats.
         let bytes = 8.0 * (2.0 * p * p + 442.0 * p + 4.0 * 442.0 * h + 442.0 * 10.0);
-        let figure = if unit == "TiB" {
-            tib(bytes)
-        } else {
-            format!("{:.1} GiB", bytes / 1024f64.powi(3))
-        };
+        let figure = binary_units(bytes);
+        assert_eq!(figure, expected);
         let hidden_text = hidden.to_string();
         let started = Instant::now();
         let stderr = assert_usage_error(
@@ -573,7 +610,7 @@ fn widths_beyond_any_machine_and_huge_teachers_are_refused_without_an_abort() {
     // P = 6·10⁵ + 100001·10⁵ + 100001, and 8 bytes each, plus 32 per value of the 200 × 6 rows.
     let p = 6.0 * 1e5 + 100_001.0 * 1e5 + 100_001.0;
     let bytes = 8.0 * p + 32.0 * 200.0 * 6.0;
-    let figure = format!("{:.1} GiB", bytes / 1024f64.powi(3));
+    let figure = binary_units(bytes);
     for hidden in ["100000,100000", huge] {
         let needles: Vec<&str> = if hidden == huge {
             vec!["--hidden", "memory"]
@@ -605,7 +642,7 @@ fn a_design_too_wide_for_memory_is_refused_with_the_figure() {
             .map(|j| ((j * (row + 1) + row) % 7).to_string())
             .collect();
         text += &cells.join(",");
-        text += &format!(",{row}\n");
+        text += &format!(",{}\n", row % 2); // a 0/1 target, for logistic too
     }
     let dir = tempfile::tempdir().unwrap();
     write_file(dir.path(), "wide.csv", &text);
@@ -614,7 +651,28 @@ fn a_design_too_wide_for_memory_is_refused_with_the_figure() {
     let bytes = 8.0 * (4.0 * (k as f64).powi(2) + 3.0 * k as f64);
     assert_usage_error(
         occam_with(&["fit", "--data", "wide.csv"], Some(dir.path()), QUICK),
-        &["--data", &tib(bytes), "200000 features", "fewer features"],
+        &[
+            "--data",
+            &binary_units(bytes),
+            "200000 columns",
+            "fewer features",
+        ],
+    );
+    // Logistic: k + 1 parameters (the shared intercept) and three (k+1)×(k+1) matrices.
+    let p = k as f64 + 1.0;
+    let bytes = 8.0 * (3.0 * p * p + 3.0 * p);
+    assert_usage_error(
+        occam_with(
+            &["fit", "--data", "wide.csv", "--model", "logistic"],
+            Some(dir.path()),
+            QUICK,
+        ),
+        &[
+            "--data",
+            &binary_units(bytes),
+            "200001 columns",
+            "fewer features",
+        ],
     );
 }
 

@@ -98,7 +98,12 @@ impl<'d> LinearStudy<'d> {
         } else {
             0
         };
-        crate::memory::check_design(dataset.n(), dataset.k(), 3 + blocks)?;
+        crate::memory::check_design(
+            dataset.n(),
+            dataset.k(),
+            3 + blocks,
+            "use fewer features (--features or --exclude), or --codes none (the prequential code keeps one k×k matrix per block)",
+        )?;
         let transform = Standardization::fit(dataset, design_options(options)?)?;
         // The prequential plan sums the statistics block by block anyway; its last prefix is the
         // whole data set, so the O(nk²) pass and the eigendecomposition are done once.

@@ -137,7 +137,7 @@ where
     let out = files::resolve_out(&options.out)?;
     let previous = files::check_folder_out(&out, options.force)?;
     let kept = match (&options.merge, &previous) {
-        (Some(_), Some(manifest)) => kept_sections(&out, manifest)?,
+        (Some(merge), Some(manifest)) => kept_sections(&out, manifest, &merge.order)?,
         _ => Vec::new(),
     };
     let staging = Staging::beside(&out)?;
@@ -174,7 +174,11 @@ struct RenderedSection {
 /// report.md: occam wrote it as `## N. TITLE` headings in the manifest's section order, ending
 /// with the `---` conventions line, and [`files::check_folder_out`] has checked its bytes
 /// against the manifest (unless `--force`, when an edit that breaks that shape is refused here).
-fn kept_sections(out: &Path, manifest: &serde_json::Value) -> Result<Vec<RenderedSection>> {
+fn kept_sections(
+    out: &Path,
+    manifest: &serde_json::Value,
+    order: &[String],
+) -> Result<Vec<RenderedSection>> {
     let report_path = out.join("report.md");
     let cannot = |why: &str| {
         OccamError::invalid(
@@ -207,6 +211,12 @@ fn kept_sections(out: &Path, manifest: &serde_json::Value) -> Result<Vec<Rendere
         let (Some(id), Some(title)) = (text("id"), text("title")) else {
             return Err(cannot("a section in manifest.json has no id or title"));
         };
+        if !order.contains(&id) {
+            return Err(cannot(&format!(
+                "its section '{id}' is not one of these studies ({}), so it is another kind of occam folder",
+                order.join(", ")
+            )));
+        }
         let heading = format!("\n## {}. {title}\n\n", i + 1);
         let next = match listed.get(i + 1) {
             Some(n) => format!(
