@@ -175,7 +175,7 @@ fn a_rerun_is_byte_identical_and_leaves_no_staging_folders() {
     // No staging path leaks into what was written.
     for (name, bytes) in &first {
         assert!(
-            !String::from_utf8_lossy(bytes).contains(".partial-"),
+            !String::from_utf8_lossy(bytes).contains("occam-staging"),
             "{name} names the staging folder"
         );
     }

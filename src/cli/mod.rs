@@ -248,12 +248,16 @@ struct ConvertArgs {
 
 #[derive(Debug, Args)]
 struct ReportArgs {
-    /// The folder to write (replaced atomically).
+    /// The folder to write (an existing one is replaced only if occam made it).
     #[arg(long, value_name = "DIR", default_value = "occam-report")]
     out: PathBuf,
-    /// Run only these studies (comma-separated ids: prior, capacity, centres, razor, saturation).
+    /// Run only these studies (comma-separated ids: prior, capacity, centres, razor, saturation);
+    /// an existing occam report at --out keeps its other sections.
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     only: Vec<String>,
+    /// Replace an occam report whose files were edited since occam wrote them.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -261,9 +265,13 @@ struct RunArgs {
     /// The study spec (TOML; the schema is in docs/run.md).
     #[arg(value_name = "SPEC.toml")]
     spec: PathBuf,
-    /// The folder to write (replaced atomically) [default: occam-run-STEM for SPEC's file stem].
+    /// The folder to write (an existing one is replaced only if occam made it)
+    /// [default: occam-run-STEM for SPEC's file stem].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Replace an occam folder whose files were edited since occam wrote them.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -370,10 +378,36 @@ impl ModelArgs {
     }
 }
 
-/// Prints to stdout or writes `--out`; a closed pipe on stdout is not an error.
-fn emit(output: &OutputArgs, text: &str) -> Result<()> {
+/// The files a command reads: `--data` (when it names a file) and the files its centres name, so
+/// that `--out` can never be one of them.
+fn input_paths(data: &str, centers: &[CenterSpec]) -> Vec<PathBuf> {
+    let data = PathBuf::from(data);
+    let mut inputs = vec![truth_path(&data), data];
+    for center in centers {
+        if let CenterSpec::File(path) | CenterSpec::Fit(path) = center {
+            inputs.push(path.clone());
+        }
+    }
+    inputs
+}
+
+/// Refuses `--out` when it is one of `inputs`, before anything is computed.
+fn check_out(output: &OutputArgs, inputs: &[PathBuf]) -> Result<()> {
+    let inputs: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
+    output
+        .out
+        .as_ref()
+        .map_or(Ok(()), |out| occam::files::check_not_input(out, &inputs))
+}
+
+/// Prints to stdout or writes `--out` (never over one of `inputs`; see occam::files); a closed
+/// pipe on stdout is not an error.
+fn emit(output: &OutputArgs, text: &str, inputs: &[PathBuf]) -> Result<()> {
     match &output.out {
-        Some(path) => write_atomic(path, text),
+        Some(path) => {
+            let inputs: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
+            occam::files::write_file(path, text.as_bytes(), &inputs)
+        }
         None => {
             let mut stdout = std::io::stdout().lock();
             match stdout
@@ -397,13 +431,15 @@ fn run_fit(args: &FitArgs) -> Result<()> {
         prior_sd: SdSpec::parse("--prior-sd", &args.prior.prior_sd)?,
         ..args.model.fit_options(args.data.selection())?
     };
+    let inputs = input_paths(&args.data.data, std::slice::from_ref(&options.center));
+    check_out(&args.output, &inputs)?;
     let dataset = data::load(&args.data.data, &options.selection)?;
     let report = match args.model.model {
         ModelKind::Linear => FitReport::from_linear(&fit_linear(&dataset, &options)?),
         ModelKind::Logistic => FitReport::from_logistic(&fit_logistic(&dataset, &options)?),
         ModelKind::Mlp => FitReport::from_mlp(&fit_mlp(&dataset, &options)?),
     };
-    emit(&args.output, &report.render(args.output.format))
+    emit(&args.output, &report.render(args.output.format), &inputs)
 }
 
 fn run_compare(args: &CompareArgs) -> Result<()> {
@@ -413,6 +449,8 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
         sds: parse_sds(&args.sds)?,
         rank_by: args.rank_by,
     };
+    let inputs = input_paths(&args.data.data, &options.centers);
+    check_out(&args.output, &inputs)?;
     let dataset = data::load(&args.data.data, &options.fit.selection)?;
     let comparison = match args.model.model {
         ModelKind::Linear => compare(&LinearStudy::borrowing(&dataset, &options.fit)?, &options)?,
@@ -424,6 +462,7 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
     emit(
         &args.output,
         &CompareReport::from_comparison(&comparison).render(args.output.format),
+        &inputs,
     )
 }
 
@@ -445,6 +484,7 @@ fn run_convert(args: &ConvertArgs) -> Result<()> {
     emit(
         &args.output,
         &render_conversion(args.from, args.value, &conversion, args.output.format),
+        &[],
     )
 }
 
@@ -458,6 +498,7 @@ fn run_report(args: &ReportArgs) -> Result<()> {
         only: args.only.clone(),
         progress: true,
         command,
+        force: args.force,
     };
     let started = std::time::Instant::now();
     let written = write_report(STUDIES, &options)?;
@@ -477,7 +518,7 @@ fn run_run(args: &RunArgs) -> Result<()> {
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.spec));
     let command = format!("occam run {} --out {}", args.spec.display(), out.display());
     let started = std::time::Instant::now();
-    let written = run_spec(&spec, &out, &command, true)?;
+    let written = run_spec(&spec, &out, &command, true, args.force)?;
     eprintln!(
         "wrote {} files to {} in {:.1} s; start with {}",
         written.len(),
@@ -514,8 +555,11 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
     let truth_json = json_document(&truth);
     write_atomic(&args.out, &to_csv(&dataset))?;
     write_atomic(&truth_file, &truth_json).inspect_err(|_| {
-        // Both files or neither.
-        let _ = std::fs::remove_file(&args.out);
+        // Both files or neither — but only a regular file is taken back: `--out` may be a
+        // device such as /dev/null, or a symlink, which must stay.
+        if std::fs::symlink_metadata(&args.out).is_ok_and(|m| m.is_file()) {
+            let _ = std::fs::remove_file(&args.out);
+        }
     })?;
     emit(
         &OutputArgs {
@@ -530,6 +574,7 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
             truth_file.display(),
             truth.description
         ),
+        &[],
     )
 }
 
@@ -608,11 +653,12 @@ fn run_datasets(args: &DatasetsArgs) -> Result<()> {
             t + "use one with --data NAME, e.g. occam fit --data diabetes\n"
         }
     };
-    emit(&args.output, &text)
+    emit(&args.output, &text, &[])
 }
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
+    occam::files::install_interrupt_cleanup();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -26,6 +26,9 @@ fn select_columns(
     source_name: &str,
     selection: &ColumnSelection,
 ) -> Result<(usize, Vec<usize>)> {
+    // A set, not a scan of the names before each: a header of 200 000 columns is checked in
+    // milliseconds rather than minutes.
+    let mut seen = std::collections::HashSet::with_capacity(header.len());
     for (i, name) in header.iter().enumerate() {
         if name.is_empty() {
             return Err(csv_error(
@@ -36,7 +39,7 @@ fn select_columns(
                 ),
             ));
         }
-        if header[..i].contains(name) {
+        if !seen.insert(name.as_str()) {
             return Err(csv_error(
                 source_name,
                 format!("line 1: column name '{name}' appears twice; rename one so that columns can be selected by name"),

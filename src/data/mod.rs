@@ -100,9 +100,18 @@ impl Dataset {
 const MAP_AT_BYTES: u64 = 1 << 20;
 
 /// Loads `--data PATH|NAME`: a CSV file if one exists at that path, else a built-in data set.
+/// A path that exists must be a regular file of at most [`crate::files::MAX_DATA_BYTES`] (the
+/// check every read path shares, [`crate::files::check_regular`]): a folder, FIFO or device is
+/// refused before it is opened.
 pub fn load(spec: &str, selection: &ColumnSelection) -> Result<Dataset> {
     let path = Path::new(spec);
-    if path.is_file() {
+    if let Ok(meta) = std::fs::metadata(path) {
+        crate::files::check_regular(&meta, crate::files::MAX_DATA_BYTES, "a data file").map_err(
+            |message| OccamError::Read {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(message),
+            },
+        )?;
         let read_error = |source| OccamError::Read {
             path: path.to_path_buf(),
             source,
@@ -122,11 +131,6 @@ pub fn load(spec: &str, selection: &ColumnSelection) -> Result<Dataset> {
         csv_reader::parse_csv(&bytes, spec, selection)
     } else if let Some(b) = builtin(spec) {
         csv_reader::parse_csv(b.csv.as_bytes(), &format!("builtin:{}", b.name), selection)
-    } else if path.exists() {
-        Err(OccamError::Read {
-            path: path.to_path_buf(),
-            source: std::io::Error::other("not a regular file"),
-        })
     } else {
         Err(OccamError::UnknownDataset {
             name: spec.to_string(),

@@ -203,6 +203,11 @@ pub fn simulate_mlp(spec: &SimulationSpec, network: &TeacherNetwork) -> Result<(
             "a network teacher draws its output bias N(C, S²) like every other parameter; drop --intercept",
         ));
     }
+    crate::memory::check_simulation(
+        spec.n,
+        spec.k,
+        crate::memory::mlp_params(spec.k, &network.hidden),
+    )?;
     let arch = Architecture::new(
         spec.k,
         network.hidden.clone(),
@@ -290,12 +295,15 @@ pub fn truth_path(data_path: &std::path::Path) -> std::path::PathBuf {
 /// Reads the truth file beside `data_path`, if there is one.
 pub fn read_truth(data_path: &std::path::Path) -> Result<Truth> {
     let path = truth_path(data_path);
-    let text = std::fs::read_to_string(&path).map_err(|_| {
-        OccamError::invalid(
+    if !path.exists() {
+        return Err(OccamError::invalid(
             "--prior-center",
             format!("'truth' needs the generating parameters in {} (written by occam simulate beside the CSV); it is not there", path.display()),
-        )
-    })?;
+        ));
+    }
+    let text =
+        crate::files::read_text_bounded(&path, crate::files::MAX_VECTOR_BYTES, "a truth file")
+            .map_err(|e| OccamError::invalid("--prior-center", format!("truth: {e}")))?;
     serde_json::from_str(&text).map_err(|e| {
         OccamError::invalid(
             "--prior-center",

@@ -91,6 +91,19 @@ impl<'d> LinearStudy<'d> {
                 "the first prequential block needs at least one row",
             ));
         }
+        // The k×k matrices alive at once: the Gram matrix, the eigendecomposition's copy and its
+        // eigenvectors, and with the prequential code one eigendecomposition per block boundary.
+        let blocks = if options.codes.prequential {
+            crate::codelength::doubling_boundaries(dataset.n(), options.first_block).len() - 1
+        } else {
+            0
+        };
+        crate::memory::check_design(
+            dataset.n(),
+            dataset.k(),
+            3 + blocks,
+            "use fewer features (--features or --exclude), or --codes none (the prequential code keeps one k×k matrix per block)",
+        )?;
         let transform = Standardization::fit(dataset, design_options(options)?)?;
         // The prequential plan sums the statistics block by block anyway; its last prefix is the
         // whole data set, so the O(nk²) pass and the eigendecomposition are done once.

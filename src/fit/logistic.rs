@@ -121,6 +121,13 @@ impl<'d> LogisticStudy<'d> {
 
     fn with_data(data: Cow<'d, Dataset>, options: &FitOptions) -> Result<Self> {
         let dataset: &Dataset = &data;
+        // The (k+1)×(k+1) Hessian, its factor and the Laplace covariance: three at once.
+        crate::memory::check_design(
+            dataset.n(),
+            dataset.k() + 1,
+            3,
+            "use fewer features (--features or --exclude)",
+        )?;
         let intercept = match options.intercept {
             Intercept::Centered => {
                 return Err(OccamError::invalid(

@@ -254,6 +254,14 @@ impl MlpStudy {
                 "at least one start is needed",
             ));
         }
+        // Before any matrix is allocated (and before the parameter count, which could overflow):
+        // a network too wide for this machine is refused here.
+        crate::memory::check_mlp(
+            dataset.n(),
+            dataset.k(),
+            &mlp.hidden,
+            crate::model::mlp::GGN_CHUNK_ROWS.min(dataset.n()),
+        )?;
         let arch = Architecture::new(dataset.k(), mlp.hidden.clone(), mlp.activation, task)?;
         let design = Design::new(
             dataset,

@@ -51,7 +51,7 @@ const CHUNK_ROWS: usize = 256;
 const SUB_BLOCK_ROWS: usize = 512;
 
 /// Rows per chunk of the Jacobian whose Gram matrix is added to the GGN.
-const GGN_CHUNK_ROWS: usize = 512;
+pub(crate) const GGN_CHUNK_ROWS: usize = 512;
 
 /// Rows of the GGN computed by one matrix product (a band of its upper triangle).
 const GGN_BAND_ROWS: usize = 64;

@@ -189,10 +189,9 @@ impl fmt::Display for CenterSpec {
 /// Reads a centre from a JSON array of numbers, a truth file of `occam simulate` (its
 /// `parameters`), or a one-column CSV (an optional header line).
 fn read_center_file(path: &Path) -> Result<Vec<f64>> {
-    let text = std::fs::read_to_string(path).map_err(|source| OccamError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text =
+        crate::files::read_text_bounded(path, crate::files::MAX_VECTOR_BYTES, "a centre file")
+            .map_err(|e| OccamError::invalid(FLAG, format!("file:{}: {e}", path.display())))?;
     let bad =
         |message: String| OccamError::invalid(FLAG, format!("file:{}: {message}", path.display()));
     let trimmed = text.trim_start();

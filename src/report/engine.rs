@@ -1,12 +1,15 @@
 //! Writes a report folder: `report.md`, `figures/*.svg`, `tables/*.{md,tex,csv,json}`, `data/`
 //! and `manifest.json` — byte-identical on rerun, and atomic: the folder is built beside the
-//! target and renamed into place, so a failed run leaves the old report (or nothing).
+//! target and put in its place in one step, so a failed or interrupted run leaves the old report
+//! (or nothing). Only a folder occam made is ever replaced: the manifest lists every file written,
+//! with its SHA-256 (the rules are in [`crate::files`]).
 //!
 //! [`write_report`] runs the built-in studies; [`write_sections`] is the same folder writer for
 //! any producer of sections (`occam run` uses it for a spec's studies).
 
 use super::studies::{Block, Section, Study, StudyContext};
 use crate::error::{OccamError, Result};
+use crate::files::{self, Staging};
 use serde_json::json;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,6 +25,8 @@ pub struct ReportOptions {
     pub progress: bool,
     /// The command line that made the report, for the manifest.
     pub command: String,
+    /// Replace an occam report whose files were edited since occam wrote them.
+    pub force: bool,
 }
 
 /// What a folder says about itself besides its sections: the heading of report.md, an optional
@@ -43,6 +48,11 @@ pub struct FolderOptions {
     /// Table files to write under `tables/`: any of md, tex, csv, json (every table is inline
     /// in report.md whatever this says).
     pub table_formats: Vec<String>,
+    /// Replace an occam folder whose files were edited since occam wrote them (never one that
+    /// holds files occam did not write).
+    pub force: bool,
+    /// Keep the sections of an existing report that `run` does not produce (`report --only`).
+    pub merge: Option<Merge>,
 }
 
 /// Every table format the engine writes.
@@ -61,7 +71,8 @@ fn write(path: &Path, contents: &str) -> Result<()> {
     })
 }
 
-/// Runs the chosen studies and writes the report folder.
+/// Runs the chosen studies and writes the report folder. With `--only`, an existing occam report
+/// at `out` keeps its other sections (their report.md text and files); see [`Merge`].
 pub fn write_report(studies: &[Study], options: &ReportOptions) -> Result<Vec<String>> {
     let chosen: Vec<&Study> = if options.only.is_empty() {
         studies.iter().collect()
@@ -93,12 +104,19 @@ pub fn write_report(studies: &[Study], options: &ReportOptions) -> Result<Vec<St
         intro: None,
         manifest,
         table_formats: TABLE_FORMATS.iter().map(|f| f.to_string()).collect(),
+        force: options.force,
+        merge: (!options.only.is_empty()).then(|| Merge {
+            order: studies.iter().map(|s| s.id.to_string()).collect(),
+            command: format!("occam report --out {}", options.out.display()),
+        }),
     };
     write_sections(&folder, chosen.len(), |context, bar| {
         let mut sections = Vec::new();
         for study in &chosen {
             bar.set_message(study.title);
-            sections.push((study.run)(context)?);
+            let mut section = (study.run)(context)?;
+            section.data_files = context.take_data_files();
+            sections.push(section);
             bar.inc(1);
         }
         Ok(sections)
@@ -107,48 +125,148 @@ pub fn write_report(studies: &[Study], options: &ReportOptions) -> Result<Vec<St
 
 /// Writes a report folder from the sections `run` produces, atomically: `run` stages any data
 /// files through its [`StudyContext`] and advances the progress bar (`steps` long) as it goes.
-/// On any error nothing is left behind and an existing folder is untouched.
+///
+/// The folder is built at `.NAME.occam-staging-PID` beside `out` and put in place in one step;
+/// on any error or signal nothing is left behind and an existing folder is untouched. An
+/// existing `out` must pass [`files::check_folder_out`] (an occam folder holding only occam's
+/// files) before anything is computed.
 pub fn write_sections<F>(options: &FolderOptions, steps: usize, run: F) -> Result<Vec<String>>
 where
     F: FnOnce(&StudyContext, &indicatif::ProgressBar) -> Result<Vec<Section>>,
 {
-    let out = &options.out;
-    let name = out.file_name().map_or_else(
-        || "occam-report".into(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+    let out = files::resolve_out(&options.out)?;
+    let previous = files::check_folder_out(&out, options.force)?;
+    let kept = match (&options.merge, &previous) {
+        (Some(merge), Some(manifest)) => kept_sections(&out, manifest, &merge.order)?,
+        _ => Vec::new(),
     };
-    let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    let result = build(options, steps, run, &staging);
-    if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    // Swap the new folder in: move the old one aside first so there is never a half-written report.
-    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-    if out.exists() {
-        std::fs::rename(out, &old).map_err(|source| OccamError::Write {
-            path: out.clone(),
-            source,
-        })?;
-    }
-    if let Err(source) = std::fs::rename(&staging, out) {
-        let _ = std::fs::rename(&old, out);
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(OccamError::Write {
-            path: out.clone(),
-            source,
-        });
-    }
-    let _ = std::fs::remove_dir_all(&old);
-    result
+    let staging = Staging::beside(&out)?;
+    let written = build(options, steps, run, staging.path(), &out, kept)?;
+    // The whole folder is checked again just before it is replaced: a file a user put there
+    // while the studies ran must survive too.
+    files::check_folder_out(&out, options.force)?;
+    staging.commit_folder(&out)?;
+    Ok(written)
 }
 
-fn build<F>(options: &FolderOptions, steps: usize, run: F, staging: &Path) -> Result<Vec<String>>
+/// Keeping the other sections of an existing report when only some are rerun (`--only`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merge {
+    /// Every section id, in report order: kept and rerun sections are listed in this order.
+    pub order: Vec<String>,
+    /// The command without `--only`; the folder's command adds `--only` with the ids present
+    /// when they are not all of `order`.
+    pub command: String,
+}
+
+/// A section as it stands in report.md: its text under the heading, the files it owns, and its
+/// entries in the manifest's `tables` and `figures`.
+struct RenderedSection {
+    id: String,
+    title: String,
+    body: String,
+    files: Vec<String>,
+    tables: Vec<serde_json::Value>,
+    figures: Vec<serde_json::Value>,
+}
+
+/// The sections of the occam report at `out` (whose manifest is `manifest`), read back from its
+/// report.md: occam wrote it as `## N. TITLE` headings in the manifest's section order, ending
+/// with the `---` conventions line, and [`files::check_folder_out`] has checked its bytes
+/// against the manifest (unless `--force`, when an edit that breaks that shape is refused here).
+fn kept_sections(
+    out: &Path,
+    manifest: &serde_json::Value,
+    order: &[String],
+) -> Result<Vec<RenderedSection>> {
+    let report_path = out.join("report.md");
+    let cannot = |why: &str| {
+        OccamError::invalid(
+            "--only",
+            format!("cannot keep the other sections of {}: {why}; rerun without --only to rewrite the whole report, or choose another --out", out.display()),
+        )
+    };
+    let Some(listed) = manifest.get("sections").and_then(|s| s.as_array()) else {
+        return Err(cannot("its manifest.json does not list its sections"));
+    };
+    let markdown = std::fs::read_to_string(&report_path).map_err(|source| OccamError::Read {
+        path: report_path.clone(),
+        source,
+    })?;
+    let entries = |key: &str, id: &str| -> Vec<serde_json::Value> {
+        manifest
+            .get(key)
+            .and_then(|v| v.as_array())
+            .map(|list| {
+                list.iter()
+                    .filter(|e| e.get("section").and_then(|s| s.as_str()) == Some(id))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut sections = Vec::new();
+    for (i, entry) in listed.iter().enumerate() {
+        let text = |key: &str| entry.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        let (Some(id), Some(title)) = (text("id"), text("title")) else {
+            return Err(cannot("a section in manifest.json has no id or title"));
+        };
+        if !order.contains(&id) {
+            return Err(cannot(&format!(
+                "its section '{id}' is not one of these studies ({}), so it is another kind of occam folder",
+                order.join(", ")
+            )));
+        }
+        let heading = format!("\n## {}. {title}\n\n", i + 1);
+        let next = match listed.get(i + 1) {
+            Some(n) => format!(
+                "\n## {}. {}\n\n",
+                i + 2,
+                n.get("title").and_then(|t| t.as_str()).unwrap_or_default()
+            ),
+            None => format!("\n{CONVENTIONS_RULE}"),
+        };
+        let start = markdown
+            .find(&heading)
+            .ok_or_else(|| cannot(&format!("report.md has no heading '## {}. {title}'", i + 1)))?
+            + heading.len();
+        let end = markdown[start..]
+            .find(&next)
+            .ok_or_else(|| cannot("report.md does not have the shape occam wrote"))?
+            + start
+            + 1; // the blank line before the next heading belongs to this body
+        let files = entry
+            .get("files")
+            .and_then(|f| f.as_array())
+            .map(|f| {
+                f.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        sections.push(RenderedSection {
+            tables: entries("tables", &id),
+            figures: entries("figures", &id),
+            id,
+            title,
+            body: markdown[start..end].to_string(),
+            files,
+        });
+    }
+    Ok(sections)
+}
+
+/// The line that ends every report.md before the conventions note.
+const CONVENTIONS_RULE: &str = "---\n\nConventions:";
+
+fn build<F>(
+    options: &FolderOptions,
+    steps: usize,
+    run: F,
+    staging: &Path,
+    out: &Path,
+    kept: Vec<RenderedSection>,
+) -> Result<Vec<String>>
 where
     F: FnOnce(&StudyContext, &indicatif::ProgressBar) -> Result<Vec<Section>>,
 {
@@ -159,6 +277,7 @@ where
     let context = StudyContext {
         staging: staging.to_path_buf(),
         final_dir: options.out.clone(),
+        data_written: Default::default(),
     };
     let bar = if options.progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         let bar = indicatif::ProgressBar::new(steps as u64);
@@ -173,18 +292,48 @@ where
     let sections = run(&context, &bar)?;
     bar.finish_and_clear();
 
+    let mut rendered = Vec::new();
+    for section in &sections {
+        rendered.push(render_section(section, staging, &options.table_formats)?);
+    }
+    // Sections not rerun keep their text and files, copied from the existing report.
+    for old in kept {
+        if rendered.iter().any(|r| r.id == old.id) {
+            continue;
+        }
+        for file in &old.files {
+            let (from, to) = (out.join(file), staging.join(file));
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| OccamError::Write {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
+            std::fs::copy(&from, &to).map_err(|source| OccamError::Read { path: from, source })?;
+        }
+        rendered.push(old);
+    }
+    let mut command = options.command.clone();
+    if let Some(merge) = &options.merge {
+        rendered.sort_by_key(|r| merge.order.iter().position(|id| *id == r.id));
+        command = merge.command.clone();
+        if rendered.len() < merge.order.len() {
+            let ids: Vec<&str> = rendered.iter().map(|r| r.id.as_str()).collect();
+            command += &format!(" --only {}", ids.join(","));
+        }
+    }
+
     let mut markdown = format!("# {}\n\n", options.heading);
     let _ = writeln!(
         markdown,
-        "Generated by `{}` (occam {}). Every number below is recomputed by that command; each table's own command is under it and in `manifest.json`. Tables are also in `tables/` as {}; figures are SVG in `figures/`.\n",
-        options.command,
+        "Generated by `{command}` (occam {}). Every number below is recomputed by that command; each table's own command is under it and in `manifest.json`. Tables are also in `tables/` as {}; figures are SVG in `figures/`.\n",
         env!("CARGO_PKG_VERSION"),
         format_list(&options.table_formats)
     );
     if let Some(intro) = &options.intro {
         let _ = writeln!(markdown, "{intro}\n");
     }
-    for (i, section) in sections.iter().enumerate() {
+    for (i, section) in rendered.iter().enumerate() {
         let _ = writeln!(
             markdown,
             "{}. [{}](#{})",
@@ -194,43 +343,61 @@ where
         );
     }
     markdown.push('\n');
-    let mut manifest_tables = Vec::new();
-    let mut manifest_figures = Vec::new();
-    let mut written = Vec::new();
-    for (i, section) in sections.iter().enumerate() {
-        let _ = writeln!(markdown, "## {}. {}\n", i + 1, section.title);
-        render_section(
-            section,
-            staging,
-            &mut markdown,
-            &mut manifest_tables,
-            &mut manifest_figures,
-            &mut written,
-            &options.table_formats,
-        )?;
+    for (i, section) in rendered.iter().enumerate() {
+        let _ = write!(
+            markdown,
+            "## {}. {}\n\n{}",
+            i + 1,
+            section.title,
+            section.body
+        );
     }
-    let _ = writeln!(markdown, "---\n\nConventions: `docs/math.md` in the occam repository. Continuous targets are coded at unit precision; code lengths are in bits.");
+    let _ = writeln!(markdown, "{CONVENTIONS_RULE} `docs/math.md` in the occam repository. Continuous targets are coded at unit precision; code lengths are in bits.");
     write(&staging.join("report.md"), &markdown)?;
+
     let mut manifest = serde_json::Map::new();
     manifest.insert("schema".into(), json!(1));
     manifest.insert("occam_version".into(), json!(env!("CARGO_PKG_VERSION")));
-    manifest.insert("command".into(), json!(options.command));
+    manifest.insert("command".into(), json!(command));
     manifest.insert(
         "studies".into(),
-        json!(sections.iter().map(|s| s.id.as_str()).collect::<Vec<_>>()),
+        json!(rendered.iter().map(|s| s.id.as_str()).collect::<Vec<_>>()),
     );
     for (key, value) in &options.manifest {
         manifest.insert(key.clone(), value.clone());
     }
-    manifest.insert("tables".into(), json!(manifest_tables));
-    manifest.insert("figures".into(), json!(manifest_figures));
-    let manifest = serde_json::Value::Object(manifest);
+    let all = |list: fn(&RenderedSection) -> &Vec<serde_json::Value>| -> Vec<serde_json::Value> {
+        rendered
+            .iter()
+            .flat_map(|s| list(s).iter().cloned())
+            .collect()
+    };
+    manifest.insert("tables".into(), json!(all(|s| &s.tables)));
+    manifest.insert("figures".into(), json!(all(|s| &s.figures)));
+    manifest.insert(
+        "sections".into(),
+        json!(rendered
+            .iter()
+            .map(|s| json!({ "id": s.id, "title": s.title, "files": s.files }))
+            .collect::<Vec<_>>()),
+    );
+    // What occam wrote, so a later run replaces this folder only while it holds nothing else.
+    let mut written = Vec::new();
+    let mut listed = Vec::new();
+    for file in files::list_tree(staging)? {
+        let bytes = std::fs::read(staging.join(&file)).map_err(|source| OccamError::Read {
+            path: staging.join(&file),
+            source,
+        })?;
+        listed.push(json!({ "path": file, "sha256": files::sha256_hex(&bytes) }));
+        written.push(file);
+    }
+    manifest.insert("files".into(), json!(listed));
     write(
-        &staging.join("manifest.json"),
-        &super::format::json_document(&manifest),
+        &staging.join(files::MANIFEST),
+        &super::format::json_document(&serde_json::Value::Object(manifest)),
     )?;
-    written.push("report.md".into());
-    written.push("manifest.json".into());
+    written.push(files::MANIFEST.into());
     Ok(written)
 }
 
@@ -269,15 +436,16 @@ fn anchor(number: usize, title: &str) -> String {
         .collect()
 }
 
+/// A section's text under its heading, written files, and manifest entries.
 fn render_section(
     section: &Section,
     staging: &Path,
-    markdown: &mut String,
-    tables: &mut Vec<serde_json::Value>,
-    figures: &mut Vec<serde_json::Value>,
-    written: &mut Vec<String>,
     formats: &[String],
-) -> Result<()> {
+) -> Result<RenderedSection> {
+    let mut markdown = String::new();
+    let mut tables = Vec::new();
+    let mut figures = Vec::new();
+    let mut written = section.data_files.clone();
     for block in &section.blocks {
         match block {
             Block::Text(text) => {
@@ -330,5 +498,12 @@ fn render_section(
             }
         }
     }
-    Ok(())
+    Ok(RenderedSection {
+        id: section.id.clone(),
+        title: section.title.clone(),
+        body: markdown,
+        files: written,
+        tables,
+        figures,
+    })
 }

@@ -1,7 +1,6 @@
 //! Output formats, number formatting shared by every table, and atomic file writing.
 
-use crate::error::{OccamError, Result};
-use std::io::Write;
+use crate::error::Result;
 use std::path::Path;
 
 /// The formats every command can print.
@@ -108,36 +107,11 @@ pub fn md_cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
-/// Writes `contents` to `path` atomically: a temporary file in the same directory, then a rename,
-/// so a failure never leaves a partial file at `path`.
+/// Writes `contents` to the file `path` safely: atomically through a staging file for a regular
+/// file (keeping its permissions), through a symlink to its target, straight into a device or
+/// FIFO; see [`crate::files::write_file`], which also refuses an output that is an input.
 pub fn write_atomic(path: &Path, contents: &str) -> Result<()> {
-    let fail = |source: std::io::Error| OccamError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| fail(std::io::Error::other("not a file name")))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(contents.as_bytes())?;
-            f.sync_all()
-        })
-        .and_then(|_| std::fs::rename(&tmp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(e));
-    }
-    Ok(())
+    crate::files::write_file(path, contents.as_bytes(), &[])
 }
 
 #[cfg(test)]
@@ -150,16 +124,5 @@ mod tests {
         assert_eq!(significant(-0.5, 3), "-0.500");
         assert_eq!(significant(123456789012.0, 4), "1.235e11");
         assert_eq!(significant(42.0, 6), "42.0000");
-    }
-
-    #[test]
-    fn atomic_write_leaves_nothing_on_failure() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("no/such/dir/out.json");
-        assert!(write_atomic(&missing, "x").is_err());
-        let ok = dir.path().join("out.json");
-        write_atomic(&ok, "{}").unwrap();
-        assert_eq!(std::fs::read_to_string(&ok).unwrap(), "{}");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

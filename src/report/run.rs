@@ -31,8 +31,15 @@ pub fn default_out(spec: &Path) -> PathBuf {
     PathBuf::from(format!("occam-run-{stem}"))
 }
 
-/// Runs every study of `spec` and writes the folder `out`; returns the files written.
-pub fn run_spec(spec: &RunSpec, out: &Path, command: &str, progress: bool) -> Result<Vec<String>> {
+/// Runs every study of `spec` and writes the folder `out`; returns the files written. `force`
+/// lets an occam folder whose files were edited be replaced (see [`crate::files`]).
+pub fn run_spec(
+    spec: &RunSpec,
+    out: &Path,
+    command: &str,
+    progress: bool,
+    force: bool,
+) -> Result<Vec<String>> {
     let mut manifest = serde_json::Map::new();
     manifest.insert(
         "spec".into(),
@@ -84,12 +91,16 @@ pub fn run_spec(spec: &RunSpec, out: &Path, command: &str, progress: bool) -> Re
         intro: spec.description.clone(),
         manifest,
         table_formats: spec.formats.clone(),
+        force,
+        merge: None,
     };
     write_sections(&options, spec.studies.len(), |context, bar| {
         let mut sections = Vec::new();
         for study in &spec.studies {
             bar.set_message(study.title.clone());
-            sections.push(run_study(study, context, command)?);
+            let mut section = run_study(study, context, command)?;
+            section.data_files = context.take_data_files();
+            sections.push(section);
             bar.inc(1);
         }
         Ok(sections)

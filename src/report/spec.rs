@@ -579,10 +579,7 @@ fn resolve_path(base: &Path, text: &str) -> PathBuf {
 
 /// Reads and validates `SPEC.toml`.
 pub fn load_spec(path: &Path) -> Result<RunSpec> {
-    let text = std::fs::read_to_string(path).map_err(|source| OccamError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::files::read_text_bounded(path, crate::files::MAX_SPEC_BYTES, "a study spec")?;
     parse_spec(path, &text)
 }
 
@@ -817,6 +814,17 @@ fn build_study(
         }
         (Some(p), None) => {
             let resolved = resolve_path(base, p.get_ref());
+            // A folder, FIFO or device is refused here, before any study runs (the shared check).
+            if let Ok(meta) = std::fs::metadata(&resolved) {
+                crate::files::check_regular(&meta, crate::files::MAX_DATA_BYTES, "a data file")
+                    .map_err(|why| {
+                        source.error(
+                            &p.span(),
+                            &key("data.path"),
+                            format!("{} {why}", resolved.display()),
+                        )
+                    })?;
+            }
             if !resolved.is_file() {
                 return Err(source.error(
                     &p.span(),

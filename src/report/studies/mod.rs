@@ -43,6 +43,8 @@ pub struct Section {
     pub title: String,
     /// Prose, tables and figures.
     pub blocks: Vec<Block>,
+    /// Data files the section staged (`data/NAME`), so that `--only` can keep other sections'.
+    pub data_files: Vec<String>,
 }
 
 impl Section {
@@ -52,6 +54,7 @@ impl Section {
             id: id.into(),
             title: title.into(),
             blocks: Vec::new(),
+            data_files: Vec::new(),
         }
     }
 
@@ -82,6 +85,8 @@ pub struct StudyContext {
     pub staging: PathBuf,
     /// The final folder, as commands should name it.
     pub final_dir: PathBuf,
+    /// `data/NAME` of every file staged since the last [`StudyContext::take_data_files`].
+    pub data_written: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl StudyContext {
@@ -98,10 +103,19 @@ impl StudyContext {
             path: path.clone(),
             source,
         })?;
+        self.data_written
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(format!("data/{name}"));
         Ok((
             path,
             self.final_dir.join("data").join(name).display().to_string(),
         ))
+    }
+
+    /// The data files staged since the last call, for the section that staged them.
+    pub fn take_data_files(&self) -> Vec<String> {
+        std::mem::take(&mut *self.data_written.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The printed form of a staged path.

@@ -1,0 +1,202 @@
+//! Memory checked before it is allocated: a model whose matrices cannot fit is refused with the
+//! figure and the fix (exit 2) instead of aborting halfway with "memory allocation failed".
+
+use crate::error::{OccamError, Result};
+use crate::files::human_bytes;
+
+/// Bytes of one f64.
+const F64: f64 = 8.0;
+
+/// The memory the system can give a new allocation without swapping: `MemAvailable` of
+/// `/proc/meminfo` (Linux). `None` where that is not known; [`check_fits`] then still refuses
+/// what no machine has (more than [`NO_MACHINE_HAS`]).
+pub fn available_bytes() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_mem_available(&text)
+}
+
+/// `MemAvailable:  22930172 kB` → bytes.
+fn parse_mem_available(meminfo: &str) -> Option<f64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let mut parts = line["MemAvailable:".len()..].split_whitespace();
+    let value: f64 = parts.next()?.parse().ok()?;
+    let scale = match parts.next() {
+        Some("kB") => 1024.0,
+        None => 1.0,
+        Some(_) => return None,
+    };
+    Some(value * scale)
+}
+
+/// A figure above any machine's memory (1 PiB), refused even where the available memory is not
+/// known.
+pub const NO_MACHINE_HAS: f64 = 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0;
+
+/// Refuses `needed` bytes (for `what`, with `fix` saying how to need less) when they exceed the
+/// memory available now, or [`NO_MACHINE_HAS`] where that is not known.
+pub fn check_fits(needed: f64, flag: &str, what: &str, fix: &str) -> Result<()> {
+    check_fits_in(needed, available_bytes(), flag, what, fix)
+}
+
+fn check_fits_in(
+    needed: f64,
+    available: Option<f64>,
+    flag: &str,
+    what: &str,
+    fix: &str,
+) -> Result<()> {
+    let limit = available.unwrap_or(NO_MACHINE_HAS);
+    if needed <= limit {
+        return Ok(());
+    }
+    let have = match available {
+        Some(bytes) => format!("only {} is available", human_bytes(bytes)),
+        None => "no machine has that much".to_string(),
+    };
+    Err(OccamError::invalid(
+        flag,
+        format!(
+            "{what} needs at least {} of memory and {have}; {fix}",
+            human_bytes(needed)
+        ),
+    ))
+}
+
+/// The least memory a network fit needs, in bytes, for n rows, k inputs, hidden widths h₁…h_L
+/// (one output) and `chunk_rows` rows per Jacobian block, with P = Σ (fan-in + 1)·fan-out the
+/// parameter count (computed in floating point, so no width can overflow it):
+///
+/// 8·(2P² + chunk_rows·P + 4n·Σh + n·k)
+///
+/// — the P×P Gauss–Newton (or Hessian) matrix as it is summed and the copy that is factored, one
+/// block of Jacobian rows, the forward/backward buffers (pre-activations, activations, deltas,
+/// back-propagated errors) for every row, and the standardised inputs. It is a lower bound: the
+/// optimiser's history and the factorisation's workspace come on top.
+pub fn mlp_bytes(n: usize, k: usize, hidden: &[usize], chunk_rows: usize) -> f64 {
+    let p = mlp_params(k, hidden);
+    let (n, k) = (n as f64, k as f64);
+    let hidden_total: f64 = hidden.iter().map(|&h| h as f64).sum();
+    F64 * (2.0 * p * p + chunk_rows as f64 * p + 4.0 * n * hidden_total + n * k)
+}
+
+/// P = Σ (fan-in + 1)·fan-out of a k-input, one-output network, in floating point so that no
+/// width can overflow it.
+pub fn mlp_params(k: usize, hidden: &[usize]) -> f64 {
+    let widths: Vec<f64> = std::iter::once(k)
+        .chain(hidden.iter().copied())
+        .chain(std::iter::once(1))
+        .map(|w| w as f64)
+        .collect();
+    widths.windows(2).map(|w| (w[0] + 1.0) * w[1]).sum()
+}
+
+/// The least memory `occam simulate` needs for n rows of k features from a teacher with
+/// `params` parameters: 8 bytes per parameter and per value held, and up to 24 characters of CSV
+/// text per value written:
+///
+/// 8·params + (8 + 24)·n·(k + 1)
+pub fn simulation_bytes(n: usize, k: usize, params: f64) -> f64 {
+    F64 * params + (F64 + 24.0) * n as f64 * (k as f64 + 1.0)
+}
+
+/// Refuses a network teacher whose [`simulation_bytes`] exceed the available memory (the rows
+/// alone are bounded by `simulate`'s own n·k limit).
+pub fn check_simulation(n: usize, k: usize, params: f64) -> Result<()> {
+    check_fits(
+        simulation_bytes(n, k, params),
+        "--hidden",
+        &format!("a teacher network of {params:.0} parameters simulating {n} rows"),
+        "use fewer or narrower hidden layers (a smaller --hidden)",
+    )
+}
+
+/// Refuses a network whose [`mlp_bytes`] exceed the available memory (exit 2, with the figure).
+pub fn check_mlp(n: usize, k: usize, hidden: &[usize], chunk_rows: usize) -> Result<()> {
+    let shape: Vec<String> = std::iter::once(k)
+        .chain(hidden.iter().copied())
+        .chain(std::iter::once(1))
+        .map(|w| w.to_string())
+        .collect();
+    check_fits(
+        mlp_bytes(n, k, hidden, chunk_rows),
+        "--hidden",
+        &format!(
+            "a {} network on {n} rows (its Laplace evidence factors a P×P curvature matrix)",
+            shape.join("-")
+        ),
+        "use fewer or narrower hidden layers (a smaller --hidden)",
+    )
+}
+
+/// Refuses a linear or logistic fit whose [`design_bytes`] exceed the available memory; `k`
+/// counts the design's columns (the features, plus the intercept where it is a parameter).
+pub fn check_design(n: usize, k: usize, k_by_k: usize, fix: &str) -> Result<()> {
+    check_fits(
+        design_bytes(n, k, k_by_k),
+        "--data",
+        &format!("a design of {k} columns on {n} rows ({k_by_k} matrices of {k}×{k})"),
+        fix,
+    )
+}
+
+/// The least memory a linear or logistic fit on k standardised features needs, in bytes, with
+/// `k_by_k` k×k matrices alive at once (Gram matrix, eigenvectors, factor, …) and the n×k design:
+///
+/// 8·(k_by_k·k² + n·k)
+pub fn design_bytes(n: usize, k: usize, k_by_k: usize) -> f64 {
+    let (n, k) = (n as f64, k as f64);
+    F64 * (k_by_k as f64 * k * k + n * k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mem_available_is_read_in_bytes() {
+        let text = "MemTotal:       24683772 kB\nMemFree:  1 kB\nMemAvailable:   22930172 kB\n";
+        assert_eq!(parse_mem_available(text), Some(22930172.0 * 1024.0));
+        assert_eq!(parse_mem_available("MemTotal: 5 kB\n"), None);
+    }
+
+    #[test]
+    fn the_mlp_figure_counts_its_terms() {
+        // k = 1, one hidden layer of 1 → P = (1+1)·1 + (1+1)·1 = 4; n = 2, chunk 2:
+        // 8·(2·16 + 2·4 + 4·2·1 + 2·1) = 8·50.
+        assert_eq!(mlp_bytes(2, 1, &[1], 2), 8.0 * 50.0);
+        // The parameter count agrees with the architecture's own.
+        let arch = crate::model::mlp::Architecture::new(
+            10,
+            vec![7, 5],
+            crate::model::mlp::Activation::Tanh,
+            crate::model::mlp::Task::Regression,
+        )
+        .unwrap();
+        let p = arch.n_params() as f64;
+        assert_eq!(mlp_bytes(0, 10, &[7, 5], 0), 8.0 * 2.0 * p * p);
+        assert_eq!(mlp_params(10, &[7, 5]), p);
+        // 8·4 + 32·2·(3 + 1)
+        assert_eq!(simulation_bytes(2, 3, 4.0), 8.0 * 4.0 + 32.0 * 8.0);
+        assert_eq!(design_bytes(10, 3, 2), 8.0 * (2.0 * 9.0 + 30.0));
+    }
+
+    #[test]
+    fn over_the_limit_is_refused_with_the_figure() {
+        assert!(check_fits_in(1.0e6, Some(2.0e6), "--hidden", "x", "y").is_ok());
+        let e = check_fits_in(
+            4.0 * 1024.0 * 1024.0,
+            Some(1024.0 * 1024.0),
+            "--hidden",
+            "a network",
+            "use fewer units",
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("4.0 MiB") && text.contains("1.0 MiB") && text.contains("fewer units"),
+            "{text}"
+        );
+        assert_eq!(e.exit_code(), 2);
+        assert!(check_fits_in(2.0 * NO_MACHINE_HAS, None, "--hidden", "x", "y").is_err());
+    }
+}
