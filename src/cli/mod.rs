@@ -168,6 +168,10 @@ struct ModelArgs {
     /// Rows in the first block of the prequential code; later blocks double.
     #[arg(long, value_name = "N", default_value_t = 16)]
     first_block: usize,
+    /// How many of the fixed values given (--prior-sd, --sds, --noise-sd) were estimated from these
+    /// same rows: each is then charged ½ log₂ n bits, so the code lengths stay decodable.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    charge_reals: usize,
 }
 
 #[derive(Debug, Args)]
@@ -360,6 +364,7 @@ impl ModelArgs {
             order: self.shuffle.map_or(RowOrder::AsGiven, RowOrder::Shuffled),
             first_block: self.first_block,
             codes: CodeSelection::parse(&self.codes)?,
+            charged_reals: self.charge_reals,
             mlp: MlpOptions {
                 hidden: self.hidden.clone(),
                 activation: self.activation,

@@ -7,7 +7,7 @@
 //! at the block boundaries — one eigendecomposition each, shared by every prior — and
 //! [`sequential_prequential_bits`], the row-by-row route, is kept as its independent check.
 
-use super::{bits, doubling_boundaries, lattice_term, RowOrder};
+use super::{bits, doubling_boundaries, mml87_isotropic_nats, RowOrder, TwoPartCode};
 use crate::data::{Dataset, Design, Standardization, SufficientStats};
 use crate::error::Result;
 use crate::inference::{Hyperparameters, LinearGaussian, Summary};
@@ -22,31 +22,35 @@ pub fn mixture_bits(summary: &Summary, charge_bits: f64) -> f64 {
 
 /// The MML87 two-part code in nats, without charges:
 ///
-/// −ln π(ŵ) − ln p(y | ŵ) + ½ ln|F| + (P/2)(1 + ln κ_P), with F = βXᵀX the Fisher information of
-/// the whole sample, ŵ the MAP (F does not depend on w, so the MML87 estimate is the MAP) and
-/// P = k; σ is a hyperparameter, charged like s when fitted.
+/// −ln π(ŵ) − ln p(y | ŵ) + ½ ln|C| + (P/2)(1 + ln κ_P), with F = βXᵀX the Fisher information of
+/// the whole sample, C = F where every eigenvalue of F is at least α and C = F + αI where one is
+/// not ([`mml87_isotropic_nats`]), ŵ the MAP (F does not depend on w, so the MML87 estimate is the
+/// MAP) and P = k; σ is a hyperparameter, charged like s when fitted.
 ///
 /// `Err` gives the reason when F is singular (n ≤ k after centring, or collinear features).
 pub fn two_part_nats(
     model: &LinearGaussian,
     h: Hyperparameters,
     summary: &Summary,
-) -> std::result::Result<f64, String> {
+) -> std::result::Result<TwoPartCode, String> {
+    let singular = || {
+        "two_part is undefined: the Fisher information βXᵀX is singular (n ≤ k after centring, or collinear features)".to_string()
+    };
     if !model.is_full_rank() {
-        return Err("two_part is undefined: the Fisher information βXᵀX is singular (n ≤ k after centring, or collinear features)".into());
+        return Err(singular());
     }
     let (a, b) = (h.prior_precision, h.noise_precision);
     let (n, k) = (model.n() as f64, model.k() as f64);
     let neg_log_prior = 0.5 * k * (2.0 * PI / a).ln() + 0.5 * a * summary.distance_squared;
     let neg_log_likelihood =
         0.5 * n * (2.0 * PI / b).ln() + 0.5 * b * summary.residual_sum_of_squares;
-    let half_log_det_fisher = 0.5
-        * model
-            .eigenvalues()
-            .iter()
-            .map(|l| (b * l).ln())
-            .sum::<f64>();
-    Ok(neg_log_prior + neg_log_likelihood + half_log_det_fisher + lattice_term(model.k()).0)
+    let fisher_eigenvalues = model.eigenvalues().map(|l| b * l);
+    mml87_isotropic_nats(
+        neg_log_prior + neg_log_likelihood,
+        &fisher_eigenvalues,
+        a,
+        singular,
+    )
 }
 
 /// The BIC code in bits: −log₂ p(y | ŵ_ML, σ) + (P/2) log₂ n, with P = k weights, plus one for σ
@@ -240,6 +244,7 @@ pub fn sequential_prequential_bits(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codelength::{lattice_term, two_part_floor_nats, MmlForm};
     use crate::data::{Dataset, DesignOptions};
     use crate::testing::random_design;
     use proptest::prelude::*;
@@ -340,32 +345,77 @@ mod tests {
             .sum()
     }
 
+    /// math.md §5 for the linear-Gaussian model, in both forms, with the form chosen by the
+    /// smallest eigenvalue of F = βXᵀX computed here from the design, not the model's spectrum.
     fn check_mml_identity(n: usize, k: usize, seed: u64, center_scale: f64, h: Hyperparameters) {
         let d = design(n, k, seed);
         let stats = SufficientStats::from_design(&d);
         let model = LinearGaussian::new(&stats).unwrap();
         let center = DVector::from_fn(k, |i, _| center_scale * ((i + 1) as f64).sin());
         let summary = model.summary(h, &model.rotate(&center));
-        let two_part = two_part_nats(&model, h, &summary).unwrap();
+        let code = two_part_nats(&model, h, &summary).unwrap();
         let mixture = -summary.log_evidence;
-        // math.md §5: two_part − mixture = (P/2)(1 + ln 2πκ_P) + ½ ln(|F| / |F + αI|).
         let fisher = &stats.xtx * h.noise_precision;
         let posterior_precision = &fisher + DMatrix::identity(k, k) * h.prior_precision;
+        let weakest = fisher.clone().symmetric_eigenvalues().min();
+        let expected_form = if weakest < h.prior_precision {
+            MmlForm::FisherPlusPrior
+        } else {
+            MmlForm::Fisher
+        };
+        // The two sides of the switch are far apart only where the rule matters; at the boundary
+        // itself the rounding of two eigensolvers may disagree.
+        if (weakest / h.prior_precision - 1.0).abs() > 1e-9 {
+            assert_eq!(code.form, expected_form, "n={n} k={k}");
+        }
+        // (P/2)(1 + ln 2πκ_P) ≥ 0, and the plain form adds ½ ln(|F| / |F + αI|) ≤ 0.
         let (lattice, _) = lattice_term(k);
-        let expected = lattice + 0.5 * k as f64 * (2.0 * PI).ln() + half_log_det(fisher)
-            - half_log_det(posterior_precision);
+        let with_prior_curvature = lattice + 0.5 * k as f64 * (2.0 * PI).ln();
+        assert!(with_prior_curvature >= 0.0);
+        let expected = match code.form {
+            MmlForm::FisherPlusPrior => with_prior_curvature,
+            MmlForm::Fisher => {
+                with_prior_curvature + half_log_det(fisher) - half_log_det(posterior_precision)
+            }
+        };
         let scale = mixture.abs().max(1.0);
+        let difference = code.nats - mixture;
         assert!(
-            ((two_part - mixture) - expected).abs() < 1e-9 * scale,
-            "n={n} k={k}: {} vs {expected}",
-            two_part - mixture
+            (difference - expected).abs() < 1e-9 * scale,
+            "n={n} k={k}: {difference} vs {expected}"
         );
+        assert!(difference >= two_part_floor_nats(k) - 1e-9 * scale);
     }
 
     #[test]
     fn mml87_identity_holds() {
         check_mml_identity(100, 3, 5, 0.5, Hyperparameters::new(2.0, 0.5));
         check_mml_identity(60, 12, 6, -1.0, Hyperparameters::new(0.1, 3.0));
+    }
+
+    #[test]
+    fn a_prior_stronger_than_the_data_adds_its_curvature() {
+        // s = 0.001 (α = 10⁶) against n = 50 rows: every direction of F is weaker than the prior.
+        let h = Hyperparameters::from_sds(0.001, 1.0);
+        let d = design(50, 4, 9);
+        let model = LinearGaussian::new(&SufficientStats::from_design(&d)).unwrap();
+        let summary = model.summary(h, &DVector::zeros(4));
+        let code = two_part_nats(&model, h, &summary).unwrap();
+        assert_eq!(code.form, MmlForm::FisherPlusPrior);
+        assert_eq!(code.weak_directions, 4);
+        assert!(code.note().unwrap().contains("4 of 4 directions"));
+        check_mml_identity(50, 4, 9, 0.0, h);
+        // s = 1e-149: the plain form was about −1283 bits there; now it stays above the mixture.
+        let h = Hyperparameters::from_sds(1e-149, 1.0);
+        let summary = model.summary(h, &DVector::zeros(4));
+        let code = two_part_nats(&model, h, &summary).unwrap();
+        assert!(code.nats > -summary.log_evidence);
+        // And where the data dominate, the plain form.
+        let h = Hyperparameters::from_sds(10.0, 1.0);
+        let summary = model.summary(h, &DVector::zeros(4));
+        let code = two_part_nats(&model, h, &summary).unwrap();
+        assert_eq!((code.form, code.weak_directions), (MmlForm::Fisher, 0));
+        assert_eq!(code.note(), None);
     }
 
     #[test]
@@ -407,7 +457,7 @@ mod tests {
         #[test]
         fn prequential_is_mixture_and_mml_identity_holds_on_random_problems(
             n in 5usize..120, k in 1usize..9, seed in 0u64..1000,
-            log_prior_sd in -2.0f64..2.0, log_noise_sd in -1.5f64..1.5,
+            log_prior_sd in -8.0f64..2.0, log_noise_sd in -1.5f64..1.5,
             center_scale in -3.0f64..3.0, shuffle in proptest::option::of(0u64..50),
         ) {
             let h = Hyperparameters::from_sds(log_prior_sd.exp(), log_noise_sd.exp());

@@ -4,10 +4,11 @@
 //! * prequential — doubling blocks: the first block coded with the parameters at the prior centre
 //!   μ, every later block with the MAP fitted on all rows before it (s refitted on that prefix when
 //!   `auto`) — a code the receiver can decode block by block;
-//! * two_part — MML87 with F = X̃ᵀSX̃, the Fisher information at the MAP;
+//! * two_part — MML87 with F = X̃ᵀSX̃, the Fisher information at the MAP (F + Λ where the prior
+//!   is more curved than the data in some direction);
 //! * bic — −log₂ p(y | θ̂_ML) + (P/2) log₂ n, null where the ML estimate does not exist.
 
-use super::{bits, lattice_term};
+use super::{bits, mml87_nats, TwoPartCode};
 use crate::inference::laplace::MODE_TOLERANCE;
 use crate::inference::Mode;
 use crate::model::logistic::LogisticProblem;
@@ -61,49 +62,43 @@ pub fn prequential_blocks(
     blocks
 }
 
-/// MML87 in nats: −ln π(θ̂) − ln p(y | θ̂) + ½ ln|F| + (P/2)(1 + ln κ_P), F = X̃ᵀSX̃ at θ̂.
+/// MML87 in nats ([`mml87_nats`]): −ln π(θ̂) − ln p(y | θ̂) + ½ ln|C| + (P/2)(1 + ln κ_P), with
+/// F = X̃ᵀSX̃ at θ̂ and C = F, or F + Λ where the prior is more curved than the data in some direction.
 /// `Err` gives the reason when F is singular (n < P, or separable classes where S → 0).
 pub fn two_part_nats(
     problem: &LogisticProblem,
     mode: &Mode,
     log_likelihood: f64,
     log_prior: f64,
-) -> std::result::Result<f64, String> {
+) -> std::result::Result<TwoPartCode, String> {
     let fisher = problem.fisher_information(&mode.params);
-    let p = fisher.nrows();
     let singular = || {
         "two_part is undefined: the Fisher information X̃ᵀSX̃ is singular (n < P, collinear features, or classes separated so that p(1 − p) → 0)".to_string()
     };
-    let eigenvalues = fisher.clone().symmetric_eigenvalues();
-    let largest = eigenvalues.iter().cloned().fold(0.0, f64::max);
-    let smallest = eigenvalues.iter().cloned().fold(f64::INFINITY, f64::min);
-    if problem.n() < p || smallest.is_nan() || smallest <= 1e-12 * largest {
+    if problem.n() < fisher.nrows() {
         return Err(singular());
     }
-    // MML87 assumes the data pin every parameter down better than the prior; where the curvature
-    // is below the prior precision its quantisation is finer than the prior's width.
-    let half_log_det = 0.5 * eigenvalues.iter().map(|l| l.ln()).sum::<f64>();
-    let nats = -log_prior - log_likelihood + half_log_det + lattice_term(p).0;
-    if nats < 0.0 {
-        // A code for binary labels cannot be shorter than nothing.
-        return Err(mml_breakdown(&eigenvalues, problem.max_precision()));
+    let code = mml87_nats(
+        -log_prior - log_likelihood,
+        &fisher,
+        problem.precision(),
+        singular,
+    )?;
+    if code.nats < 0.0 {
+        // A code for discrete labels cannot be shorter than nothing.
+        return Err(negative_length(&code));
     }
-    Ok(nats)
+    Ok(code)
 }
 
-/// Why MML87 gave no meaningful length: directions where the data curve less than the prior.
-pub fn mml_breakdown(eigenvalues: &DVector<f64>, prior_precision: f64) -> String {
-    let weak = eigenvalues.iter().filter(|l| **l < prior_precision).count();
+/// Why a two_part length for discrete labels is reported as null: it came out negative.
+pub fn negative_length(code: &TwoPartCode) -> String {
     format!(
-        "two_part is undefined here: MML87 gave a negative length because {weak} of {} directions have less curvature in F than the prior precision — it assumes the data pin every parameter down better than the prior does",
-        eigenvalues.len()
+        "two_part is undefined here: MML87 ({} form, {} of {} directions of F less curved than the prior) gave a negative length, which no code for discrete labels can have",
+        code.form.label(),
+        code.weak_directions,
+        code.parameters
     )
-}
-
-/// A note when MML87's assumption (F ≫ prior precision in every direction) does not hold.
-pub fn mml_caution(eigenvalues: &DVector<f64>, prior_precision: f64) -> Option<String> {
-    let weak = eigenvalues.iter().filter(|l| **l < prior_precision).count();
-    (weak > 0).then(|| format!("two_part: {weak} of {} directions of F have less curvature than the prior precision, where MML87's approximation is poor (it then tends to understate the length)", eigenvalues.len()))
 }
 
 /// BIC in bits from the maximum-likelihood fit (flat prior); `Err` with the reason where the ML

@@ -16,6 +16,7 @@ pub mod linear;
 pub mod logistic;
 
 use crate::random::Stream;
+use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 use std::f64::consts::{LN_2, PI};
 
@@ -30,6 +31,8 @@ pub struct CodeLengths {
     pub two_part: Option<f64>,
     /// BIC.
     pub bic: Option<f64>,
+    /// Which MML87 form `two_part` used (`null` where `two_part` is).
+    pub two_part_form: Option<MmlForm>,
 }
 
 /// Which code length ranks a comparison.
@@ -208,6 +211,185 @@ pub fn lattice_term(p: usize) -> (f64, bool) {
     }
 }
 
+/// Which form of MML87 a two_part length used (math.md §5).
+///
+/// MML87 quantises the estimate on a lattice whose cells follow F⁻¹ and charges the prior's
+/// density at the estimate for the cell, which assumes the prior is flat across the cell. Where
+/// the prior is more curved than the data (some direction with Fisher information below the prior
+/// precision) the cell is wider than the prior and the plain form can fall far below the mixture
+/// code, which no decodable code can. There the prior's curvature is added: cells follow
+/// (F + Λ)⁻¹, the posterior's own width, and for the linear-Gaussian model
+/// two_part − mixture = (P/2)(1 + ln 2πκ_P) ≥ 0 exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MmlForm {
+    /// ½ ln|F|: F − Λ is positive semi-definite, every direction at least as curved by the data
+    /// as by the prior.
+    Fisher,
+    /// ½ ln|F + Λ|: F − Λ has a negative eigenvalue, some direction is curved more by the prior.
+    FisherPlusPrior,
+}
+
+impl MmlForm {
+    /// The JSON and CSV name (`fisher` or `fisher_plus_prior`).
+    pub fn key(self) -> &'static str {
+        match self {
+            MmlForm::Fisher => "fisher",
+            MmlForm::FisherPlusPrior => "fisher_plus_prior",
+        }
+    }
+
+    /// The form's name in notes and tables (`F` or `F + Λ`).
+    pub fn label(self) -> &'static str {
+        match self {
+            MmlForm::Fisher => "F",
+            MmlForm::FisherPlusPrior => "F + Λ",
+        }
+    }
+}
+
+/// An MML87 two-part length in nats, without charges, and the form that gave it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TwoPartCode {
+    /// The length in nats.
+    pub nats: f64,
+    /// Which curvature quantised the estimate.
+    pub form: MmlForm,
+    /// Directions in which the data curve less than the prior (negative eigenvalues of F − Λ).
+    pub weak_directions: usize,
+    /// P, the number of parameters.
+    pub parameters: usize,
+}
+
+impl TwoPartCode {
+    /// The note saying why the prior's curvature was added (`None` for the plain form).
+    pub fn note(&self) -> Option<String> {
+        (self.form == MmlForm::FisherPlusPrior).then(|| {
+            format!(
+                "two_part: MML87 with the prior's curvature added (F + Λ in place of F): {} of {} directions of F are less curved than the prior precision, where plain MML87 — which assumes the prior is flat across the estimate's uncertainty — would understate the length, even below the mixture code",
+                self.weak_directions, self.parameters
+            )
+        })
+    }
+}
+
+/// MML87 (math.md §5) in nats: `negative_log_joint` (−ln π(θ̂) − ln p(y | θ̂)) + ½ ln|C| +
+/// (P/2)(1 + ln κ_P), with C = F where F − Λ is positive semi-definite and C = F + Λ where it is
+/// not (see [`MmlForm`]); Λ = diag(`prior_precision`).
+///
+/// The switching rule: the plain form is used exactly when every eigenvalue of F − Λ is ≥ 0 (for
+/// an isotropic prior αI: every eigenvalue of F is ≥ α). On that side ½ ln(|F + Λ|/|F|) ≤ (P/2) ln 2,
+/// so two_part ≥ mixture + (P/2)(1 + ln πκ_P) whenever the mixture code is the Laplace one with
+/// curvature F + Λ ([`two_part_floor_nats`]).
+///
+/// `Err(singular())` where F is singular (relative eigenvalue ≤ 1e-12, or NaN): MML87 quantises
+/// every parameter at the precision the data give it, and a direction the data do not determine
+/// has none (math.md §5: null with the reason).
+pub fn mml87_nats(
+    negative_log_joint: f64,
+    fisher: &DMatrix<f64>,
+    prior_precision: &DVector<f64>,
+    singular: impl FnOnce() -> String,
+) -> std::result::Result<TwoPartCode, String> {
+    let eigenvalues = fisher.clone().symmetric_eigenvalues();
+    if let Some(&alpha) = prior_precision
+        .get(0)
+        .filter(|a| prior_precision.iter().all(|b| b == *a))
+    {
+        return mml87_isotropic_nats(negative_log_joint, &eigenvalues, alpha, singular);
+    }
+    check_nonsingular(&eigenvalues, singular)?;
+    let lambda = DMatrix::from_diagonal(prior_precision);
+    let weak_directions = (fisher - &lambda)
+        .symmetric_eigenvalues()
+        .iter()
+        .filter(|l| **l < 0.0)
+        .count();
+    let half_log_det = if weak_directions > 0 {
+        // F + Λ ⪰ F ≻ 0, so the Cholesky factorisation exists.
+        (fisher + &lambda)
+            .cholesky()
+            .map_or(f64::NAN, |c| c.l().diagonal().iter().map(|d| d.ln()).sum())
+    } else {
+        0.5 * eigenvalues.iter().map(|l| l.ln()).sum::<f64>()
+    };
+    Ok(two_part_code(
+        negative_log_joint,
+        half_log_det,
+        weak_directions,
+        fisher.nrows(),
+    ))
+}
+
+/// [`mml87_nats`] for an isotropic prior precision αI, from the eigenvalues λᵢ of F: F − αI has
+/// eigenvalues λᵢ − α and |F + αI| = Π(λᵢ + α), so one eigendecomposition serves both forms.
+pub fn mml87_isotropic_nats(
+    negative_log_joint: f64,
+    fisher_eigenvalues: &DVector<f64>,
+    alpha: f64,
+    singular: impl FnOnce() -> String,
+) -> std::result::Result<TwoPartCode, String> {
+    check_nonsingular(fisher_eigenvalues, singular)?;
+    let weak_directions = fisher_eigenvalues.iter().filter(|l| **l < alpha).count();
+    let shift = if weak_directions > 0 { alpha } else { 0.0 };
+    let half_log_det = 0.5
+        * fisher_eigenvalues
+            .iter()
+            .map(|l| (l + shift).ln())
+            .sum::<f64>();
+    Ok(two_part_code(
+        negative_log_joint,
+        half_log_det,
+        weak_directions,
+        fisher_eigenvalues.len(),
+    ))
+}
+
+/// `Err(singular())` unless every eigenvalue exceeds 1e-12 of the largest (NaN counts as singular).
+fn check_nonsingular(
+    eigenvalues: &DVector<f64>,
+    singular: impl FnOnce() -> String,
+) -> std::result::Result<(), String> {
+    let largest = eigenvalues.iter().cloned().fold(0.0, f64::max);
+    if eigenvalues.iter().all(|l| *l > 1e-12 * largest) {
+        Ok(())
+    } else {
+        Err(singular())
+    }
+}
+
+fn two_part_code(
+    negative_log_joint: f64,
+    half_log_det: f64,
+    weak_directions: usize,
+    parameters: usize,
+) -> TwoPartCode {
+    TwoPartCode {
+        nats: negative_log_joint + half_log_det + lattice_term(parameters).0,
+        form: if weak_directions > 0 {
+            MmlForm::FisherPlusPrior
+        } else {
+            MmlForm::Fisher
+        },
+        weak_directions,
+        parameters,
+    }
+}
+
+/// The least two_part − mixture can be, in nats, under [`mml87_nats`]'s switching rule when the
+/// mixture code is the (exact or Laplace) one with curvature F + Λ: (P/2)(1 + ln πκ_P), between
+/// −(P/2) ln 2 and 0 — the lattice's bound. With the prior's curvature added the difference is
+/// (P/2)(1 + ln 2πκ_P) ≥ 0; in the plain form it is that minus ½ ln|I + F⁻¹Λ| ≥ −(P/2) ln 2.
+///
+/// ```
+/// let floor = occam::codelength::two_part_floor_nats(3);
+/// assert!(floor < 0.0 && floor > -1.5 * std::f64::consts::LN_2);
+/// ```
+pub fn two_part_floor_nats(p: usize) -> f64 {
+    // (P/2)(1 + ln κ_P) + (P/2) ln π.
+    lattice_term(p).0 + 0.5 * p as f64 * PI.ln()
+}
+
 /// The order in which the prequential code visits the rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowOrder {
@@ -284,6 +466,43 @@ mod tests {
         // And it tends to the limit κ → 1/(2πe): per dimension, (1 + ln κ)/2 → −ln(2π)/2.
         let (big, _) = lattice_term(100_000);
         assert!((big / 100_000.0 + 0.5 * (2.0 * PI).ln()).abs() < 1e-4);
+    }
+
+    #[test]
+    fn mml_form_keys_are_the_json_names() {
+        for form in [MmlForm::Fisher, MmlForm::FisherPlusPrior] {
+            assert_eq!(serde_json::to_value(form).unwrap(), form.key());
+        }
+    }
+
+    #[test]
+    fn mml87_switches_to_the_prior_curvature_exactly_below_the_prior_precision() {
+        // F = diag(4, 9) against α = 5: one weak direction; against α = 4: none (F − αI ⪰ 0).
+        let fisher = DMatrix::from_diagonal(&DVector::from_vec(vec![4.0, 9.0]));
+        let never = || unreachable!("F is not singular");
+        let code = mml87_nats(1.0, &fisher, &DVector::from_element(2, 5.0), never).unwrap();
+        assert_eq!(
+            (code.form, code.weak_directions),
+            (MmlForm::FisherPlusPrior, 1)
+        );
+        let expected = 1.0 + 0.5 * (9.0f64 * 14.0).ln() + lattice_term(2).0;
+        assert!((code.nats - expected).abs() < 1e-12);
+        let code = mml87_nats(1.0, &fisher, &DVector::from_element(2, 4.0), never).unwrap();
+        assert_eq!(code.form, MmlForm::Fisher);
+        assert!((code.nats - (1.0 + 0.5 * 36f64.ln() + lattice_term(2).0)).abs() < 1e-12);
+        // A non-isotropic Λ (a free intercept: precision 0) takes the general route.
+        let code = mml87_nats(1.0, &fisher, &DVector::from_vec(vec![0.0, 10.0]), never).unwrap();
+        assert_eq!(
+            (code.form, code.weak_directions),
+            (MmlForm::FisherPlusPrior, 1)
+        );
+        assert!((code.nats - (1.0 + 0.5 * (4.0f64 * 19.0).ln() + lattice_term(2).0)).abs() < 1e-12);
+        // A singular F is null with the caller's reason.
+        let singular = DMatrix::from_diagonal(&DVector::from_vec(vec![0.0, 9.0]));
+        let reason = mml87_nats(1.0, &singular, &DVector::from_element(2, 1.0), || {
+            "why".into()
+        });
+        assert_eq!(reason.unwrap_err(), "why");
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //! evidence, γ and all four code lengths, without touching the rows again.
 
 use super::{
-    charge_note, donor_center, load_donor, load_truth, row_fingerprints, truth_center,
-    EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+    charge_note, charged_reals_note, donor_center, load_donor, load_truth, row_fingerprints,
+    truth_center, EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::linear::{bic_bits, mixture_bits, two_part_nats, PrequentialPlan};
 use crate::codelength::{
@@ -167,9 +167,11 @@ impl<'d> LinearStudy<'d> {
         let summary = self.model.summary(h, &self.model.rotate(&center.values));
         let fitted =
             usize::from(prior_sd.fixed().is_none()) + usize::from(noise_sd.fixed().is_none());
-        let estimated = fitted + center.estimated_reals;
+        let estimated = fitted + center.estimated_reals + self.options.charged_reals;
         let charge_bits = estimate_charge_bits(estimated, self.n);
-        let mut notes = Vec::new();
+        let mut notes: Vec<String> = charged_reals_note(self.options.charged_reals, self.n)
+            .into_iter()
+            .collect();
 
         let codes = self.options.codes;
         let mut refit_failures = 0;
@@ -187,9 +189,13 @@ impl<'d> LinearStudy<'d> {
                 "prequential: empirical Bayes failed on {refit_failures} prefix(es) (too few rows to fit s or σ); those blocks reuse the previous block's values, which the receiver can reproduce"
             ));
         }
+        let mut two_part_code = None;
         let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
-            two_part_nats(&self.model, h, &summary).map(|nats| bits(nats) + charge_bits)
+            let code = two_part_nats(&self.model, h, &summary)?;
+            two_part_code = Some(code);
+            Ok(bits(code.nats) + charge_bits)
         });
+        notes.extend(two_part_code.and_then(|code| code.note()));
         let bic = optional_code(codes.bic, "bic", &mut notes, || {
             bic_bits(&self.model, noise_sd.fixed())
         });
@@ -215,6 +221,7 @@ impl<'d> LinearStudy<'d> {
                 prequential,
                 two_part,
                 bic,
+                two_part_form: two_part_code.map(|code| code.form),
             },
             charge_bits,
             notes,
@@ -330,7 +337,7 @@ impl Study for LinearStudy<'_> {
             ));
         }
         notes.push(format!(
-            "two_part: MML87 with F = βXᵀX, P = {k}, lattice constant {}",
+            "two_part: MML87 with F = βXᵀX, P = {k}, F + Λ in its place wherever some eigenvalue of F − Λ is negative (code_length_bits.two_part_form says which), lattice constant {}",
             if tabulated { "κ_P tabulated (Conway & Sloane)".to_string() } else { "from Wallace's approximation −(P/2) ln 2π + ½ ln(Pπ) − γ_Euler (within 0.25 nats of the tabulated κ₁₂, κ₁₆, κ₂₄)".to_string() }
         ));
         notes

@@ -6,8 +6,8 @@
 //! default `shared` intercept, the k weights with `free`, `prior:SD` or `none`.
 
 use super::{
-    charge_note, donor_center, load_donor, load_truth, row_fingerprints, truth_center,
-    EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+    charge_note, charged_reals_note, donor_center, load_donor, load_truth, row_fingerprints,
+    truth_center, EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::logistic::{bic_bits, prequential_blocks, two_part_nats};
 use crate::codelength::{
@@ -369,14 +369,18 @@ impl<'d> LogisticStudy<'d> {
         let arrays = self.prior_arrays(sd, &center.values);
         let (mode, laplace) = self.mode_and_evidence(&arrays, init)?;
         let problem = self.problem(&arrays);
-        let mut notes = Vec::new();
+        let charged = self.options.charged_reals;
+        let mut notes: Vec<String> = charged_reals_note(charged, self.data.n())
+            .into_iter()
+            .collect();
         let charge_bits = estimate_charge_bits(
-            usize::from(prior_sd.fixed().is_none()) + center.estimated_reals,
+            usize::from(prior_sd.fixed().is_none()) + center.estimated_reals + charged,
             self.data.n(),
         );
         // The prequential code refits s on each prefix and codes block 0 at the centre: only a
-        // centre derived from the coded rows has to be sent first.
-        let prequential_charge = estimate_charge_bits(center.estimated_reals, self.data.n());
+        // centre derived from the coded rows, and a fixed s estimated from them, are sent first.
+        let prequential_charge =
+            estimate_charge_bits(center.estimated_reals + charged, self.data.n());
 
         let codes = self.options.codes;
         let mut refit_failures = 0;
@@ -402,19 +406,13 @@ impl<'d> LogisticStudy<'d> {
         if refit_failures > 0 {
             notes.push(format!("prequential: the fit on {refit_failures} prefix(es) failed (too few rows); those blocks reuse the previous block's parameters, which the receiver can reproduce"));
         }
-        if codes.two_part {
-            let eigenvalues = problem
-                .fisher_information(&mode.params)
-                .symmetric_eigenvalues();
-            notes.extend(crate::codelength::logistic::mml_caution(
-                &eigenvalues,
-                problem.max_precision(),
-            ));
-        }
+        let mut two_part_code = None;
         let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
-            two_part_nats(&problem, &mode, laplace.log_likelihood, laplace.log_prior)
-                .map(|nats| bits(nats) + charge_bits)
+            let code = two_part_nats(&problem, &mode, laplace.log_likelihood, laplace.log_prior)?;
+            two_part_code = Some(code);
+            Ok(bits(code.nats) + charge_bits)
         });
+        notes.extend(two_part_code.and_then(|code| code.note()));
         let flat_precision = DVector::zeros(p);
         let bic = optional_code(codes.bic, "bic", &mut notes, || {
             bic_bits(&problem.with_precision(&flat_precision), &mode.params)
@@ -442,6 +440,7 @@ impl<'d> LogisticStudy<'d> {
                 prequential,
                 two_part,
                 bic,
+                two_part_form: two_part_code.map(|code| code.form),
             },
             charge_bits,
             notes,
@@ -571,7 +570,7 @@ impl Study for LogisticStudy<'_> {
             self.options.first_block
         ));
         notes.push(format!(
-            "two_part: MML87 with F = X̃ᵀSX̃ at the MAP, P = {p}, lattice constant {}",
+            "two_part: MML87 with F = X̃ᵀSX̃ at the MAP, P = {p}, F + Λ in its place wherever some eigenvalue of F − Λ is negative (code_length_bits.two_part_form says which), lattice constant {}",
             if tabulated { "κ_P tabulated (Conway & Sloane)" } else { "from Wallace's approximation −(P/2) ln 2π + ½ ln(Pπ) − γ_Euler (within 0.25 nats of the tabulated κ₁₂, κ₁₆, κ₂₄)" }
         ));
         match self.intercept {

@@ -7,12 +7,12 @@
 //! covers every parameter in that order.
 
 use super::{
-    charge_note, load_donor, load_truth, row_fingerprints, EvidenceMethod, FitOptions,
-    PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+    charge_note, charged_reals_note, load_donor, load_truth, row_fingerprints, EvidenceMethod,
+    FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::{
-    bits, doubling_boundaries, estimate_charge_bits, lattice_term, optional_code, reorder,
-    CodeLengths,
+    bits, doubling_boundaries, estimate_charge_bits, lattice_term, mml87_nats, optional_code,
+    reorder, CodeLengths,
 };
 use crate::data::{Dataset, Design, DesignOptions, Standardization};
 use crate::error::{OccamError, Result};
@@ -119,6 +119,39 @@ pub struct MlpMode {
     pub noise_precision: f64,
 }
 
+/// How a regression network's target is z-scored (math.md §1): the network fits
+/// y_z = (y − shift)/scale, and the evidence and codes are reported for y itself.
+///
+/// The density of y is that of y_z times the Jacobian 1/scale per row, so
+/// ln p(y) = ln p(y_z) − n ln scale, and every code of y is n·log₂ scale bits longer than the same
+/// code of y_z. shift and scale are the mean and population sd of the coded rows' target: two real
+/// numbers the receiver needs, charged ½ log₂ n bits each.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TargetScaling {
+    /// The mean subtracted.
+    pub shift: f64,
+    /// The sd divided by.
+    pub scale: f64,
+}
+
+impl TargetScaling {
+    /// No scaling: classification, and regression with `--no-standardize`.
+    pub const IDENTITY: TargetScaling = TargetScaling {
+        shift: 0.0,
+        scale: 1.0,
+    };
+
+    /// Whether the target is scaled (and its two numbers charged).
+    pub fn is_active(&self) -> bool {
+        *self != Self::IDENTITY
+    }
+
+    /// n ln scale: what the Jacobian takes off ln p(y_z) to give ln p(y), in nats.
+    pub fn log_jacobian(&self, n: usize) -> f64 {
+        n as f64 * self.scale.ln()
+    }
+}
+
 /// The data side of an MLP study.
 #[derive(Debug, Clone)]
 pub struct MlpStudy {
@@ -132,7 +165,10 @@ pub struct MlpStudy {
     /// The network.
     pub arch: Architecture,
     target_mapping: Option<(f64, f64)>,
+    /// The regression target's z-scoring (identity otherwise).
+    pub target: TargetScaling,
     z: Vec<f64>,
+    /// The target as fitted: 0/1 labels, or the z-scored regression target.
     y: Vec<f64>,
     ordered: (Vec<f64>, Vec<f64>),
     boundaries: Vec<usize>,
@@ -180,6 +216,32 @@ impl MlpStudy {
             }
             Task::Regression => (dataset.y.clone(), None),
         };
+        // z-score a regression target like the features (math.md §1): a raw target far from zero
+        // otherwise drives the prior sd and saturation.
+        let target = if task == Task::Regression && options.standardize {
+            let n = y.len().max(1) as f64;
+            let mean = y.iter().sum::<f64>() / n;
+            let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+            if !(sd > 0.0 && sd.is_finite()) {
+                return Err(OccamError::invalid(
+                    "--target",
+                    format!(
+                        "the target '{}' of {} is constant, so a regression network has nothing to fit; choose another --target",
+                        dataset.target_name, dataset.source
+                    ),
+                ));
+            }
+            TargetScaling {
+                shift: mean,
+                scale: sd,
+            }
+        } else {
+            TargetScaling::IDENTITY
+        };
+        let y: Vec<f64> = y
+            .iter()
+            .map(|v| (v - target.shift) / target.scale)
+            .collect();
         if task == Task::Classification && options.noise_sd != SdSpec::Auto {
             return Err(OccamError::invalid(
                 "--noise-sd",
@@ -219,6 +281,7 @@ impl MlpStudy {
             boundaries: doubling_boundaries(dataset.n(), options.first_block),
             arch,
             target_mapping,
+            target,
             z: design.z,
             y,
             ordered,
@@ -226,11 +289,12 @@ impl MlpStudy {
         })
     }
 
-    /// The 0/1 label of a raw target value (classification), or the value itself (regression).
+    /// The 0/1 label of a raw target value (classification), or the value on the fitted scale
+    /// (regression: z-scored unless `--no-standardize`).
     pub fn target_label(&self, value: f64) -> f64 {
         match self.target_mapping {
             Some((_, one)) => f64::from(value == one),
-            None => value,
+            None => (value - self.target.shift) / self.target.scale,
         }
     }
 
@@ -458,7 +522,7 @@ impl MlpStudy {
                 factor.extremal_eigenvalues()
             }
         });
-        let symmetry = symmetry_log_count(&self.arch);
+        let symmetry = symmetry_log_count(&self.arch, &params);
         Ok(MlpMode {
             log_evidence: log_likelihood + log_prior + 0.5 * p as f64 * (2.0 * PI).ln()
                 - half_log_det
@@ -533,6 +597,13 @@ impl MlpStudy {
         warm: Option<&DVector<f64>>,
     ) -> Result<(PriorEvaluation, MlpMode)> {
         let mu = &center.values;
+        // σ is given in y's units; the network fits y_z = (y − shift)/scale.
+        let noise_sd_given = noise_sd;
+        let noise_sd = match noise_sd {
+            SdSpec::Fixed(sigma) => SdSpec::Fixed(sigma / self.target.scale),
+            SdSpec::Auto => SdSpec::Auto,
+        };
+        let jacobian = self.target.log_jacobian(self.n);
         let (sd, evaluations) = match prior_sd {
             SdSpec::Fixed(s) => (s, 0),
             SdSpec::Auto => {
@@ -550,20 +621,23 @@ impl MlpStudy {
         };
         let mode = self.mode_with_noise(mu, sd, noise_sd, warm)?;
         let fitted = usize::from(prior_sd == SdSpec::Auto)
-            + usize::from(self.regression() && noise_sd == SdSpec::Auto);
-        let charge_bits = estimate_charge_bits(fitted + center.estimated_reals, self.n);
-        let mut notes = Vec::new();
+            + usize::from(self.regression() && noise_sd == SdSpec::Auto)
+            + 2 * usize::from(self.target.is_active());
+        let charged = self.options.charged_reals;
+        let charge_bits = estimate_charge_bits(fitted + center.estimated_reals + charged, self.n);
+        let mut notes: Vec<String> = charged_reals_note(charged, self.n).into_iter().collect();
         if mode.nonpositive_eigenvalues > 0 {
             notes.push(format!(
                 "the exact Hessian of the negative log posterior at the MAP has {} non-positive eigenvalue(s) (smallest {:.3e}), so it is not a Laplace curvature; the evidence uses the GGN instead",
                 mode.nonpositive_eigenvalues, mode.eigenvalue_range[0]
             ));
         }
-        if mode.effective_parameters < 0.0 {
+        let p = self.arch.n_params();
+        if !(0.0..=p as f64).contains(&mode.effective_parameters) {
             // γ = P − α·tr(H⁻¹) = tr(H⁻¹(H − Λ)): with the exact Hessian the data's curvature
-            // H − Λ can be indefinite, and eigenvalues of H far below α make the sum negative.
+            // H − Λ can be indefinite, and eigenvalues of H far below α push the sum out of [0, P].
             notes.push(format!(
-                "γ = P − α·tr(H⁻¹) = {:.1} is negative: the curvature's smallest eigenvalue ({:.3e}) is far below the prior precision α = {:.3e}, so along those directions the data's own curvature H − αI is negative (the posterior is flatter than the prior there, as for hidden units the prior has switched off that the data would nearly switch on); γ then counts nothing — the GGN's γ (--hessian ggn) is the well-determined-parameter count",
+                "γ is printed as null: P − α·tr(H⁻¹) = {:.1} lies outside [0, P = {p}] — the curvature's smallest eigenvalue ({:.3e}) is far below the prior precision α = {:.3e}, so along those directions the data's own curvature H − αI is negative (the posterior is flatter than the prior there, as for hidden units the prior has switched off that the data would nearly switch on) and γ counts nothing; the GGN's γ (--hessian ggn) is the well-determined-parameter count",
                 mode.effective_parameters, mode.eigenvalue_range[0], 1.0 / (sd * sd)
             ));
         }
@@ -574,7 +648,6 @@ impl MlpStudy {
             ));
         }
         let codes = self.options.codes;
-        let p = self.arch.n_params();
         let precision = DVector::from_element(p, 1.0 / (sd * sd));
         // Prequential: block 0 at the centre; each later block with the MAP on the rows before it
         // at the full-data s and σ (sent first, at the charge above).
@@ -606,9 +679,10 @@ impl MlpStudy {
                 );
                 total += bits(block.negative_log_likelihood(&theta));
             }
-            Ok(total + charge_bits)
+            // Each row's density of y is that of y_z over the scale (the Jacobian).
+            Ok(total + bits(jacobian) + charge_bits)
         });
-        let mut caution_note = None;
+        let mut two_part_code = None;
         let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
             let problem = MlpProblem::new(
                 &self.arch,
@@ -618,29 +692,28 @@ impl MlpStudy {
                 &precision,
                 mode.noise_precision,
             );
-            let fisher: DMatrix<f64> = problem.ggn(&mode.params);
-            let eigenvalues = fisher.symmetric_eigenvalues();
-            let largest = eigenvalues.max();
             // MML87 quantises every parameter to the precision the Fisher information gives it; a
             // direction the data do not determine (relative curvature below 1e-12) has none.
-            if self.n < p || eigenvalues.min().is_nan() || eigenvalues.min() <= 1e-12 * largest {
-                return Err("two_part is undefined: the Fisher information (the GGN without the prior) is singular or nearly so — n < P, dead or redundant units, or saturated outputs leave directions the data do not determine".to_string());
+            let singular = || {
+                "two_part is undefined: the Fisher information (the GGN without the prior) is singular or nearly so — n < P, dead or redundant units, or saturated outputs leave directions the data do not determine".to_string()
+            };
+            if self.n < p {
+                return Err(singular());
             }
-            let alpha = 1.0 / (sd * sd);
-            let half_log_det: f64 = 0.5 * eigenvalues.iter().map(|l| l.ln()).sum::<f64>();
-            let nats = -mode.log_prior - mode.log_likelihood + half_log_det + lattice_term(p).0;
-            if !self.regression() && nats < 0.0 {
-                return Err(crate::codelength::logistic::mml_breakdown(
-                    &eigenvalues,
-                    alpha,
-                ));
+            let fisher: DMatrix<f64> = problem.ggn(&mode.params);
+            let code = mml87_nats(
+                -mode.log_prior - mode.log_likelihood,
+                &fisher,
+                &precision,
+                singular,
+            )?;
+            if !self.regression() && code.nats < 0.0 {
+                return Err(crate::codelength::logistic::negative_length(&code));
             }
-            if let Some(caution) = crate::codelength::logistic::mml_caution(&eigenvalues, alpha) {
-                caution_note = Some(caution);
-            }
-            Ok(bits(nats) + charge_bits)
+            two_part_code = Some(code);
+            Ok(bits(code.nats + jacobian) + charge_bits)
         });
-        notes.extend(caution_note);
+        notes.extend(two_part_code.and_then(|code| code.note()));
         let bic = optional_code(codes.bic, "bic", &mut notes, || {
             Err("bic is undefined for a network: its maximum-likelihood estimate is not unique (hidden units can be permuted) and need not exist (a classifier's likelihood can rise without bound)".to_string())
         });
@@ -656,12 +729,24 @@ impl MlpStudy {
             mode.noise_precision,
         );
         let diagnostics = diagnostics(&problem, &mode.params);
+        if self.target.is_active() {
+            notes.push(format!(
+                "target z-scored for the network: y_z = (y − {})/{} (its mean and population sd over the coded rows, sent first and charged); σ, the evidence and every code are for y in its own units — the Jacobian adds −n ln sd_y = {:.4} nats to ln p(y_z) — and the prior sd s is on the weights of the standardised features and target",
+                self.target.shift, self.target.scale, -jacobian
+            ));
+        }
+        // Reported for y: the log likelihood and evidence with the Jacobian in.
+        let mut mode = mode;
+        mode.log_likelihood -= jacobian;
+        mode.log_evidence -= jacobian;
         let evaluation = PriorEvaluation {
             center_spec: spec.clone(),
             prior_sd_spec: prior_sd,
-            noise_sd_spec: noise_sd,
+            noise_sd_spec: noise_sd_given,
             prior_sd: sd,
-            noise_sd: self.regression().then(|| 1.0 / mode.noise_precision.sqrt()),
+            noise_sd: self
+                .regression()
+                .then(|| self.target.scale / mode.noise_precision.sqrt()),
             mode: mode.params.clone(),
             log_evidence: mode.log_evidence,
             evidence_method: mode.method,
@@ -673,10 +758,11 @@ impl MlpStudy {
                 prequential,
                 two_part,
                 bic,
+                two_part_form: two_part_code.map(|code| code.form),
             },
             charge_bits,
             notes,
-            symmetry_log_nats: symmetry_log_count(&self.arch),
+            symmetry_log_nats: symmetry_log_count(&self.arch, &mode.params),
             diagnostics: serde_json::to_value(&diagnostics).ok(),
             center,
         };
@@ -729,11 +815,16 @@ impl Study for MlpStudy {
                     feature_scale: vec![1.0; self.arch.inputs],
                     target_shift: 0.0,
                 };
-                let values = remap_first_layer(
+                let values = remap_output_layer(
                     &self.arch,
-                    &DVector::from_vec(truth.parameters),
-                    &identity,
-                    &self.transform,
+                    &remap_first_layer(
+                        &self.arch,
+                        &DVector::from_vec(truth.parameters),
+                        &identity,
+                        &self.transform,
+                    ),
+                    TargetScaling::IDENTITY,
+                    self.target,
                 );
                 Ok(super::truth_center(values.iter().copied().collect()))
             }
@@ -749,11 +840,17 @@ impl Study for MlpStudy {
                 )?;
                 // The donor lives in its own standardisation; a centre is a point in this one.
                 // Both are z-scored versions of the same columns, so the first layer maps exactly.
-                let values = remap_first_layer(
+                // So does the output layer between the two targets' z-scorings.
+                let values = remap_output_layer(
                     &self.arch,
-                    &donor.mode.params,
-                    &donor.study.transform,
-                    &self.transform,
+                    &remap_first_layer(
+                        &self.arch,
+                        &donor.mode.params,
+                        &donor.study.transform,
+                        &self.transform,
+                    ),
+                    donor.study.target,
+                    self.target,
                 );
                 Ok(super::donor_center(
                     values.iter().copied().collect(),
@@ -798,10 +895,11 @@ impl Study for MlpStudy {
         let p = self.arch.n_params();
         let (_, tabulated) = lattice_term(p);
         let mut notes = vec![format!(
-            "evidence and mixture code: Laplace approximation at the MAP (best of {} start(s), seed {}), with the {} — approximate; the symmetry term ln(h!)(+ h ln 2) per hidden layer is included and shown as evidence.symmetry_log_nats",
+            "evidence and mixture code: Laplace approximation at the MAP (best of {} start(s), seed {}), with the {} — approximate; the symmetry term counts the distinct modes the unit permutations and sign flips map the MAP onto — ln(h!/Π m_g!) + ln 2 per unit whose flip moves it (tanh, sigmoid), per hidden layer, m_g the sizes of groups of units equal up to sign (equal, for ReLU) within {} of the largest unit's norm of (incoming weights, bias, outgoing weights), a zero unit being its own flip — is included and shown as evidence.symmetry_log_nats, the groups as diagnostics.symmetry",
             self.options.mlp.restarts,
             self.options.mlp.seed,
-            if self.options.mlp.hessian == HessianKind::Exact { "exact Hessian (central differences of the analytic gradient, symmetrised)" } else { "generalised Gauss–Newton matrix" }
+            if self.options.mlp.hessian == HessianKind::Exact { "exact Hessian (central differences of the analytic gradient, symmetrised)" } else { "generalised Gauss–Newton matrix" },
+            crate::model::mlp::CLONE_TOLERANCE,
         )];
         notes.extend(charge_note(
             charged,
@@ -817,7 +915,7 @@ impl Study for MlpStudy {
             if self.regression() { " and σ" } else { "" }
         ));
         notes.push(format!(
-            "two_part: MML87 with F = the GGN at the MAP, P = {p}, lattice constant {}",
+            "two_part: MML87 with F = the GGN at the MAP, P = {p}, F + Λ in its place wherever some eigenvalue of F − Λ is negative (code_length_bits.two_part_form says which), lattice constant {}",
             if tabulated {
                 "κ_P tabulated"
             } else {
@@ -863,12 +961,36 @@ fn remap_first_layer(
     arch.pack(&layers).unwrap_or_else(|_| theta.clone())
 }
 
-/// The parameters with the first layer in raw feature units (the same function of the raw columns;
-/// the first layer divided by each feature's scale, its biases shifted by the features' means).
+/// Moves a regression network's output layer from one target scaling to another: the same
+/// function in y's units. y = s·η + m, so η' = (s/s')·η + (m − m')/s': W' = W·s/s' and
+/// b' = b·s/s' + (m − m')/s'. Classification networks are left alone.
+fn remap_output_layer(
+    arch: &Architecture,
+    theta: &DVector<f64>,
+    from: TargetScaling,
+    to: TargetScaling,
+) -> DVector<f64> {
+    if arch.task != Task::Regression || from == to {
+        return theta.clone();
+    }
+    let ratio = from.scale / to.scale;
+    let mut layers = arch.layers(theta);
+    if let Some((w, b)) = layers.last_mut() {
+        *w *= ratio;
+        b.iter_mut()
+            .for_each(|v| *v = *v * ratio + (from.shift - to.shift) / to.scale);
+    }
+    arch.pack(&layers).unwrap_or_else(|_| theta.clone())
+}
+
+/// The parameters in raw units: the first layer in raw feature units (divided by each feature's
+/// scale, its biases shifted by the features' means) and, for regression, the output layer in the
+/// target's own units (times its sd, the bias plus its mean) — the same function of the raw columns.
 pub fn to_original_units(
     arch: &Architecture,
     theta: &DVector<f64>,
     transform: &Standardization,
+    target: TargetScaling,
 ) -> DVector<f64> {
     let k = arch.inputs;
     let identity = Standardization {
@@ -876,7 +998,8 @@ pub fn to_original_units(
         feature_scale: vec![1.0; k],
         target_shift: 0.0,
     };
-    remap_first_layer(arch, theta, transform, &identity)
+    let raw_features = remap_first_layer(arch, theta, transform, &identity);
+    remap_output_layer(arch, &raw_features, target, TargetScaling::IDENTITY)
 }
 
 /// Fits an MLP to `dataset` under the prior of `options`.
@@ -909,6 +1032,9 @@ pub fn fit_mlp(dataset: &Dataset, options: &FitOptions) -> Result<MlpFit> {
     }
     if study.regression() && options.noise_sd == SdSpec::Auto {
         charged.push("the noise sd σ");
+    }
+    if study.target.is_active() {
+        charged.push("the target's mean and sd (its z-scoring)");
     }
     let mut notes = study.code_length_notes(&charged, Some(evaluation.charge_bits));
     notes.extend(evaluation.notes.iter().cloned());
@@ -943,10 +1069,11 @@ mod tests {
 
     #[test]
     fn without_hidden_units_the_regression_laplace_evidence_is_the_exact_evidence() {
-        // y = Zw + b + ε with every parameter (the bias too) under N(0, s²): the linear-Gaussian
-        // model on the design [Z, 1], whose evidence is exact; the GGN Laplace is exact for it.
+        // y_z = Zw + b + ε with every parameter (the bias too) under N(0, s²), y_z the z-scored
+        // target: the linear-Gaussian model on the design [Z, 1] and y_z at noise sd σ/sd_y, whose
+        // evidence is exact; the GGN Laplace is exact for it, and ln p(y) = ln p(y_z) − n ln sd_y.
         let diabetes = data::load("diabetes", &ColumnSelection::default()).unwrap();
-        let (s, sigma) = (10.0, 55.0);
+        let (s, sigma) = (0.3, 55.0);
         let fit = fit_mlp(
             &diabetes,
             &FitOptions {
@@ -970,19 +1097,24 @@ mod tests {
             .chunks(k)
             .flat_map(|row| row.iter().copied().chain([1.0]))
             .collect();
-        let stats = SufficientStats::from_rows(&augmented, &design.t, k + 1);
-        let exact = LinearGaussian::new(&stats)
-            .unwrap()
-            .posterior(Hyperparameters::from_sds(s, sigma), &DVector::zeros(k + 1));
-        let rel = ((fit.evaluation.log_evidence - exact.summary.log_evidence)
-            / exact.summary.log_evidence)
-            .abs();
+        // The target's mean and population sd, computed here.
+        let n = design.t.len() as f64;
+        let mean = design.t.iter().sum::<f64>() / n;
+        let sd_y = (design.t.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let t_z: Vec<f64> = design.t.iter().map(|t| (t - mean) / sd_y).collect();
+        let stats = SufficientStats::from_rows(&augmented, &t_z, k + 1);
+        let exact = LinearGaussian::new(&stats).unwrap().posterior(
+            Hyperparameters::from_sds(s, sigma / sd_y),
+            &DVector::zeros(k + 1),
+        );
+        let expected = exact.summary.log_evidence - n * sd_y.ln();
+        let rel = ((fit.evaluation.log_evidence - expected) / expected).abs();
         assert!(
             rel < 1e-6,
-            "MLP {} vs exact {} (relative {rel:e})",
+            "MLP {} vs exact {expected} (relative {rel:e})",
             fit.evaluation.log_evidence,
-            exact.summary.log_evidence
         );
+        assert!((fit.evaluation.noise_sd.unwrap() - sigma).abs() < 1e-9 * sigma);
         assert!(
             (fit.evaluation.effective_parameters - exact.summary.effective_parameters).abs() < 1e-6
         );
@@ -1090,7 +1222,10 @@ mod tests {
                     .zip(t.feature_shift.iter().zip(&t.feature_scale))
                     .map(|(x, (m, s))| (x - m) / s)
                     .collect();
-                test.y[i] - fit.study.arch.output(&fit.mode.params, &z)
+                // The network predicts the z-scored target.
+                let target = fit.study.target;
+                test.y[i]
+                    - (target.shift + target.scale * fit.study.arch.output(&fit.mode.params, &z))
             })
             .collect();
         let mse = errors.iter().map(|e| e * e).sum::<f64>() / test.n() as f64;
@@ -1131,7 +1266,8 @@ mod tests {
             &fit.study.y,
             &fit.evaluation.center.values,
             &precision,
-            4.0,
+            // σ = 0.5 in y's units is σ/sd_y on the z-scored target the network fits.
+            fit.study.target.scale.powi(2) * 4.0,
         );
         let norm = problem.gradient_at(&fit.mode.params).norm();
         assert!(norm <= 1e-6 * problem.gradient_scale(), "‖∇f‖ = {norm:e}");

@@ -46,6 +46,10 @@ pub struct FitOptions {
     pub codes: CodeSelection,
     /// The network, for `--model mlp`.
     pub mlp: MlpOptions,
+    /// Real numbers given as fixed values (a prior sd, a noise sd) that were nevertheless
+    /// estimated from the coded rows (`--charge-reals N`): each is charged ½ log₂ n bits in every
+    /// code that uses it (mixture, prequential, two_part), like an `auto` value (docs/codes.md).
+    pub charged_reals: usize,
 }
 
 impl Default for FitOptions {
@@ -61,6 +65,7 @@ impl Default for FitOptions {
             first_block: 16,
             codes: CodeSelection::default(),
             mlp: MlpOptions::default(),
+            charged_reals: 0,
         }
     }
 }
@@ -136,6 +141,43 @@ pub struct PriorEvaluation {
     pub symmetry_log_nats: f64,
     /// Model-specific diagnostics (saturation for networks), when there are any.
     pub diagnostics: Option<serde_json::Value>,
+}
+
+impl PriorEvaluation {
+    /// γ as printed: `None` outside [0, P] (P = the number of parameters), where it counts
+    /// nothing — e.g. an exact Hessian whose curvature is far below the prior precision in some
+    /// direction makes P − α·tr(H⁻¹) negative. The fit's notes give the reason.
+    pub fn printed_effective_parameters(&self) -> Option<f64> {
+        let p = self.mode.len() as f64;
+        let slack = 1e-9 * p.max(1.0);
+        (self.effective_parameters >= -slack && self.effective_parameters <= p + slack)
+            .then_some(self.effective_parameters)
+    }
+}
+
+impl PriorEvaluation {
+    /// Charges `reals` real numbers estimated from the `n` coded rows that this evaluation used
+    /// as given (½ log₂ n bits each, added to mixture, prequential and two_part, as for an `auto`
+    /// value), says so in the notes, and returns the bits added.
+    pub fn charge_estimates(&mut self, reals: usize, n: usize, what: &str) -> f64 {
+        let bits = estimate_charge_bits(reals, n);
+        let codes = &mut self.code_lengths;
+        for value in [
+            &mut codes.mixture,
+            &mut codes.prequential,
+            &mut codes.two_part,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *value += bits;
+        }
+        self.charge_bits += bits;
+        self.notes.push(format!(
+            "not free — {what}: {reals} real number(s) estimated from the coded rows, sent first at ½ log₂ n bits each ({bits:.4} bits), added to mixture, prequential and two_part"
+        ));
+        bits
+    }
 }
 
 /// What a study says about its data.
@@ -344,6 +386,16 @@ pub(crate) fn charge_note(
         charged.join(", "),
         estimate_charge_bits(1, n)
     ))
+}
+
+/// The note for `--charge-reals N`: which fixed values were charged, and for what.
+pub(crate) fn charged_reals_note(count: usize, n: usize) -> Option<String> {
+    (count > 0).then(|| {
+        format!(
+            "not free — {count} value(s) given as fixed were estimated from the coded rows (--charge-reals {count}): each is sent first at ½ log₂ n = {:.4} bits, added to mixture, prequential and two_part",
+            estimate_charge_bits(1, n)
+        )
+    })
 }
 
 #[cfg(test)]

@@ -801,9 +801,9 @@ impl<'a> LogisticProblem<'a> {
         LogisticProblem { precision, ..*self }
     }
 
-    /// The largest prior precision over the parameters.
-    pub fn max_precision(&self) -> f64 {
-        self.precision.iter().cloned().fold(0.0, f64::max)
+    /// The prior precision Λ's diagonal, one entry per parameter.
+    pub fn precision(&self) -> &DVector<f64> {
+        self.precision
     }
 
     /// The 0/1 label of row `i`.

@@ -1459,20 +1459,131 @@ pub fn weight_norms(arch: &Architecture, theta: &DVector<f64>) -> Vec<f64> {
         .collect()
 }
 
-/// ln of the number of equivalent parameter vectors (math.md §4), in nats: Σ over hidden layers of
-/// ln(h!) for the permutations of its h units, plus h ln 2 for the sign flips of tanh and sigmoid.
-pub fn symmetry_log_count(arch: &Architecture) -> f64 {
-    arch.hidden
-        .iter()
-        .map(|&h| {
-            let permutations: f64 = (2..=h).map(|i| (i as f64).ln()).sum();
-            let flips = if arch.activation.has_sign_symmetry() {
-                h as f64 * std::f64::consts::LN_2
-            } else {
-                0.0
-            };
-            permutations + flips
+/// Two hidden units count as clones when their signatures (incoming weights, bias, outgoing
+/// weights) differ by at most this fraction of the largest signature norm among the network's
+/// hidden units, and a unit is a zero unit when its signature's norm is at most that much.
+pub const CLONE_TOLERANCE: f64 = 1e-3;
+
+/// The distinct-mode count of one hidden layer at a mode (math.md §4, issue 14).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerSymmetry {
+    /// `layer1`, `layer2`, ….
+    pub layer: String,
+    /// Units h.
+    pub units: usize,
+    /// Groups of two or more units equal up to sign (tanh, sigmoid) or equal (ReLU) at the mode,
+    /// by unit index (from 0); every other unit is a group of its own.
+    pub clone_groups: Vec<Vec<usize>>,
+    /// Units whose signature is zero: each is its own sign flip.
+    pub zero_units: Vec<usize>,
+    /// ln(h! / Π m_g!) + (h − zero units)·ln 2 for tanh and sigmoid, without the ln 2 terms for
+    /// ReLU, in nats.
+    pub log_count: f64,
+}
+
+/// ln n!.
+fn log_factorial(n: usize) -> f64 {
+    (2..=n).map(|i| (i as f64).ln()).sum()
+}
+
+/// The number of distinct parameter vectors the hidden-unit symmetries map the mode θ onto, per
+/// hidden layer (math.md §4).
+///
+/// A layer's symmetry group has h!·2^h elements for tanh and sigmoid (permutations, and sign
+/// flips of a unit's incoming weights, bias and outgoing weights — for sigmoid also shifting the
+/// next layer's bias by the outgoing weights, since σ(−a) = 1 − σ(a)) and h! for ReLU. The mode's
+/// images number |group| / |stabiliser|. Group the units whose signature s = (incoming weights,
+/// bias, outgoing weights) is equal up to sign (equal, for ReLU) within [`CLONE_TOLERANCE`]:
+/// every permutation inside a group of m_g units, with the flips that match the signs, maps θ onto
+/// itself (for sigmoid the flipped units come in pairs of opposite sign, so the next bias's shifts
+/// cancel), and a zero unit's flip changes nothing. So
+///
+/// ln #images = ln(h! / Π_g m_g!) + (h − z)·ln 2 (tanh, sigmoid; z zero units), ln(h! / Π_g m_g!) (ReLU),
+///
+/// which is ln h! + h ln 2 when all units are distinct and nonzero. Groups are formed greedily in
+/// unit order, each unit joining the first group whose first unit it matches.
+pub fn layer_symmetries(arch: &Architecture, theta: &DVector<f64>) -> Vec<LayerSymmetry> {
+    let t = theta.as_slice();
+    let shapes = arch.shapes();
+    let flips = arch.activation.has_sign_symmetry();
+    // Each hidden unit's signature, per hidden layer.
+    let signatures: Vec<Vec<Vec<f64>>> = shapes
+        .windows(2)
+        .map(|pair| {
+            let (this, next) = (pair[0], pair[1]);
+            let (w, b, w_next) = (this.w(t), this.b(t), next.w(t));
+            (0..this.fan_out)
+                .map(|j| {
+                    w[j * this.fan_in..(j + 1) * this.fan_in]
+                        .iter()
+                        .copied()
+                        .chain([b[j]])
+                        .chain((0..next.fan_out).map(|o| w_next[o * next.fan_in + j]))
+                        .collect()
+                })
+                .collect()
         })
+        .collect();
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let scale = signatures
+        .iter()
+        .flatten()
+        .map(|s| norm(s))
+        .fold(0.0, f64::max);
+    let tolerance = CLONE_TOLERANCE * scale;
+    let distance = |a: &[f64], b: &[f64], sign: f64| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - sign * y).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    };
+    signatures
+        .iter()
+        .zip(arch.layer_names())
+        .map(|(units, layer)| {
+            let mut zero_units = Vec::new();
+            let mut groups: Vec<Vec<usize>> = Vec::new();
+            for (j, s) in units.iter().enumerate() {
+                if norm(s) <= tolerance {
+                    zero_units.push(j);
+                    continue;
+                }
+                let matches = |g: &Vec<usize>| {
+                    let first = &units[g[0]];
+                    distance(s, first, 1.0) <= tolerance
+                        || (flips && distance(s, first, -1.0) <= tolerance)
+                };
+                match groups.iter_mut().find(|g| matches(g)) {
+                    Some(g) => g.push(j),
+                    None => groups.push(vec![j]),
+                }
+            }
+            let h = units.len();
+            let mut log_count = log_factorial(h)
+                - groups.iter().map(|g| log_factorial(g.len())).sum::<f64>()
+                - log_factorial(zero_units.len());
+            if flips {
+                log_count += (h - zero_units.len()) as f64 * std::f64::consts::LN_2;
+            }
+            LayerSymmetry {
+                layer,
+                units: h,
+                clone_groups: groups.into_iter().filter(|g| g.len() > 1).collect(),
+                zero_units,
+                log_count,
+            }
+        })
+        .collect()
+}
+
+/// ln of the number of distinct parameter vectors equivalent to the mode θ (math.md §4), in nats:
+/// the sum over hidden layers of [`layer_symmetries`]' counts; Σ ln(h!) (+ h ln 2 for tanh and
+/// sigmoid) when every unit is distinct and nonzero.
+pub fn symmetry_log_count(arch: &Architecture, theta: &DVector<f64>) -> f64 {
+    layer_symmetries(arch, theta)
+        .iter()
+        .map(|l| l.log_count)
         .sum()
 }
 
@@ -1489,6 +1600,8 @@ pub struct Diagnostics {
     pub weight_norms: Vec<f64>,
     /// See [`symmetry_log_count`] (nats).
     pub symmetry_log_count: f64,
+    /// The clone groups and zero units behind it, per hidden layer ([`layer_symmetries`]).
+    pub symmetry: Vec<LayerSymmetry>,
 }
 
 /// All of the diagnostics at θ.
@@ -1499,7 +1612,8 @@ pub fn diagnostics(problem: &MlpProblem, theta: &DVector<f64>) -> Diagnostics {
         dead_relu_fraction: dead_relu_fraction(problem, theta),
         participation: participation_ratios(arch, theta),
         weight_norms: weight_norms(arch, theta),
-        symmetry_log_count: symmetry_log_count(arch),
+        symmetry_log_count: symmetry_log_count(arch, theta),
+        symmetry: layer_symmetries(arch, theta),
     }
 }
 
@@ -1901,10 +2015,8 @@ mod tests {
         assert!(a.pack(&layers[..1]).is_err());
         assert!(Architecture::new(2, vec![3, 0], Activation::Tanh, Task::Regression).is_err());
         assert!(Architecture::new(0, vec![], Activation::Tanh, Task::Regression).is_err());
-        assert_eq!(
-            symmetry_log_count(&arch(2, &[], Activation::Tanh, Task::Regression)),
-            0.0
-        );
+        let no_hidden = arch(2, &[], Activation::Tanh, Task::Regression);
+        assert_eq!(symmetry_log_count(&no_hidden, &point(&no_hidden, 1)), 0.0);
     }
 
     #[test]
@@ -1989,12 +2101,14 @@ mod tests {
         let norms = weight_norms(&a, &theta);
         assert_eq!(norms, vec![10f64.sqrt(), 2f64.sqrt()]);
 
-        // Symmetries: ln 3! + ln 2! (+ 5 ln 2 sign flips for tanh and sigmoid).
+        // Symmetries of distinct units: ln 3! + ln 2! (+ 5 ln 2 sign flips for tanh and sigmoid).
         let ln = f64::ln;
         let relu = arch(2, &[3, 2], Activation::Relu, Task::Regression);
-        assert!((symmetry_log_count(&relu) - ln(6.0) - ln(2.0)).abs() < 1e-15);
+        let relu_count = symmetry_log_count(&relu, &point(&relu, 4));
+        assert!((relu_count - ln(6.0) - ln(2.0)).abs() < 1e-14);
         let tanh = arch(2, &[3, 2], Activation::Tanh, Task::Regression);
-        assert!((symmetry_log_count(&tanh) - ln(6.0) - ln(2.0) - 5.0 * ln(2.0)).abs() < 1e-14);
+        let tanh_count = symmetry_log_count(&tanh, &point(&tanh, 4));
+        assert!((tanh_count - ln(6.0) - ln(2.0) - 5.0 * ln(2.0)).abs() < 1e-14);
 
         // No hidden layer: nothing to saturate.
         let linear = arch(2, &[], Activation::Tanh, Task::Classification);
@@ -2007,6 +2121,157 @@ mod tests {
         assert!(d.participation.is_empty());
         assert_eq!(d.weight_norms, vec![2f64.sqrt()]);
         assert_eq!(d.symmetry_log_count, 0.0);
+    }
+
+    /// Every image of a one-hidden-layer θ under the h!·2^h permutations and sign flips (for
+    /// sigmoid a flip also moves the output bias by the unit's outgoing weight), with the images'
+    /// losses: the brute-force count [`layer_symmetries`] must match.
+    fn images(arch: &Architecture, theta: &DVector<f64>) -> Vec<DVector<f64>> {
+        let layers = arch.layers(theta);
+        let (w, b) = &layers[0];
+        let (v, c) = &layers[1];
+        let h = w.nrows();
+        let mut permutations = vec![vec![]];
+        for _ in 0..h {
+            permutations = permutations
+                .into_iter()
+                .flat_map(|p: Vec<usize>| {
+                    (0..h)
+                        .filter(|j| !p.contains(j))
+                        .map(|j| {
+                            let mut q = p.clone();
+                            q.push(j);
+                            q
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+        }
+        let masks = if arch.activation.has_sign_symmetry() {
+            1usize << h
+        } else {
+            1
+        };
+        let mut out = Vec::new();
+        for p in &permutations {
+            for mask in 0..masks {
+                let (mut w2, mut b2, mut v2, mut c2) = (w.clone(), b.clone(), v.clone(), c.clone());
+                for (slot, &unit) in p.iter().enumerate() {
+                    let sign = if mask >> slot & 1 == 1 { -1.0 } else { 1.0 };
+                    w2.set_row(slot, &(w.row(unit) * sign));
+                    b2[slot] = b[unit] * sign;
+                    v2.set_column(slot, &(v.column(unit) * sign));
+                    if sign < 0.0 && arch.activation == Activation::Sigmoid {
+                        // σ(−a) = 1 − σ(a): the output keeps its value if its bias takes v.
+                        c2 += v.column(unit);
+                    }
+                }
+                out.push(arch.pack(&[(w2, b2), (v2, c2)]).unwrap());
+            }
+        }
+        out
+    }
+
+    /// ln of the number of distinct vectors among `images`, coordinates compared to 1e-9 (the
+    /// sigmoid's bias shifts are summed in different orders).
+    fn log_distinct(images: &[DVector<f64>]) -> f64 {
+        let mut keys: Vec<Vec<i64>> = images
+            .iter()
+            .map(|t| t.iter().map(|x| (x * 1e9).round() as i64).collect())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        (keys.len() as f64).ln()
+    }
+
+    #[test]
+    fn the_symmetry_term_counts_distinct_modes() {
+        let (z, y) = data(30, 2, Task::Regression, 3);
+        for activation in ACTIVATIONS {
+            let a = arch(2, &[4], activation, Task::Regression);
+            let unit = |w: [f64; 2], b: f64, v: f64| (w, b, v);
+            // Units 0 and 2 are clones, unit 3 is unit 1 with every sign flipped, and each case
+            // below replaces some of them.
+            let base = [
+                unit([0.7, -0.3], 0.2, 1.1),
+                unit([-0.4, 0.9], -0.5, 0.6),
+                unit([0.7, -0.3], 0.2, 1.1),
+                unit([0.4, -0.9], 0.5, -0.6),
+            ];
+            let zero = unit([0.0, 0.0], 0.0, 0.0);
+            let distinct = unit([0.1, 0.8], 0.3, -0.9);
+            // (units, the clone groups, the zero units).
+            type Case = ([([f64; 2], f64, f64); 4], Vec<Vec<usize>>, Vec<usize>);
+            let cases: [Case; 3] = [
+                (base, vec![vec![0, 2], vec![1, 3]], vec![]),
+                (
+                    [base[0], base[0], zero, distinct],
+                    vec![vec![0, 1]],
+                    vec![2],
+                ),
+                ([base[0], base[1], distinct, zero], vec![], vec![3]),
+            ];
+            for (units, mut groups, zeros) in cases {
+                let w: Vec<f64> = units.iter().flat_map(|u| u.0).collect();
+                let b: Vec<f64> = units.iter().map(|u| u.1).collect();
+                let v: Vec<f64> = units.iter().map(|u| u.2).collect();
+                let theta = a
+                    .pack(&[
+                        (DMatrix::from_row_slice(4, 2, &w), DVector::from_vec(b)),
+                        (
+                            DMatrix::from_row_slice(1, 4, &v),
+                            DVector::from_element(1, 0.1),
+                        ),
+                    ])
+                    .unwrap();
+                let found = layer_symmetries(&a, &theta);
+                if activation == Activation::Relu {
+                    // No sign flips: unit 3 = −unit 1 is a different unit.
+                    groups.retain(|g| g != &vec![1, 3]);
+                }
+                assert_eq!(found[0].clone_groups, groups, "{activation:?}");
+                assert_eq!(found[0].zero_units, zeros, "{activation:?}");
+                let all = images(&a, &theta);
+                // Every image is the same function (the symmetries are symmetries).
+                let (c, l) = (
+                    DVector::zeros(a.n_params()),
+                    DVector::from_element(a.n_params(), 1.0),
+                );
+                let problem = MlpProblem::new(&a, &z, &y, &c, &l, 1.0);
+                let loss = problem.negative_log_likelihood(&theta);
+                for image in &all {
+                    let other = problem.negative_log_likelihood(image);
+                    assert!((other - loss).abs() < 1e-9 * loss.abs(), "{activation:?}");
+                }
+                let brute = log_distinct(&all);
+                assert!(
+                    (symmetry_log_count(&a, &theta) - brute).abs() < 1e-12,
+                    "{activation:?}: {} vs {brute}",
+                    symmetry_log_count(&a, &theta)
+                );
+            }
+            // Distinct units: the full ln h! (+ h ln 2), also by brute force.
+            let theta = point(&a, 9);
+            let full = log_factorial(4)
+                + if activation.has_sign_symmetry() {
+                    4.0 * std::f64::consts::LN_2
+                } else {
+                    0.0
+                };
+            assert!((symmetry_log_count(&a, &theta) - full).abs() < 1e-12);
+            assert!((log_distinct(&images(&a, &theta)) - full).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn near_clones_within_the_tolerance_are_grouped_and_beyond_it_are_not() {
+        let a = arch(1, &[2], Activation::Tanh, Task::Regression);
+        // Signatures (w, b, v) = (1, 0, 1) and (1 + δ, 0, 1): clones iff δ ≤ 1e-3·√2.
+        for (delta, clones) in [(1e-4, true), (1e-2, false)] {
+            let theta = DVector::from_vec(vec![1.0, 1.0 + delta, 0.0, 0.0, 1.0, 1.0, 0.0]);
+            let groups = &layer_symmetries(&a, &theta)[0].clone_groups;
+            assert_eq!(groups.len(), usize::from(clones), "δ = {delta}");
+        }
     }
 
     /// This process's user + system CPU time in seconds (Linux; 0 elsewhere): on a loaded machine

@@ -4,7 +4,7 @@ use super::fit::{DatasetInfo, EvidenceInfo, ModelInfo, PriorInfo, TargetMapping,
 use super::format::{
     csv_field, json_document, md_cell, significant, tex_escape, tex_number, OutputFormat,
 };
-use crate::codelength::{CodeKind, CodeLengths};
+use crate::codelength::{CodeKind, CodeLengths, MmlForm};
 use crate::compare::Comparison;
 use serde::Serialize;
 use std::fmt::Write;
@@ -22,8 +22,8 @@ pub struct CompareRowInfo {
     pub evidence: EvidenceInfo,
     /// The code lengths, charges included.
     pub code_length_bits: CodeLengths,
-    /// γ.
-    pub effective_parameters: f64,
+    /// γ; null outside [0, P], with the reason in the notes.
+    pub effective_parameters: Option<f64>,
     /// ‖m − μ‖.
     pub distance_from_center: f64,
     /// Ranking code minus the zero-centred prior's at the same sd.
@@ -84,7 +84,7 @@ impl CompareReport {
                         noise_sd: e.noise_sd,
                         evidence: EvidenceInfo::of(e),
                         code_length_bits: e.code_lengths,
-                        effective_parameters: e.effective_parameters,
+                        effective_parameters: e.printed_effective_parameters(),
                         distance_from_center: e.distance_from_center,
                         delta_bits: r.delta_bits,
                         charged_bits: e.charge_bits,
@@ -138,11 +138,12 @@ impl CompareReport {
             r.noise_sd
                 .map_or("—".to_string(), |v| fitted(v, self.model.noise_sd_fitted)),
             format!("{:.3}", r.evidence.log_nats),
-            format!("{:.3}", r.effective_parameters),
+            r.effective_parameters
+                .map_or("—".to_string(), |g| format!("{g:.3}")),
             significant(r.distance_from_center, 4),
             code(r.code_length_bits.mixture),
             code(r.code_length_bits.prequential),
-            code(r.code_length_bits.two_part),
+            two_part_cell(&r.code_length_bits),
             code(r.code_length_bits.bic),
             r.delta_bits.map_or("—".to_string(), |d| format!("{d:+.2}")),
         ]
@@ -323,7 +324,8 @@ impl CompareReport {
                 tex_number(r.prior.sd, 4),
                 r.noise_sd.map_or("---".to_string(), |v| tex_number(v, 4)),
                 format_args!("${:.3}$", r.evidence.log_nats),
-                format_args!("${:.3}$", r.effective_parameters),
+                r.effective_parameters
+                    .map_or("---".to_string(), |g| format!("${g:.3}$")),
                 tex_number(r.distance_from_center, 4),
                 code(r.code_length_bits.mixture),
                 code(r.code_length_bits.prequential),
@@ -338,28 +340,38 @@ impl CompareReport {
     }
 
     fn render_csv(&self) -> String {
-        let mut out = String::from("rank,center,sd,sd_fitted,noise_sd,log_evidence_nats,effective_parameters,distance_from_center,mixture_bits,prequential_bits,two_part_bits,bic_bits,delta_bits,charged_bits\n");
+        let mut out = String::from("rank,center,sd,sd_fitted,noise_sd,log_evidence_nats,effective_parameters,distance_from_center,mixture_bits,prequential_bits,two_part_bits,bic_bits,delta_bits,charged_bits,two_part_form\n");
         let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
         for r in &self.rows {
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 r.rank,
                 csv_field(&r.prior.center),
                 r.prior.sd,
                 r.prior.sd_fitted,
                 opt(r.noise_sd),
                 r.evidence.log_nats,
-                r.effective_parameters,
+                opt(r.effective_parameters),
                 r.distance_from_center,
                 opt(r.code_length_bits.mixture),
                 opt(r.code_length_bits.prequential),
                 opt(r.code_length_bits.two_part),
                 opt(r.code_length_bits.bic),
                 opt(r.delta_bits),
-                r.charged_bits
+                r.charged_bits,
+                r.code_length_bits.two_part_form.map_or("", MmlForm::key)
             );
         }
         out
+    }
+}
+
+/// The two_part cell: bits, marked "(F+Λ)" where MML87 used the prior's curvature.
+fn two_part_cell(codes: &CodeLengths) -> String {
+    match (codes.two_part, codes.two_part_form) {
+        (Some(b), Some(MmlForm::FisherPlusPrior)) => format!("{b:.2} (F+Λ)"),
+        (Some(b), _) => format!("{b:.2}"),
+        (None, _) => "—".to_string(),
     }
 }

@@ -454,6 +454,12 @@ fn render_section(
             Block::Table(table) => {
                 let _ = writeln!(markdown, "**{}**\n", table.caption);
                 markdown.push_str(&table.to_markdown());
+                if !table.notes.is_empty() {
+                    markdown.push('\n');
+                }
+                for note in &table.notes {
+                    let _ = writeln!(markdown, "- {note}");
+                }
                 let links: String = ["csv", "tex", "json"]
                     .iter()
                     .filter(|ext| formats.iter().any(|f| f == *ext))

@@ -3,7 +3,7 @@
 use super::format::{
     csv_field, json_document, md_cell, significant, tex_escape, tex_number, OutputFormat,
 };
-use crate::codelength::CodeLengths;
+use crate::codelength::{CodeLengths, MmlForm};
 use crate::fit::Study;
 use crate::fit::{LinearFit, LogisticFit, MlpFit, PriorEvaluation, StudyInfo};
 use serde::Serialize;
@@ -189,8 +189,8 @@ pub struct EvidenceInfo {
     pub bits: f64,
     /// `exact`, `laplace-ggn` or `laplace-hessian`.
     pub method: String,
-    /// γ.
-    pub effective_parameters: f64,
+    /// γ; null outside [0, P], with the reason in the notes.
+    pub effective_parameters: Option<f64>,
     /// P, the number of parameters γ is counted against.
     pub parameters: usize,
     /// The hidden-unit symmetry term (0 for models without hidden units).
@@ -282,7 +282,7 @@ impl EvidenceInfo {
             log_nats: evaluation.log_evidence,
             bits: -evaluation.log_evidence / LN_2,
             method: evaluation.evidence_method.name().into(),
-            effective_parameters: evaluation.effective_parameters,
+            effective_parameters: evaluation.printed_effective_parameters(),
             parameters: evaluation.mode.len(),
             symmetry_log_nats: evaluation.symmetry_log_nats,
         }
@@ -405,7 +405,8 @@ impl FitReport {
     }
 
     /// The report of a network fit. `weights` lists every parameter in the model's order;
-    /// `weights_original` the same with the first layer mapped to raw feature units.
+    /// `weights_original` the same with the first layer mapped to raw feature units and, for
+    /// regression, the output layer to the target's own units.
     pub fn from_mlp(fit: &MlpFit) -> Self {
         let study = &fit.study;
         let evaluation = &fit.evaluation;
@@ -414,7 +415,8 @@ impl FitReport {
         let arch = &study.arch;
         let layers = arch.layers(theta);
         let output_bias = layers.last().map_or(0.0, |(_, b)| b[0]);
-        let original = crate::fit::mlp::to_original_units(arch, theta, &study.transform);
+        let original =
+            crate::fit::mlp::to_original_units(arch, theta, &study.transform, study.target);
         FitReport {
             schema: SCHEMA,
             dataset: DatasetInfo::of(&info),
@@ -434,7 +436,7 @@ impl FitReport {
                 weights: theta.iter().copied().collect(),
                 intercept: output_bias,
                 weights_original: original.iter().copied().collect(),
-                intercept_original: output_bias,
+                intercept_original: original.iter().next_back().copied().unwrap_or(output_bias),
                 posterior_sd: Vec::new(),
                 posterior_sd_original: Vec::new(),
                 parameter_names: Some(arch.parameter_names()),
@@ -548,7 +550,11 @@ impl FitReport {
                 "effective parameters γ",
                 format!(
                     "{} of {}",
-                    significant(self.evidence.effective_parameters, 6),
+                    self.evidence
+                        .effective_parameters
+                        .map_or("— (outside [0, P]: see the notes)".into(), |g| {
+                            significant(g, 6)
+                        }),
                     self.evidence.parameters
                 ),
             ),
@@ -561,7 +567,17 @@ impl FitReport {
                 "prequential code (bits)",
                 code(self.code_length_bits.prequential),
             ),
-            ("two-part code (bits)", code(self.code_length_bits.two_part)),
+            (
+                "two-part code (bits)",
+                match self.code_length_bits.two_part_form {
+                    Some(form @ MmlForm::FisherPlusPrior) => format!(
+                        "{} (MML87 with {}: see the notes)",
+                        code(self.code_length_bits.two_part),
+                        form.label()
+                    ),
+                    _ => code(self.code_length_bits.two_part),
+                },
+            ),
             ("BIC code (bits)", code(self.code_length_bits.bic)),
         ]);
         if let Diagnostics::Mlp(d) = &self.diagnostics {
@@ -592,6 +608,31 @@ impl FitReport {
                 "symmetry term (nats)",
                 significant(self.evidence.symmetry_log_nats, 6),
             ));
+            let groups: Vec<String> = d
+                .network
+                .symmetry
+                .iter()
+                .map(|l| {
+                    let mut parts: Vec<String> = l
+                        .clone_groups
+                        .iter()
+                        .map(|g| {
+                            let units: Vec<String> = g.iter().map(usize::to_string).collect();
+                            format!("clones {{{}}}", units.join(","))
+                        })
+                        .collect();
+                    if !l.zero_units.is_empty() {
+                        let units: Vec<String> =
+                            l.zero_units.iter().map(usize::to_string).collect();
+                        parts.push(format!("zero {{{}}}", units.join(",")));
+                    }
+                    if parts.is_empty() {
+                        parts.push("all distinct".into());
+                    }
+                    format!("{} ({} units): {}", l.layer, l.units, parts.join(" "))
+                })
+                .collect();
+            rows.push(("hidden-unit groups", groups.join("; ")));
         }
         rows
     }
@@ -827,7 +868,7 @@ impl FitReport {
         put(
             "evidence",
             "effective_parameters",
-            self.evidence.effective_parameters.to_string(),
+            opt(self.evidence.effective_parameters),
         );
         put(
             "code_length_bits",
@@ -845,6 +886,13 @@ impl FitReport {
             opt(self.code_length_bits.two_part),
         );
         put("code_length_bits", "bic", opt(self.code_length_bits.bic));
+        put(
+            "code_length_bits",
+            "two_part_form",
+            self.code_length_bits
+                .two_part_form
+                .map_or(String::new(), |form| form.key().to_string()),
+        );
         let m = &self.map;
         if let Some(names) = &m.parameter_names {
             for (j, name) in names.iter().enumerate() {

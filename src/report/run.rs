@@ -8,7 +8,7 @@ use super::figure::Figure;
 use super::spec::{
     CenterChoice, DataSource, Direction, FigureKind, ModelKind, Rows, RunSpec, RunStudy, SdChoice,
 };
-use super::studies::centres::comparison_columns;
+use super::studies::centres::{add_two_part_notes, comparison_columns, two_part_form_cell};
 use super::studies::{Section, StudyContext};
 use super::table::{Cell, Column, Table};
 use crate::compare::{compare, CompareOptions, Comparison};
@@ -244,11 +244,20 @@ fn run_study(study: &RunStudy, ctx: &StudyContext, command: &str) -> Result<Sect
     } else {
         None
     };
+    // auto:zero values come from the coded rows: when every row uses them they are charged
+    // through --charge-reals (so the printed compare command reproduces the table); a mixed list
+    // of sds charges its auto:zero rows below.
+    let uniform_auto_zero_sd =
+        !study.sds.is_empty() && study.sds.iter().all(|s| *s == SdChoice::AutoZero);
+    fit.charged_reals += usize::from(uniform_auto_zero_sd);
     if study.noise_auto_zero {
         if let Some(sigma) = zero_eb.as_ref().and_then(|z| z.noise_sd) {
             fit.noise_sd = SdSpec::Fixed(sigma);
-            model = build(study.model, data, &fit).map_err(|e| study.data_location.wrap(e))?;
+            fit.charged_reals += 1;
         }
+    }
+    if fit.charged_reals > 0 {
+        model = build(study.model, data, &fit).map_err(|e| study.data_location.wrap(e))?;
     }
     let sds: Vec<SdSpec> = study
         .sds
@@ -315,7 +324,7 @@ fn run_study(study: &RunStudy, ctx: &StudyContext, command: &str) -> Result<Sect
         sds: sds.clone(),
         rank_by: study.rank_by,
     };
-    let comparison = compare(model.as_ref(), &options).map_err(|e| {
+    let mut comparison = compare(model.as_ref(), &options).map_err(|e| {
         // Blame the centre the message names, if it names one.
         let text = e.to_string();
         let named = study
@@ -326,6 +335,16 @@ fn run_study(study: &RunStudy, ctx: &StudyContext, command: &str) -> Result<Sect
             .map(|((_, location), _)| location);
         named.unwrap_or(&priors_location).wrap(e)
     })?;
+
+    charge_data_derived_rows(
+        study,
+        &mut comparison,
+        &centers,
+        &directions,
+        (!uniform_auto_zero_sd && study.sds.contains(&SdChoice::AutoZero))
+            .then(|| zero_eb.as_ref().map(|z| SdSpec::Fixed(z.prior_sd)))
+            .flatten(),
+    );
 
     // w*: the zero-centred MAP at each sd (from the comparison when zero is listed).
     let mut w_star: Vec<(SdSpec, DVector<f64>)> = Vec::new();
@@ -380,6 +399,66 @@ fn run_study(study: &RunStudy, ctx: &StudyContext, command: &str) -> Result<Sect
     }
     section.text(summarise(study, &rows));
     Ok(section)
+}
+
+/// Charges what `compare` could not know came from the coded rows, then re-ranks: the k
+/// coordinates of a centre along the w* direction (t ≠ 0), and the auto:zero s of rows in a list
+/// of sds that also has other values (`mixed_auto_zero`, that s as a fixed spec).
+fn charge_data_derived_rows(
+    study: &RunStudy,
+    comparison: &mut Comparison,
+    centers: &[CenterSpec],
+    directions: &[Option<(String, f64)>],
+    mixed_auto_zero: Option<SdSpec>,
+) {
+    let n = comparison.study.n;
+    let along_w_star: Vec<&String> = study.along.as_ref().map_or(Vec::new(), |a| {
+        a.directions
+            .iter()
+            .filter(|(_, d)| matches!(d, Direction::MapZero))
+            .map(|(name, _)| name)
+            .collect()
+    });
+    let mut charged = false;
+    for row in &mut comparison.rows {
+        let e = &mut row.evaluation;
+        let from_w_star = centers.iter().zip(directions).any(|(spec, direction)| {
+            *spec == e.center_spec
+                && direction
+                    .as_ref()
+                    .is_some_and(|(name, t)| *t != 0.0 && along_w_star.contains(&name))
+        });
+        if from_w_star {
+            let k = e.center.values.len();
+            let bits = e.charge_estimates(k, n, "a centre along the zero-centred MAP w*");
+            // The zero centre pays nothing for its centre: Δ grows by the whole charge.
+            row.delta_bits = row.delta_bits.map(|d| d + bits);
+            charged = true;
+        }
+        if mixed_auto_zero == Some(e.prior_sd_spec) {
+            // The zero centre at this sd pays the same: Δ does not move.
+            e.charge_estimates(1, n, "the auto:zero prior sd s");
+            charged = true;
+        }
+    }
+    if !charged {
+        return;
+    }
+    let rank_by = comparison.rank_by;
+    let key = |r: &crate::compare::CompareRow| rank_by.of(&r.evaluation.code_lengths);
+    comparison.rows.sort_by(|a, b| match (key(a), key(b)) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    for row in &comparison.rows {
+        for note in &row.evaluation.notes {
+            if !comparison.notes.contains(note) {
+                comparison.notes.push(note.clone());
+            }
+        }
+    }
 }
 
 /// The comparison's rows matched back to the priors as given (sds outer, centres inner), each
@@ -550,11 +629,12 @@ fn table(
             Cell::num(e.prior_sd, 4),
             Cell::opt(e.noise_sd, 4),
             Cell::num(r.distance_from_w_star, 3),
-            Cell::num(e.effective_parameters, 4),
+            Cell::opt(e.printed_effective_parameters(), 4),
             Cell::num(e.log_evidence, 3),
             Cell::opt(e.code_lengths.mixture, 2),
             Cell::opt(e.code_lengths.prequential, 2),
             Cell::opt(e.code_lengths.two_part, 2),
+            two_part_form_cell(&e.code_lengths),
             Cell::opt(e.code_lengths.bic, 2),
             Cell::opt(r.delta_bits, 2),
             Cell::num(e.charge_bits, 2),
@@ -574,6 +654,11 @@ fn table(
         }
         table.push(cells);
     }
+    add_two_part_notes(
+        &mut table,
+        rows.iter()
+            .map(|r| (r.label.as_str(), r.evaluation.notes.as_slice())),
+    );
     table
 }
 
@@ -604,6 +689,9 @@ fn compare_command(
     command += &format!(" --sds {}", sds.join(","));
     if let SdSpec::Fixed(sigma) = fit.noise_sd {
         command += &format!(" --noise-sd {sigma}");
+    }
+    if fit.charged_reals > 0 {
+        command += &format!(" --charge-reals {}", fit.charged_reals);
     }
     let default_intercept = if study.model == ModelKind::Linear {
         crate::model::Intercept::Centered
@@ -778,7 +866,7 @@ fn summarise(study: &RunStudy, rows: &[Row]) -> String {
     };
     let gammas: Vec<f64> = rows
         .iter()
-        .map(|r| r.evaluation.effective_parameters)
+        .filter_map(|r| r.evaluation.printed_effective_parameters())
         .collect();
     let (lo, hi) = gammas
         .iter()

@@ -111,6 +111,9 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
     /// The command that regenerates the numbers.
     pub command: String,
+    /// Warnings about the numbers (e.g. which MML87 form a two_part value used), shown under the
+    /// table in report.md and kept in the JSON.
+    pub notes: Vec<String>,
 }
 
 impl Table {
@@ -127,6 +130,15 @@ impl Table {
             columns,
             rows: Vec::new(),
             command: command.into(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Adds a note, once.
+    pub fn note(&mut self, note: impl Into<String>) {
+        let note = note.into();
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
         }
     }
 
@@ -206,7 +218,7 @@ impl Table {
         out
     }
 
-    /// JSON: `{ "name", "caption", "command", "rows": [ {key: value, …}, … ] }`.
+    /// JSON: `{ "name", "caption", "command", "rows": [ {key: value, …}, … ], "notes": […] }`.
     pub fn to_json(&self) -> String {
         let rows: Vec<Value> = self
             .rows
@@ -221,6 +233,7 @@ impl Table {
             .collect();
         json_document(&json!({
             "schema": 1, "name": self.name, "caption": self.caption, "command": self.command, "rows": rows,
+            "notes": self.notes,
         }))
     }
 }

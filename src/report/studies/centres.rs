@@ -2,7 +2,7 @@
 //! points, at a fit on the other half of the data and (for simulated data) at the truth.
 
 use super::{Section, StudyContext};
-use crate::codelength::CodeKind;
+use crate::codelength::{CodeKind, CodeLengths};
 use crate::compare::{compare, CompareOptions, Comparison};
 use crate::data::simulate::{simulate, to_csv, truth_path, SimulationSpec, Teacher};
 use crate::data::{self, ColumnSelection, Dataset};
@@ -96,22 +96,21 @@ fn run_case(
         CenterSpec::Fit(staged_a.to_path_buf()),
     ];
     centers.extend_from_slice(extra);
+    // s (and σ for the linear model) were estimated from the coded rows: every row sends them
+    // first and is charged for them (docs/codes.md), the zero row included.
+    let charged = if model == "linear" { 2 } else { 1 };
+    let shared = FitOptions {
+        noise_sd: noise,
+        charged_reals: charged,
+        ..base
+    };
     let study = if model == "linear" {
-        Box::new(LinearStudy::new(
-            &coded,
-            &FitOptions {
-                noise_sd: noise,
-                ..base.clone()
-            },
-        )?) as Box<dyn Study>
+        Box::new(LinearStudy::new(&coded, &shared)?) as Box<dyn Study>
     } else {
-        study
+        Box::new(LogisticStudy::new(&coded, &shared)?)
     };
     let options = CompareOptions {
-        fit: FitOptions {
-            noise_sd: noise,
-            ..base
-        },
+        fit: shared,
         centers: centers.clone(),
         sds: vec![SdSpec::Fixed(s)],
         rank_by: CodeKind::Mixture,
@@ -143,7 +142,7 @@ fn run_case(
         .collect();
     let centers_arg: Vec<String> = centers.iter().map(label).collect();
     let command = format!(
-        "occam compare --data {} {}--centers '{}' --sds {s}{}",
+        "occam compare --data {} {}--centers '{}' --sds {s}{} --charge-reals {charged}",
         ctx.printed(staged_b),
         if model == "linear" {
             ""
@@ -169,7 +168,7 @@ fn summarise(case: &Case) -> String {
     let rows = &case.comparison.rows;
     let gammas: Vec<f64> = rows
         .iter()
-        .map(|r| r.evaluation.effective_parameters)
+        .filter_map(|r| r.evaluation.printed_effective_parameters())
         .collect();
     let (lo, hi) = gammas
         .iter()
@@ -199,7 +198,7 @@ fn summarise(case: &Case) -> String {
 pub fn run(ctx: &StudyContext) -> Result<Section> {
     let mut section = Section::new("centres", "Why zero?");
     section.text(
-        "Weight decay centres the prior at zero. Is zero special? Here every prior has the same width — the empirical-Bayes s of the zero-centred prior, with σ fixed likewise for regression — so every centre buys the same capacity γ. Only the centre moves: to constants ±s/2, to three fixed pseudo-random points (sha256:, scale s), to the MAP fitted on the other half of the data (transfer, free because those rows are not coded), and for simulated data to the generating weights. Each data set is split into even and odd rows; the odd half is coded.",
+        "Weight decay centres the prior at zero. Is zero special? Here every prior has the same width — the empirical-Bayes s of the zero-centred prior, with σ fixed likewise for regression — so every centre buys the same capacity γ; s and σ are estimated from the coded rows, so every code below pays ½ log₂ n bits for each (`--charge-reals`). Only the centre moves: to constants ±s/2, to three fixed pseudo-random points (sha256:, scale s), to the MAP fitted on the other half of the data (transfer, free because those rows are not coded), and for simulated data to the generating weights. Each data set is split into even and odd rows; the odd half is coded.",
     );
     let mut cases = Vec::new();
     for (name, model) in [("diabetes", "linear"), ("breast_cancer", "logistic")] {
@@ -283,17 +282,26 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
             table.push(vec![
                 Cell::text(label.clone()),
                 Cell::num(*distance, 3),
-                Cell::num(e.effective_parameters, 4),
+                Cell::opt(e.printed_effective_parameters(), 4),
                 Cell::num(e.log_evidence, 3),
                 Cell::opt(e.code_lengths.mixture, 2),
                 Cell::opt(e.code_lengths.prequential, 2),
                 Cell::opt(e.code_lengths.two_part, 2),
+                two_part_form_cell(&e.code_lengths),
                 Cell::opt(row.delta_bits, 2),
             ]);
             if let Some(d) = row.delta_bits {
                 points.push((*distance, d));
             }
         }
+        add_two_part_notes(
+            &mut table,
+            case.comparison
+                .rows
+                .iter()
+                .zip(&case.center_labels)
+                .map(|(row, label)| (label.as_str(), row.evaluation.notes.as_slice())),
+        );
         section.table(table);
         figure = figure.points(case.name, points);
     }
@@ -310,7 +318,7 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
 /// The columns every comparison of prior centres shows, in order: the centre's distance from the
 /// best weights w*, γ, the log evidence and the mixture, prequential and two-part codes (the
 /// report's centres study and `occam run`'s compare tables).
-pub(crate) fn comparison_columns() -> [Column; 6] {
+pub(crate) fn comparison_columns() -> [Column; 7] {
     [
         Column::with_tex(
             "distance_from_w_star",
@@ -322,5 +330,40 @@ pub(crate) fn comparison_columns() -> [Column; 6] {
         Column::new("mixture_bits", "mixture (bits)"),
         Column::new("prequential_bits", "prequential (bits)"),
         Column::new("two_part_bits", "two_part (bits)"),
+        Column::new("two_part_form", "two_part form"),
     ]
+}
+
+/// Which curvature the row's two_part used (docs/codes.md): "F", "F + Λ", or empty where two_part
+/// is null.
+pub(crate) fn two_part_form_cell(codes: &CodeLengths) -> Cell {
+    codes
+        .two_part_form
+        .map_or(Cell::Empty, |form| Cell::text(form.label()))
+}
+
+/// Puts the two_part warnings of a comparison's rows (which rows added the prior's curvature,
+/// why a value is null) under its table, each once with the rows it concerns.
+pub(crate) fn add_two_part_notes<'a>(
+    table: &mut Table,
+    rows: impl IntoIterator<Item = (&'a str, &'a [String])>,
+) {
+    let mut grouped: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut count = 0;
+    for (label, notes) in rows {
+        count += 1;
+        for note in notes.iter().filter(|n| n.starts_with("two_part")) {
+            match grouped.iter_mut().find(|(n, _)| *n == note.as_str()) {
+                Some((_, labels)) => labels.push(label),
+                None => grouped.push((note, vec![label])),
+            }
+        }
+    }
+    for (note, labels) in grouped {
+        if labels.len() == count {
+            table.note(format!("every row — {note}"));
+        } else {
+            table.note(format!("{} — {note}", labels.join(", ")));
+        }
+    }
 }

@@ -148,7 +148,7 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
                         Cell::text(center.to_string()),
                         Cell::num(s, 1),
                         Cell::num(fit.evaluation.log_evidence, 2),
-                        Cell::num(fit.evaluation.effective_parameters, 2),
+                        Cell::opt(fit.evaluation.printed_effective_parameters(), 2),
                         Cell::opt(d.saturation_fraction, 3),
                         Cell::opt(d.dead_relu_fraction, 3),
                         Cell::opt(participation, 3),
