@@ -17,7 +17,7 @@ use occam::model::Intercept;
 use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
 use occam::prior::{CenterSpec, SdSpec};
 use occam::report::convert::render_conversion;
-use occam::report::engine::{write_report, ReportOptions};
+use occam::report::engine::{render_table, write_report, ReportOptions};
 use occam::report::format::{csv_field, json_document, md_cell, tex_escape};
 use occam::report::run::{default_out, run_spec};
 use occam::report::spec::load_spec;
@@ -244,12 +244,38 @@ struct ConvertArgs {
 
 #[derive(Debug, Args)]
 struct ReportArgs {
-    /// The folder to write (replaced atomically).
-    #[arg(long, value_name = "DIR", default_value = "occam-report")]
-    out: PathBuf,
+    /// The folder to write (replaced atomically) [default: occam-report]; with --table, the
+    /// file to write (atomically) instead of standard output.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// Run only these studies (comma-separated ids: prior, capacity, centres, razor, saturation).
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "IDS",
+        value_delimiter = ',',
+        conflicts_with = "table"
+    )]
     only: Vec<String>,
+    /// Print one table instead of writing the folder, byte for byte as `tables/NAME.FORMAT` of a
+    /// report (e.g. centres-diabetes); runs only that table's study.
+    #[arg(long, value_name = "NAME")]
+    table: Option<String>,
+    /// With --table: the table's format [default: md].
+    #[arg(long, value_enum, requires = "table")]
+    format: Option<TableFormat>,
+}
+
+/// The file formats of a report's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TableFormat {
+    /// Markdown (`tables/NAME.md`).
+    Md,
+    /// LaTeX with booktabs (`tables/NAME.tex`).
+    Tex,
+    /// CSV (`tables/NAME.csv`).
+    Csv,
+    /// JSON (`tables/NAME.json`).
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -444,12 +470,29 @@ fn run_convert(args: &ConvertArgs) -> Result<()> {
 }
 
 fn run_report(args: &ReportArgs) -> Result<()> {
-    let mut command = format!("occam report --out {}", args.out.display());
+    if let Some(name) = &args.table {
+        let format = match args.format.unwrap_or(TableFormat::Md) {
+            TableFormat::Md => "md",
+            TableFormat::Tex => "tex",
+            TableFormat::Csv => "csv",
+            TableFormat::Json => "json",
+        };
+        let output = OutputArgs {
+            format: OutputFormat::Table,
+            out: args.out.clone(),
+        };
+        return emit(&output, &render_table(STUDIES, name, format)?);
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("occam-report"));
+    let mut command = format!("occam report --out {}", out.display());
     if !args.only.is_empty() {
         command += &format!(" --only {}", args.only.join(","));
     }
     let options = ReportOptions {
-        out: args.out.clone(),
+        out: out.clone(),
         only: args.only.clone(),
         progress: true,
         command,
@@ -459,9 +502,9 @@ fn run_report(args: &ReportArgs) -> Result<()> {
     eprintln!(
         "wrote {} files to {} in {:.1} s; start with {}",
         written.len(),
-        args.out.display(),
+        out.display(),
         started.elapsed().as_secs_f64(),
-        args.out.join("report.md").display()
+        out.join("report.md").display()
     );
     Ok(())
 }

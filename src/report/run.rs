@@ -6,7 +6,7 @@
 use super::engine::{write_sections, FolderOptions};
 use super::figure::Figure;
 use super::spec::{
-    CenterChoice, DataSource, Direction, FigureKind, ModelKind, Rows, RunSpec, RunStudy, SdChoice,
+    CenterChoice, Direction, FigureKind, ModelKind, Rows, RunSpec, RunStudy, SdChoice,
 };
 use super::studies::centres::comparison_columns;
 use super::studies::{Section, StudyContext};
@@ -16,7 +16,7 @@ use crate::data::simulate::to_csv;
 use crate::data::{self, ColumnSelection, Dataset};
 use crate::error::Result;
 use crate::fit::{FitOptions, LinearStudy, LogisticStudy, MlpStudy, Study};
-use crate::prior::{CenterSpec, SdSpec};
+use crate::prior::{CenterPath, CenterSpec, SdSpec};
 use nalgebra::DVector;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -76,10 +76,19 @@ pub fn run_spec(spec: &RunSpec, out: &Path, command: &str, progress: bool) -> Re
         })
         .collect();
     manifest.insert("seeds".into(), serde_json::Value::Object(seeds));
+    // What report.md and the tables show: the spec by its file name, run from its own folder
+    // (where the paths it gives are relative to), so they do not depend on where occam ran.
+    let shown_command = format!(
+        "occam run {}",
+        spec.path
+            .file_name()
+            .map_or_else(|| "SPEC.toml".into(), |n| n.to_string_lossy())
+    );
     let options = FolderOptions {
         out: out.to_path_buf(),
         progress,
-        command: command.to_string(),
+        command: shown_command.clone(),
+        typed_command: command.to_string(),
         heading: spec.title.clone(),
         intro: spec.description.clone(),
         manifest,
@@ -89,7 +98,7 @@ pub fn run_spec(spec: &RunSpec, out: &Path, command: &str, progress: bool) -> Re
         let mut sections = Vec::new();
         for study in &spec.studies {
             bar.set_message(study.title.clone());
-            sections.push(run_study(study, context, command)?);
+            sections.push(run_study(study, context, &shown_command)?);
             bar.inc(1);
         }
         Ok(sections)
@@ -110,15 +119,13 @@ struct Staged {
 
 fn stage(study: &RunStudy, ctx: &StudyContext) -> Result<Staged> {
     let wrap = |e| study.data_location.wrap(e);
-    let full = data::load(&study.data.load_spec(), &study.fit.selection).map_err(wrap)?;
+    let mut full = data::load(&study.data.load_spec(), &study.fit.selection).map_err(wrap)?;
     if study.rows == Rows::All {
-        let printed = match &study.data {
-            DataSource::Path(p) => p.display().to_string(),
-            DataSource::Builtin(name) => name.clone(),
-        };
+        // Name the data as the spec did, not where this run found it.
+        full.source = study.data.shown().to_string();
         return Ok(Staged {
+            coded_printed: full.source.clone(),
             coded: full,
-            coded_printed: printed,
             rest: None,
         });
     }
@@ -168,7 +175,8 @@ fn stage(study: &RunStudy, ctx: &StudyContext) -> Result<Staged> {
         features: None,
         exclude: Vec::new(),
     };
-    let coded = data::load(&coded_path.to_string_lossy(), &selection).map_err(wrap)?;
+    let mut coded = data::load(&coded_path.to_string_lossy(), &selection).map_err(wrap)?;
+    coded.source = coded_printed.clone();
     Ok(Staged {
         coded,
         coded_printed,
@@ -260,7 +268,9 @@ fn run_study(study: &RunStudy, ctx: &StudyContext, command: &str) -> Result<Sect
                     .rest
                     .as_ref()
                     .ok_or_else(|| priors_location.error("fit:@rest has no rows left out"))?;
-                (CenterSpec::Fit(path.clone()), format!("fit:{printed}"))
+                let spec = CenterSpec::Fit(CenterPath::shown_as(path, printed.as_str()));
+                let label = spec.to_string();
+                (spec, label)
             }
         };
         centers.push(spec);

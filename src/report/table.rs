@@ -109,8 +109,12 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// The rows.
     pub rows: Vec<Vec<Cell>>,
-    /// The command that regenerates the numbers.
+    /// The command that computes the numbers (an `occam compare`, `fit` or `convert` a reader
+    /// can rerun and vary).
     pub command: String,
+    /// The command that reproduces this table's files byte for byte, when there is one:
+    /// `--format EXT` appended gives `tables/NAME.EXT` (`occam report --table NAME`).
+    pub regenerate: Option<String>,
 }
 
 impl Table {
@@ -127,7 +131,29 @@ impl Table {
             columns,
             rows: Vec::new(),
             command: command.into(),
+            regenerate: None,
         }
+    }
+
+    /// The table in one of the file formats of [`Table::FORMATS`] (`None` for any other).
+    pub fn render(&self, format: &str) -> Option<String> {
+        match format {
+            "md" => Some(self.to_markdown()),
+            "tex" => Some(self.to_tex()),
+            "csv" => Some(self.to_csv()),
+            "json" => Some(self.to_json()),
+            _ => None,
+        }
+    }
+
+    /// The file formats a table renders to, as file extensions.
+    pub const FORMATS: [&'static str; 4] = ["md", "tex", "csv", "json"];
+
+    /// The command that writes this table in `format` byte for byte, if there is one.
+    pub fn regenerate_command(&self, format: &str) -> Option<String> {
+        self.regenerate
+            .as_ref()
+            .map(|command| format!("{command} --format {format}"))
     }
 
     /// Adds a row (as many cells as columns).
@@ -176,7 +202,18 @@ impl Table {
         let spec: String = (0..self.columns.len())
             .map(|c| if self.numeric_column(c) { 'r' } else { 'l' })
             .collect();
-        let mut out = format!("% {}\n% regenerate: {}\n% requires \\usepackage{{booktabs}}\n\\begin{{tabular}}{{{spec}}}\n\\toprule\n", tex_escape(&self.caption), self.command);
+        // The header is comments: the caption, how to rebuild the file, and its one package.
+        let mut out = format!("% {}\n", tex_escape(&self.caption));
+        if let Some(command) = self.regenerate_command("tex") {
+            let _ = writeln!(out, "% regenerate: {command}");
+            let _ = writeln!(out, "% numbers: {}", self.command);
+        } else {
+            let _ = writeln!(out, "% regenerate: {}", self.command);
+        }
+        let _ = write!(
+            out,
+            "% requires \\usepackage{{booktabs}}\n\\begin{{tabular}}{{{spec}}}\n\\toprule\n"
+        );
         let headers: Vec<&str> = self.columns.iter().map(|c| c.tex_header.as_str()).collect();
         let _ = writeln!(out, "{} \\\\\n\\midrule", headers.join(" & "));
         for row in &self.rows {
@@ -206,7 +243,8 @@ impl Table {
         out
     }
 
-    /// JSON: `{ "name", "caption", "command", "rows": [ {key: value, …}, … ] }`.
+    /// JSON: `{ "name", "caption", "command", "rows": [ {key: value, …}, … ] }`, and
+    /// `"regenerate"` when the table has such a command.
     pub fn to_json(&self) -> String {
         let rows: Vec<Value> = self
             .rows
@@ -219,9 +257,13 @@ impl Table {
                 Value::Object(object)
             })
             .collect();
-        json_document(&json!({
+        let mut document = json!({
             "schema": 1, "name": self.name, "caption": self.caption, "command": self.command, "rows": rows,
-        }))
+        });
+        if let Some(command) = self.regenerate_command("json") {
+            document["regenerate"] = json!(command);
+        }
+        json_document(&document)
     }
 }
 

@@ -9,7 +9,7 @@ use crate::data::{self, ColumnSelection, Dataset};
 use crate::error::Result;
 use crate::fit::{FitOptions, LinearStudy, LogisticStudy, Study};
 use crate::model::Intercept;
-use crate::prior::{CenterSpec, SdSpec};
+use crate::prior::{CenterPath, CenterSpec, SdSpec};
 use crate::report::figure::Figure;
 use crate::report::table::{Cell, Column, Table};
 use nalgebra::DVector;
@@ -93,7 +93,7 @@ fn run_case(
             text: "occam-3".into(),
             scale: None,
         },
-        CenterSpec::Fit(staged_a.to_path_buf()),
+        CenterSpec::Fit(CenterPath::shown_as(staged_a, ctx.printed(staged_a))),
     ];
     centers.extend_from_slice(extra);
     let study = if model == "linear" {
@@ -123,15 +123,10 @@ fn run_case(
         .find(|r| r.evaluation.center_spec == CenterSpec::Zero)
         .map(|r| r.evaluation.mode.clone())
         .unwrap_or_else(|| DVector::zeros(0));
-    let printed_a = ctx.printed(staged_a);
-    let label = |spec: &CenterSpec| match spec {
-        CenterSpec::Fit(_) => format!("fit:{printed_a}"),
-        other => other.to_string(),
-    };
     let center_labels = comparison
         .rows
         .iter()
-        .map(|r| label(&r.evaluation.center_spec))
+        .map(|r| r.evaluation.center_spec.to_string())
         .collect();
     let distances = comparison
         .rows
@@ -141,7 +136,7 @@ fn run_case(
             (w_star.rows(0, mu.len()) - mu).norm()
         })
         .collect();
-    let centers_arg: Vec<String> = centers.iter().map(label).collect();
+    let centers_arg: Vec<String> = centers.iter().map(CenterSpec::to_string).collect();
     let command = format!(
         "occam compare --data {} {}--centers '{}' --sds {s}{}",
         ctx.printed(staged_b),

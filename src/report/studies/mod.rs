@@ -75,18 +75,20 @@ impl Section {
     }
 }
 
-/// Where a study may stage data files, and how to name them in commands.
+/// Where a study may stage data files, and how to name them in what a reader sees.
+///
+/// Staged files are named relative to the finished folder (`data/diabetes-even.csv`), never by
+/// where the folder is written or the staging folder's path: a table's labels and commands are
+/// then the same bytes wherever the report is written, and its commands run from inside it.
 #[derive(Debug, Clone)]
 pub struct StudyContext {
     /// The folder being written (a temporary sibling of the final one).
     pub staging: PathBuf,
-    /// The final folder, as commands should name it.
-    pub final_dir: PathBuf,
 }
 
 impl StudyContext {
     /// Writes `contents` to `data/NAME` in the report and returns (path to use now, path as
-    /// commands should print it).
+    /// tables and commands name it: `data/NAME`, relative to the report folder).
     pub fn data_file(&self, name: &str, contents: &str) -> Result<(PathBuf, String)> {
         let dir = self.staging.join("data");
         std::fs::create_dir_all(&dir).map_err(|source| OccamError::Write {
@@ -98,16 +100,19 @@ impl StudyContext {
             path: path.clone(),
             source,
         })?;
-        Ok((
-            path,
-            self.final_dir.join("data").join(name).display().to_string(),
-        ))
+        let printed = self.printed(&path);
+        Ok((path, printed))
     }
 
-    /// The printed form of a staged path.
+    /// The printed form of a staged path: relative to the report folder, with `/` separators
+    /// on every platform (the same bytes wherever the report was made).
     pub fn printed(&self, staged: &Path) -> String {
         match staged.strip_prefix(&self.staging) {
-            Ok(rest) => self.final_dir.join(rest).display().to_string(),
+            Ok(rest) => rest
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
             Err(_) => staged.display().to_string(),
         }
     }
