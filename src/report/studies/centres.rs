@@ -307,11 +307,7 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
 /// report's centres study and `occam run`'s compare tables).
 pub(crate) fn comparison_columns() -> [Column; 6] {
     [
-        Column::with_tex(
-            "distance_from_w_star",
-            "‖μ − w*‖",
-            "$\\lVert\\mu - w^*\\rVert$",
-        ),
+        Column::with_tex("distance_from_w_star", "‖μ − w*‖", "$\\|\\mu - w^*\\|$"),
         Column::with_tex("effective_parameters", "γ", "$\\gamma$"),
         Column::with_tex("log_evidence_nats", "ln p(y) (nats)", "$\\ln p(y)$ [nats]"),
         Column::new("mixture_bits", "mixture (bits)"),
