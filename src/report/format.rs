@@ -273,6 +273,27 @@ mod tests {
     }
 
     #[test]
+    fn tex_escape_leaves_only_ascii_outside_latin_letters() {
+        // Every character occam's tables use, and a few a user's column names might carry.
+        let text = "λ − ‖∇‖ γ σ μ × ± ≈ ≤ → — – “q” … ² Größe café ☃ |x| <a> 100%";
+        let escaped = tex_escape(text);
+        let allowed = |c: char| c.is_ascii() || "öße".contains(c);
+        assert!(escaped.chars().all(allowed), "{escaped}");
+        assert!(
+            escaped.contains("$\\lambda$ $-$ $\\|$$\\nabla$$\\|$"),
+            "{escaped}"
+        );
+        assert!(escaped.contains("Größe café \\texttt{U+2603}"), "{escaped}");
+        assert!(escaped.contains("\\textbar{}x\\textbar{} \\textless{}a\\textgreater{} 100\\%"));
+        // Each mapped symbol is pure ASCII LaTeX.
+        for c in text.chars().filter(|c| !c.is_ascii()) {
+            if let Some(latex) = tex_text_symbol(c) {
+                assert!(latex.is_ascii(), "{c} → {latex}");
+            }
+        }
+    }
+
+    #[test]
     fn atomic_write_leaves_nothing_on_failure() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("no/such/dir/out.json");

@@ -299,5 +299,23 @@ mod tests {
         let v: Value = serde_json::from_str(&t.to_json()).unwrap();
         assert_eq!(v["rows"][0]["bits"], 1.23456);
         assert!(v["rows"][1]["bits"].is_null());
+        assert!(v.get("regenerate").is_none());
+        assert!(tex.contains("% regenerate: occam x\n"));
+        for format in Table::FORMATS {
+            assert!(t.render(format).is_some());
+        }
+        assert!(t.render("pdf").is_none());
+    }
+
+    #[test]
+    fn a_regenerate_command_names_each_files_format() {
+        let mut t = sample();
+        t.regenerate = Some("occam report --table t".into());
+        assert!(t.to_tex().starts_with(
+            "% A test, 50\\% done\n% regenerate: occam report --table t --format tex\n% numbers: occam x\n% requires \\usepackage{booktabs}\n"
+        ));
+        let v: Value = serde_json::from_str(&t.to_json()).unwrap();
+        assert_eq!(v["regenerate"], "occam report --table t --format json");
+        assert_eq!(v["command"], "occam x");
     }
 }
