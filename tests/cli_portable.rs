@@ -227,6 +227,12 @@ fn compile_every_tex_table(out: &Path) -> Option<usize> {
     Some(tex_files.len())
 }
 
+/// `occam report --only PATH_STUDIES --out RELATIVE`, run in `cwd`; returns the folder.
+fn path_studies_report(cwd: &Path, relative: &str) -> PathBuf {
+    succeed_in(cwd, &["report", "--out", relative, "--only", PATH_STUDIES]);
+    cwd.join(relative)
+}
+
 #[test]
 fn report_bytes_do_not_depend_on_where_it_is_written_or_run_from() {
     let (tmp, first, second) = report_twice(Some(PATH_STUDIES));
@@ -243,11 +249,7 @@ fn report_bytes_do_not_depend_on_where_it_is_written_or_run_from() {
 #[test]
 fn every_regenerate_command_reproduces_its_table_from_the_report_folder() {
     let tmp = tempfile::tempdir().unwrap();
-    succeed_in(
-        tmp.path(),
-        &["report", "--out", "nested/out", "--only", PATH_STUDIES],
-    );
-    let out = tmp.path().join("nested/out");
+    let out = path_studies_report(tmp.path(), "nested/out");
     let commands = printed_commands(&out);
     for (table, format, command) in &commands {
         assert_eq!(
@@ -326,11 +328,7 @@ fn an_unknown_table_exits_2_naming_the_studies() {
 #[test]
 fn every_tex_table_compiles() {
     let tmp = tempfile::tempdir().unwrap();
-    succeed_in(
-        tmp.path(),
-        &["report", "--out", "out", "--only", PATH_STUDIES],
-    );
-    let out = tmp.path().join("out");
+    let out = path_studies_report(tmp.path(), "out");
     // The two tables that carried raw λ and − now spell them in LaTeX.
     let conversions = std::fs::read_to_string(out.join("tables/prior-conversions.tex")).unwrap();
     assert!(conversions.contains("$\\lambda$"), "{conversions}");

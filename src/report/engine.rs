@@ -129,7 +129,7 @@ pub struct FolderOptions {
 }
 
 /// Every table format the engine writes.
-pub const TABLE_FORMATS: [&str; 4] = ["md", "tex", "csv", "json"];
+pub const TABLE_FORMATS: [&str; 4] = Table::FORMATS;
 
 fn write(path: &Path, contents: &str) -> Result<()> {
     if let Some(parent) = path.parent() {
