@@ -19,7 +19,7 @@ use occam::prior::{CenterSpec, SdSpec};
 use occam::report::convert::render_conversion;
 use occam::report::engine::{render_table, write_report, ReportOptions};
 use occam::report::format::{csv_field, json_document, md_cell, tex_escape};
-use occam::report::run::{default_out, run_spec};
+use occam::report::run::{default_out, render_table as render_run_table, run_spec};
 use occam::report::spec::load_spec;
 use occam::report::studies::STUDIES;
 use occam::report::{write_atomic, CompareReport, FitReport, OutputFormat};
@@ -265,6 +265,16 @@ struct ReportArgs {
     format: Option<TableFormat>,
 }
 
+/// The file extension of a table format (md when none is given).
+fn table_extension(format: Option<TableFormat>) -> &'static str {
+    match format.unwrap_or(TableFormat::Md) {
+        TableFormat::Md => "md",
+        TableFormat::Tex => "tex",
+        TableFormat::Csv => "csv",
+        TableFormat::Json => "json",
+    }
+}
+
 /// The file formats of a report's tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum TableFormat {
@@ -283,9 +293,17 @@ struct RunArgs {
     /// The study spec (TOML; the schema is in docs/run.md).
     #[arg(value_name = "SPEC.toml")]
     spec: PathBuf,
-    /// The folder to write (replaced atomically) [default: occam-run-STEM for SPEC's file stem].
+    /// The folder to write (replaced atomically) [default: occam-run-STEM for SPEC's file stem];
+    /// with --table, the file to write (atomically) instead of standard output.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Print one table instead of writing the folder, byte for byte as `tables/NAME.FORMAT`
+    /// (`ID-priors`); runs only that study.
+    #[arg(long, value_name = "NAME")]
+    table: Option<String>,
+    /// With --table: the table's format [default: md].
+    #[arg(long, value_enum, requires = "table")]
+    format: Option<TableFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -393,7 +411,12 @@ impl ModelArgs {
 
 /// Prints to stdout or writes `--out`; a closed pipe on stdout is not an error.
 fn emit(output: &OutputArgs, text: &str) -> Result<()> {
-    match &output.out {
+    emit_to(output.out.as_deref(), text)
+}
+
+/// Writes `text` to `out` atomically, or to standard output (a closed pipe is not an error).
+fn emit_to(out: Option<&std::path::Path>, text: &str) -> Result<()> {
+    match out {
         Some(path) => write_atomic(path, text),
         None => {
             let mut stdout = std::io::stdout().lock();
@@ -471,17 +494,8 @@ fn run_convert(args: &ConvertArgs) -> Result<()> {
 
 fn run_report(args: &ReportArgs) -> Result<()> {
     if let Some(name) = &args.table {
-        let format = match args.format.unwrap_or(TableFormat::Md) {
-            TableFormat::Md => "md",
-            TableFormat::Tex => "tex",
-            TableFormat::Csv => "csv",
-            TableFormat::Json => "json",
-        };
-        let output = OutputArgs {
-            format: OutputFormat::Table,
-            out: args.out.clone(),
-        };
-        return emit(&output, &render_table(STUDIES, name, format)?);
+        let text = render_table(STUDIES, name, table_extension(args.format))?;
+        return emit_to(args.out.as_deref(), &text);
     }
     let out = args
         .out
@@ -512,6 +526,10 @@ fn run_report(args: &ReportArgs) -> Result<()> {
 fn run_run(args: &RunArgs) -> Result<()> {
     // Parse and check the whole spec before anything is computed or written.
     let spec = load_spec(&args.spec)?;
+    if let Some(name) = &args.table {
+        let text = render_run_table(&spec, name, table_extension(args.format))?;
+        return emit_to(args.out.as_deref(), &text);
+    }
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.spec));
     let command = format!("occam run {} --out {}", args.spec.display(), out.display());
     let started = std::time::Instant::now();

@@ -46,9 +46,8 @@ fn with_regenerate(mut section: Section) -> Section {
 /// `tables/NAME.FORMAT` in a report written anywhere.
 ///
 /// Every table's name starts with its study's id (`centres-diabetes` is made by `centres`), so
-/// only that study runs. Its data files are staged in a temporary folder that is removed
-/// afterwards; tables name staged files relative to the report folder (`data/…`), so the
-/// staging place never shows.
+/// only that study runs, its data files staged in a temporary folder
+/// ([`StudyContext::in_temporary_folder`]).
 pub fn render_table(studies: &[Study], name: &str, format: &str) -> Result<String> {
     let ids: Vec<&str> = studies.iter().map(|s| s.id).collect();
     let study = studies
@@ -63,17 +62,7 @@ pub fn render_table(studies: &[Study], name: &str, format: &str) -> Result<Strin
                 ),
             )
         })?;
-    let staging = std::env::temp_dir().join(format!(".occam-table-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(|source| OccamError::Write {
-        path: staging.clone(),
-        source,
-    })?;
-    let section = (study.run)(&StudyContext {
-        staging: staging.clone(),
-    });
-    let _ = std::fs::remove_dir_all(&staging);
-    let section = with_regenerate(section?);
+    let section = with_regenerate(StudyContext::in_temporary_folder(study.run)?);
     let tables: Vec<&Table> = section
         .blocks
         .iter()

@@ -31,6 +31,62 @@ pub fn default_out(spec: &Path) -> PathBuf {
     PathBuf::from(format!("occam-run-{stem}"))
 }
 
+/// The command report.md and the tables show for a spec: the spec by its file name, run from its
+/// own folder (which the paths it gives are relative to), so they do not depend on where occam
+/// ran.
+fn shown_command(spec: &RunSpec) -> String {
+    format!(
+        "occam run {}",
+        spec.path
+            .file_name()
+            .map_or_else(|| "SPEC.toml".into(), |n| n.to_string_lossy())
+    )
+}
+
+/// The name of a study's table: `ID-priors`.
+fn table_name(study: &RunStudy) -> String {
+    format!("{}-priors", study.id)
+}
+
+/// Runs the one study of `spec` that makes table `name` and renders the table as `format` (md,
+/// tex, csv or json): what `occam run SPEC --table NAME --format FORMAT` prints, the same bytes
+/// as `tables/NAME.FORMAT` of the folder `occam run SPEC` writes (data files staged by
+/// [`StudyContext::in_temporary_folder`]).
+pub fn render_table(spec: &RunSpec, name: &str, format: &str) -> Result<String> {
+    let study = spec
+        .studies
+        .iter()
+        .find(|s| table_name(s) == name)
+        .ok_or_else(|| {
+            let names: Vec<String> = spec.studies.iter().map(table_name).collect();
+            crate::error::OccamError::invalid(
+                "--table",
+                format!(
+                    "{} makes no table '{name}'; its tables are {}",
+                    spec.path.display(),
+                    names.join(", ")
+                ),
+            )
+        })?;
+    let command = shown_command(spec);
+    StudyContext::in_temporary_folder(|context| run_study(study, context, &command))?
+        .blocks
+        .iter()
+        .find_map(|block| match block {
+            super::studies::Block::Table(table) if table.name == name => table.render(format),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            crate::error::OccamError::invalid(
+                "--format",
+                format!(
+                    "a table is written as {}, not '{format}'",
+                    Table::FORMATS.join(", ")
+                ),
+            )
+        })
+}
+
 /// Runs every study of `spec` and writes the folder `out`; returns the files written.
 pub fn run_spec(spec: &RunSpec, out: &Path, command: &str, progress: bool) -> Result<Vec<String>> {
     let mut manifest = serde_json::Map::new();
@@ -76,14 +132,7 @@ pub fn run_spec(spec: &RunSpec, out: &Path, command: &str, progress: bool) -> Re
         })
         .collect();
     manifest.insert("seeds".into(), serde_json::Value::Object(seeds));
-    // What report.md and the tables show: the spec by its file name, run from its own folder
-    // (where the paths it gives are relative to), so they do not depend on where occam ran.
-    let shown_command = format!(
-        "occam run {}",
-        spec.path
-            .file_name()
-            .map_or_else(|| "SPEC.toml".into(), |n| n.to_string_lossy())
-    );
+    let shown_command = shown_command(spec);
     let options = FolderOptions {
         out: out.to_path_buf(),
         progress,
@@ -531,12 +580,9 @@ fn table(
     } else {
         compare_command(study, staged, labels, sds, &comparison.study.options)
     };
-    let mut table = Table::new(
-        &format!("{}-priors", study.id),
-        &caption,
-        columns,
-        regenerate,
-    );
+    let mut table = Table::new(&table_name(study), &caption, columns, regenerate);
+    // From the spec's folder, this reprints the table's files byte for byte.
+    table.regenerate = Some(format!("{command} --table {}", table.name));
     for r in rows {
         let e = &r.evaluation;
         let mut cells = vec![Cell::Count(r.rank), Cell::text(r.label.clone())];

@@ -104,6 +104,23 @@ impl StudyContext {
         Ok((path, printed))
     }
 
+    /// Runs `study` with its data files staged in a fresh temporary folder, removed afterwards
+    /// whatever the outcome: for printing one table, where no folder is written. Tables name
+    /// staged files `data/…`, so they are the same bytes as in a written folder.
+    pub fn in_temporary_folder<T>(study: impl FnOnce(&StudyContext) -> Result<T>) -> Result<T> {
+        let staging = std::env::temp_dir().join(format!(".occam-staging-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir_all(&staging).map_err(|source| OccamError::Write {
+            path: staging.clone(),
+            source,
+        })?;
+        let result = study(&StudyContext {
+            staging: staging.clone(),
+        });
+        let _ = std::fs::remove_dir_all(&staging);
+        result
+    }
+
     /// The printed form of a staged path: relative to the report folder, with `/` separators
     /// on every platform (the same bytes wherever the report was made).
     pub fn printed(&self, staged: &Path) -> String {
