@@ -277,7 +277,7 @@ mod tests {
         // Every character occam's tables use, and a few a user's column names might carry.
         let text = "λ − ‖∇‖ γ σ μ × ± ≈ ≤ → — – “q” … ² Größe café ☃ |x| <a> 100%";
         let escaped = tex_escape(text);
-        let allowed = |c: char| c.is_ascii() || "öße".contains(c);
+        let allowed = |c: char| c.is_ascii() || "öéß".contains(c);
         assert!(escaped.chars().all(allowed), "{escaped}");
         assert!(
             escaped.contains("$\\lambda$ $-$ $\\|$$\\nabla$$\\|$"),
