@@ -49,8 +49,10 @@ fn check_why_zero(report: &Path, tmp: &Path, example_name: &str, table: &str, da
     for (o, t) in ours.iter().zip(&theirs) {
         let (oc, tc) = (o["center"].as_str().unwrap(), t["center"].as_str().unwrap());
         if tc.starts_with("fit:") {
-            // The transfer donor: the other half, staged in each folder's data/.
-            assert!(oc.starts_with("fit:") && oc.contains("/data/"), "{oc}");
+            // The transfer donor: the other half, staged in each folder's data/ and named
+            // relative to the folder.
+            assert_eq!(tc, format!("fit:data/{data}-even.csv"));
+            assert_eq!(oc, format!("fit:data/{id}-rest.csv"));
         } else {
             assert_eq!(oc, tc);
         }

@@ -17,9 +17,9 @@ use occam::model::Intercept;
 use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
 use occam::prior::{CenterSpec, SdSpec};
 use occam::report::convert::render_conversion;
-use occam::report::engine::{write_report, ReportOptions};
+use occam::report::engine::{render_table, write_report, ReportOptions};
 use occam::report::format::{csv_field, json_document, md_cell, tex_escape};
-use occam::report::run::{default_out, run_spec};
+use occam::report::run::{default_out, render_table as render_run_table, run_spec};
 use occam::report::spec::load_spec;
 use occam::report::studies::STUDIES;
 use occam::report::{write_atomic, CompareReport, FitReport, OutputFormat};
@@ -248,16 +248,52 @@ struct ConvertArgs {
 
 #[derive(Debug, Args)]
 struct ReportArgs {
-    /// The folder to write (an existing one is replaced only if occam made it).
-    #[arg(long, value_name = "DIR", default_value = "occam-report")]
-    out: PathBuf,
+    /// The folder to write (an existing one is replaced only if occam made it)
+    /// [default: occam-report]; with --table, the file to write instead of standard output.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// Run only these studies (comma-separated ids: prior, capacity, centres, razor, saturation);
     /// an existing occam report at --out keeps its other sections.
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "IDS",
+        value_delimiter = ',',
+        conflicts_with = "table"
+    )]
     only: Vec<String>,
+    /// Print one table instead of writing the folder, byte for byte as `tables/NAME.FORMAT` of a
+    /// report (e.g. centres-diabetes); runs only that table's study.
+    #[arg(long, value_name = "NAME")]
+    table: Option<String>,
+    /// With --table: the table's format [default: md].
+    #[arg(long, value_enum, requires = "table")]
+    format: Option<TableFormat>,
     /// Replace an occam report whose files were edited since occam wrote them.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "table")]
     force: bool,
+}
+
+/// The file extension of a table format (md when none is given).
+fn table_extension(format: Option<TableFormat>) -> &'static str {
+    match format.unwrap_or(TableFormat::Md) {
+        TableFormat::Md => "md",
+        TableFormat::Tex => "tex",
+        TableFormat::Csv => "csv",
+        TableFormat::Json => "json",
+    }
+}
+
+/// The file formats of a report's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TableFormat {
+    /// Markdown (`tables/NAME.md`).
+    Md,
+    /// LaTeX with booktabs (`tables/NAME.tex`).
+    Tex,
+    /// CSV (`tables/NAME.csv`).
+    Csv,
+    /// JSON (`tables/NAME.json`).
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -266,11 +302,19 @@ struct RunArgs {
     #[arg(value_name = "SPEC.toml")]
     spec: PathBuf,
     /// The folder to write (an existing one is replaced only if occam made it)
-    /// [default: occam-run-STEM for SPEC's file stem].
+    /// [default: occam-run-STEM for SPEC's file stem]; with --table, the file to write instead
+    /// of standard output.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Print one table instead of writing the folder, byte for byte as `tables/NAME.FORMAT`
+    /// (`ID-priors`); runs only that study.
+    #[arg(long, value_name = "NAME")]
+    table: Option<String>,
+    /// With --table: the table's format [default: md].
+    #[arg(long, value_enum, requires = "table")]
+    format: Option<TableFormat>,
     /// Replace an occam folder whose files were edited since occam wrote them.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "table")]
     force: bool,
 }
 
@@ -385,7 +429,7 @@ fn input_paths(data: &str, centers: &[CenterSpec]) -> Vec<PathBuf> {
     let mut inputs = vec![truth_path(&data), data];
     for center in centers {
         if let CenterSpec::File(path) | CenterSpec::Fit(path) = center {
-            inputs.push(path.clone());
+            inputs.push(path.path().to_path_buf());
         }
     }
     inputs
@@ -403,7 +447,13 @@ fn check_out(output: &OutputArgs, inputs: &[PathBuf]) -> Result<()> {
 /// Prints to stdout or writes `--out` (never over one of `inputs`; see occam::files); a closed
 /// pipe on stdout is not an error.
 fn emit(output: &OutputArgs, text: &str, inputs: &[PathBuf]) -> Result<()> {
-    match &output.out {
+    emit_to(output.out.as_deref(), text, inputs)
+}
+
+/// Writes `text` to `out` (never over one of `inputs`; see occam::files), or to standard output
+/// (a closed pipe is not an error).
+fn emit_to(out: Option<&std::path::Path>, text: &str, inputs: &[PathBuf]) -> Result<()> {
+    match out {
         Some(path) => {
             let inputs: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
             occam::files::write_file(path, text.as_bytes(), &inputs)
@@ -489,12 +539,20 @@ fn run_convert(args: &ConvertArgs) -> Result<()> {
 }
 
 fn run_report(args: &ReportArgs) -> Result<()> {
-    let mut command = format!("occam report --out {}", args.out.display());
+    if let Some(name) = &args.table {
+        let text = render_table(STUDIES, name, table_extension(args.format))?;
+        return emit_to(args.out.as_deref(), &text, &[]);
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("occam-report"));
+    let mut command = format!("occam report --out {}", out.display());
     if !args.only.is_empty() {
         command += &format!(" --only {}", args.only.join(","));
     }
     let options = ReportOptions {
-        out: args.out.clone(),
+        out: out.clone(),
         only: args.only.clone(),
         progress: true,
         command,
@@ -505,9 +563,9 @@ fn run_report(args: &ReportArgs) -> Result<()> {
     eprintln!(
         "wrote {} files to {} in {:.1} s; start with {}",
         written.len(),
-        args.out.display(),
+        out.display(),
         started.elapsed().as_secs_f64(),
-        args.out.join("report.md").display()
+        out.join("report.md").display()
     );
     Ok(())
 }
@@ -515,6 +573,17 @@ fn run_report(args: &ReportArgs) -> Result<()> {
 fn run_run(args: &RunArgs) -> Result<()> {
     // Parse and check the whole spec before anything is computed or written.
     let spec = load_spec(&args.spec)?;
+    if let Some(name) = &args.table {
+        let text = render_run_table(&spec, name, table_extension(args.format))?;
+        // The spec and the data files it names are inputs: --out may be none of them.
+        let mut inputs = vec![args.spec.clone()];
+        for study in &spec.studies {
+            if let occam::report::spec::DataSource::Path { read, .. } = &study.data {
+                inputs.push(read.clone());
+            }
+        }
+        return emit_to(args.out.as_deref(), &text, &inputs);
+    }
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.spec));
     let command = format!("occam run {} --out {}", args.spec.display(), out.display());
     let started = std::time::Instant::now();

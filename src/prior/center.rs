@@ -21,7 +21,7 @@ pub enum CenterSpec {
     /// An explicit vector.
     Vector(Vec<f64>),
     /// A vector read from a JSON array or a one-column CSV (e.g. pretrained weights: L2-SP).
-    File(PathBuf),
+    File(CenterPath),
     /// A fixed pseudo-random point: ChaCha20 seeded with SHA-256(TEXT), coordinates N(0, SCALE²);
     /// SCALE defaults to the prior sd.
     Sha256 {
@@ -33,7 +33,57 @@ pub enum CenterSpec {
     /// The generating weights of simulated data.
     Truth,
     /// The MAP fitted, with the same model and columns, on another data set.
-    Fit(PathBuf),
+    Fit(CenterPath),
+}
+
+/// The file a `file:` or `fit:` centre reads: the path occam opens, and the text every label,
+/// table and command shows for it.
+///
+/// The two differ when a file is named relative to somewhere other than the working directory: a
+/// spec's file is opened at `SPEC_FOLDER/other.csv` but shown as `other.csv`, as the spec wrote
+/// it; a report's staged file is opened in the folder being built but shown as
+/// `data/diabetes-even.csv`, relative to the finished folder. So what a reader sees never carries
+/// a path of the machine or the working directory it was made from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CenterPath {
+    read: PathBuf,
+    shown: String,
+}
+
+impl CenterPath {
+    /// A path shown as it is opened (as the user typed it on the command line).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        let read = path.into();
+        let shown = read.display().to_string();
+        CenterPath { read, shown }
+    }
+
+    /// A path opened at `read` and shown as `shown`.
+    pub fn shown_as(read: impl Into<PathBuf>, shown: impl Into<String>) -> Self {
+        CenterPath {
+            read: read.into(),
+            shown: shown.into(),
+        }
+    }
+
+    /// The path occam opens.
+    pub fn path(&self) -> &Path {
+        &self.read
+    }
+
+    /// The text shown for it in labels, tables and commands.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+}
+
+impl std::ops::Deref for CenterPath {
+    type Target = Path;
+
+    /// The path occam opens, so a `CenterPath` reads like a `&Path`.
+    fn deref(&self) -> &Path {
+        &self.read
+    }
 }
 
 fn parse_number(text: &str, what: &str) -> Result<f64> {
@@ -82,8 +132,8 @@ impl CenterSpec {
                 .map(|v| parse_number(v, "vec:v1,v2,…"))
                 .collect::<Result<Vec<_>>>()
                 .map(CenterSpec::Vector),
-            "file" => Ok(CenterSpec::File(PathBuf::from(need_rest("file:weights.json")?))),
-            "fit" => Ok(CenterSpec::Fit(PathBuf::from(need_rest("fit:other.csv")?))),
+            "file" => Ok(CenterSpec::File(CenterPath::new(need_rest("file:weights.json")?))),
+            "fit" => Ok(CenterSpec::Fit(CenterPath::new(need_rest("fit:other.csv")?))),
             "sha256" => {
                 let body = need_rest("sha256:occam or sha256:occam:0.5")?;
                 // A trailing `:NUMBER` is the scale; anything else belongs to the text.
@@ -174,14 +224,14 @@ impl fmt::Display for CenterSpec {
                 let parts: Vec<String> = v.iter().map(|x| x.to_string()).collect();
                 write!(f, "vec:{}", parts.join(","))
             }
-            CenterSpec::File(p) => write!(f, "file:{}", p.display()),
+            CenterSpec::File(p) => write!(f, "file:{}", p.shown()),
             CenterSpec::Sha256 { text, scale: None } => write!(f, "sha256:{text}"),
             CenterSpec::Sha256 {
                 text,
                 scale: Some(s),
             } => write!(f, "sha256:{text}:{s}"),
             CenterSpec::Truth => write!(f, "truth"),
-            CenterSpec::Fit(p) => write!(f, "fit:{}", p.display()),
+            CenterSpec::Fit(p) => write!(f, "fit:{}", p.shown()),
         }
     }
 }
@@ -287,6 +337,22 @@ mod tests {
                 scale: None
             }
         );
+    }
+
+    #[test]
+    fn a_centre_file_is_shown_as_written_and_read_where_it_is() {
+        let spec = CenterSpec::Fit(CenterPath::shown_as(
+            "/tmp/spec-folder/other.csv",
+            "other.csv",
+        ));
+        assert_eq!(spec.to_string(), "fit:other.csv");
+        let CenterSpec::Fit(path) = &spec else {
+            unreachable!()
+        };
+        assert_eq!(path.path(), Path::new("/tmp/spec-folder/other.csv"));
+        // Typed on the command line, the two are the same text.
+        let typed = CenterSpec::parse("file:w.json").unwrap();
+        assert_eq!(typed, CenterSpec::File(CenterPath::new("w.json")));
     }
 
     #[test]

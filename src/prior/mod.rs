@@ -8,7 +8,7 @@
 pub mod center;
 pub mod convert;
 
-pub use center::{sha256_point, CenterSpec};
+pub use center::{sha256_point, CenterPath, CenterSpec};
 
 use crate::error::{OccamError, Result};
 use nalgebra::DVector;

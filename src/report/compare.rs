@@ -314,7 +314,7 @@ impl CompareReport {
     fn render_tex(&self) -> String {
         let mut out = format!("% {}\n% requires \\usepackage{{booktabs}}\n", self.title());
         out.push_str("\\begin{tabular}{lrrrrrrrrrr}\n\\toprule\n");
-        out.push_str("Centre & $s$ & $\\sigma$ & $\\ln p(y)$ [nats] & $\\gamma$ & $\\lVert m-\\mu\\rVert$ & Mixture [bits] & Prequential [bits] & Two-part [bits] & BIC [bits] & $\\Delta$ [bits] \\\\\n\\midrule\n");
+        out.push_str("Centre & $s$ & $\\sigma$ & $\\ln p(y)$ [nats] & $\\gamma$ & $\\|m-\\mu\\|$ & Mixture [bits] & Prequential [bits] & Two-part [bits] & BIC [bits] & $\\Delta$ [bits] \\\\\n\\midrule\n");
         for r in &self.rows {
             let code = |v: Option<f64>| v.map_or("---".to_string(), |b| format!("${b:.2}$"));
             let _ = writeln!(

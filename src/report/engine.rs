@@ -8,6 +8,7 @@
 //! any producer of sections (`occam run` uses it for a spec's studies).
 
 use super::studies::{Block, Section, Study, StudyContext};
+use super::table::Table;
 use crate::error::{OccamError, Result};
 use crate::files::{self, Staging};
 use serde_json::json;
@@ -23,10 +24,78 @@ pub struct ReportOptions {
     pub only: Vec<String>,
     /// Show a progress bar on stderr (it stays silent when stderr is not a terminal).
     pub progress: bool,
-    /// The command line that made the report, for the manifest.
+    /// The command line that made the report as it was typed, for the manifest.
     pub command: String,
     /// Replace an occam report whose files were edited since occam wrote them.
     pub force: bool,
+}
+
+/// The command that reproduces a built-in table's files from any folder: with `--format EXT`
+/// it prints `tables/NAME.EXT` of a report byte for byte.
+pub fn regenerate_command(table: &str) -> String {
+    format!("occam report --table {table}")
+}
+
+/// Gives every table of a built-in study's section its [`regenerate_command`].
+fn with_regenerate(mut section: Section) -> Section {
+    for block in &mut section.blocks {
+        if let Block::Table(table) = block {
+            table.regenerate = Some(regenerate_command(&table.name));
+        }
+    }
+    section
+}
+
+/// Runs the one built-in study that makes table `name` and renders the table as `format` (md,
+/// tex, csv or json): what `occam report --table NAME --format FORMAT` prints, the same bytes as
+/// `tables/NAME.FORMAT` in a report written anywhere.
+///
+/// Every table's name starts with its study's id (`centres-diabetes` is made by `centres`), so
+/// only that study runs, its data files staged in a temporary folder
+/// ([`StudyContext::in_temporary_folder`]).
+pub fn render_table(studies: &[Study], name: &str, format: &str) -> Result<String> {
+    let ids: Vec<&str> = studies.iter().map(|s| s.id).collect();
+    let study = studies
+        .iter()
+        .find(|s| name == s.id || name.starts_with(&format!("{}-", s.id)))
+        .ok_or_else(|| {
+            OccamError::invalid(
+                "--table",
+                format!(
+                    "no table '{name}': a table's name starts with its study's id ({}); a report lists its tables in report.md and manifest.json",
+                    ids.join(", ")
+                ),
+            )
+        })?;
+    let section = with_regenerate(StudyContext::in_temporary_folder(study.run)?);
+    let tables: Vec<&Table> = section
+        .blocks
+        .iter()
+        .filter_map(|block| match block {
+            Block::Table(table) => Some(table),
+            _ => None,
+        })
+        .collect();
+    let table = tables.iter().find(|t| t.name == name).ok_or_else(|| {
+        let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+        OccamError::invalid(
+            "--table",
+            format!(
+                "no table '{name}'; the study '{}' makes {}",
+                study.id,
+                names.join(", ")
+            ),
+        )
+    })?;
+    table.render(format).ok_or_else(|| {
+        OccamError::invalid(
+            "--format",
+            format!(
+                "a table is written as {}, not '{format}'",
+                Table::FORMATS.join(", ")
+            ),
+        )
+    })
 }
 
 /// What a folder says about itself besides its sections: the heading of report.md, an optional
@@ -37,8 +106,11 @@ pub struct FolderOptions {
     pub out: PathBuf,
     /// Show a progress bar on stderr (silent when stderr is not a terminal).
     pub progress: bool,
-    /// The command line that made the folder, for report.md and the manifest.
+    /// The command that made the folder as report.md shows it: without the output folder or
+    /// anything else of the machine it ran on, so report.md is the same bytes wherever written.
     pub command: String,
+    /// The command line as it was typed, recorded in manifest.json only.
+    pub typed_command: String,
     /// The `# heading` of report.md.
     pub heading: String,
     /// A paragraph after the generated-by line, if any.
@@ -56,7 +128,7 @@ pub struct FolderOptions {
 }
 
 /// Every table format the engine writes.
-pub const TABLE_FORMATS: [&str; 4] = ["md", "tex", "csv", "json"];
+pub const TABLE_FORMATS: [&str; 4] = Table::FORMATS;
 
 fn write(path: &Path, contents: &str) -> Result<()> {
     if let Some(parent) = path.parent() {
@@ -96,10 +168,16 @@ pub fn write_report(studies: &[Study], options: &ReportOptions) -> Result<Vec<St
         "seeds".into(),
         json!({ "capacity": super::studies::capacity::SEED, "centres_simulation": 7, "sha256_centres": ["occam-1", "occam-2", "occam-3", "razor-1", "razor-2", "razor-3"] }),
     );
+    // report.md names the command without its output folder: the same bytes wherever written.
+    let mut command = "occam report".to_string();
+    if !options.only.is_empty() {
+        command += &format!(" --only {}", options.only.join(","));
+    }
     let folder = FolderOptions {
         out: options.out.clone(),
         progress: options.progress,
-        command: options.command.clone(),
+        command,
+        typed_command: options.command.clone(),
         heading: "occam report — what the Gaussian-prior reading of L2 explains".into(),
         intro: None,
         manifest,
@@ -107,14 +185,15 @@ pub fn write_report(studies: &[Study], options: &ReportOptions) -> Result<Vec<St
         force: options.force,
         merge: (!options.only.is_empty()).then(|| Merge {
             order: studies.iter().map(|s| s.id.to_string()).collect(),
-            command: format!("occam report --out {}", options.out.display()),
+            // Named without its output folder, like every command report.md shows.
+            command: "occam report".into(),
         }),
     };
     write_sections(&folder, chosen.len(), |context, bar| {
         let mut sections = Vec::new();
         for study in &chosen {
             bar.set_message(study.title);
-            let mut section = (study.run)(context)?;
+            let mut section = with_regenerate((study.run)(context)?);
             section.data_files = context.take_data_files();
             sections.push(section);
             bar.inc(1);
@@ -276,7 +355,6 @@ where
     })?;
     let context = StudyContext {
         staging: staging.to_path_buf(),
-        final_dir: options.out.clone(),
         data_written: Default::default(),
     };
     let bar = if options.progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
@@ -358,7 +436,7 @@ where
     let mut manifest = serde_json::Map::new();
     manifest.insert("schema".into(), json!(1));
     manifest.insert("occam_version".into(), json!(env!("CARGO_PKG_VERSION")));
-    manifest.insert("command".into(), json!(command));
+    manifest.insert("command".into(), json!(options.typed_command));
     manifest.insert(
         "studies".into(),
         json!(rendered.iter().map(|s| s.id.as_str()).collect::<Vec<_>>()),
@@ -465,25 +543,29 @@ fn render_section(
                     .filter(|ext| formats.iter().any(|f| f == *ext))
                     .map(|ext| format!(" · [{ext}](tables/{}.{ext})", table.name))
                     .collect();
-                let _ = writeln!(
-                    markdown,
-                    "\n<sub>Regenerate: `{}`{links}</sub>\n",
-                    table.command,
-                );
-                for (ext, text) in [
-                    ("md", table.to_markdown()),
-                    ("tex", table.to_tex()),
-                    ("csv", table.to_csv()),
-                    ("json", table.to_json()),
-                ] {
-                    if !formats.iter().any(|f| f == ext) {
-                        continue;
+                let regenerate = match table.regenerate_command("md") {
+                    Some(command) => {
+                        format!("Regenerate: `{command}` · numbers: `{}`", table.command)
                     }
+                    None => format!("Regenerate: `{}`", table.command),
+                };
+                let _ = writeln!(markdown, "\n<sub>{regenerate}{links}</sub>\n");
+                for ext in Table::FORMATS {
+                    let Some(text) = table
+                        .render(ext)
+                        .filter(|_| formats.iter().any(|f| f == ext))
+                    else {
+                        continue;
+                    };
                     let file = format!("tables/{}.{ext}", table.name);
                     write(&staging.join(&file), &text)?;
                     written.push(file);
                 }
-                tables.push(json!({ "name": table.name, "section": section.id, "caption": table.caption, "command": table.command }));
+                let mut entry = json!({ "name": table.name, "section": section.id, "caption": table.caption, "command": table.command });
+                if let Some(command) = &table.regenerate {
+                    entry["regenerate"] = json!(command);
+                }
+                tables.push(entry);
             }
             Block::Figure {
                 name,

@@ -1,6 +1,7 @@
 //! Output formats, number formatting shared by every table, and atomic file writing.
 
 use crate::error::Result;
+use std::fmt::Write as _;
 use std::path::Path;
 
 /// The formats every command can print.
@@ -66,7 +67,22 @@ pub fn json_document<T: serde::Serialize + ?Sized>(value: &T) -> String {
     text
 }
 
-/// Escapes text for LaTeX.
+/// Escapes text for LaTeX so that it compiles with pdflatex and nothing but the packages a table
+/// states (booktabs): the ten special characters, the three ASCII characters that print as other
+/// glyphs in LaTeX's default OT1 text font (`|`, `<`, `>`), and every non-ASCII character occam
+/// writes (Greek letters, math symbols, dashes, quotes) as its LaTeX command — pdflatex stops with
+/// "Unicode character … not set up for use with LaTeX" on a raw λ or −.
+///
+/// Latin letters with accents (é, ü, ß, …) pass through: LaTeX's default UTF-8 input (since 2018)
+/// sets them. Any other character is written as its code point in typewriter type (`U+2603`),
+/// so a table always compiles and still shows what was there.
+///
+/// ```
+/// use occam::report::format::tex_escape;
+/// assert_eq!(tex_escape("50% of a_b"), r"50\% of a\_b");
+/// assert_eq!(tex_escape("λ − 1"), r"$\lambda$ $-$ 1");
+/// assert_eq!(tex_escape("|w|"), r"\textbar{}w\textbar{}");
+/// ```
 pub fn tex_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -78,10 +94,114 @@ pub fn tex_escape(text: &str) -> String {
             '\\' => out.push_str("\\textbackslash{}"),
             '~' => out.push_str("\\textasciitilde{}"),
             '^' => out.push_str("\\textasciicircum{}"),
-            _ => out.push(c),
+            '|' => out.push_str("\\textbar{}"),
+            '<' => out.push_str("\\textless{}"),
+            '>' => out.push_str("\\textgreater{}"),
+            c if c.is_ascii() => out.push(c),
+            c => match tex_text_symbol(c) {
+                Some(command) => out.push_str(command),
+                None if is_latin_letter(c) => out.push(c),
+                None => {
+                    let _ = write!(out, "\\texttt{{U+{:04X}}}", c as u32);
+                }
+            },
         }
     }
     out
+}
+
+/// The LaTeX (text mode, no package beyond LaTeX itself) for a non-ASCII character occam's
+/// tables and labels use; math symbols go through inline math.
+fn tex_text_symbol(c: char) -> Option<&'static str> {
+    const GREEK: [(char, &str); 40] = [
+        ('α', "$\\alpha$"),
+        ('β', "$\\beta$"),
+        ('γ', "$\\gamma$"),
+        ('δ', "$\\delta$"),
+        ('ε', "$\\varepsilon$"),
+        ('ζ', "$\\zeta$"),
+        ('η', "$\\eta$"),
+        ('θ', "$\\theta$"),
+        ('ι', "$\\iota$"),
+        ('κ', "$\\kappa$"),
+        ('λ', "$\\lambda$"),
+        ('μ', "$\\mu$"),
+        ('ν', "$\\nu$"),
+        ('ξ', "$\\xi$"),
+        ('π', "$\\pi$"),
+        ('ρ', "$\\rho$"),
+        ('σ', "$\\sigma$"),
+        ('τ', "$\\tau$"),
+        ('υ', "$\\upsilon$"),
+        ('φ', "$\\phi$"),
+        ('χ', "$\\chi$"),
+        ('ψ', "$\\psi$"),
+        ('ω', "$\\omega$"),
+        ('Γ', "$\\Gamma$"),
+        ('Δ', "$\\Delta$"),
+        ('Θ', "$\\Theta$"),
+        ('Λ', "$\\Lambda$"),
+        ('Ξ', "$\\Xi$"),
+        ('Π', "$\\Pi$"),
+        ('Σ', "$\\Sigma$"),
+        ('Φ', "$\\Phi$"),
+        ('Ψ', "$\\Psi$"),
+        ('Ω', "$\\Omega$"),
+        ('ς', "$\\varsigma$"),
+        ('ϑ', "$\\vartheta$"),
+        ('ϕ', "$\\varphi$"),
+        ('ϵ', "$\\epsilon$"),
+        ('ο', "o"),
+        ('Υ', "$\\Upsilon$"),
+        ('ϱ', "$\\varrho$"),
+    ];
+    const SYMBOLS: [(char, &str); 34] = [
+        ('−', "$-$"),
+        ('–', "--"),
+        ('—', "---"),
+        ('‖', "$\\|$"),
+        ('∇', "$\\nabla$"),
+        ('×', "$\\times$"),
+        ('·', "$\\cdot$"),
+        ('±', "$\\pm$"),
+        ('≈', "$\\approx$"),
+        ('≤', "$\\le$"),
+        ('≥', "$\\ge$"),
+        ('≠', "$\\ne$"),
+        ('∞', "$\\infty$"),
+        ('→', "$\\to$"),
+        ('←', "$\\leftarrow$"),
+        ('∈', "$\\in$"),
+        ('∑', "$\\sum$"),
+        ('√', "$\\surd$"),
+        ('∂', "$\\partial$"),
+        ('∝', "$\\propto$"),
+        ('⁻', "$^{-}$"),
+        ('¹', "$^{1}$"),
+        ('²', "$^{2}$"),
+        ('³', "$^{3}$"),
+        ('½', "$\\frac12$"),
+        ('…', "\\ldots{}"),
+        ('‘', "`"),
+        ('’', "'"),
+        ('“', "``"),
+        ('”', "''"),
+        ('\u{a0}', "~"),
+        ('°', "$^\\circ$"),
+        ('§', "\\S{}"),
+        ('∗', "$\\ast$"),
+    ];
+    GREEK
+        .iter()
+        .chain(SYMBOLS.iter())
+        .find(|(from, _)| *from == c)
+        .map(|(_, to)| *to)
+}
+
+/// Letters of the Latin-1 Supplement and Latin Extended-A blocks (é, ü, ß, ł, …), which
+/// LaTeX's UTF-8 input sets without a package.
+fn is_latin_letter(c: char) -> bool {
+    c.is_alphabetic() && ('\u{c0}'..='\u{17f}').contains(&c)
 }
 
 /// A number for a LaTeX table cell: math mode, with a true minus sign.
@@ -124,5 +244,37 @@ mod tests {
         assert_eq!(significant(-0.5, 3), "-0.500");
         assert_eq!(significant(123456789012.0, 4), "1.235e11");
         assert_eq!(significant(42.0, 6), "42.0000");
+    }
+
+    #[test]
+    fn tex_escape_leaves_only_ascii_outside_latin_letters() {
+        // Every character occam's tables use, and a few a user's column names might carry.
+        let text = "λ − ‖∇‖ γ σ μ × ± ≈ ≤ → — – “q” … ² Größe café ☃ |x| <a> 100%";
+        let escaped = tex_escape(text);
+        let allowed = |c: char| c.is_ascii() || "öéß".contains(c);
+        assert!(escaped.chars().all(allowed), "{escaped}");
+        assert!(
+            escaped.contains("$\\lambda$ $-$ $\\|$$\\nabla$$\\|$"),
+            "{escaped}"
+        );
+        assert!(escaped.contains("Größe café \\texttt{U+2603}"), "{escaped}");
+        assert!(escaped.contains("\\textbar{}x\\textbar{} \\textless{}a\\textgreater{} 100\\%"));
+        // Each mapped symbol is pure ASCII LaTeX.
+        for c in text.chars().filter(|c| !c.is_ascii()) {
+            if let Some(latex) = tex_text_symbol(c) {
+                assert!(latex.is_ascii(), "{c} → {latex}");
+            }
+        }
+    }
+
+    #[test]
+    fn atomic_write_leaves_nothing_on_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no/such/dir/out.json");
+        assert!(write_atomic(&missing, "x").is_err());
+        let ok = dir.path().join("out.json");
+        write_atomic(&ok, "{}").unwrap();
+        assert_eq!(std::fs::read_to_string(&ok).unwrap(), "{}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

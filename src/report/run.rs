@@ -6,7 +6,7 @@
 use super::engine::{write_sections, FolderOptions};
 use super::figure::Figure;
 use super::spec::{
-    CenterChoice, DataSource, Direction, FigureKind, ModelKind, Rows, RunSpec, RunStudy, SdChoice,
+    CenterChoice, Direction, FigureKind, ModelKind, Rows, RunSpec, RunStudy, SdChoice,
 };
 use super::studies::centres::{add_two_part_notes, comparison_columns, two_part_form_cell};
 use super::studies::{Section, StudyContext};
@@ -16,7 +16,7 @@ use crate::data::simulate::to_csv;
 use crate::data::{self, ColumnSelection, Dataset};
 use crate::error::Result;
 use crate::fit::{FitOptions, LinearStudy, LogisticStudy, MlpStudy, Study};
-use crate::prior::{CenterSpec, SdSpec};
+use crate::prior::{CenterPath, CenterSpec, SdSpec};
 use nalgebra::DVector;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -29,6 +29,62 @@ pub fn default_out(spec: &Path) -> PathBuf {
         .file_stem()
         .map_or_else(|| "spec".into(), |s| s.to_string_lossy().into_owned());
     PathBuf::from(format!("occam-run-{stem}"))
+}
+
+/// The command report.md and the tables show for a spec: the spec by its file name, run from its
+/// own folder (which the paths it gives are relative to), so they do not depend on where occam
+/// ran.
+fn shown_command(spec: &RunSpec) -> String {
+    format!(
+        "occam run {}",
+        spec.path
+            .file_name()
+            .map_or_else(|| "SPEC.toml".into(), |n| n.to_string_lossy())
+    )
+}
+
+/// The name of a study's table: `ID-priors`.
+fn table_name(study: &RunStudy) -> String {
+    format!("{}-priors", study.id)
+}
+
+/// Runs the one study of `spec` that makes table `name` and renders the table as `format` (md,
+/// tex, csv or json): what `occam run SPEC --table NAME --format FORMAT` prints, the same bytes
+/// as `tables/NAME.FORMAT` of the folder `occam run SPEC` writes (data files staged by
+/// [`StudyContext::in_temporary_folder`]).
+pub fn render_table(spec: &RunSpec, name: &str, format: &str) -> Result<String> {
+    let study = spec
+        .studies
+        .iter()
+        .find(|s| table_name(s) == name)
+        .ok_or_else(|| {
+            let names: Vec<String> = spec.studies.iter().map(table_name).collect();
+            crate::error::OccamError::invalid(
+                "--table",
+                format!(
+                    "{} makes no table '{name}'; its tables are {}",
+                    spec.path.display(),
+                    names.join(", ")
+                ),
+            )
+        })?;
+    let command = shown_command(spec);
+    StudyContext::in_temporary_folder(|context| run_study(study, context, &command))?
+        .blocks
+        .iter()
+        .find_map(|block| match block {
+            super::studies::Block::Table(table) if table.name == name => table.render(format),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            crate::error::OccamError::invalid(
+                "--format",
+                format!(
+                    "a table is written as {}, not '{format}'",
+                    Table::FORMATS.join(", ")
+                ),
+            )
+        })
 }
 
 /// Runs every study of `spec` and writes the folder `out`; returns the files written. `force`
@@ -83,10 +139,12 @@ pub fn run_spec(
         })
         .collect();
     manifest.insert("seeds".into(), serde_json::Value::Object(seeds));
+    let shown_command = shown_command(spec);
     let options = FolderOptions {
         out: out.to_path_buf(),
         progress,
-        command: command.to_string(),
+        command: shown_command.clone(),
+        typed_command: command.to_string(),
         heading: spec.title.clone(),
         intro: spec.description.clone(),
         manifest,
@@ -98,7 +156,7 @@ pub fn run_spec(
         let mut sections = Vec::new();
         for study in &spec.studies {
             bar.set_message(study.title.clone());
-            let mut section = run_study(study, context, command)?;
+            let mut section = run_study(study, context, &shown_command)?;
             section.data_files = context.take_data_files();
             sections.push(section);
             bar.inc(1);
@@ -121,15 +179,13 @@ struct Staged {
 
 fn stage(study: &RunStudy, ctx: &StudyContext) -> Result<Staged> {
     let wrap = |e| study.data_location.wrap(e);
-    let full = data::load(&study.data.load_spec(), &study.fit.selection).map_err(wrap)?;
+    let mut full = data::load(&study.data.load_spec(), &study.fit.selection).map_err(wrap)?;
     if study.rows == Rows::All {
-        let printed = match &study.data {
-            DataSource::Path(p) => p.display().to_string(),
-            DataSource::Builtin(name) => name.clone(),
-        };
+        // Name the data as the spec did, not where this run found it.
+        full.source = study.data.shown().to_string();
         return Ok(Staged {
+            coded_printed: full.source.clone(),
             coded: full,
-            coded_printed: printed,
             rest: None,
         });
     }
@@ -179,7 +235,8 @@ fn stage(study: &RunStudy, ctx: &StudyContext) -> Result<Staged> {
         features: None,
         exclude: Vec::new(),
     };
-    let coded = data::load(&coded_path.to_string_lossy(), &selection).map_err(wrap)?;
+    let mut coded = data::load(&coded_path.to_string_lossy(), &selection).map_err(wrap)?;
+    coded.source = coded_printed.clone();
     Ok(Staged {
         coded,
         coded_printed,
@@ -280,7 +337,9 @@ fn run_study(study: &RunStudy, ctx: &StudyContext, command: &str) -> Result<Sect
                     .rest
                     .as_ref()
                     .ok_or_else(|| priors_location.error("fit:@rest has no rows left out"))?;
-                (CenterSpec::Fit(path.clone()), format!("fit:{printed}"))
+                let spec = CenterSpec::Fit(CenterPath::shown_as(path, printed.as_str()));
+                let label = spec.to_string();
+                (spec, label)
             }
         };
         centers.push(spec);
@@ -611,12 +670,9 @@ fn table(
     } else {
         compare_command(study, staged, labels, sds, &comparison.study.options)
     };
-    let mut table = Table::new(
-        &format!("{}-priors", study.id),
-        &caption,
-        columns,
-        regenerate,
-    );
+    let mut table = Table::new(&table_name(study), &caption, columns, regenerate);
+    // From the spec's folder, this reprints the table's files byte for byte.
+    table.regenerate = Some(format!("{command} --table {}", table.name));
     for r in rows {
         let e = &r.evaluation;
         let mut cells = vec![Cell::Count(r.rank), Cell::text(r.label.clone())];

@@ -16,7 +16,7 @@ use crate::error::{OccamError, Result};
 use crate::fit::{FitOptions, HessianKind, MlpOptions};
 use crate::model::mlp::{Activation, Task};
 use crate::model::Intercept;
-use crate::prior::{CenterSpec, SdSpec};
+use crate::prior::{CenterPath, CenterSpec, SdSpec};
 use serde::Deserialize;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -220,8 +220,14 @@ impl FigureKind {
 /// Where a study's data come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DataSource {
-    /// A CSV file (resolved against the spec's folder).
-    Path(PathBuf),
+    /// A CSV file: opened at `read` (resolved against the spec's folder) and shown as `shown`, the
+    /// path as the spec wrote it, so tables and commands do not depend on the working directory.
+    Path {
+        /// The path occam opens.
+        read: PathBuf,
+        /// The path as the spec wrote it (relative to the spec's folder).
+        shown: String,
+    },
     /// A built-in data set.
     Builtin(String),
 }
@@ -230,15 +236,24 @@ impl DataSource {
     /// The argument `data::load` takes.
     pub fn load_spec(&self) -> String {
         match self {
-            DataSource::Path(p) => p.display().to_string(),
+            DataSource::Path { read, .. } => read.display().to_string(),
             DataSource::Builtin(name) => name.clone(),
+        }
+    }
+
+    /// The data as tables and commands name them: the path as the spec wrote it, or the built-in
+    /// name.
+    pub fn shown(&self) -> &str {
+        match self {
+            DataSource::Path { shown, .. } => shown,
+            DataSource::Builtin(name) => name,
         }
     }
 
     /// A name for staged files and prose: the file stem or the built-in name.
     pub fn stem(&self) -> String {
         match self {
-            DataSource::Path(p) => p
+            DataSource::Path { read, .. } => read
                 .file_stem()
                 .map_or_else(|| "data".into(), |s| s.to_string_lossy().into_owned()),
             DataSource::Builtin(name) => name.clone(),
@@ -836,7 +851,10 @@ fn build_study(
                     ),
                 ));
             }
-            DataSource::Path(resolved)
+            DataSource::Path {
+                read: resolved,
+                shown: p.get_ref().clone(),
+            }
         }
         (None, Some(b)) => match builtin(b.get_ref().trim()) {
             Some(found) => DataSource::Builtin(found.name.to_string()),
@@ -1198,26 +1216,28 @@ fn parse_center(text: &str, base: &Path, rows: Rows) -> std::result::Result<Cent
             strip_flag(e, "--prior-center")
         )
     })?;
+    // The file is opened in the spec's folder but shown as the spec wrote it, so labels and
+    // commands do not depend on the working directory `occam run` was called from.
     Ok(CenterChoice::Spec(match spec {
         CenterSpec::File(p) => {
-            let resolved = resolve_path(base, &p.to_string_lossy());
+            let resolved = resolve_path(base, p.shown());
             if !resolved.is_file() {
                 return Err(format!(
                     "no centre file {} (paths are relative to the spec's folder)",
                     resolved.display()
                 ));
             }
-            CenterSpec::File(resolved)
+            CenterSpec::File(CenterPath::shown_as(resolved, p.shown()))
         }
         CenterSpec::Fit(p) => {
-            let resolved = resolve_path(base, &p.to_string_lossy());
+            let resolved = resolve_path(base, p.shown());
             if !resolved.is_file() {
                 return Err(format!(
                     "no donor data file {} for fit: (paths are relative to the spec's folder)",
                     resolved.display()
                 ));
             }
-            CenterSpec::Fit(resolved)
+            CenterSpec::Fit(CenterPath::shown_as(resolved, p.shown()))
         }
         other => other,
     }))

@@ -109,11 +109,15 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// The rows.
     pub rows: Vec<Vec<Cell>>,
-    /// The command that regenerates the numbers.
+    /// The command that computes the numbers (an `occam compare`, `fit` or `convert` a reader
+    /// can rerun and vary).
     pub command: String,
     /// Warnings about the numbers (e.g. which MML87 form a two_part value used), shown under the
     /// table in report.md and kept in the JSON.
     pub notes: Vec<String>,
+    /// The command that reproduces this table's files byte for byte, when there is one:
+    /// `--format EXT` appended gives `tables/NAME.EXT` (`occam report --table NAME`).
+    pub regenerate: Option<String>,
 }
 
 impl Table {
@@ -131,6 +135,7 @@ impl Table {
             rows: Vec::new(),
             command: command.into(),
             notes: Vec::new(),
+            regenerate: None,
         }
     }
 
@@ -140,6 +145,27 @@ impl Table {
         if !self.notes.contains(&note) {
             self.notes.push(note);
         }
+    }
+
+    /// The table in one of the file formats of [`Table::FORMATS`] (`None` for any other).
+    pub fn render(&self, format: &str) -> Option<String> {
+        match format {
+            "md" => Some(self.to_markdown()),
+            "tex" => Some(self.to_tex()),
+            "csv" => Some(self.to_csv()),
+            "json" => Some(self.to_json()),
+            _ => None,
+        }
+    }
+
+    /// The file formats a table renders to, as file extensions.
+    pub const FORMATS: [&'static str; 4] = ["md", "tex", "csv", "json"];
+
+    /// The command that writes this table in `format` byte for byte, if there is one.
+    pub fn regenerate_command(&self, format: &str) -> Option<String> {
+        self.regenerate
+            .as_ref()
+            .map(|command| format!("{command} --format {format}"))
     }
 
     /// Adds a row (as many cells as columns).
@@ -188,7 +214,18 @@ impl Table {
         let spec: String = (0..self.columns.len())
             .map(|c| if self.numeric_column(c) { 'r' } else { 'l' })
             .collect();
-        let mut out = format!("% {}\n% regenerate: {}\n% requires \\usepackage{{booktabs}}\n\\begin{{tabular}}{{{spec}}}\n\\toprule\n", tex_escape(&self.caption), self.command);
+        // The header is comments: the caption, how to rebuild the file, and its one package.
+        let mut out = format!("% {}\n", tex_escape(&self.caption));
+        if let Some(command) = self.regenerate_command("tex") {
+            let _ = writeln!(out, "% regenerate: {command}");
+            let _ = writeln!(out, "% numbers: {}", self.command);
+        } else {
+            let _ = writeln!(out, "% regenerate: {}", self.command);
+        }
+        let _ = write!(
+            out,
+            "% requires \\usepackage{{booktabs}}\n\\begin{{tabular}}{{{spec}}}\n\\toprule\n"
+        );
         let headers: Vec<&str> = self.columns.iter().map(|c| c.tex_header.as_str()).collect();
         let _ = writeln!(out, "{} \\\\\n\\midrule", headers.join(" & "));
         for row in &self.rows {
@@ -218,7 +255,8 @@ impl Table {
         out
     }
 
-    /// JSON: `{ "name", "caption", "command", "rows": [ {key: value, …}, … ], "notes": […] }`.
+    /// JSON: `{ "name", "caption", "command", "rows": [ {key: value, …}, … ], "notes": […] }`,
+    /// and `"regenerate"` when the table has such a command.
     pub fn to_json(&self) -> String {
         let rows: Vec<Value> = self
             .rows
@@ -231,10 +269,14 @@ impl Table {
                 Value::Object(object)
             })
             .collect();
-        json_document(&json!({
+        let mut document = json!({
             "schema": 1, "name": self.name, "caption": self.caption, "command": self.command, "rows": rows,
             "notes": self.notes,
-        }))
+        });
+        if let Some(command) = self.regenerate_command("json") {
+            document["regenerate"] = json!(command);
+        }
+        json_document(&document)
     }
 }
 
@@ -270,5 +312,23 @@ mod tests {
         let v: Value = serde_json::from_str(&t.to_json()).unwrap();
         assert_eq!(v["rows"][0]["bits"], 1.23456);
         assert!(v["rows"][1]["bits"].is_null());
+        assert!(v.get("regenerate").is_none());
+        assert!(tex.contains("% regenerate: occam x\n"));
+        for format in Table::FORMATS {
+            assert!(t.render(format).is_some());
+        }
+        assert!(t.render("pdf").is_none());
+    }
+
+    #[test]
+    fn a_regenerate_command_names_each_files_format() {
+        let mut t = sample();
+        t.regenerate = Some("occam report --table t".into());
+        assert!(t.to_tex().starts_with(
+            "% A test, 50\\% done\n% regenerate: occam report --table t --format tex\n% numbers: occam x\n% requires \\usepackage{booktabs}\n"
+        ));
+        let v: Value = serde_json::from_str(&t.to_json()).unwrap();
+        assert_eq!(v["regenerate"], "occam report --table t --format json");
+        assert_eq!(v["command"], "occam x");
     }
 }

@@ -9,7 +9,7 @@ use crate::data::{self, ColumnSelection, Dataset};
 use crate::error::Result;
 use crate::fit::{FitOptions, LinearStudy, LogisticStudy, Study};
 use crate::model::Intercept;
-use crate::prior::{CenterSpec, SdSpec};
+use crate::prior::{CenterPath, CenterSpec, SdSpec};
 use crate::report::figure::Figure;
 use crate::report::table::{Cell, Column, Table};
 use nalgebra::DVector;
@@ -93,7 +93,7 @@ fn run_case(
             text: "occam-3".into(),
             scale: None,
         },
-        CenterSpec::Fit(staged_a.to_path_buf()),
+        CenterSpec::Fit(CenterPath::shown_as(staged_a, ctx.printed(staged_a))),
     ];
     centers.extend_from_slice(extra);
     // s (and σ for the linear model) were estimated from the coded rows: every row sends them
@@ -122,15 +122,10 @@ fn run_case(
         .find(|r| r.evaluation.center_spec == CenterSpec::Zero)
         .map(|r| r.evaluation.mode.clone())
         .unwrap_or_else(|| DVector::zeros(0));
-    let printed_a = ctx.printed(staged_a);
-    let label = |spec: &CenterSpec| match spec {
-        CenterSpec::Fit(_) => format!("fit:{printed_a}"),
-        other => other.to_string(),
-    };
     let center_labels = comparison
         .rows
         .iter()
-        .map(|r| label(&r.evaluation.center_spec))
+        .map(|r| r.evaluation.center_spec.to_string())
         .collect();
     let distances = comparison
         .rows
@@ -140,7 +135,7 @@ fn run_case(
             (w_star.rows(0, mu.len()) - mu).norm()
         })
         .collect();
-    let centers_arg: Vec<String> = centers.iter().map(label).collect();
+    let centers_arg: Vec<String> = centers.iter().map(CenterSpec::to_string).collect();
     let command = format!(
         "occam compare --data {} {}--centers '{}' --sds {s}{} --charge-reals {charged}",
         ctx.printed(staged_b),
@@ -320,11 +315,7 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
 /// report's centres study and `occam run`'s compare tables).
 pub(crate) fn comparison_columns() -> [Column; 7] {
     [
-        Column::with_tex(
-            "distance_from_w_star",
-            "‖μ − w*‖",
-            "$\\lVert\\mu - w^*\\rVert$",
-        ),
+        Column::with_tex("distance_from_w_star", "‖μ − w*‖", "$\\|\\mu - w^*\\|$"),
         Column::with_tex("effective_parameters", "γ", "$\\gamma$"),
         Column::with_tex("log_evidence_nats", "ln p(y) (nats)", "$\\ln p(y)$ [nats]"),
         Column::new("mixture_bits", "mixture (bits)"),

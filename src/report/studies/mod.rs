@@ -78,20 +78,22 @@ impl Section {
     }
 }
 
-/// Where a study may stage data files, and how to name them in commands.
+/// Where a study may stage data files, and how to name them in what a reader sees.
+///
+/// Staged files are named relative to the finished folder (`data/diabetes-even.csv`), never by
+/// where the folder is written or the staging folder's path: a table's labels and commands are
+/// then the same bytes wherever the report is written, and its commands run from inside it.
 #[derive(Debug, Clone)]
 pub struct StudyContext {
     /// The folder being written (a temporary sibling of the final one).
     pub staging: PathBuf,
-    /// The final folder, as commands should name it.
-    pub final_dir: PathBuf,
     /// `data/NAME` of every file staged since the last [`StudyContext::take_data_files`].
     pub data_written: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl StudyContext {
     /// Writes `contents` to `data/NAME` in the report and returns (path to use now, path as
-    /// commands should print it).
+    /// tables and commands name it: `data/NAME`, relative to the report folder).
     pub fn data_file(&self, name: &str, contents: &str) -> Result<(PathBuf, String)> {
         let dir = self.staging.join("data");
         std::fs::create_dir_all(&dir).map_err(|source| OccamError::Write {
@@ -107,10 +109,8 @@ impl StudyContext {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(format!("data/{name}"));
-        Ok((
-            path,
-            self.final_dir.join("data").join(name).display().to_string(),
-        ))
+        let printed = self.printed(&path);
+        Ok((path, printed))
     }
 
     /// The data files staged since the last call, for the section that staged them.
@@ -118,10 +118,31 @@ impl StudyContext {
         std::mem::take(&mut *self.data_written.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// The printed form of a staged path.
+    /// Runs `study` with its data files staged in a fresh temporary folder, removed afterwards
+    /// whatever the outcome (and on SIGINT/SIGTERM: it is an occam staging folder, see
+    /// [`crate::files::Staging`]): for printing one table, where no folder is written. Tables
+    /// name staged files `data/…`, so they are the same bytes as in a written folder.
+    pub fn in_temporary_folder<T>(study: impl FnOnce(&StudyContext) -> Result<T>) -> Result<T> {
+        let staging = crate::files::Staging::beside(&std::env::temp_dir().join("occam-table"))?;
+        std::fs::create_dir_all(staging.path()).map_err(|source| OccamError::Write {
+            path: staging.path().to_path_buf(),
+            source,
+        })?;
+        study(&StudyContext {
+            staging: staging.path().to_path_buf(),
+            data_written: Default::default(),
+        })
+    }
+
+    /// The printed form of a staged path: relative to the report folder, with `/` separators
+    /// on every platform (the same bytes wherever the report was made).
     pub fn printed(&self, staged: &Path) -> String {
         match staged.strip_prefix(&self.staging) {
-            Ok(rest) => self.final_dir.join(rest).display().to_string(),
+            Ok(rest) => rest
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
             Err(_) => staged.display().to_string(),
         }
     }

@@ -65,7 +65,7 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
         vec![
             Column::new("direction", "direction"),
             Column::with_tex("offset_sd", "t (prior sds)", "$t$ [$s$]"),
-            Column::with_tex("distance_from_w_star", "‖μ − w*‖", "$\\lVert\\mu - w^*\\rVert$"),
+            Column::with_tex("distance_from_w_star", "‖μ − w*‖", "$\\|\\mu - w^*\\|$"),
             Column::new("mixture_bits", "mixture (bits)"),
             Column::new("prequential_bits", "prequential (bits)"),
             Column::with_tex("delta_mixture_bits", "Δ mixture vs zero (bits)", "$\\Delta$ mixture [bits]"),
