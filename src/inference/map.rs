@@ -46,8 +46,81 @@ pub struct MapEstimate {
     pub iterations: u64,
 }
 
+/// Line-search evaluations allowed per L-BFGS iteration (MINPACK's `maxfev` for its More–Thuente
+/// search is 20); see [`Guarded`].
+const EVALUATIONS_PER_ITERATION: u64 = 20;
+
+/// The problem as argmin's L-BFGS sees it: every cost and gradient checked finite, and their
+/// number bounded.
+///
+/// Why: argmin's More–Thuente line search has no iteration limit of its own, and its termination
+/// tests are comparisons that are all false once the cost is NaN (or its bracket collapses to
+/// NaN), so from an overflowing trial point it evaluates forever — the hang of the logistic
+/// prequential code, where a prefix fit warm-started from a large-s mode of separable rows met a
+/// tiny s. A non-finite value or an exhausted budget is returned as an error, which ends the run.
+struct Guarded<P> {
+    problem: P,
+    /// Costs and gradients evaluated so far.
+    evaluations: std::cell::Cell<u64>,
+    /// The most allowed: [`EVALUATIONS_PER_ITERATION`] × (iterations + 1).
+    budget: u64,
+}
+
+impl<P> Guarded<P> {
+    fn count(&self) -> std::result::Result<(), argmin::core::Error> {
+        let used = self.evaluations.get() + 1;
+        self.evaluations.set(used);
+        if used > self.budget {
+            return Err(argmin::core::Error::msg(format!(
+                "{} evaluations, the bound for this search, without converging",
+                self.budget
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl<P: CostFunction<Param = DVector<f64>, Output = f64>> CostFunction for Guarded<P> {
+    type Param = DVector<f64>;
+    type Output = f64;
+    fn cost(&self, theta: &DVector<f64>) -> std::result::Result<f64, argmin::core::Error> {
+        self.count()?;
+        let cost = self.problem.cost(theta)?;
+        if cost.is_finite() {
+            Ok(cost)
+        } else {
+            Err(argmin::core::Error::msg(format!(
+                "the cost is {cost} at a trial point (the step overflowed)"
+            )))
+        }
+    }
+}
+
+impl<P: Gradient<Param = DVector<f64>, Gradient = DVector<f64>>> Gradient for Guarded<P> {
+    type Param = DVector<f64>;
+    type Gradient = DVector<f64>;
+    fn gradient(
+        &self,
+        theta: &DVector<f64>,
+    ) -> std::result::Result<DVector<f64>, argmin::core::Error> {
+        self.count()?;
+        let gradient = self.problem.gradient(theta)?;
+        if gradient.iter().all(|g| g.is_finite()) {
+            Ok(gradient)
+        } else {
+            Err(argmin::core::Error::msg(
+                "the gradient is not finite at a trial point (the step overflowed)",
+            ))
+        }
+    }
+}
+
 /// Runs argmin's L-BFGS from `init` and returns where it stopped, unchecked, with the iteration
 /// count and argmin's reason for stopping.
+///
+/// Every search is bounded without reference to the clock: `options.max_iters` iterations and
+/// [`EVALUATIONS_PER_ITERATION`] × (`max_iters` + 1) evaluations of the cost or gradient in all,
+/// line searches included; a non-finite cost or gradient ends the run with an error.
 pub fn run_lbfgs<P>(
     problem: P,
     init: DVector<f64>,
@@ -62,7 +135,12 @@ where
         .with_tolerance_grad(options.gradient_tolerance)
         .and_then(|s| s.with_tolerance_cost(0.0))
         .map_err(|e| fail(format!("invalid solver settings: {e}")))?;
-    let result = Executor::new(problem, solver)
+    let guarded = Guarded {
+        problem,
+        evaluations: std::cell::Cell::new(0),
+        budget: EVALUATIONS_PER_ITERATION.saturating_mul(options.max_iters.saturating_add(1)),
+    };
+    let result = Executor::new(guarded, solver)
         .configure(|state| state.param(init).max_iters(options.max_iters))
         .run()
         .map_err(|e| fail(format!("the solver stopped with an error: {e}")))?;
