@@ -33,6 +33,9 @@ pub struct CompareRowInfo {
     /// Model-specific diagnostics (networks: saturation, dead units, participation ratios).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnostics: Option<serde_json::Value>,
+    /// Why this prior could not be scored (its numbers are then null).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
 }
 
 /// The comparison JSON.
@@ -89,6 +92,7 @@ impl CompareReport {
                         delta_bits: r.delta_bits,
                         charged_bits: e.charge_bits,
                         diagnostics: e.diagnostics.clone(),
+                        failure: r.failure.clone(),
                     }
                 })
                 .collect(),
@@ -124,6 +128,14 @@ impl CompareReport {
 
     fn cells(&self, r: &CompareRowInfo) -> [String; 12] {
         let code = |v: Option<f64>| v.map_or("—".to_string(), |b| format!("{b:.2}"));
+        // A prior that failed has NaN numbers: shown as "—", like a missing code.
+        let number = |v: f64, text: String| {
+            if v.is_finite() {
+                text
+            } else {
+                "—".to_string()
+            }
+        };
         let fitted = |v: f64, fitted: bool| {
             if fitted {
                 format!("{} (EB)", significant(v, 4))
@@ -134,12 +146,18 @@ impl CompareReport {
         [
             r.rank.to_string(),
             r.prior.center.clone(),
-            fitted(r.prior.sd, r.prior.sd_fitted),
+            number(r.prior.sd, fitted(r.prior.sd, r.prior.sd_fitted)),
             r.noise_sd
                 .map_or("—".to_string(), |v| fitted(v, self.model.noise_sd_fitted)),
-            format!("{:.3}", r.evidence.log_nats),
-            format!("{:.3}", r.effective_parameters),
-            significant(r.distance_from_center, 4),
+            number(r.evidence.log_nats, format!("{:.3}", r.evidence.log_nats)),
+            number(
+                r.effective_parameters,
+                format!("{:.3}", r.effective_parameters),
+            ),
+            number(
+                r.distance_from_center,
+                significant(r.distance_from_center, 4),
+            ),
             code(r.code_length_bits.mixture),
             code(r.code_length_bits.prequential),
             code(r.code_length_bits.two_part),
