@@ -613,4 +613,73 @@ mod tests {
             );
         }
     }
+
+    /// Two Gaussian bumps in ln s: a lower one at ln s = −2 (height `low`) and a higher, narrower
+    /// one at ln s = 3 (height 0) on a flat floor of −10.
+    fn two_peaks(log_sd: f64, low: f64) -> f64 {
+        let bump = |centre: f64, width: f64, height: f64| {
+            (height + 10.0) * (-0.5 * ((log_sd - centre) / width).powi(2)).exp()
+        };
+        -10.0 + bump(-2.0, 1.5, low).max(bump(3.0, 0.8, 0.0))
+    }
+
+    #[test]
+    fn empirical_bayes_finds_the_highest_peak_and_notes_a_close_second() {
+        // Brent on the whole range from its golden-section start stops on the lower peak; the
+        // grid sees both and the higher one wins.
+        let brent_alone =
+            refine_log_sd(&|l| Ok(two_peaks(l, -3.0)), LOG_SD_RANGE.0, LOG_SD_RANGE.1).unwrap();
+        assert!((brent_alone.0 + 2.0).abs() < 1e-3, "{brent_alone:?}");
+        let far = maximize_over_log_sd(&|l| Ok(two_peaks(l, -3.0))).unwrap();
+        assert!(
+            (far.log_sd - 3.0).abs() < 1e-5 && far.log_evidence.abs() < 1e-9,
+            "{far:?}"
+        );
+        assert!(
+            far.notes.is_empty(),
+            "3 nats apart is no second peak: {:?}",
+            far.notes
+        );
+        let close = maximize_over_log_sd(&|l| Ok(two_peaks(l, -0.5))).unwrap();
+        assert!((close.log_sd - 3.0).abs() < 1e-5, "{close:?}");
+        assert_eq!(close.notes.len(), 1, "{:?}", close.notes);
+        assert!(
+            close.notes[0].contains("second peak at s = 0.1353"),
+            "{}",
+            close.notes[0]
+        );
+        // 17 grid points and two bounded refinements.
+        assert!(close.evaluations <= 17 + 2 * 100);
+    }
+
+    #[test]
+    fn empirical_bayes_says_why_it_has_no_answer() {
+        let rising = maximize_over_log_sd(&|l| Ok(l)).unwrap_err().to_string();
+        assert!(
+            rising.contains("keeps rising towards s = 1.000e4") && rising.contains("--prior-sd"),
+            "{rising}"
+        );
+        let broken = maximize_over_log_sd(&|_| Err(OccamError::computation("a mode", "no luck")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            broken.contains("any of the 17 grid points") && broken.contains("no luck"),
+            "{broken}"
+        );
+        // Failed grid points away from the peak are skipped and reported.
+        let patchy = maximize_over_log_sd(&|l| {
+            if l > 6.0 {
+                Err(OccamError::computation("a mode", "diverged"))
+            } else {
+                Ok(-(l - 1.0).powi(2))
+            }
+        })
+        .unwrap();
+        assert!((patchy.log_sd - 1.0).abs() < 1e-5, "{patchy:?}");
+        assert!(
+            patchy.notes.iter().any(|n| n.contains("diverged")),
+            "{:?}",
+            patchy.notes
+        );
+    }
 }

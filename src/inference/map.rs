@@ -48,7 +48,7 @@ pub struct MapEstimate {
 
 /// Line-search evaluations allowed per L-BFGS iteration (MINPACK's `maxfev` for its More–Thuente
 /// search is 20); see [`Guarded`].
-const EVALUATIONS_PER_ITERATION: u64 = 20;
+const EVALUATIONS_PER_ITERATION: u64 = 1000;
 
 /// The problem as argmin's L-BFGS sees it: every cost and gradient checked finite, and their
 /// number bounded.
@@ -64,17 +64,27 @@ struct Guarded<P> {
     evaluations: std::cell::Cell<u64>,
     /// The most allowed: [`EVALUATIONS_PER_ITERATION`] × (iterations + 1).
     budget: u64,
+    /// Why the guard stopped the run, for the error (argmin may end a run stopped inside its
+    /// line search without a point and without passing the reason on).
+    stopped: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl<P> Guarded<P> {
+    /// Ends the run with `reason`, remembered for the error.
+    fn stop<T>(&self, reason: String) -> std::result::Result<T, argmin::core::Error> {
+        let mut stopped = self.stopped.lock().unwrap_or_else(|e| e.into_inner());
+        stopped.get_or_insert_with(|| reason.clone());
+        Err(argmin::core::Error::msg(reason))
+    }
+
     fn count(&self) -> std::result::Result<(), argmin::core::Error> {
         let used = self.evaluations.get() + 1;
         self.evaluations.set(used);
         if used > self.budget {
-            return Err(argmin::core::Error::msg(format!(
+            return self.stop(format!(
                 "{} evaluations, the bound for this search, without converging",
                 self.budget
-            )));
+            ));
         }
         Ok(())
     }
@@ -89,9 +99,9 @@ impl<P: CostFunction<Param = DVector<f64>, Output = f64>> CostFunction for Guard
         if cost.is_finite() {
             Ok(cost)
         } else {
-            Err(argmin::core::Error::msg(format!(
-                "the cost is {cost} at a trial point (the step overflowed)"
-            )))
+            self.stop(format!(
+                "the cost is not finite ({cost}) at a trial point (the step overflowed)"
+            ))
         }
     }
 }
@@ -108,9 +118,7 @@ impl<P: Gradient<Param = DVector<f64>, Gradient = DVector<f64>>> Gradient for Gu
         if gradient.iter().all(|g| g.is_finite()) {
             Ok(gradient)
         } else {
-            Err(argmin::core::Error::msg(
-                "the gradient is not finite at a trial point (the step overflowed)",
-            ))
+            self.stop("the gradient is not finite at a trial point (the step overflowed)".into())
         }
     }
 }
@@ -135,22 +143,34 @@ where
         .with_tolerance_grad(options.gradient_tolerance)
         .and_then(|s| s.with_tolerance_cost(0.0))
         .map_err(|e| fail(format!("invalid solver settings: {e}")))?;
+    let stopped = std::sync::Arc::new(std::sync::Mutex::new(None));
     let guarded = Guarded {
         problem,
         evaluations: std::cell::Cell::new(0),
         budget: EVALUATIONS_PER_ITERATION.saturating_mul(options.max_iters.saturating_add(1)),
+        stopped: stopped.clone(),
+    };
+    let stopped_reason = || {
+        stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .map_or(String::new(), |reason| format!(" ({reason})"))
     };
     let result = Executor::new(guarded, solver)
         .configure(|state| state.param(init).max_iters(options.max_iters))
         .run()
         .map_err(|e| fail(format!("the solver stopped with an error: {e}")))?;
+    if let Some(reason) = stopped.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+        return Err(fail(format!("the search was stopped: {reason}")));
+    }
     // The current point, not `best_param`: near the mode the costs differ by rounding only, so the
     // "best" point can be an earlier one whose gradient is larger.
     let params = result
         .state()
         .get_param()
         .cloned()
-        .ok_or_else(|| fail("the solver returned no point".into()))?;
+        .ok_or_else(|| fail(format!("the solver returned no point{}", stopped_reason())))?;
     let reason = result
         .state()
         .get_termination_reason()
@@ -238,5 +258,50 @@ mod tests {
             },
         );
         assert!(err.is_err());
+    }
+
+    /// f(x) = Σ (xᵢ − 10)² where every xᵢ < 1, NaN beyond: from 0 the first trial step lands in
+    /// the NaN region.
+    #[derive(Clone)]
+    struct NanBeyondOne;
+
+    impl CostFunction for NanBeyondOne {
+        type Param = DVector<f64>;
+        type Output = f64;
+        fn cost(&self, x: &DVector<f64>) -> std::result::Result<f64, argmin::core::Error> {
+            Ok(if x.iter().all(|v| *v < 1.0) {
+                x.iter().map(|v| (v - 10.0).powi(2)).sum()
+            } else {
+                f64::NAN
+            })
+        }
+    }
+
+    impl Gradient for NanBeyondOne {
+        type Param = DVector<f64>;
+        type Gradient = DVector<f64>;
+        fn gradient(
+            &self,
+            x: &DVector<f64>,
+        ) -> std::result::Result<DVector<f64>, argmin::core::Error> {
+            Ok(if x.iter().all(|v| *v < 1.0) {
+                x.map(|v| 2.0 * (v - 10.0))
+            } else {
+                x.map(|_| f64::NAN)
+            })
+        }
+    }
+
+    #[test]
+    fn a_nan_cost_ends_the_search_instead_of_looping_in_the_line_search() {
+        // Before the guard, argmin's More–Thuente search evaluated NaN points forever here.
+        let started = std::time::Instant::now();
+        let result = run_lbfgs(NanBeyondOne, DVector::zeros(2), LbfgsOptions::default());
+        let message = result.unwrap_err().to_string();
+        assert!(
+            message.contains("not finite") || message.contains("NaN"),
+            "{message}"
+        );
+        assert!(started.elapsed().as_secs() < 10);
     }
 }
