@@ -157,6 +157,14 @@ impl<'d> LinearStudy<'d> {
         let estimated = fitted + center.estimated_reals;
         let charge_bits = estimate_charge_bits(estimated, self.n);
         let mut notes = Vec::new();
+        if let Some((other, log_evidence)) = eb.second_peak {
+            notes.push(format!(
+                "empirical Bayes: the evidence has a second peak at s = {:.4}, σ = {:.4} (ln p = {log_evidence:.4}, {:.3} nats below the chosen one); the data hardly prefer one to the other",
+                other.prior_sd(),
+                other.noise_sd(),
+                summary.log_evidence - log_evidence
+            ));
+        }
 
         let codes = self.options.codes;
         let mut refit_failures = 0;
