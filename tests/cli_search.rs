@@ -259,3 +259,47 @@ fn a_failing_prior_gives_a_null_row_and_the_others_stand() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("--prior-sd"), "{stderr}");
 }
+
+/// The rows of a numeric CSV written by `occam report`, by column name.
+fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, f64>> {
+    let text = std::fs::read_to_string(path).expect("a report table");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    lines
+        .map(|line| {
+            header
+                .iter()
+                .zip(line.split(','))
+                .filter_map(|(h, v)| v.parse().ok().map(|v| (h.to_string(), v)))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_capacity_degree_table_is_at_least_as_high_as_its_sweep() {
+    // The example: at n = 10 the degree-9 row gave ln p = −5.739 (the fixed point stopped
+    // at a local peak) while the sweep beside it, σ fitted at each fixed s, reached −5.736. Empirical
+    // Bayes over (s, σ) must be at least as high as every point of that sweep.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("report");
+    assert_success(&["report", "--only", "capacity", "--out", arg(&out)]);
+    let degrees = csv_rows(&out.join("tables/capacity-degrees.csv"));
+    let sweep = csv_rows(&out.join("tables/capacity-sweep.csv"));
+    for n in [10.0, 100.0] {
+        let eb = degrees
+            .iter()
+            .find(|r| r["n"] == n && r["degree"] == 9.0)
+            .expect("the degree-9 row")["log_evidence_nats"];
+        let swept = sweep
+            .iter()
+            .filter(|r| r["n"] == n)
+            .map(|r| r["log_evidence_nats"])
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert!(swept.is_finite());
+        assert!(
+            eb >= swept - 1e-9,
+            "n = {n}: empirical Bayes {eb} < the sweep's {swept}"
+        );
+    }
+}
