@@ -164,17 +164,26 @@ where
     if let Some(reason) = stopped.lock().unwrap_or_else(|e| e.into_inner()).clone() {
         return Err(fail(format!("the search was stopped: {reason}")));
     }
-    // The current point, not `best_param`: near the mode the costs differ by rounding only, so the
-    // "best" point can be an earlier one whose gradient is larger.
-    let params = result
-        .state()
-        .get_param()
-        .cloned()
-        .ok_or_else(|| fail(format!("the solver returned no point{}", stopped_reason())))?;
     let reason = result
         .state()
         .get_termination_reason()
         .map_or("no reason given".into(), |r| r.text().to_string());
+    // The current point, not `best_param`: near the mode the costs differ by rounding only, so the
+    // "best" point can be an earlier one whose gradient is larger. But when a line search fails
+    // (e.g. the two-loop recursion gives an ascent direction after a poor curvature pair) argmin's
+    // L-BFGS ends without a current point; the best point so far is then where the search got to,
+    // and the caller's own checks (the gradient, a Newton polish) decide what it is worth.
+    let params = result
+        .state()
+        .get_param()
+        .or_else(|| result.state().get_best_param())
+        .cloned()
+        .ok_or_else(|| {
+            fail(format!(
+                "the solver returned no point ({reason}){}",
+                stopped_reason()
+            ))
+        })?;
     Ok((params, result.state().get_iter(), reason))
 }
 
