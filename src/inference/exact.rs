@@ -319,7 +319,7 @@ impl LinearGaussian {
             .flatten()
             .copied()
             .fold(f64::NEG_INFINITY, f64::max);
-        let smallest_s_is_top = prior_sd.is_none() && grid[0].iter().any(|v| *v == top);
+        let smallest_s_is_top = prior_sd.is_none() && grid[0].contains(&top);
         if first.is_err() && (smallest_s_is_top || !top.is_finite()) {
             return first;
         }
