@@ -127,7 +127,7 @@ impl<P: Gradient<Param = DVector<f64>, Gradient = DVector<f64>>> Gradient for Gu
 /// count and argmin's reason for stopping.
 ///
 /// Every search is bounded without reference to the clock: `options.max_iters` iterations and
-/// [`EVALUATIONS_PER_ITERATION`] × (`max_iters` + 1) evaluations of the cost or gradient in all,
+/// 1000 × (`max_iters` + 1) evaluations of the cost or gradient in all,
 /// line searches included; a non-finite cost or gradient ends the run with an error.
 pub fn run_lbfgs<P>(
     problem: P,
