@@ -200,15 +200,18 @@ fn paired_labels_csv() -> (tempfile::TempDir, PathBuf) {
 #[test]
 fn a_failing_prior_gives_a_null_row_and_the_others_stand() {
     let (_dir, data) = paired_labels_csv();
-    let comparison = json(&[
-        "compare",
-        "--data",
-        arg(&data),
-        "--model",
-        "logistic",
-        "--sds",
-        "auto,1",
-    ]);
+    let compare = |sds| {
+        [
+            "compare",
+            "--data",
+            arg(&data),
+            "--model",
+            "logistic",
+            "--sds",
+            sds,
+        ]
+    };
+    let comparison = json(&compare("auto,1"));
     let rows = comparison["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), 2);
     let failed = rows
@@ -240,15 +243,7 @@ fn a_failing_prior_gives_a_null_row_and_the_others_stand() {
     assert_eq!(rows[0], *standing, "the scored row ranks first");
 
     // Every row failing is a failed computation (exit 1), saying why; fit names its own flag.
-    let (code, stdout, stderr) = occam(&[
-        "compare",
-        "--data",
-        arg(&data),
-        "--model",
-        "logistic",
-        "--sds",
-        "auto",
-    ]);
+    let (code, stdout, stderr) = occam(&compare("auto"));
     assert_no_panic(code, &stderr);
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(
