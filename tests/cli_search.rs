@@ -241,6 +241,19 @@ fn a_failing_prior_gives_a_null_row_and_the_others_stand() {
     ]);
     assert_eq!(standing["evidence"], fit["evidence"]);
     assert_eq!(rows[0], *standing, "the scored row ranks first");
+    // The other formats show the failed row's numbers as missing, not NaN.
+    for format in ["table", "csv", "md", "tex"] {
+        let mut args = compare("auto,1").to_vec();
+        args.extend(["--format", format]);
+        let text = assert_success(&args);
+        assert!(!text.contains("NaN"), "{format}:\n{text}");
+    }
+    let csv = assert_success(&[&compare("auto,1")[..], &["--format", "csv"]].concat());
+    let failed_line = csv.lines().nth(2).expect("the failed row, ranked last");
+    assert!(
+        failed_line.starts_with("2,zero,,true,,,,,,,,,,"),
+        "{failed_line}"
+    );
 
     // Every row failing is a failed computation (exit 1), saying why; fit names its own flag.
     let (code, stdout, stderr) = occam(&compare("auto"));

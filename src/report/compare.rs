@@ -334,15 +334,23 @@ impl CompareReport {
         out.push_str("Centre & $s$ & $\\sigma$ & $\\ln p(y)$ [nats] & $\\gamma$ & $\\lVert m-\\mu\\rVert$ & Mixture [bits] & Prequential [bits] & Two-part [bits] & BIC [bits] & $\\Delta$ [bits] \\\\\n\\midrule\n");
         for r in &self.rows {
             let code = |v: Option<f64>| v.map_or("---".to_string(), |b| format!("${b:.2}$"));
+            // A prior that failed has NaN numbers: "---", like a missing code.
+            let number = |v: f64, text: String| if v.is_finite() { text } else { "---".into() };
             let _ = writeln!(
                 out,
                 "{} & {} & {} & {} & {} & {} & {} & {} & {} & {} & {} \\\\",
                 tex_escape(&r.prior.center),
-                tex_number(r.prior.sd, 4),
+                number(r.prior.sd, tex_number(r.prior.sd, 4)),
                 r.noise_sd.map_or("---".to_string(), |v| tex_number(v, 4)),
-                format_args!("${:.3}$", r.evidence.log_nats),
-                format_args!("${:.3}$", r.effective_parameters),
-                tex_number(r.distance_from_center, 4),
+                number(r.evidence.log_nats, format!("${:.3}$", r.evidence.log_nats)),
+                number(
+                    r.effective_parameters,
+                    format!("${:.3}$", r.effective_parameters)
+                ),
+                number(
+                    r.distance_from_center,
+                    tex_number(r.distance_from_center, 4)
+                ),
                 code(r.code_length_bits.mixture),
                 code(r.code_length_bits.prequential),
                 code(r.code_length_bits.two_part),
@@ -358,18 +366,20 @@ impl CompareReport {
     fn render_csv(&self) -> String {
         let mut out = String::from("rank,center,sd,sd_fitted,noise_sd,log_evidence_nats,effective_parameters,distance_from_center,mixture_bits,prequential_bits,two_part_bits,bic_bits,delta_bits,charged_bits\n");
         let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
+        // Empty, like a missing code, for the NaN numbers of a prior that failed.
+        let finite = |v: f64| opt(Some(v).filter(|x| x.is_finite()));
         for r in &self.rows {
             let _ = writeln!(
                 out,
                 "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 r.rank,
                 csv_field(&r.prior.center),
-                r.prior.sd,
+                finite(r.prior.sd),
                 r.prior.sd_fitted,
                 opt(r.noise_sd),
-                r.evidence.log_nats,
-                r.effective_parameters,
-                r.distance_from_center,
+                finite(r.evidence.log_nats),
+                finite(r.effective_parameters),
+                finite(r.distance_from_center),
                 opt(r.code_length_bits.mixture),
                 opt(r.code_length_bits.prequential),
                 opt(r.code_length_bits.two_part),
