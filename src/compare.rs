@@ -5,9 +5,12 @@
 //! from the shared prefix statistics.
 
 use crate::codelength::CodeKind;
+use crate::codelength::CodeLengths;
 use crate::data::Dataset;
 use crate::error::{OccamError, Result};
-use crate::fit::{FitOptions, LinearStudy, PriorEvaluation, ResolvedCenter, Study, StudyInfo};
+use crate::fit::{
+    EvidenceMethod, FitOptions, LinearStudy, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+};
 use crate::prior::{CenterSpec, SdSpec};
 use nalgebra::DVector;
 use std::collections::HashMap;
@@ -107,10 +110,12 @@ pub struct CompareOptions {
 /// One prior in a comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompareRow {
-    /// The prior's scores.
+    /// The prior's scores (NaN numbers and no code lengths where the prior failed).
     pub evaluation: PriorEvaluation,
     /// The ranking code length minus that of the `zero` centre at the same sd.
     pub delta_bits: Option<f64>,
+    /// Why this prior could not be scored, naming what to change; `None` when it was.
+    pub failure: Option<String>,
 }
 
 /// A ranked comparison.
@@ -131,11 +136,68 @@ pub fn compare_linear(dataset: &Dataset, options: &CompareOptions) -> Result<Com
     compare(&LinearStudy::borrowing(dataset, &options.fit)?, options)
 }
 
-/// Scores every centre × sd with a study and ranks them. Each centre's modes warm-start the next
-/// sd, so iterative models refit from a nearby solution.
+/// A computation that failed for one prior, told as `compare` users set priors: `--sds` for the
+/// prior sd (`fit` calls it `--prior-sd`). Bad input (exit 2) is not a row's failure and is
+/// passed on.
+fn row_failure(error: OccamError) -> Result<String> {
+    match error {
+        OccamError::Computation { .. } => Ok(error.to_string().replace("--prior-sd", "--sds")),
+        other => Err(other),
+    }
+}
+
+/// The row of a prior that could not be scored: every number NaN (null in JSON, "—" in tables),
+/// no code lengths, and the reason.
+fn failed_row(
+    info: &StudyInfo,
+    spec: &CenterSpec,
+    sd: SdSpec,
+    noise: SdSpec,
+    reason: String,
+) -> CompareRow {
+    let evidence_method = match info.kind {
+        "linear" => EvidenceMethod::Exact,
+        "logistic" => EvidenceMethod::LaplaceHessian,
+        _ => EvidenceMethod::LaplaceGgn,
+    };
+    CompareRow {
+        evaluation: PriorEvaluation {
+            center_spec: spec.clone(),
+            center: ResolvedCenter {
+                values: DVector::zeros(0),
+                estimated_reals: 0,
+                note: None,
+            },
+            prior_sd_spec: sd,
+            noise_sd_spec: noise,
+            prior_sd: sd.fixed().unwrap_or(f64::NAN),
+            noise_sd: None,
+            mode: DVector::zeros(0),
+            log_evidence: f64::NAN,
+            evidence_method,
+            effective_parameters: f64::NAN,
+            distance_from_center: f64::NAN,
+            empirical_bayes_iterations: 0,
+            code_lengths: CodeLengths::default(),
+            charge_bits: 0.0,
+            notes: vec![format!("centre {spec}, s = {sd}: not scored — {reason}")],
+            symmetry_log_nats: 0.0,
+            diagnostics: None,
+        },
+        delta_bits: None,
+        failure: Some(reason),
+    }
+}
+
+/// Scores every centre × sd with a study and ranks them.
+///
+/// Every row is its prior's own fit — exactly what `occam fit` gives with that centre and sd — and
+/// never depends on the other rows: no row starts from another's mode. A prior whose computation
+/// fails gives a row with null numbers and the reason, and the others stand; only when every row
+/// fails is the comparison an error.
 pub fn compare(study: &dyn Study, options: &CompareOptions) -> Result<Comparison> {
     let noise = options.fit.noise_sd;
-    let mut warm: HashMap<String, DVector<f64>> = HashMap::new();
+    let info = study.info();
     // Centres that do not depend on s are resolved once (a fit: centre fits its donor once).
     let mut fixed_centers: HashMap<String, ResolvedCenter> = HashMap::new();
     let mut resolve = |spec: &CenterSpec, sd: SdSpec| -> Result<ResolvedCenter> {
@@ -150,35 +212,46 @@ pub fn compare(study: &dyn Study, options: &CompareOptions) -> Result<Comparison
         fixed_centers.insert(key, c.clone());
         Ok(c)
     };
+    let mut evaluate = |spec: &CenterSpec, sd: SdSpec| -> Result<CompareRow> {
+        let scored = resolve(spec, sd).and_then(|c| study.evaluate(spec, c, sd, noise, None));
+        Ok(match scored {
+            Ok(evaluation) => CompareRow {
+                evaluation,
+                delta_bits: None,
+                failure: None,
+            },
+            Err(e) => failed_row(&info, spec, sd, noise, row_failure(e)?),
+        })
+    };
     let mut rows = Vec::with_capacity(options.centers.len() * options.sds.len());
+    let mut first_failure = None;
     for &sd in &options.sds {
-        let zero = study.evaluate(
-            &CenterSpec::Zero,
-            resolve(&CenterSpec::Zero, sd)?,
-            sd,
-            noise,
-            warm.get("zero"),
-        )?;
-        warm.insert("zero".into(), zero.mode.clone());
-        let reference = options.rank_by.of(&zero.code_lengths);
+        let zero = evaluate(&CenterSpec::Zero, sd)?;
+        let reference = options.rank_by.of(&zero.evaluation.code_lengths);
         for spec in &options.centers {
-            let evaluation = if *spec == CenterSpec::Zero {
+            let mut row = if *spec == CenterSpec::Zero {
                 zero.clone()
             } else {
-                let key = spec.to_string();
-                let e = study.evaluate(spec, resolve(spec, sd)?, sd, noise, warm.get(&key))?;
-                warm.insert(key, e.mode.clone());
-                e
+                evaluate(spec, sd)?
             };
-            let delta_bits = match (options.rank_by.of(&evaluation.code_lengths), reference) {
+            row.delta_bits = match (options.rank_by.of(&row.evaluation.code_lengths), reference) {
                 (Some(a), Some(b)) => Some(a - b),
                 _ => None,
             };
-            rows.push(CompareRow {
-                evaluation,
-                delta_bits,
-            });
+            if first_failure.is_none() {
+                first_failure = row.failure.clone();
+            }
+            rows.push(row);
         }
+    }
+    if rows.iter().all(|r| r.failure.is_some()) {
+        return Err(OccamError::computation(
+            "compare",
+            format!(
+                "every prior failed; the first: {}",
+                first_failure.unwrap_or_default()
+            ),
+        ));
     }
     let key = |r: &CompareRow| options.rank_by.of(&r.evaluation.code_lengths);
     // Stable: ties keep the order centres and sds were given in.
@@ -189,7 +262,6 @@ pub fn compare(study: &dyn Study, options: &CompareOptions) -> Result<Comparison
         (None, None) => std::cmp::Ordering::Equal,
     });
 
-    let info = study.info();
     let charged: &[&str] = match (rows.iter().any(|r| r.evaluation.charge_bits > 0.0), info.kind) {
         (false, _) => &[],
         (true, "linear") => &["in each row, s where 'auto', σ when --noise-sd auto, and a sha256 centre's scale when taken from the data"],

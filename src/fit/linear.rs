@@ -172,6 +172,14 @@ impl<'d> LinearStudy<'d> {
         let mut notes: Vec<String> = charged_reals_note(self.options.charged_reals, self.n)
             .into_iter()
             .collect();
+        if let Some((other, log_evidence)) = eb.second_peak {
+            notes.push(format!(
+                "empirical Bayes: the evidence has a second peak at s = {:.4}, σ = {:.4} (ln p = {log_evidence:.4}, {:.3} nats below the chosen one); the data hardly prefer one to the other",
+                other.prior_sd(),
+                other.noise_sd(),
+                summary.log_evidence - log_evidence
+            ));
+        }
 
         let codes = self.options.codes;
         let mut refit_failures = 0;

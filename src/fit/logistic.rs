@@ -18,14 +18,14 @@ use crate::data::{Dataset, DesignOptions, Standardization};
 use crate::error::{OccamError, Result};
 use crate::inference::laplace::{
     find_mode_scaled, laplace_evidence, maximize_over_log_sd, scales_from_diagonal,
-    LaplaceEvidence, Mode, MODE_TOLERANCE,
+    LaplaceEvidence, LogSdOptimum, Mode, MODE_TOLERANCE,
 };
 use crate::model::logistic::{binary_target, BinaryTarget, LogisticProblem, Rows};
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
 use nalgebra::DVector;
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
@@ -278,75 +278,81 @@ impl<'d> LogisticStudy<'d> {
         Ok((mode, laplace))
     }
 
-    /// Empirical Bayes: the s maximising the Laplace evidence (each evaluation refits the mode,
-    /// warm-started from the previous one). Returns s and the number of evaluations.
+    /// Empirical Bayes: the s maximising the Laplace evidence ([`maximize_over_log_sd`]: a grid in
+    /// ln s, then Brent). Every evaluation fits the mode from the same `init`, not from the
+    /// previous s's mode: the posterior is strictly log-concave, so the mode is unique, but the
+    /// Laplace evidence is first-order in where within the mode tolerance the search stops
+    /// (through ½ ln|H|), and chained warm starts made that jitter — and with it ŝ, by ~3e-5
+    /// relative on breast_cancer — depend on the order of the search. From one start the evidence
+    /// is a function of s alone, and `fit --prior-sd ŝ` reproduces it exactly.
     fn empirical_bayes(
         &self,
         shared_center: &DVector<f64>,
         init: DVector<f64>,
-    ) -> Result<(f64, usize)> {
-        let warm = RefCell::new(init);
+    ) -> Result<LogSdOptimum> {
         let evaluate = |log_sd: f64| -> Result<f64> {
             let arrays = self.prior_arrays(log_sd.exp(), shared_center);
-            let (mode, laplace) = self.mode_and_evidence(&arrays, warm.borrow().clone())?;
-            *warm.borrow_mut() = mode.params;
+            let (_, laplace) = self.mode_and_evidence(&arrays, init.clone())?;
             Ok(laplace.log_evidence)
         };
-        let (log_sd, evaluations) = maximize_over_log_sd(&evaluate)?;
-        Ok((log_sd.exp(), evaluations))
+        maximize_over_log_sd(&evaluate)
     }
 
-    /// The MAP on the first `m` rows of the visiting order (s refitted there when `auto`), or
-    /// `None` where that fails.
-    fn fit_prefix(
+    /// The MAP and its Laplace evidence on the first `m` rows of the visiting order at prior sd
+    /// s, from `init`; `None` where the mode cannot be found.
+    fn prefix_mode(
         &self,
         m: usize,
-        sd: SdSpec,
+        s: f64,
+        shared_center: &DVector<f64>,
+        init: DVector<f64>,
+    ) -> Option<(Mode, f64)> {
+        let (x, y) = self.ordered();
+        let arrays = self.prior_arrays(s, shared_center);
+        let problem = LogisticProblem::on_rows(
+            self.rows_of(&x[..m * self.k]),
+            &y[..m],
+            self.has_intercept(),
+            &arrays.center,
+            &arrays.precision,
+        )
+        .fused();
+        let scale = scales_from_diagonal(&problem.hessian_diagonal(&init));
+        let mode = find_mode_scaled(
+            &problem,
+            init,
+            MODE_TOLERANCE * problem.gradient_scale(),
+            Some(&scale),
+        )
+        .ok()?;
+        let evidence = laplace_evidence(
+            &mode,
+            -problem.negative_log_likelihood(&mode.params),
+            &arrays.center,
+            &arrays.precision,
+        )
+        .log_evidence;
+        Some((mode, evidence))
+    }
+
+    /// Empirical Bayes on the first `m` rows: ŝ of the prefix's Laplace evidence, or `None` where
+    /// it has no interior maximum in [1e-4, 1e4] (e.g. separable early rows, whose evidence rises
+    /// towards large s) or cannot be evaluated.
+    fn prefix_prior_sd(
+        &self,
+        m: usize,
         shared_center: &DVector<f64>,
         warm: &DVector<f64>,
-    ) -> Option<DVector<f64>> {
-        let (x, y) = self.ordered();
-        let prefix_fit = |s: f64, init: DVector<f64>| -> Option<(Mode, f64)> {
-            let arrays = self.prior_arrays(s, shared_center);
-            let problem = LogisticProblem::on_rows(
-                self.rows_of(&x[..m * self.k]),
-                &y[..m],
-                self.has_intercept(),
-                &arrays.center,
-                &arrays.precision,
-            )
-            .fused();
-            let scale = scales_from_diagonal(&problem.hessian_diagonal(&init));
-            let mode = find_mode_scaled(
-                &problem,
-                init,
-                MODE_TOLERANCE * problem.gradient_scale(),
-                Some(&scale),
-            )
-            .ok()?;
-            let evidence = laplace_evidence(
-                &mode,
-                -problem.negative_log_likelihood(&mode.params),
-                &arrays.center,
-                &arrays.precision,
-            )
-            .log_evidence;
-            Some((mode, evidence))
+    ) -> Option<f64> {
+        // Every s from the previous block's parameters (see `empirical_bayes` for why not chained).
+        let evaluate = |log_sd: f64| -> Result<f64> {
+            self.prefix_mode(m, log_sd.exp(), shared_center, warm.clone())
+                .map(|(_, evidence)| evidence)
+                .ok_or_else(|| OccamError::computation("prefix fit", "no mode"))
         };
-        let s = match sd {
-            SdSpec::Fixed(s) => s,
-            SdSpec::Auto => {
-                let last = RefCell::new(warm.clone());
-                let evaluate = |log_sd: f64| -> Result<f64> {
-                    let (mode, evidence) = prefix_fit(log_sd.exp(), last.borrow().clone())
-                        .ok_or_else(|| OccamError::computation("prefix fit", "no mode"))?;
-                    *last.borrow_mut() = mode.params;
-                    Ok(evidence)
-                };
-                maximize_over_log_sd(&evaluate).ok()?.0.exp()
-            }
-        };
-        prefix_fit(s, warm.clone()).map(|(mode, _)| mode.params)
+        maximize_over_log_sd(&evaluate)
+            .ok()
+            .map(|optimum| optimum.log_sd.exp())
     }
 
     /// Scores one prior and returns its mode and Laplace evidence too.
@@ -362,28 +368,38 @@ impl<'d> LogisticStudy<'d> {
             .filter(|w| w.len() == p)
             .cloned()
             .unwrap_or_else(|| self.prior_arrays(1.0, &center.values).center);
+        let mut notes = Vec::new();
         let (sd, eb_evaluations) = match prior_sd {
             SdSpec::Fixed(s) => (s, 0),
-            SdSpec::Auto => self.empirical_bayes(&center.values, init.clone())?,
+            SdSpec::Auto => {
+                let optimum = self.empirical_bayes(&center.values, init.clone())?;
+                notes.extend(optimum.notes);
+                (optimum.log_sd.exp(), optimum.evaluations)
+            }
         };
         let arrays = self.prior_arrays(sd, &center.values);
         let (mode, laplace) = self.mode_and_evidence(&arrays, init)?;
         let problem = self.problem(&arrays);
         let charged = self.options.charged_reals;
-        let mut notes: Vec<String> = charged_reals_note(charged, self.data.n())
-            .into_iter()
-            .collect();
+        notes.extend(charged_reals_note(charged, self.data.n()));
         let charge_bits = estimate_charge_bits(
             usize::from(prior_sd.fixed().is_none()) + center.estimated_reals + charged,
             self.data.n(),
         );
         // The prequential code refits s on each prefix and codes block 0 at the centre: only a
         // centre derived from the coded rows, and a fixed s estimated from them, are sent first.
-        let prequential_charge =
+        let mut prequential_charge =
             estimate_charge_bits(center.estimated_reals + charged, self.data.n());
 
         let codes = self.options.codes;
         let mut refit_failures = 0;
+        // Prefixes whose evidence has no interior maximum code the next block with the s carried
+        // from the previous prefix; before any prefix has one, with the full-data ŝ, which is then
+        // sent first (docs/codes.md, "prequential").
+        let carried_sd = Cell::new(sd);
+        let own_sd_seen = Cell::new(false);
+        let carried_blocks = Cell::new(0usize);
+        let full_data_sd_used = Cell::new(false);
         let prequential = optional_code(codes.prequential, "prequential", &mut notes, || {
             // Rows in visiting order; block 0 at the prior centre.
             let (x, y) = self.ordered();
@@ -398,11 +414,45 @@ impl<'d> LogisticStudy<'d> {
                 &ordered_problem,
                 &self.boundaries,
                 &arrays.center,
-                &|m, warm| self.fit_prefix(m, prior_sd, &center.values, warm),
+                &|m, warm| {
+                    let s = match prior_sd {
+                        SdSpec::Fixed(s) => s,
+                        SdSpec::Auto => match self.prefix_prior_sd(m, &center.values, warm) {
+                            Some(s) => {
+                                own_sd_seen.set(true);
+                                carried_sd.set(s);
+                                s
+                            }
+                            None => {
+                                carried_blocks.set(carried_blocks.get() + 1);
+                                if !own_sd_seen.get() {
+                                    full_data_sd_used.set(true);
+                                }
+                                carried_sd.get()
+                            }
+                        },
+                    };
+                    self.prefix_mode(m, s, &center.values, warm.clone())
+                        .map(|(mode, _)| mode.params)
+                },
             );
             refit_failures = blocks.iter().filter(|b| b.refit_failed).count();
+            if full_data_sd_used.get() {
+                prequential_charge += estimate_charge_bits(1, self.data.n());
+            }
             Ok(blocks.iter().map(|b| b.bits).sum::<f64>() + prequential_charge)
         });
+        if carried_blocks.get() > 0 {
+            notes.push(format!(
+                "prequential: on {} prefix(es) the evidence has no maximum inside s ∈ [1e-4, 1e4] (too few rows, or separable classes), so the next block uses the s of the previous prefix{}",
+                carried_blocks.get(),
+                if full_data_sd_used.get() {
+                    format!("; before any prefix had one, the full-data ŝ = {sd:.6}, sent first at ½ log₂ n = {:.4} bits (included)", estimate_charge_bits(1, self.data.n()))
+                } else {
+                    String::new()
+                }
+            ));
+        }
         if refit_failures > 0 {
             notes.push(format!("prequential: the fit on {refit_failures} prefix(es) failed (too few rows); those blocks reuse the previous block's parameters, which the receiver can reproduce"));
         }
@@ -527,10 +577,10 @@ impl Study for LogisticStudy<'_> {
                     note: None,
                 }),
                 SdSpec::Auto => {
-                    let (s, _) = self.empirical_bayes(
-                        &DVector::zeros(shared),
-                        DVector::zeros(self.n_params()),
-                    )?;
+                    let s = self
+                        .empirical_bayes(&DVector::zeros(shared), DVector::zeros(self.n_params()))?
+                        .log_sd
+                        .exp();
                     Ok(ResolvedCenter {
                         values: spec.resolve(shared, s, &names)?,
                         estimated_reals: 1,

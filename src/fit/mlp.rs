@@ -399,14 +399,19 @@ impl MlpStudy {
         let relative = self.mode_tolerance();
         let tolerance = relative * problem.gradient_scale();
         let mut best: Option<(DVector<f64>, f64, f64, u64, usize)> = None;
+        let mut failures = Vec::new();
         for (r, start) in starts.iter().enumerate() {
-            let Ok((params, iterations)) =
-                self.search(&problem, start.clone(), 1e-2 * tolerance, tolerance)
-            else {
-                continue;
-            };
+            let (params, iterations) =
+                match self.search(&problem, start.clone(), 1e-2 * tolerance, tolerance) {
+                    Ok(found) => found,
+                    Err(e) => {
+                        failures.push(e.to_string());
+                        continue;
+                    }
+                };
             let (objective, gradient) = problem.objective_and_gradient(&params);
             if !objective.is_finite() {
+                failures.push(format!("the log posterior is {objective} at its end point"));
                 continue;
             }
             if best.as_ref().is_none_or(|b| objective < b.1) {
@@ -416,7 +421,11 @@ impl MlpStudy {
         let best = best.ok_or_else(|| {
             OccamError::computation(
                 "finding the MLP posterior mode (argmin L-BFGS)",
-                "every start failed",
+                format!(
+                    "every one of {} start(s) failed (first: {}); more random starts may find a mode: raise --restarts, or try another --seed",
+                    starts.len(),
+                    failures.first().map_or("no reason given", String::as_str)
+                ),
             )
         })?;
         if best.2 > tolerance && self.arch.activation != Activation::Relu {
@@ -440,19 +449,13 @@ impl MlpStudy {
         }
     }
 
-    fn starts(&self, center: &DVector<f64>, warm: Option<&DVector<f64>>) -> Vec<DVector<f64>> {
-        let restarts = self.options.mlp.restarts;
-        (0..restarts)
-            .map(|r| match (r, warm) {
-                (0, Some(w)) if w.len() == center.len() => w.clone(),
-                // Random initialisation around the centre, so an L2-SP centre is also a start.
-                _ => {
-                    center
-                        + initial_parameters(
-                            &self.arch,
-                            self.options.mlp.seed.wrapping_add(r as u64),
-                        )
-                }
+    /// The random starts (`--restarts` of them, seeded by `--seed`), spread around the centre so
+    /// that an L2-SP centre is also a start.
+    fn random_starts(&self, center: &DVector<f64>) -> Vec<DVector<f64>> {
+        (0..self.options.mlp.restarts)
+            .map(|r| {
+                center
+                    + initial_parameters(&self.arch, self.options.mlp.seed.wrapping_add(r as u64))
             })
             .collect()
     }
@@ -468,13 +471,24 @@ impl MlpStudy {
         let p = self.arch.n_params();
         let alpha = 1.0 / (sd * sd);
         let precision = DVector::from_element(p, alpha);
-        let (params, _, gradient_norm, iterations, restart) = self.map(
-            (&self.z, &self.y),
-            center,
-            &precision,
-            beta,
-            &self.starts(center, warm),
-        )?;
+        let rows = (self.z.as_slice(), self.y.as_slice());
+        // A warm start (the mode at a nearby s or β within one search) is tried alone first; where
+        // it fails, the random restarts are tried, and the error keeps both reasons.
+        let found = match warm.filter(|w| w.len() == p) {
+            Some(w) => self
+                .map(rows, center, &precision, beta, std::slice::from_ref(w))
+                .or_else(|warm_error| {
+                    self.map(rows, center, &precision, beta, &self.random_starts(center))
+                        .map_err(|e| {
+                            OccamError::computation(
+                                "finding the MLP posterior mode (argmin L-BFGS)",
+                                format!("from the previous mode: {warm_error}; and then from the random starts: {e}"),
+                            )
+                        })
+                }),
+            None => self.map(rows, center, &precision, beta, &self.random_starts(center)),
+        };
+        let (params, _, gradient_norm, iterations, restart) = found?;
         let problem = MlpProblem::new(&self.arch, &self.z, &self.y, center, &precision, beta);
         let log_likelihood = -problem.negative_log_likelihood(&params);
         let log_prior = log_prior_density(&params, center, &precision);
@@ -604,28 +618,49 @@ impl MlpStudy {
             SdSpec::Auto => SdSpec::Auto,
         };
         let jacobian = self.target.log_jacobian(self.n);
-        let (sd, evaluations) = match prior_sd {
-            SdSpec::Fixed(s) => (s, 0),
+        let mut eb_notes = Vec::new();
+        let (sd, evaluations, eb_mode) = match prior_sd {
+            SdSpec::Fixed(s) => (s, 0, None),
             SdSpec::Auto => {
-                let last: RefCell<Option<DVector<f64>>> = RefCell::new(warm.cloned());
+                // Every s is fitted from the same seeded random starts, never from another s's mode:
+                // the evidence is then a function of s alone (the search's order, and whatever else
+                // is fitted in the same command, cannot change it), and a warm start cannot pin the
+                // search to a degenerate mode — from the all-zero mode of a tiny s, a tanh network
+                // stays at zero for every s, since there ∇f = 0. The mode at ŝ is the one scored
+                // there, not a refit.
+                let scored: RefCell<Vec<(f64, MlpMode)>> = RefCell::new(Vec::new());
                 let evaluate = |log_sd: f64| -> Result<f64> {
-                    let mode =
-                        self.mode_with_noise(mu, log_sd.exp(), noise_sd, last.borrow().as_ref())?;
+                    let mode = self.mode_with_noise(mu, log_sd.exp(), noise_sd, None)?;
                     let evidence = mode.log_evidence;
-                    *last.borrow_mut() = Some(mode.params);
+                    scored.borrow_mut().push((log_sd, mode));
                     Ok(evidence)
                 };
-                let (log_sd, evaluations) = maximize_over_log_sd(&evaluate)?;
-                (log_sd.exp(), evaluations)
+                let optimum = maximize_over_log_sd(&evaluate).map_err(|e| {
+                    OccamError::computation(
+                        "empirical Bayes for the network's prior sd",
+                        format!("{e}; a fixed --prior-sd avoids the search, and --restarts adds random starts at every s"),
+                    )
+                })?;
+                eb_notes = optimum.notes;
+                let mode = scored
+                    .into_inner()
+                    .into_iter()
+                    .find(|(log_sd, _)| *log_sd == optimum.log_sd)
+                    .map(|(_, mode)| mode);
+                (optimum.log_sd.exp(), optimum.evaluations, mode)
             }
         };
-        let mode = self.mode_with_noise(mu, sd, noise_sd, warm)?;
+        let mut notes = eb_notes;
+        let mode = match eb_mode {
+            Some(mode) => mode,
+            None => self.mode_with_noise(mu, sd, noise_sd, warm)?,
+        };
         let fitted = usize::from(prior_sd == SdSpec::Auto)
             + usize::from(self.regression() && noise_sd == SdSpec::Auto)
             + 2 * usize::from(self.target.is_active());
         let charged = self.options.charged_reals;
         let charge_bits = estimate_charge_bits(fitted + center.estimated_reals + charged, self.n);
-        let mut notes: Vec<String> = charged_reals_note(charged, self.n).into_iter().collect();
+        notes.extend(charged_reals_note(charged, self.n));
         if mode.nonpositive_eigenvalues > 0 {
             notes.push(format!(
                 "the exact Hessian of the negative log posterior at the MAP has {} non-positive eigenvalue(s) (smallest {:.3e}), so it is not a Laplace curvature; the evidence uses the GGN instead",

@@ -205,7 +205,9 @@ pub trait Study {
     fn info(&self) -> StudyInfo;
     /// Resolves a centre spec into the parameter space (fitting donors where needed).
     fn resolve_center(&self, spec: &CenterSpec, prior_sd: SdSpec) -> Result<ResolvedCenter>;
-    /// Scores one prior; `warm_start` is a mode of a nearby prior, for iterative models.
+    /// Scores one prior; `warm_start` is a mode of a nearby prior, where an iterative model may
+    /// start. `compare` and `fit` pass none, so that a row is its prior's fit alone: a network's
+    /// posterior has many modes, and the one found depends on the start.
     fn evaluate(
         &self,
         spec: &CenterSpec,

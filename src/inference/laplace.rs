@@ -343,36 +343,166 @@ impl CostFunction for NegativeLogEvidence<'_> {
     }
 }
 
-/// Empirical Bayes for s: the ln s in [`LOG_SD_RANGE`] that maximises `log_evidence(ln s)`, by
-/// argmin's Brent method (to 1e-7 in ln s). Returns ln s and the number of evaluations; an optimum
-/// at the edge of the range is an error (the evidence has no interior maximum).
-pub fn maximize_over_log_sd(log_evidence: &dyn Fn(f64) -> Result<f64>) -> Result<(f64, usize)> {
-    let fail = |message: String| {
-        OccamError::computation("empirical Bayes for the prior sd (Brent on ln s)", message)
-    };
+/// The grid [`maximize_over_log_sd`] scans before refining: two points a decade,
+/// ln s = ln 10⁻⁴, ln 10⁻³·⁵, …, ln 10⁴ (17 points). The evidence is smooth in ln s on this
+/// scale (its peaks are at least a decade wide wherever the data determine s at all), so a peak
+/// between two grid points shows as a grid point higher than both neighbours.
+pub fn log_sd_grid() -> Vec<f64> {
     let (lo, hi) = LOG_SD_RANGE;
-    let solver = BrentOpt::new(lo, hi).set_tolerance(1e-8, 1e-7);
+    let steps = 16;
+    (0..=steps)
+        .map(|i| lo + (hi - lo) * i as f64 / steps as f64)
+        .collect()
+}
+
+/// Where [`maximize_over_log_sd`] found the highest evidence, and what else it saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogSdOptimum {
+    /// ln ŝ.
+    pub log_sd: f64,
+    /// ln p(D | ŝ).
+    pub log_evidence: f64,
+    /// Evaluations of the evidence, grid and refinement.
+    pub evaluations: usize,
+    /// Remarks for the notes: another peak within [`SECOND_PEAK_NATS`] of the highest, grid
+    /// points where the evaluation failed.
+    pub notes: Vec<String>,
+}
+
+/// A second local maximum of the evidence at least this close (in nats) to the highest is
+/// reported: the data hardly prefer one s to the other.
+pub const SECOND_PEAK_NATS: f64 = 1.0;
+
+/// Brent's method for the maximum of `log_evidence` over ln s ∈ [lo, hi] (to 1e-7 in ln s, at
+/// most 100 evaluations). Returns ln s, ln p there and the evaluations used.
+fn refine_log_sd(
+    log_evidence: &dyn Fn(f64) -> Result<f64>,
+    lo: f64,
+    hi: f64,
+) -> std::result::Result<(f64, f64, usize), String> {
     let result = Executor::new(
         NegativeLogEvidence {
             evaluate: log_evidence,
         },
-        solver,
+        BrentOpt::new(lo, hi).set_tolerance(1e-8, 1e-7),
     )
-    .configure(|state| state.max_iters(200))
+    .configure(|state| state.max_iters(100))
     .run()
-    .map_err(|e| fail(e.to_string()))?;
-    let best = *result
-        .state()
+    .map_err(|e| e.to_string())?;
+    let state = result.state();
+    let best = *state
         .get_best_param()
-        .ok_or_else(|| fail("no point evaluated".into()))?;
-    let evaluations = result.state().get_iter() as usize;
-    if best - lo < 1e-3 || hi - best < 1e-3 {
+        .ok_or_else(|| "no point evaluated".to_string())?;
+    Ok((best, -state.get_best_cost(), state.get_iter() as usize))
+}
+
+/// Empirical Bayes for s: the ln s in [`LOG_SD_RANGE`] that maximises `log_evidence(ln s)`.
+///
+/// First the evidence on [`log_sd_grid`] (in ascending order), then Brent's method between the
+/// neighbours of every grid point that is a local maximum within [`SECOND_PEAK_NATS`] + 1 nats
+/// of the highest; the highest refined peak wins, and any other within [`SECOND_PEAK_NATS`] of
+/// it is reported in the notes. A grid point whose evaluation fails counts as −∞ (and is
+/// reported); if every one fails the error carries the first reason. The highest grid point at
+/// an edge of the range is an error: the evidence has no interior maximum. The number of
+/// evaluations is bounded (17 + 100 per refined peak) whatever the function.
+pub fn maximize_over_log_sd(log_evidence: &dyn Fn(f64) -> Result<f64>) -> Result<LogSdOptimum> {
+    let fail = |message: String| {
+        OccamError::computation(
+            "empirical Bayes for the prior sd (a grid in ln s, then Brent)",
+            message,
+        )
+    };
+    let grid = log_sd_grid();
+    let mut values = Vec::with_capacity(grid.len());
+    let mut failures: Vec<(f64, String)> = Vec::new();
+    for &log_sd in &grid {
+        match log_evidence(log_sd) {
+            Ok(v) if v.is_finite() => values.push(v),
+            Ok(v) => {
+                failures.push((log_sd, format!("the evidence is {v}")));
+                values.push(f64::NEG_INFINITY);
+            }
+            Err(e) => {
+                failures.push((log_sd, e.to_string()));
+                values.push(f64::NEG_INFINITY);
+            }
+        }
+    }
+    let mut evaluations = grid.len();
+    let Some((top, &top_value)) = values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .max_by(|a, b| a.1.total_cmp(b.1))
+    else {
+        let (log_sd, reason) = &failures[0];
+        return Err(fail(format!(
+            "the evidence could not be evaluated at any of the {} grid points from s = 1e-4 to 1e4; at s = {:.3e}: {reason}",
+            grid.len(),
+            log_sd.exp()
+        )));
+    };
+    if top == 0 || top == grid.len() - 1 {
         return Err(fail(format!(
             "the evidence keeps rising towards s = {:.3e}, the edge of the searched range [1e-4, 1e4]; fix --prior-sd",
-            best.exp()
+            grid[top].exp()
         )));
     }
-    Ok((best, evaluations))
+    let mut peaks: Vec<(f64, f64)> = Vec::new();
+    for i in 1..grid.len() - 1 {
+        let is_peak = values[i] > values[i - 1] && values[i] >= values[i + 1];
+        if !is_peak || values[i] < top_value - SECOND_PEAK_NATS - 1.0 {
+            continue;
+        }
+        match refine_log_sd(log_evidence, grid[i - 1], grid[i + 1]) {
+            Ok((log_sd, value, used)) => {
+                evaluations += used;
+                // Brent keeps the best point it saw, which is never below the grid point.
+                peaks.push(if value >= values[i] {
+                    (log_sd, value)
+                } else {
+                    (grid[i], values[i])
+                });
+            }
+            Err(reason) if i == top => {
+                return Err(fail(format!(
+                    "refining the peak near s = {:.3e} failed: {reason}",
+                    grid[i].exp()
+                )))
+            }
+            Err(_) => peaks.push((grid[i], values[i])),
+        }
+    }
+    let (log_sd, best) = peaks
+        .iter()
+        .copied()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or((grid[top], top_value));
+    let mut notes = Vec::new();
+    for &(other, value) in &peaks {
+        if other != log_sd && best - value <= SECOND_PEAK_NATS {
+            notes.push(format!(
+                "empirical Bayes: the evidence has a second peak at s = {:.4} (ln p = {value:.4}, {:.3} nats below the chosen s = {:.4}); the data hardly prefer one to the other",
+                other.exp(),
+                best - value,
+                log_sd.exp()
+            ));
+        }
+    }
+    if let Some((at, reason)) = failures.first() {
+        notes.push(format!(
+            "empirical Bayes: the evidence could not be evaluated at {} of the {} grid points in ln s (first at s = {:.3e}: {reason}); they were skipped",
+            failures.len(),
+            grid.len(),
+            at.exp()
+        ));
+    }
+    Ok(LogSdOptimum {
+        log_sd,
+        log_evidence: best,
+        evaluations,
+        notes,
+    })
 }
 
 #[cfg(test)]
@@ -482,5 +612,74 @@ mod tests {
                 "{errors:?}"
             );
         }
+    }
+
+    /// Two Gaussian bumps in ln s: a lower one at ln s = −2 (height `low`) and a higher, narrower
+    /// one at ln s = 3 (height 0) on a flat floor of −10.
+    fn two_peaks(log_sd: f64, low: f64) -> f64 {
+        let bump = |centre: f64, width: f64, height: f64| {
+            (height + 10.0) * (-0.5 * ((log_sd - centre) / width).powi(2)).exp()
+        };
+        -10.0 + bump(-2.0, 1.5, low).max(bump(3.0, 0.8, 0.0))
+    }
+
+    #[test]
+    fn empirical_bayes_finds_the_highest_peak_and_notes_a_close_second() {
+        // Brent on the whole range from its golden-section start stops on the lower peak; the
+        // grid sees both and the higher one wins.
+        let brent_alone =
+            refine_log_sd(&|l| Ok(two_peaks(l, -3.0)), LOG_SD_RANGE.0, LOG_SD_RANGE.1).unwrap();
+        assert!((brent_alone.0 + 2.0).abs() < 1e-3, "{brent_alone:?}");
+        let far = maximize_over_log_sd(&|l| Ok(two_peaks(l, -3.0))).unwrap();
+        assert!(
+            (far.log_sd - 3.0).abs() < 1e-5 && far.log_evidence.abs() < 1e-9,
+            "{far:?}"
+        );
+        assert!(
+            far.notes.is_empty(),
+            "3 nats apart is no second peak: {:?}",
+            far.notes
+        );
+        let close = maximize_over_log_sd(&|l| Ok(two_peaks(l, -0.5))).unwrap();
+        assert!((close.log_sd - 3.0).abs() < 1e-5, "{close:?}");
+        assert_eq!(close.notes.len(), 1, "{:?}", close.notes);
+        assert!(
+            close.notes[0].contains("second peak at s = 0.1353"),
+            "{}",
+            close.notes[0]
+        );
+        // 17 grid points and two bounded refinements.
+        assert!(close.evaluations <= 17 + 2 * 100);
+    }
+
+    #[test]
+    fn empirical_bayes_says_why_it_has_no_answer() {
+        let rising = maximize_over_log_sd(&|l| Ok(l)).unwrap_err().to_string();
+        assert!(
+            rising.contains("keeps rising towards s = 1.000e4") && rising.contains("--prior-sd"),
+            "{rising}"
+        );
+        let broken = maximize_over_log_sd(&|_| Err(OccamError::computation("a mode", "no luck")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            broken.contains("any of the 17 grid points") && broken.contains("no luck"),
+            "{broken}"
+        );
+        // Failed grid points away from the peak are skipped and reported.
+        let patchy = maximize_over_log_sd(&|l| {
+            if l > 6.0 {
+                Err(OccamError::computation("a mode", "diverged"))
+            } else {
+                Ok(-(l - 1.0).powi(2))
+            }
+        })
+        .unwrap();
+        assert!((patchy.log_sd - 1.0).abs() < 1e-5, "{patchy:?}");
+        assert!(
+            patchy.notes.iter().any(|n| n.contains("diverged")),
+            "{:?}",
+            patchy.notes
+        );
     }
 }

@@ -33,6 +33,9 @@ pub struct CompareRowInfo {
     /// Model-specific diagnostics (networks: saturation, dead units, participation ratios).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnostics: Option<serde_json::Value>,
+    /// Why this prior could not be scored (its numbers are then null).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
 }
 
 /// The comparison JSON.
@@ -89,6 +92,7 @@ impl CompareReport {
                         delta_bits: r.delta_bits,
                         charged_bits: e.charge_bits,
                         diagnostics: e.diagnostics.clone(),
+                        failure: r.failure.clone(),
                     }
                 })
                 .collect(),
@@ -124,6 +128,14 @@ impl CompareReport {
 
     fn cells(&self, r: &CompareRowInfo) -> [String; 12] {
         let code = |v: Option<f64>| v.map_or("—".to_string(), |b| format!("{b:.2}"));
+        // A prior that failed has NaN numbers: shown as "—", like a missing code.
+        let number = |v: f64, text: String| {
+            if v.is_finite() {
+                text
+            } else {
+                "—".to_string()
+            }
+        };
         let fitted = |v: f64, fitted: bool| {
             if fitted {
                 format!("{} (EB)", significant(v, 4))
@@ -134,13 +146,16 @@ impl CompareReport {
         [
             r.rank.to_string(),
             r.prior.center.clone(),
-            fitted(r.prior.sd, r.prior.sd_fitted),
+            number(r.prior.sd, fitted(r.prior.sd, r.prior.sd_fitted)),
             r.noise_sd
                 .map_or("—".to_string(), |v| fitted(v, self.model.noise_sd_fitted)),
-            format!("{:.3}", r.evidence.log_nats),
+            number(r.evidence.log_nats, format!("{:.3}", r.evidence.log_nats)),
             r.effective_parameters
-                .map_or("—".to_string(), |g| format!("{g:.3}")),
-            significant(r.distance_from_center, 4),
+                .map_or("—".to_string(), |g| number(g, format!("{g:.3}"))),
+            number(
+                r.distance_from_center,
+                significant(r.distance_from_center, 4),
+            ),
             code(r.code_length_bits.mixture),
             code(r.code_length_bits.prequential),
             two_part_cell(&r.code_length_bits),
@@ -317,16 +332,21 @@ impl CompareReport {
         out.push_str("Centre & $s$ & $\\sigma$ & $\\ln p(y)$ [nats] & $\\gamma$ & $\\|m-\\mu\\|$ & Mixture [bits] & Prequential [bits] & Two-part [bits] & BIC [bits] & $\\Delta$ [bits] \\\\\n\\midrule\n");
         for r in &self.rows {
             let code = |v: Option<f64>| v.map_or("---".to_string(), |b| format!("${b:.2}$"));
+            // A prior that failed has NaN numbers: "---", like a missing code.
+            let number = |v: f64, text: String| if v.is_finite() { text } else { "---".into() };
             let _ = writeln!(
                 out,
                 "{} & {} & {} & {} & {} & {} & {} & {} & {} & {} & {} \\\\",
                 tex_escape(&r.prior.center),
-                tex_number(r.prior.sd, 4),
+                number(r.prior.sd, tex_number(r.prior.sd, 4)),
                 r.noise_sd.map_or("---".to_string(), |v| tex_number(v, 4)),
-                format_args!("${:.3}$", r.evidence.log_nats),
+                number(r.evidence.log_nats, format!("${:.3}$", r.evidence.log_nats)),
                 r.effective_parameters
-                    .map_or("---".to_string(), |g| format!("${g:.3}$")),
-                tex_number(r.distance_from_center, 4),
+                    .map_or("---".to_string(), |g| number(g, format!("${g:.3}$"))),
+                number(
+                    r.distance_from_center,
+                    tex_number(r.distance_from_center, 4)
+                ),
                 code(r.code_length_bits.mixture),
                 code(r.code_length_bits.prequential),
                 code(r.code_length_bits.two_part),
@@ -342,18 +362,20 @@ impl CompareReport {
     fn render_csv(&self) -> String {
         let mut out = String::from("rank,center,sd,sd_fitted,noise_sd,log_evidence_nats,effective_parameters,distance_from_center,mixture_bits,prequential_bits,two_part_bits,bic_bits,delta_bits,charged_bits,two_part_form\n");
         let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
+        // Empty, like a missing code, for the NaN numbers of a prior that failed.
+        let finite = |v: f64| opt(Some(v).filter(|x| x.is_finite()));
         for r in &self.rows {
             let _ = writeln!(
                 out,
                 "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 r.rank,
                 csv_field(&r.prior.center),
-                r.prior.sd,
+                finite(r.prior.sd),
                 r.prior.sd_fitted,
                 opt(r.noise_sd),
-                r.evidence.log_nats,
-                opt(r.effective_parameters),
-                r.distance_from_center,
+                finite(r.evidence.log_nats),
+                opt(r.effective_parameters.filter(|g| g.is_finite())),
+                finite(r.distance_from_center),
                 opt(r.code_length_bits.mixture),
                 opt(r.code_length_bits.prequential),
                 opt(r.code_length_bits.two_part),
