@@ -424,7 +424,7 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
 
 fn run_convert(args: &ConvertArgs) -> Result<()> {
     if let Some(s) = args.noise_sd {
-        SdSpec::parse("--noise-sd", &s.to_string())?;
+        occam::prior::check_sd("--noise-sd", s)?;
     }
     if args.n == Some(0) {
         return Err(OccamError::invalid(

@@ -222,6 +222,7 @@ impl Study for LinearStudy<'_> {
             target_name: self.target_name.clone(),
             options: self.options.clone(),
             target_mapping: None,
+            target_labels: self.data.target_labels.clone(),
         }
     }
 
@@ -232,7 +233,7 @@ impl Study for LinearStudy<'_> {
         match spec {
             CenterSpec::Truth => {
                 let truth = load_truth(&self.info())?;
-                Ok(truth_center(self.transform.from_original(&truth.weights)))
+                truth_center(self.transform.from_original(&truth.weights))
             }
             CenterSpec::Fit(path) => {
                 let (other, shared_rows) = load_donor(
@@ -248,13 +249,13 @@ impl Study for LinearStudy<'_> {
                     ..self.options.clone()
                 };
                 let (original, _) = fit_linear(&other, &donor_options)?.original_units();
-                Ok(donor_center(
+                donor_center(
                     self.transform.from_original(&original),
                     path,
                     other.n(),
                     shared_rows,
                     self.n,
-                ))
+                )
             }
             CenterSpec::Sha256 { scale: None, .. } => match prior_sd {
                 SdSpec::Fixed(s) => Ok(ResolvedCenter {
@@ -280,7 +281,7 @@ impl Study for LinearStudy<'_> {
             other => Ok(ResolvedCenter {
                 values: other.resolve(k, f64::NAN, &self.feature_names)?,
                 estimated_reals: 0,
-                note: None,
+                note: other.truth_file_note(),
             }),
         }
     }
@@ -376,6 +377,7 @@ pub fn fit_linear<'d>(dataset: &'d Dataset, options: &FitOptions) -> Result<Line
     if options.intercept == Intercept::Centered {
         notes.push("intercept: features and target centred; the intercept mean(y) − mean(x)·w is not a parameter, and the evidence and code lengths are those of the centred data (n rows, k weights)".into());
     }
+    notes.extend(super::class_like_target_note(dataset));
     let mut fitted = Vec::new();
     if options.prior_sd.fixed().is_none() {
         fitted.push("the prior sd s");

@@ -455,6 +455,7 @@ impl Study for LogisticStudy<'_> {
             target_name: self.data.target_name.clone(),
             options: self.options.clone(),
             target_mapping: Some((self.target.negative, self.target.positive)),
+            target_labels: self.data.target_labels.clone(),
         }
     }
 
@@ -476,7 +477,7 @@ impl Study for LogisticStudy<'_> {
                                 .sum::<f64>(),
                     );
                 }
-                Ok(truth_center(values))
+                truth_center(values)
             }
             CenterSpec::Fit(path) => {
                 let (other, shared_rows) = load_donor(
@@ -506,13 +507,7 @@ impl Study for LogisticStudy<'_> {
                                 .sum::<f64>(),
                     );
                 }
-                Ok(donor_center(
-                    values,
-                    path,
-                    other.n(),
-                    shared_rows,
-                    self.data.n(),
-                ))
+                donor_center(values, path, other.n(), shared_rows, self.data.n())
             }
             CenterSpec::Sha256 { scale: None, .. } => match prior_sd {
                 SdSpec::Fixed(s) => Ok(ResolvedCenter {
@@ -535,7 +530,7 @@ impl Study for LogisticStudy<'_> {
             other => Ok(ResolvedCenter {
                 values: other.resolve(shared, f64::NAN, &names)?,
                 estimated_reals: 0,
-                note: None,
+                note: other.truth_file_note(),
             }),
         }
     }
@@ -573,9 +568,17 @@ impl Study for LogisticStudy<'_> {
             Intercept::Shared => notes.push("intercept: a parameter under the same prior as the weights (the last coordinate of the centre)".into()),
             _ => {}
         }
+        let classes = super::class_labels(&self.info()).unwrap_or_default();
         notes.push(format!(
-            "target '{}': {} ↦ 0, {} ↦ 1",
-            self.data.target_name, self.target.negative, self.target.positive
+            "target '{}': {} ↦ 0, {} ↦ 1{}",
+            self.data.target_name,
+            classes.first().map_or("", String::as_str),
+            classes.last().map_or("", String::as_str),
+            if self.data.target_labels.is_empty() {
+                ""
+            } else {
+                " (text labels, in sorted order)"
+            }
         ));
         notes
     }

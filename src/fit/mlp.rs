@@ -132,6 +132,8 @@ pub struct MlpStudy {
     /// The network.
     pub arch: Architecture,
     target_mapping: Option<(f64, f64)>,
+    /// The target's text labels (empty for a numeric target).
+    target_labels: Vec<String>,
     z: Vec<f64>,
     y: Vec<f64>,
     ordered: (Vec<f64>, Vec<f64>),
@@ -211,6 +213,7 @@ impl MlpStudy {
             boundaries: doubling_boundaries(dataset.n(), options.first_block),
             arch,
             target_mapping,
+            target_labels: dataset.target_labels.clone(),
             z: design.z,
             y,
             ordered,
@@ -686,6 +689,7 @@ impl Study for MlpStudy {
             target_name: self.target_name.clone(),
             options: self.options.clone(),
             target_mapping: self.target_mapping,
+            target_labels: self.target_labels.clone(),
         }
     }
 
@@ -727,7 +731,7 @@ impl Study for MlpStudy {
                     &identity,
                     &self.transform,
                 );
-                Ok(super::truth_center(values.iter().copied().collect()))
+                super::truth_center(values.iter().copied().collect())
             }
             CenterSpec::Fit(path) => {
                 let (other, shared_rows) = load_donor(path, &self.info(), &self.fingerprints)?;
@@ -747,13 +751,13 @@ impl Study for MlpStudy {
                     &donor.study.transform,
                     &self.transform,
                 );
-                Ok(super::donor_center(
+                super::donor_center(
                     values.iter().copied().collect(),
                     path,
                     other.n(),
                     shared_rows,
                     self.n,
-                ))
+                )
             }
             CenterSpec::Sha256 { scale: None, .. } => {
                 let s = match prior_sd {
@@ -769,7 +773,7 @@ impl Study for MlpStudy {
             other => Ok(ResolvedCenter {
                 values: other.resolve(p, f64::NAN, &names)?,
                 estimated_reals: 0,
-                note: None,
+                note: other.truth_file_note(),
             }),
         }
     }
@@ -823,10 +827,12 @@ impl Study for MlpStudy {
             self.arch.activation.name(),
             if self.regression() { "regression" } else { "classification" }
         ));
-        if let Some((zero, one)) = self.target_mapping {
+        if let Some(classes) = super::class_labels(&self.info()) {
             notes.push(format!(
-                "target '{}': {zero} ↦ 0, {one} ↦ 1",
-                self.target_name
+                "target '{}': {} ↦ 0, {} ↦ 1",
+                self.target_name,
+                classes.first().map_or("", String::as_str),
+                classes.last().map_or("", String::as_str),
             ));
         }
         notes
@@ -904,6 +910,9 @@ pub fn fit_mlp(dataset: &Dataset, options: &FitOptions) -> Result<MlpFit> {
     }
     let mut notes = study.code_length_notes(&charged, Some(evaluation.charge_bits));
     notes.extend(evaluation.notes.iter().cloned());
+    if study.regression() {
+        notes.extend(super::class_like_target_note(dataset));
+    }
     Ok(MlpFit {
         study,
         evaluation,

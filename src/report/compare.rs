@@ -70,6 +70,7 @@ impl CompareReport {
                     .study
                     .target_mapping
                     .map(|(zero, one)| TargetMapping { zero, one }),
+                classes: crate::fit::class_labels(&c.study),
             },
             rank_by: c.rank_by,
             rows: c
