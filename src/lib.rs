@@ -30,6 +30,7 @@ pub mod inference;
 pub mod linalg;
 pub mod model;
 pub mod prior;
+pub mod progress;
 pub mod random;
 pub mod report;
 pub mod special;

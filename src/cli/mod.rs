@@ -16,6 +16,7 @@ use occam::model::mlp::{Activation, Task};
 use occam::model::Intercept;
 use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
 use occam::prior::{CenterSpec, SdSpec};
+use occam::progress;
 use occam::report::convert::render_conversion;
 use occam::report::engine::{write_report, ReportOptions};
 use occam::report::format::{csv_field, json_document, md_cell, tex_escape};
@@ -385,6 +386,22 @@ fn emit(output: &OutputArgs, text: &str) -> Result<()> {
     }
 }
 
+impl ModelKind {
+    fn name(self) -> &'static str {
+        match self {
+            ModelKind::Linear => "linear",
+            ModelKind::Logistic => "logistic",
+            ModelKind::Mlp => "mlp",
+        }
+    }
+}
+
+/// Reads `--data` with its column selection, with a progress spinner for a long read.
+fn load_data(args: &DataArgs) -> Result<data::Dataset> {
+    let _step = progress::step(format!("reading {}", args.data));
+    data::load(&args.data, &args.selection())
+}
+
 fn run_fit(args: &FitArgs) -> Result<()> {
     // Parse every flag before touching the data, so a usage error is reported first.
     let options = FitOptions {
@@ -392,7 +409,8 @@ fn run_fit(args: &FitArgs) -> Result<()> {
         prior_sd: SdSpec::parse("--prior-sd", &args.prior.prior_sd)?,
         ..args.model.fit_options(args.data.selection())?
     };
-    let dataset = data::load(&args.data.data, &options.selection)?;
+    let dataset = load_data(&args.data)?;
+    let _step = progress::step(format!("fitting the {} model", args.model.model.name()));
     let report = match args.model.model {
         ModelKind::Linear => FitReport::from_linear(&fit_linear(&dataset, &options)?),
         ModelKind::Logistic => FitReport::from_logistic(&fit_logistic(&dataset, &options)?),
@@ -408,7 +426,12 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
         sds: parse_sds(&args.sds)?,
         rank_by: args.rank_by,
     };
-    let dataset = data::load(&args.data.data, &options.fit.selection)?;
+    let dataset = load_data(&args.data)?;
+    let _step = progress::step(format!(
+        "comparing {} prior(s) with the {} model",
+        options.centers.len() * options.sds.len(),
+        args.model.model.name()
+    ));
     let comparison = match args.model.model {
         ModelKind::Linear => compare(&LinearStudy::borrowing(&dataset, &options.fit)?, &options)?,
         ModelKind::Logistic => {
@@ -616,6 +639,8 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    // Spinners for steps over a second, on stderr and only when it is a terminal.
+    progress::enable();
     let result = match &cli.command {
         Command::Fit(args) => run_fit(args),
         Command::Compare(args) => run_compare(args),

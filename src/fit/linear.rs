@@ -94,6 +94,14 @@ impl<'d> LinearStudy<'d> {
         let transform = Standardization::fit(dataset, design_options(options)?)?;
         // The prequential plan sums the statistics block by block anyway; its last prefix is the
         // whole data set, so the O(nk²) pass and the eigendecomposition are done once.
+        let (n, k) = (dataset.n(), dataset.k());
+        let _step = crate::progress::step(
+            if n < k && k >= crate::inference::exact::THIN_ROUTE_MIN_WEIGHTS {
+                format!("XᵀX ({k}²), eigenpairs by the n × n route (rank ≤ {n})")
+            } else {
+                format!("XᵀX ({k}²) from {n} rows, eigendecomposition")
+            },
+        );
         let prequential = if options.codes.prequential {
             Some(PrequentialPlan::new(
                 dataset,
@@ -368,6 +376,10 @@ pub fn fit_linear<'d>(dataset: &'d Dataset, options: &FitOptions) -> Result<Line
         study.evaluate_linear(&options.center, center, options.prior_sd, options.noise_sd)?;
     let posterior = study.model.posterior(h, &evaluation.center.values);
     let mut notes = Vec::new();
+    let _step = crate::progress::step(format!(
+        "checking the closed-form MAP with L-BFGS ({} weights)",
+        dataset.k()
+    ));
     let optimizer_check = check_with_lbfgs(
         &study.stats,
         &evaluation.center.values,

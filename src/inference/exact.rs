@@ -203,6 +203,16 @@ impl LinearGaussian {
             rank += 1;
         }
         let l = l.columns(0, rank).clone_owned();
+        if rank == 0 {
+            // XᵀX = 0 (e.g. one centred row): every direction is the prior's.
+            return Ok(LinearGaussian {
+                n: stats.n,
+                eigenvalues: DVector::zeros(k),
+                eigenvectors: DMatrix::zeros(k, 0),
+                rotated_xty: DVector::zeros(0),
+                yty: stats.yty,
+            });
+        }
         let eigen = SymmetricEigen::new(l.tr_mul(&l));
         let largest = eigen.eigenvalues.iter().cloned().fold(0.0, f64::max);
         let floor = largest * (k.max(1) as f64) * f64::EPSILON;
@@ -437,12 +447,20 @@ impl LinearGaussian {
             }
             if noise_sd.is_none() {
                 let dof = self.n as f64 - s.effective_parameters;
+                // A misfit at the rounding level of yᵀy is an interpolation too: whether it comes
+                // out as 0 or 1e-20 must not decide between an error and σ ≈ 1e-7 (wide data,
+                // whose rows the features can always fit, reach it either way).
                 if s.residual_sum_of_squares.is_nan()
-                    || s.residual_sum_of_squares <= 0.0
+                    || s.residual_sum_of_squares <= 1e-12 * self.yty
                     || dof <= 0.0
                 {
+                    let span = if self.stored() + 1 >= self.n {
+                        format!(" — with {} rows and {} features of rank {}, the features can fit any target exactly", self.n, self.k(), self.stored())
+                    } else {
+                        String::new()
+                    };
                     return Err(fail(format!(
-                        "the fit interpolates the data (‖y − Xm‖² = {:.3e}, n − γ = {dof:.3e}) at iteration {iteration}, so the noise sd → 0; fix --noise-sd instead of 'auto'",
+                        "the fit interpolates the data (‖y − Xm‖² = {:.3e}, n − γ = {dof:.3e}) at iteration {iteration}, so the noise sd → 0{span}; fix --noise-sd instead of 'auto'",
                         s.residual_sum_of_squares
                     )));
                 }
