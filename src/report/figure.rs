@@ -114,6 +114,9 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// How the points are drawn.
     pub style: SeriesStyle,
+    /// The palette entry (and marker shape) to use; `None`: the series' own position. Series that
+    /// belong together (train and test of one n) share one.
+    pub colour: Option<usize>,
 }
 
 impl Series {
@@ -127,6 +130,7 @@ impl Series {
             name: name.into(),
             points: points.into_iter().collect(),
             style,
+            colour: None,
         }
     }
 }
@@ -162,6 +166,10 @@ pub struct Figure {
     pub width: u32,
     /// The height in pixels (default 480).
     pub height: u32,
+    /// Panels stacked top to bottom under this figure's title, each with its own axes (one per
+    /// data set, or one per quantity on its own scale); a figure with panels draws no series of
+    /// its own.
+    pub panels: Vec<Figure>,
 }
 
 impl Figure {
@@ -181,7 +189,34 @@ impl Figure {
             log_y: false,
             width: 720,
             height: 480,
+            panels: Vec::new(),
         }
+    }
+
+    /// A figure of `panels` stacked top to bottom under one `title`, each panel with its own axes,
+    /// series and legend (its own title, if any, labels the panel). The height grows with the
+    /// number of panels.
+    pub fn stacked(title: impl Into<String>, panels: Vec<Figure>) -> Self {
+        let height = (40 + 300 * panels.len() as u32).clamp(MIN_SIZE.1, MAX_SIZE);
+        Figure {
+            panels,
+            height,
+            ..Figure::new(title, "", "")
+        }
+    }
+
+    /// Gives the last series added palette entry `index` (colour and marker shape), so that
+    /// related series (e.g. train and test of one n) share a colour.
+    pub fn colour_last(mut self, index: usize) -> Self {
+        if let Some(series) = self.series.last_mut() {
+            series.colour = Some(index);
+        }
+        self
+    }
+
+    /// The palette entry of series `i`.
+    fn colour_index(&self, i: usize) -> usize {
+        self.series[i].colour.unwrap_or(i)
     }
 
     /// Adds a series.
@@ -276,13 +311,42 @@ impl Figure {
         {
             let root =
                 SVGBackend::with_string(&mut svg, (w * scale, h * scale)).into_drawing_area();
-            self.draw(&root).map_err(fail)?;
+            if self.panels.is_empty() {
+                self.draw(&root).map_err(fail)?;
+            } else {
+                self.draw_panels(&root).map_err(fail)?;
+            }
             root.present().map_err(fail)?;
         }
         // Lay out on the fine grid, but declare the nominal size: the viewBox keeps the scale.
         let fine = format!("width=\"{}\" height=\"{}\"", w * scale, h * scale);
         let nominal = format!("width=\"{w}\" height=\"{h}\"");
         Ok(tidy_font_sizes(&svg.replacen(&fine, &nominal, 1)))
+    }
+
+    /// The title, then the panels in equal shares of the height below it.
+    fn draw_panels<E>(&self, root: &DrawingArea<SVGBackend, Shift>) -> std::result::Result<(), E>
+    where
+        E: From<DrawingAreaErrorKind<std::io::Error>>,
+    {
+        root.fill(&WHITE)?;
+        let body = if self.title.is_empty() {
+            root.clone()
+        } else {
+            root.titled(&self.title, font(TITLE_PX))?
+        };
+        for (panel, area) in self
+            .panels
+            .iter()
+            .zip(body.split_evenly((self.panels.len(), 1)))
+        {
+            let panel = Figure {
+                width: self.width,
+                ..panel.clone()
+            };
+            panel.draw(&area)?;
+        }
+        Ok(())
     }
 
     /// The points of series `index` that can be drawn on these axes, as runs broken wherever a
@@ -388,8 +452,18 @@ impl Figure {
         }
         mesh.draw()?;
 
+        // Elements below are drawn on `root` in its own coordinates; the chart reports the
+        // backend's, which differ when `root` is a panel of a stacked figure.
+        let (origin_x, origin_y) = root.get_base_pixel();
         let (px_x, px_y) = chart.plotting_area().get_pixel_range();
-        let to_px = |p: &(f64, f64)| chart.backend_coord(p);
+        let (px_x, px_y) = (
+            px_x.start - origin_x..px_x.end - origin_x,
+            px_y.start - origin_y..px_y.end - origin_y,
+        );
+        let to_px = |p: &(f64, f64)| {
+            let (x, y) = chart.backend_coord(p);
+            (x - origin_x, y - origin_y)
+        };
 
         // The frame's top and right sides (the axes drew the other two).
         root.draw(&PathElement::new(
@@ -433,7 +507,7 @@ impl Figure {
         // The data.
         let stroke = (LINE_WIDTH * SCALE) as u32;
         for (i, (series, runs)) in self.series.iter().zip(&runs).enumerate() {
-            let colour = colour(i);
+            let colour = colour(self.colour_index(i));
             for run in runs {
                 let pixels: Vec<(i32, i32)> = run.iter().map(to_px).collect();
                 if series.style.has_line() {
@@ -456,7 +530,7 @@ impl Figure {
                 }
                 if series.style.has_markers() {
                     for &p in &pixels {
-                        draw_marker(root, i, p, MARKER_RADIUS * SCALE)?;
+                        draw_marker(root, self.colour_index(i), p, MARKER_RADIUS * SCALE)?;
                     }
                 }
             }
@@ -561,7 +635,7 @@ impl Figure {
             RGBColor(0xBB, 0xBB, 0xBB).stroke_width(SCALE as u32),
         ))?;
         for (i, series) in self.series.iter().enumerate() {
-            let colour = colour(i);
+            let colour = colour(self.colour_index(i));
             let cy = y0 + pad + row * i as i32 + row / 2;
             let (sx0, sx1) = (x0 + pad, x0 + pad + sample);
             let stroke = colour.stroke_width((LINE_WIDTH * SCALE) as u32);
@@ -578,7 +652,12 @@ impl Figure {
                 SeriesStyle::Points => {}
             }
             if series.style.has_markers() {
-                draw_marker(root, i, ((sx0 + sx1) / 2, cy), MARKER_RADIUS * SCALE)?;
+                draw_marker(
+                    root,
+                    self.colour_index(i),
+                    ((sx0 + sx1) / 2, cy),
+                    MARKER_RADIUS * SCALE,
+                )?;
             }
             let style = font(LEGEND_PX)
                 .color(&RGBColor(0x22, 0x22, 0x22))
