@@ -467,3 +467,66 @@ fn a_regression_on_class_labels_is_noted() {
         .to_string()
         .contains("holds text labels (no, yes), coded 0…1"));
 }
+
+#[test]
+fn help_has_no_rustdoc_links_and_says_what_each_model_and_format_does() {
+    let commands = [
+        "fit", "compare", "convert", "report", "run", "simulate", "datasets",
+    ];
+    for command in commands {
+        let help = assert_success(&[command, "--help"]);
+        assert!(
+            !help.contains("[`") && !help.contains("`]"),
+            "rustdoc link syntax in `occam {command} --help`:\n{help}"
+        );
+    }
+    let fit = assert_success(&["fit", "--help"]);
+    let first = fit.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("exact for linear, Laplace for logistic and mlp"),
+        "{first}"
+    );
+    // The csv line says what each command's CSV holds, and the outputs match it.
+    assert!(fit.contains("CSV: fit as group,name,value rows; compare one row per prior"));
+    let csv = assert_success(&[
+        "fit", "--data", "diabetes", "--codes", "none", "--format", "csv",
+    ]);
+    assert_eq!(csv.lines().next(), Some("group,name,value"));
+    let csv = assert_success(&[
+        "compare", "--data", "diabetes", "--sds", "auto,1", "--codes", "none", "--format", "csv",
+    ]);
+    assert_eq!(
+        csv.lines().count(),
+        3,
+        "a header and one row per prior:\n{csv}"
+    );
+    let csv = assert_success(&[
+        "convert",
+        "--from",
+        "prior-sd",
+        "--value",
+        "1",
+        "--loss",
+        "mse",
+        "--noise-sd",
+        "1",
+        "--n",
+        "10",
+        "--format",
+        "csv",
+    ]);
+    assert!(csv.starts_with("knob,loss,value,note\n"), "{csv}");
+}
+
+#[test]
+fn latex_compare_tables_keep_the_eb_markers() {
+    let tex = assert_success(&[
+        "compare", "--data", "diabetes", "--sds", "auto,1", "--codes", "none", "--format", "tex",
+    ]);
+    let md = assert_success(&[
+        "compare", "--data", "diabetes", "--sds", "auto,1", "--codes", "none", "--format", "md",
+    ]);
+    // Rows: s fitted and σ fitted, then s fixed and σ fitted — three markers in each format.
+    assert_eq!(tex.matches("(EB)").count(), 3, "{tex}");
+    assert_eq!(md.matches("(EB)").count(), 3, "{md}");
+}

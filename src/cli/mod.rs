@@ -38,7 +38,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// One model, one prior: MAP, posterior sd, exact evidence, effective parameters, code lengths.
+    /// One model, one prior: MAP, posterior sd, evidence (exact for linear, Laplace for logistic and mlp), effective parameters, code lengths.
     Fit(FitArgs),
     /// One model, many priors (every centre × every sd), ranked by code length.
     Compare(CompareArgs),

@@ -20,8 +20,8 @@ pub enum Teacher {
     Linear,
     /// y ~ Bernoulli(σ(xᵀw + b)).
     Logistic,
-    /// A multilayer perceptron η = net_θ(x) (see [`simulate_mlp`]): y = η + σε (regression) or
-    /// y ~ Bernoulli(σ(η)) (classification).
+    /// A multilayer perceptron η = net_θ(x) (--hidden, --activation, --task): y = η + σε
+    /// (regression) or y ~ Bernoulli(σ(η)) (classification).
     Mlp,
 }
 

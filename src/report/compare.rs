@@ -315,14 +315,23 @@ impl CompareReport {
         let mut out = format!("% {}\n% requires \\usepackage{{booktabs}}\n", self.title());
         out.push_str("\\begin{tabular}{lrrrrrrrrrr}\n\\toprule\n");
         out.push_str("Centre & $s$ & $\\sigma$ & $\\ln p(y)$ [nats] & $\\gamma$ & $\\lVert m-\\mu\\rVert$ & Mixture [bits] & Prequential [bits] & Two-part [bits] & BIC [bits] & $\\Delta$ [bits] \\\\\n\\midrule\n");
+        // The same "(EB)" marker as the other formats on a scale fitted by empirical Bayes.
+        let fitted = |v: f64, fitted: bool| {
+            if fitted {
+                format!("{} (EB)", tex_number(v, 4))
+            } else {
+                tex_number(v, 4)
+            }
+        };
         for r in &self.rows {
             let code = |v: Option<f64>| v.map_or("---".to_string(), |b| format!("${b:.2}$"));
             let _ = writeln!(
                 out,
                 "{} & {} & {} & {} & {} & {} & {} & {} & {} & {} & {} \\\\",
                 tex_escape(&r.prior.center),
-                tex_number(r.prior.sd, 4),
-                r.noise_sd.map_or("---".to_string(), |v| tex_number(v, 4)),
+                fitted(r.prior.sd, r.prior.sd_fitted),
+                r.noise_sd
+                    .map_or("---".to_string(), |v| fitted(v, self.model.noise_sd_fitted)),
                 format_args!("${:.3}$", r.evidence.log_nats),
                 format_args!("${:.3}$", r.effective_parameters),
                 tex_number(r.distance_from_center, 4),
