@@ -530,3 +530,116 @@ fn latex_compare_tables_keep_the_eb_markers() {
     assert_eq!(tex.matches("(EB)").count(), 3, "{tex}");
     assert_eq!(md.matches("(EB)").count(), 3, "{md}");
 }
+
+/// A wide CSV (n rows, k features) of deterministic pseudo-random values; the target is
+/// `signal` times the first feature plus noise.
+fn wide_csv(n: usize, k: usize, seed: u64, signal: f64) -> String {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut uniform = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64 - 0.5
+    };
+    let mut text = (0..k)
+        .map(|j| format!("x{j}"))
+        .collect::<Vec<_>>()
+        .join(",")
+        + ",y\n";
+    for _ in 0..n {
+        let row: Vec<f64> = (0..k).map(|_| uniform()).collect();
+        let y = signal * row[0] + uniform();
+        for v in &row {
+            text += &format!("{v:.6},");
+        }
+        text += &format!("{y:.6}\n");
+    }
+    text
+}
+
+#[test]
+fn wide_data_match_the_nxn_gaussian_form_and_fail_alike_when_they_interpolate() {
+    use nalgebra::{DMatrix, DVector};
+    let dir = tempfile::tempdir().unwrap();
+    let (n, k) = (40, 300);
+    let path = write_file(dir.path(), "wide.csv", &wide_csv(n, k, 7, 3.0));
+    let (s, sigma) = (0.05, 0.4);
+    let fit = fit_json(&[
+        "--data",
+        arg(&path),
+        "--prior-sd",
+        &s.to_string(),
+        "--noise-sd",
+        &sigma.to_string(),
+        "--codes",
+        "none",
+    ]);
+    // Independently: z-score the columns (population sd), centre y, and evaluate
+    // ln N(y; 0, σ²I + s²ZZᵀ) with an n × n Cholesky factorisation (math.md §3).
+    let (_, rows) = read_numeric_csv(&path);
+    let mut z = DMatrix::from_fn(n, k, |i, j| rows[i][j]);
+    for j in 0..k {
+        let mean = z.column(j).mean();
+        let sd = (z.column(j).map(|v| (v - mean).powi(2)).sum() / n as f64).sqrt();
+        z.column_mut(j).apply(|v| *v = (*v - mean) / sd);
+    }
+    let mut y = DVector::from_fn(n, |i, _| rows[i][k]);
+    let mean = y.mean();
+    y.add_scalar_mut(-mean);
+    let cov = DMatrix::identity(n, n) * sigma * sigma + &z * z.transpose() * (s * s);
+    let chol = cov.cholesky().expect("positive definite");
+    let solved = chol.solve(&y);
+    let log_det: f64 = 2.0 * chol.l().diagonal().iter().map(|d| d.ln()).sum::<f64>();
+    let expected = -0.5 * (n as f64 * (2.0 * std::f64::consts::PI).ln() + log_det + y.dot(&solved));
+    let log_evidence = number(&fit["evidence"]["log_nats"]);
+    assert!(
+        close(log_evidence, expected, 1e-9),
+        "{log_evidence} vs {expected}"
+    );
+    // The MAP m = s²Zᵀ(σ²I + s²ZZᵀ)⁻¹y, and the posterior sds from the n × n form:
+    // var(wⱼ) = s² − s⁴ zⱼᵀ(σ²I + s²ZZᵀ)⁻¹zⱼ.
+    let map = z.transpose() * &solved * (s * s);
+    let weights = numbers(&fit["map"]["weights"]);
+    let scale = map.amax();
+    assert!(weights
+        .iter()
+        .zip(map.iter())
+        .all(|(a, b)| (a - b).abs() <= 1e-9 * scale));
+    let sds = numbers(&fit["map"]["posterior_sd"]);
+    for j in [0, 1, k - 1] {
+        let zj = z.column(j).clone_owned();
+        let var = s * s - s.powi(4) * zj.dot(&chol.solve(&zj));
+        assert!(
+            close(sds[j], var.sqrt(), 1e-8),
+            "sd {j}: {} vs {}",
+            sds[j],
+            var.sqrt()
+        );
+    }
+
+    // Pure noise at two widths: the features fit any target, so σ → 0 — the same exit 1 and
+    // message for both, with the fix; a fixed σ fits both.
+    for width in [300, 600] {
+        let noise = write_file(dir.path(), "noise.csv", &wide_csv(n, width, 11, 0.0));
+        let (code, stdout, stderr) = occam(&["fit", "--data", arg(&noise), "--codes", "none"]);
+        assert_no_panic(code, &stderr);
+        assert_eq!(code, 1, "{width}: {stdout}{stderr}");
+        assert!(
+            stderr.contains("interpolates")
+                && stderr.contains(&format!("{n} rows and {width} features of rank {}", n - 1))
+                && stderr.contains("--noise-sd"),
+            "{stderr}"
+        );
+        assert_success(&[
+            "fit",
+            "--data",
+            arg(&noise),
+            "--noise-sd",
+            "0.2",
+            "--codes",
+            "none",
+        ]);
+    }
+}
