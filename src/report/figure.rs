@@ -1168,6 +1168,64 @@ mod tests {
         assert!(blue < vermillion && vermillion < green);
     }
 
+    /// The (cx, cy) of every `<circle` in an SVG, in document order.
+    fn circles(svg: &str) -> Vec<(f64, f64)> {
+        let attribute = |tag: &str, name: &str| -> f64 {
+            let start = tag.find(&format!(" {name}=\"")).expect("attribute") + name.len() + 3;
+            let end = start + tag[start..].find('"').expect("closing quote");
+            tag[start..end].parse().expect("a number")
+        };
+        svg.split("<circle")
+            .skip(1)
+            .map(|tag| (attribute(tag, "cx"), attribute(tag, "cy")))
+            .collect()
+    }
+
+    #[test]
+    fn stacked_panels_each_draw_their_data_inside_their_own_share() {
+        // One point per panel at the centre of its data range: each must land in the vertical
+        // middle of its own panel (the panels share the height below the title), not offset by
+        // the panels above it.
+        let panel = |name: &str| Figure::new(name, "x", "y").points(name, [(0.0, 0.0), (2.0, 2.0)]);
+        let figure = Figure::stacked("Two panels", vec![panel("first"), panel("second")]);
+        let svg = figure.to_svg().unwrap();
+        for text in ["Two panels", "first", "second"] {
+            assert!(svg.contains(text), "{text}");
+        }
+        let points = circles(&svg);
+        assert_eq!(points.len(), 4, "{points:?}");
+        let height = f64::from(figure.height * SCALE as u32);
+        let (first_top, second_top) = (points[0].1.min(points[1].1), points[2].1.min(points[3].1));
+        let (first_bottom, second_bottom) =
+            (points[0].1.max(points[1].1), points[2].1.max(points[3].1));
+        assert!(first_bottom < height / 2.0 + 20.0, "{points:?} in {height}");
+        assert!(second_top > height / 2.0, "{points:?} in {height}");
+        // The same data in equal panels: the second panel is the first moved down by one share.
+        let shift = second_top - first_top;
+        assert!(
+            (second_bottom - first_bottom - shift).abs() < 1.0,
+            "{points:?}"
+        );
+        assert!(shift > height / 3.0, "{points:?}");
+        assert!(second_bottom < height, "{points:?} in {height}");
+    }
+
+    #[test]
+    fn related_series_can_share_a_colour() {
+        let svg = Figure::new("", "x", "y")
+            .line("test", curve())
+            .colour_last(1)
+            .dashed("train", curve())
+            .colour_last(1)
+            .to_svg()
+            .unwrap();
+        let (r, g, b) = PALETTE[1];
+        let shared = format!("#{r:02X}{g:02X}{b:02X}");
+        let (r, g, b) = PALETTE[0];
+        let unused = format!("#{r:02X}{g:02X}{b:02X}");
+        assert!(svg.contains(&shared) && !svg.contains(&unused), "{svg}");
+    }
+
     #[test]
     fn figure_survives_nan_inf_and_empty_series() {
         let bad = vec![
