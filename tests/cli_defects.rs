@@ -7,6 +7,18 @@ mod common;
 
 use common::*;
 
+/// `occam fit --model logistic --codes none` of a CSV, as JSON.
+fn logistic_fit(path: &std::path::Path) -> serde_json::Value {
+    fit_json(&[
+        "--data",
+        arg(path),
+        "--model",
+        "logistic",
+        "--codes",
+        "none",
+    ])
+}
+
 /// The rows of a small binary problem, the class of each row given by `label(i)`.
 fn binary_csv(label: impl Fn(bool) -> &'static str) -> String {
     let mut text = String::from("a,b,y\n");
@@ -33,22 +45,8 @@ fn text_labels_map_to_sorted_codes_and_give_the_numeric_fit() {
         "numeric.csv",
         &binary_csv(|p| if p { "1" } else { "0" }),
     );
-    let with_text = fit_json(&[
-        "--data",
-        arg(&text),
-        "--model",
-        "logistic",
-        "--codes",
-        "none",
-    ]);
-    let with_numbers = fit_json(&[
-        "--data",
-        arg(&numeric),
-        "--model",
-        "logistic",
-        "--codes",
-        "none",
-    ]);
+    let with_text = logistic_fit(&text);
+    let with_numbers = logistic_fit(&numeric);
     // "no" < "yes": no ↦ 0, yes ↦ 1, so the fit is the 0/1 file's, number for number.
     assert_eq!(
         with_text["model"]["classes"],
@@ -89,14 +87,7 @@ fn text_labels_map_to_sorted_codes_and_give_the_numeric_fit() {
         "reversed.csv",
         &binary_csv(|p| if p { "a" } else { "b" }),
     );
-    let flipped = fit_json(&[
-        "--data",
-        arg(&reversed),
-        "--model",
-        "logistic",
-        "--codes",
-        "none",
-    ]);
+    let flipped = logistic_fit(&reversed);
     assert_eq!(flipped["model"]["classes"], serde_json::json!(["a", "b"]));
     // a ↦ 0 is the old "yes": the weights change sign, the evidence does not (the prior is
     // symmetric about the zero centre).
@@ -136,6 +127,17 @@ fn assert_compact(stderr: &str) {
         longest < 20,
         "a number echoed in {longest} digits:\n{stderr}"
     );
+}
+
+/// The number of rows `compare --data diabetes --sds SDS EXTRA…` prints (it must succeed).
+fn compare_rows(sds: &str, extra: &[&str]) -> usize {
+    let mut args = vec![
+        "compare", "--data", "diabetes", "--sds", sds, "--codes", "none",
+    ];
+    args.extend(extra);
+    args.extend(["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&assert_success(&args)).unwrap();
+    json["rows"].as_array().map_or(0, Vec::len)
 }
 
 #[test]
@@ -252,21 +254,10 @@ fn every_route_into_an_sd_or_a_centre_has_the_same_range_check() {
     }
     assert!(!out.exists());
     // The ends of the range are accepted by every route alike.
-    let inside = assert_success(&[
-        "compare",
-        "--data",
-        "diabetes",
-        "--sds",
-        "logspace:-150:-150:1,1e150",
-        "--codes",
-        "none",
-        "--noise-sd",
-        "50",
-        "--format",
-        "json",
-    ]);
-    let rows: serde_json::Value = serde_json::from_str(&inside).unwrap();
-    assert_eq!(rows["rows"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        compare_rows("logspace:-150:-150:1,1e150", &["--noise-sd", "50"]),
+        2
+    );
 }
 
 #[test]
@@ -347,19 +338,7 @@ fn sds_lists_refuse_empty_and_repeated_entries() {
         &["--sds", "the sd auto is listed twice"],
     );
     // Distinct sds give one row each.
-    let out = assert_success(&[
-        "compare",
-        "--data",
-        "diabetes",
-        "--sds",
-        "0.5,logspace:0:1:2",
-        "--codes",
-        "none",
-        "--format",
-        "json",
-    ]);
-    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(json["rows"].as_array().unwrap().len(), 3);
+    assert_eq!(compare_rows("0.5,logspace:0:1:2", &[]), 3);
 }
 
 #[test]

@@ -525,6 +525,21 @@ mod tests {
         -0.5 * (n as f64 * (2.0 * PI).ln() + log_det + r.dot(&solved))
     }
 
+    /// Three priors to check a model at: zero and non-zero centres, weak and strong priors.
+    fn centres_and_scales(k: usize) -> [(DVector<f64>, Hyperparameters); 3] {
+        [
+            (DVector::zeros(k), Hyperparameters::new(0.5, 2.0)),
+            (
+                DVector::from_fn(k, |i, _| (i as f64).sin()),
+                Hyperparameters::new(3.0, 0.25),
+            ),
+            (
+                DVector::from_element(k, -0.7),
+                Hyperparameters::from_sds(10.0, 0.1),
+            ),
+        ]
+    }
+
     #[test]
     fn evidence_equals_the_nxn_gaussian_form() {
         for (n, k, seed) in [(40, 5, 1), (8, 20, 2), (300, 12, 3), (3, 3, 4), (25, 25, 5)] {
@@ -532,17 +547,7 @@ mod tests {
             let stats =
                 crate::data::SufficientStats::from_rows(x.transpose().as_slice(), y.as_slice(), k);
             let model = LinearGaussian::new(&stats).unwrap();
-            for (center, h) in [
-                (DVector::zeros(k), Hyperparameters::new(0.5, 2.0)),
-                (
-                    DVector::from_fn(k, |i, _| (i as f64).sin()),
-                    Hyperparameters::new(3.0, 0.25),
-                ),
-                (
-                    DVector::from_element(k, -0.7),
-                    Hyperparameters::from_sds(10.0, 0.1),
-                ),
-            ] {
+            for (center, h) in centres_and_scales(k) {
                 let exact = model.posterior(h, &center).summary.log_evidence;
                 let reference = nxn_log_evidence(&x, &y, &center, h);
                 let rel = ((exact - reference) / reference).abs();
@@ -582,17 +587,7 @@ mod tests {
             let rank = n - usize::from(centred);
             assert_eq!(thin.stored(), rank, "n={n} k={k}");
             assert!(!thin.is_full_rank() && !full.is_full_rank());
-            for (center, h) in [
-                (DVector::zeros(k), Hyperparameters::new(0.5, 2.0)),
-                (
-                    DVector::from_fn(k, |i, _| (i as f64).sin()),
-                    Hyperparameters::new(3.0, 0.25),
-                ),
-                (
-                    DVector::from_element(k, -0.7),
-                    Hyperparameters::from_sds(10.0, 0.1),
-                ),
-            ] {
+            for (center, h) in centres_and_scales(k) {
                 let (a, b) = (full.posterior(h, &center), thin.posterior(h, &center));
                 let (sa, sb) = (a.summary, b.summary);
                 // ‖y − Xm‖² is yᵀy minus nearly as much on both routes: compared on yᵀy's scale.
