@@ -136,6 +136,17 @@ impl<'d> LogisticStudy<'d> {
                 "the first prequential block needs at least one row",
             ));
         }
+        if dataset.target_labels.len() > 2 {
+            return Err(OccamError::Target {
+                source_name: dataset.source.clone(),
+                message: format!(
+                    "the logistic model needs a target with exactly two distinct values, but '{}' has {} text labels ({}); choose a binary column with --target",
+                    dataset.target_name,
+                    dataset.target_labels.len(),
+                    dataset.target_labels.join(", ")
+                ),
+            });
+        }
         let target = binary_target(&dataset.y, &dataset.source, &dataset.target_name)?;
         let transform = feature_standardization(dataset, options.standardize)?;
         let inv_scale = transform.feature_scale.iter().map(|s| 1.0 / s).collect();
