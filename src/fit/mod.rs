@@ -169,7 +169,6 @@ pub fn class_labels(info: &StudyInfo) -> Option<Vec<String>> {
             .map(|&code| {
                 info.target_labels
                     .get(code as usize)
-                    .filter(|_| !info.target_labels.is_empty())
                     .cloned()
                     .unwrap_or_else(|| code.to_string())
             })
