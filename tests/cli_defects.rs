@@ -595,6 +595,9 @@ fn wide_data_match_the_nxn_gaussian_form_and_fail_alike_when_they_interpolate() 
         .iter()
         .zip(map.iter())
         .all(|(a, b)| (a - b).abs() <= 1e-9 * scale));
+    assert!(fit["notes"]
+        .to_string()
+        .contains("optimizer check: not run on the n × n route"));
     let sds = numbers(&fit["map"]["posterior_sd"]);
     for j in [0, 1, k - 1] {
         let zj = z.column(j).clone_owned();

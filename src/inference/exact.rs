@@ -236,6 +236,11 @@ impl LinearGaussian {
         })
     }
 
+    /// Whether the model took the n × n route (only the non-zero eigenpairs are stored).
+    pub fn is_thin(&self) -> bool {
+        self.stored() < self.k()
+    }
+
     /// Stored eigenpairs r: k on the full route, the rank of XᵀX on the thin one.
     fn stored(&self) -> usize {
         self.eigenvectors.ncols()
