@@ -164,6 +164,7 @@ fn every_route_into_an_sd_or_a_centre_has_the_same_range_check() {
     );
     let out = dir.path().join("out");
     let huge_center = format!("file:{}", arg(&huge));
+    let sim = dir.path().join("sim.csv");
     let cases: Vec<(Vec<&str>, &[&str])> = vec![
         (
             vec!["fit", "--data", "diabetes", "--prior-sd", "1e-200"],
@@ -255,13 +256,39 @@ fn every_route_into_an_sd_or_a_centre_has_the_same_range_check() {
             vec!["run", arg(&spec), "--out", arg(&out)],
             &["priors.sds", "'1e300'"],
         ),
+        (
+            vec![
+                "simulate",
+                "linear",
+                "--weight-scale",
+                "1e300",
+                "--out",
+                arg(&sim),
+            ],
+            &["--weight-scale", "'1e300'", "or 0 for none"],
+        ),
+        (
+            vec![
+                "simulate",
+                "mlp",
+                "--weight-center",
+                "1e308",
+                "--out",
+                arg(&sim),
+            ],
+            &["--weight-center", "1e308"],
+        ),
+        (
+            vec!["convert", "--from", "prior-sd", "--value=-1e300"],
+            &["--value", "'-1e300'"],
+        ),
     ];
     for (args, needles) in cases {
         let stderr = assert_usage_error(occam(&args), needles);
         assert_compact(&stderr);
         assert!(!stderr.contains("interpolates"), "{args:?}: {stderr}");
     }
-    assert!(!out.exists());
+    assert!(!out.exists() && !sim.exists());
     // The ends of the range are accepted by every route alike.
     assert_eq!(
         compare_rows("logspace:-150:-150:1,1e150", &["--noise-sd", "50"]),

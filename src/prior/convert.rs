@@ -132,7 +132,10 @@ pub fn prior_variance(knob: Knob, value: f64, loss: Loss, ctx: &ConversionContex
     if !(value.is_finite() && value > 0.0) {
         return Err(OccamError::invalid(
             "--value",
-            format!("'{value}' is not a positive finite strength"),
+            format!(
+                "'{}' is not a positive finite strength",
+                compact_number(value)
+            ),
         ));
     }
     check_loss(knob, loss)?;
