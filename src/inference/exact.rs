@@ -123,11 +123,17 @@ impl LinearGaussian {
     /// Wide data (n < k, k ≥ [`THIN_ROUTE_MIN_WEIGHTS`]) take the n × n route of
     /// [`LinearGaussian::thin`]; everything else [`LinearGaussian::full`].
     pub fn new(stats: &SufficientStats) -> Result<Self> {
-        if stats.n < stats.k() && stats.k() >= THIN_ROUTE_MIN_WEIGHTS {
+        if Self::takes_thin_route(stats.n, stats.k()) {
             Self::thin(stats)
         } else {
             Self::full(stats)
         }
+    }
+
+    /// Whether statistics of `n` rows and `k` weights take the n × n route in
+    /// [`LinearGaussian::new`].
+    pub fn takes_thin_route(n: usize, k: usize) -> bool {
+        n < k && k >= THIN_ROUTE_MIN_WEIGHTS
     }
 
     fn check_finite(stats: &SufficientStats) -> Result<()> {
