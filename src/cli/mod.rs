@@ -410,12 +410,14 @@ fn run_fit(args: &FitArgs) -> Result<()> {
         ..args.model.fit_options(args.data.selection())?
     };
     let dataset = load_data(&args.data)?;
-    let _step = progress::step(format!("fitting the {} model", args.model.model.name()));
+    let step = progress::step(format!("fitting the {} model", args.model.model.name()));
     let report = match args.model.model {
         ModelKind::Linear => FitReport::from_linear(&fit_linear(&dataset, &options)?),
         ModelKind::Logistic => FitReport::from_logistic(&fit_logistic(&dataset, &options)?),
         ModelKind::Mlp => FitReport::from_mlp(&fit_mlp(&dataset, &options)?),
     };
+    // The spinner is cleared before the output reaches a terminal, so it never erases a line.
+    drop(step);
     emit(&args.output, &report.render(args.output.format))
 }
 
@@ -427,7 +429,7 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
         rank_by: args.rank_by,
     };
     let dataset = load_data(&args.data)?;
-    let _step = progress::step(format!(
+    let step = progress::step(format!(
         "comparing {} prior(s) with the {} model",
         options.centers.len() * options.sds.len(),
         args.model.model.name()
@@ -439,6 +441,7 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
         }
         ModelKind::Mlp => compare(&MlpStudy::new(&dataset, &options.fit)?, &options)?,
     };
+    drop(step);
     emit(
         &args.output,
         &CompareReport::from_comparison(&comparison).render(args.output.format),
