@@ -11,7 +11,7 @@ use crate::error::{OccamError, Result};
 use crate::fit::{
     EvidenceMethod, FitOptions, LinearStudy, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
-use crate::prior::{CenterSpec, SdSpec};
+use crate::prior::{check_sd, CenterSpec, SdSpec, MAX_SD, MIN_SD};
 use nalgebra::DVector;
 use std::collections::HashMap;
 
@@ -52,7 +52,16 @@ pub fn parse_centers(text: &str) -> Result<Vec<CenterSpec>> {
 /// ```
 pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
     let mut sds = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    if parts.len() > 1 {
+        if let Some(i) = parts.iter().position(|p| p.is_empty()) {
+            return Err(OccamError::invalid(
+                "--sds",
+                format!("entry {} of '{text}' is empty (two commas in a row, or a leading or trailing comma); remove it or give a value", i + 1),
+            ));
+        }
+    }
+    for part in parts.into_iter().filter(|p| !p.is_empty()) {
         if let Some(rest) = part.strip_prefix("logspace:") {
             let fields: Vec<&str> = rest.split(':').collect();
             let bad = || {
@@ -64,13 +73,7 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
             let lo: f64 = fields[0].trim().parse().map_err(|_| bad())?;
             let hi: f64 = fields[1].trim().parse().map_err(|_| bad())?;
             let count: usize = fields[2].trim().parse().map_err(|_| bad())?;
-            if !(lo.is_finite() && hi.is_finite())
-                || lo > hi
-                || count == 0
-                || count > 1_000_000
-                || hi > 300.0
-                || lo < -300.0
-            {
+            if !(lo.is_finite() && hi.is_finite()) || lo > hi || count == 0 || count > 1_000_000 {
                 return Err(bad());
             }
             for i in 0..count {
@@ -79,7 +82,20 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
                 } else {
                     lo + (hi - lo) * i as f64 / (count - 1) as f64
                 };
-                sds.push(SdSpec::Fixed(10f64.powf(exponent)));
+                // Every point passes the same range check as a value typed directly.
+                let sd = check_sd("--sds", 10f64.powf(exponent)).map_err(|e| match e {
+                    OccamError::InvalidArgument { message, .. } => OccamError::invalid(
+                        "--sds",
+                        format!(
+                            "'{part}', point {}: {message}; keep LO and HI within [{:.0}, {:.0}]",
+                            i + 1,
+                            MIN_SD.log10(),
+                            MAX_SD.log10()
+                        ),
+                    ),
+                    other => other,
+                })?;
+                sds.push(SdSpec::Fixed(sd));
             }
         } else {
             sds.push(SdSpec::parse("--sds", part)?);
@@ -90,6 +106,20 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
             "--sds",
             "no sd given; e.g. --sds 0.1,1,auto",
         ));
+    }
+    // A repeated sd would only repeat its rows (and, listed in logspace: and again by hand, hide
+    // that it is the same prior): refused, so every row of a comparison is a different prior.
+    for (i, sd) in sds.iter().enumerate() {
+        if let Some(j) = sds[..i].iter().position(|earlier| earlier == sd) {
+            return Err(OccamError::invalid(
+                "--sds",
+                format!(
+                    "the sd {sd} is listed twice (sds {} and {} of the expanded list '{text}'); each sd gives one row per centre — remove the repeat",
+                    j + 1,
+                    i + 1
+                ),
+            ));
+        }
     }
     Ok(sds)
 }

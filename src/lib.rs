@@ -32,6 +32,7 @@ pub mod linalg;
 pub mod memory;
 pub mod model;
 pub mod prior;
+pub mod progress;
 pub mod random;
 pub mod report;
 pub mod special;

@@ -16,6 +16,7 @@ use occam::model::mlp::{Activation, Task};
 use occam::model::Intercept;
 use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
 use occam::prior::{CenterSpec, SdSpec};
+use occam::progress;
 use occam::report::convert::render_conversion;
 use occam::report::engine::{render_table, write_report, ReportOptions};
 use occam::report::format::{csv_field, json_document, md_cell, tex_escape};
@@ -37,7 +38,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// One model, one prior: MAP, posterior sd, exact evidence, effective parameters, code lengths.
+    /// One model, one prior: MAP, posterior sd, evidence (exact for linear, Laplace for logistic and mlp), effective parameters, code lengths.
     Fit(FitArgs),
     /// One model, many priors (every centre × every sd), ranked by code length.
     Compare(CompareArgs),
@@ -474,6 +475,22 @@ fn emit_to(out: Option<&std::path::Path>, text: &str, inputs: &[PathBuf]) -> Res
     }
 }
 
+impl ModelKind {
+    fn name(self) -> &'static str {
+        match self {
+            ModelKind::Linear => "linear",
+            ModelKind::Logistic => "logistic",
+            ModelKind::Mlp => "mlp",
+        }
+    }
+}
+
+/// Reads `--data` with its column selection, with a progress spinner for a long read.
+fn load_data(args: &DataArgs) -> Result<data::Dataset> {
+    let _step = progress::step(format!("reading {}", args.data));
+    data::load(&args.data, &args.selection())
+}
+
 fn run_fit(args: &FitArgs) -> Result<()> {
     // Parse every flag before touching the data, so a usage error is reported first.
     let options = FitOptions {
@@ -483,12 +500,15 @@ fn run_fit(args: &FitArgs) -> Result<()> {
     };
     let inputs = input_paths(&args.data.data, std::slice::from_ref(&options.center));
     check_out(&args.output, &inputs)?;
-    let dataset = data::load(&args.data.data, &options.selection)?;
+    let dataset = load_data(&args.data)?;
+    let step = progress::step(format!("fitting the {} model", args.model.model.name()));
     let report = match args.model.model {
         ModelKind::Linear => FitReport::from_linear(&fit_linear(&dataset, &options)?),
         ModelKind::Logistic => FitReport::from_logistic(&fit_logistic(&dataset, &options)?),
         ModelKind::Mlp => FitReport::from_mlp(&fit_mlp(&dataset, &options)?),
     };
+    // The spinner is cleared before the output reaches a terminal, so it never erases a line.
+    drop(step);
     emit(&args.output, &report.render(args.output.format), &inputs)
 }
 
@@ -501,7 +521,12 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
     };
     let inputs = input_paths(&args.data.data, &options.centers);
     check_out(&args.output, &inputs)?;
-    let dataset = data::load(&args.data.data, &options.fit.selection)?;
+    let dataset = load_data(&args.data)?;
+    let step = progress::step(format!(
+        "comparing {} prior(s) with the {} model",
+        options.centers.len() * options.sds.len(),
+        args.model.model.name()
+    ));
     let comparison = match args.model.model {
         ModelKind::Linear => compare(&LinearStudy::borrowing(&dataset, &options.fit)?, &options)?,
         ModelKind::Logistic => {
@@ -509,6 +534,7 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
         }
         ModelKind::Mlp => compare(&MlpStudy::new(&dataset, &options.fit)?, &options)?,
     };
+    drop(step);
     emit(
         &args.output,
         &CompareReport::from_comparison(&comparison).render(args.output.format),
@@ -518,7 +544,7 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
 
 fn run_convert(args: &ConvertArgs) -> Result<()> {
     if let Some(s) = args.noise_sd {
-        SdSpec::parse("--noise-sd", &s.to_string())?;
+        occam::prior::check_sd("--noise-sd", s)?;
     }
     if args.n == Some(0) {
         return Err(OccamError::invalid(
@@ -736,6 +762,8 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    // Spinners for steps over a second, on stderr and only when it is a terminal.
+    progress::enable();
     let result = match &cli.command {
         Command::Fit(args) => run_fit(args),
         Command::Compare(args) => run_compare(args),

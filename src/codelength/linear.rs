@@ -9,7 +9,7 @@
 
 use super::{bits, doubling_boundaries, mml87_isotropic_nats, RowOrder, TwoPartCode};
 use crate::data::{Dataset, Design, Standardization, SufficientStats};
-use crate::error::Result;
+use crate::error::{OccamError, Result};
 use crate::inference::{Hyperparameters, LinearGaussian, Summary};
 use crate::linalg::map_in_parallel;
 use nalgebra::{DMatrix, DVector};
@@ -126,25 +126,47 @@ impl PrequentialPlan {
             RowOrder::AsGiven => None,
             RowOrder::Shuffled(_) => Some(order.permutation(n)),
         };
-        let mut cumulative = vec![SufficientStats::empty(k)];
+        // Prefixes on the n × n route (fewer rows than weights) are decomposed at once, in
+        // O(kr²); only the k × k ones are kept for the parallel decompositions below, so wide
+        // data never hold a k × k matrix per prefix.
+        let mut running = SufficientStats::empty(k);
+        let mut decomposed: Vec<Option<LinearGaussian>> = Vec::new();
+        let mut pending = Vec::new();
+        let mut add_prefix = |running: &SufficientStats| -> Result<()> {
+            if LinearGaussian::takes_thin_route(running.n, k) {
+                decomposed.push(Some(LinearGaussian::new(running)?));
+            } else {
+                decomposed.push(None);
+                pending.push(running.clone());
+            }
+            Ok(())
+        };
         for pair in boundaries.windows(2) {
-            let mut next = cumulative[cumulative.len() - 1].clone();
-            next.merge(&SufficientStats::from_dataset(
+            add_prefix(&running)?;
+            running.merge(&SufficientStats::from_dataset(
                 data,
                 transform,
                 permutation.as_deref(),
                 pair[0]..pair[1],
             ));
-            cumulative.push(next);
         }
-        // The eigendecompositions are independent: about log₂(n/b₀) of them, on all cores.
-        let prefixes = map_in_parallel(&cumulative, LinearGaussian::new)
+        add_prefix(&running)?;
+        // The k × k eigendecompositions are independent: about log₂(n/b₀) of them, on all cores.
+        let mut parallel = map_in_parallel(&pending, LinearGaussian::new).into_iter();
+        let prefixes = decomposed
             .into_iter()
+            .map(|done| match done {
+                Some(model) => Ok(model),
+                None => parallel.next().unwrap_or_else(|| {
+                    Err(OccamError::computation(
+                        "the prequential prefixes",
+                        "a k × k prefix was not decomposed (a bug: please report it)",
+                    ))
+                }),
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(PrequentialPlan {
-            full_stats: cumulative
-                .pop()
-                .expect("a plan has at least the empty prefix"),
+            full_stats: running,
             boundaries,
             prefixes,
         })

@@ -143,11 +143,66 @@ fn parse_cell(field: &[u8], line: u64, column: &str, source_name: &str) -> Resul
             source_name,
             format!("line {line}, column '{column}': '{text}' is not a finite number (NaN and infinities are not allowed); remove the row or fix the value"),
         )),
+        Err(_) if looks_missing(text) => Err(csv_error(
+            source_name,
+            format!("line {line}, column '{column}': '{text}' marks a missing value; occam neither drops nor imputes rows, so drop the rows with missing values or impute them (e.g. with the column's mean) before fitting"),
+        )),
         Err(_) => Err(csv_error(
             source_name,
-            format!("line {line}, column '{column}': cannot read '{}' as a number", String::from_utf8_lossy(field).trim()),
+            format!("line {line}, column '{column}': cannot read '{text}' as a number; fix the cell, or leave a text column out with --exclude '{column}'"),
         )),
     }
+}
+
+/// Whether a cell is one of the usual spellings of a missing value (R's NA, pandas' N/A, SQL's
+/// NULL, …), which is never a class label nor a number.
+fn looks_missing(text: &str) -> bool {
+    ["na", "n/a", "nan", "null", "none", "missing", "?", "-", "."]
+        .iter()
+        .any(|m| text.eq_ignore_ascii_case(m))
+}
+
+/// Whether a target cell is a text class label: non-empty UTF-8 that is neither a number nor a
+/// missing value.
+fn is_text_label(field: &[u8]) -> bool {
+    std::str::from_utf8(field)
+        .map(str::trim)
+        .is_ok_and(|t| !t.is_empty() && t.parse::<f64>().is_err() && !looks_missing(t))
+}
+
+/// Reads a target cell of a column of text labels, or says why it is not one.
+fn parse_label(
+    field: &[u8],
+    line: u64,
+    column: &str,
+    first_line: u64,
+    source_name: &str,
+) -> Result<String> {
+    if is_text_label(field) {
+        return Ok(String::from_utf8_lossy(field).trim().to_string());
+    }
+    // Not a label: a number or a missing value, which parse_cell explains (with the fix) …
+    parse_cell(field, line, column, source_name)?;
+    // … or a number among labels.
+    Err(csv_error(
+        source_name,
+        format!(
+            "line {line}, column '{column}': the target holds text labels (from line {first_line}) but this cell is the number '{}'; make the column all labels or all numbers",
+            String::from_utf8_lossy(field).trim()
+        ),
+    ))
+}
+
+/// Maps text labels to 0…K−1 in sorted (lexicographic) order: the codes and the sorted labels.
+fn encode_labels(texts: &[String]) -> (Vec<f64>, Vec<String>) {
+    let mut classes: Vec<String> = texts.to_vec();
+    classes.sort();
+    classes.dedup();
+    let codes = texts
+        .iter()
+        .map(|t| classes.binary_search(t).unwrap_or(0) as f64)
+        .collect();
+    (codes, classes)
 }
 
 /// Parses CSV bytes into a [`Dataset`]; see the module docs for the rules.
@@ -212,6 +267,8 @@ fn parse_with_csv_crate(
     let mut x = Vec::with_capacity(approx_rows.saturating_mul(k).min(1 << 28));
     let mut y = Vec::with_capacity(approx_rows.min(1 << 26));
     let mut record = csv::ByteRecord::new();
+    let mut rows = 0usize;
+    let mut label_texts: Option<(u64, Vec<String>)> = None;
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
@@ -242,13 +299,36 @@ fn parse_with_csv_crate(
         for &j in &features {
             x.push(parse_cell(&record[j], line, &header[j], source_name)?);
         }
-        y.push(parse_cell(
-            &record[target],
-            line,
-            &header[target],
-            source_name,
-        )?);
+        // A target whose first cell is a text label is a column of labels (math.md §7), mapped
+        // to 0…K−1 in sorted order below; any other target is numeric.
+        if rows == 0 && is_text_label(&record[target]) {
+            label_texts = Some((line, Vec::new()));
+        }
+        match &mut label_texts {
+            Some((first_line, texts)) => texts.push(parse_label(
+                &record[target],
+                line,
+                &header[target],
+                *first_line,
+                source_name,
+            )?),
+            None => y.push(parse_cell(
+                &record[target],
+                line,
+                &header[target],
+                source_name,
+            )?),
+        }
+        rows += 1;
     }
+    let target_labels = match label_texts {
+        Some((_, texts)) => {
+            let (codes, classes) = encode_labels(&texts);
+            y = codes;
+            classes
+        }
+        None => Vec::new(),
+    };
     if y.is_empty() {
         return Err(csv_error(
             source_name,
@@ -261,6 +341,7 @@ fn parse_with_csv_crate(
         target_name: header[target].clone(),
         x,
         y,
+        target_labels,
     })
 }
 
@@ -369,6 +450,7 @@ fn parse_fast(
         target_name: header[target].clone(),
         x,
         y,
+        target_labels: Vec::new(),
     })
 }
 

@@ -116,6 +116,13 @@ impl Standardization {
     /// merged in block order, so the result does not depend on the thread count.
     pub fn fit(data: &Dataset, options: DesignOptions) -> Result<Self> {
         let (n, k) = (data.n(), data.k());
+        // With one row every column is "constant": say what is really wrong.
+        if n < 2 {
+            return Err(OccamError::Csv {
+                source_name: data.source.clone(),
+                message: format!("only {n} data row: standardising a feature and fitting any prior need at least 2 rows (and more rows than weights to estimate the noise); add rows"),
+            });
+        }
         let blocks = map_row_blocks(n, |block| {
             let mut moments = Moments::empty(k);
             for start in block.clone().step_by(SUB_BLOCK_ROWS) {

@@ -38,8 +38,11 @@ pub struct Dataset {
     pub target_name: String,
     /// Features, row-major: row i is `x[i*k .. (i+1)*k]`.
     pub x: Vec<f64>,
-    /// The target, one value a row.
+    /// The target, one value a row (a column of text labels holds their codes 0…K−1).
     pub y: Vec<f64>,
+    /// A target read as text labels: label c is the one coded c in `y`, sorted
+    /// lexicographically (math.md §7). Empty for a numeric target.
+    pub target_labels: Vec<String>,
 }
 
 impl Dataset {
@@ -75,6 +78,7 @@ impl Dataset {
             target_name: target_name.into(),
             x,
             y,
+            target_labels: Vec::new(),
         })
     }
 

@@ -8,6 +8,7 @@
 use super::Dataset;
 use crate::error::{OccamError, Result};
 use crate::model::mlp::{Activation, Architecture, Task};
+use crate::prior::compact_number;
 use crate::random::Stream;
 use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
@@ -20,8 +21,8 @@ pub enum Teacher {
     Linear,
     /// y ~ Bernoulli(σ(xᵀw + b)).
     Logistic,
-    /// A multilayer perceptron η = net_θ(x) (see [`simulate_mlp`]): y = η + σε (regression) or
-    /// y ~ Bernoulli(σ(η)) (classification).
+    /// A multilayer perceptron η = net_θ(x) (--hidden, --activation, --task): y = η + σε
+    /// (regression) or y ~ Bernoulli(σ(η)) (classification).
     Mlp,
 }
 
@@ -127,11 +128,11 @@ pub fn simulate(spec: &SimulationSpec) -> Result<(Dataset, Truth)> {
     let description = match spec.teacher {
         Teacher::Linear => format!(
             "x ~ N(0, I_{k}); w ~ N({c}, {s}²) each; y = xᵀw + {b} + {sigma}·ε, ε ~ N(0, 1); seed {seed}",
-            k = spec.k, c = spec.weight_center, s = spec.weight_scale, b = spec.intercept, sigma = spec.noise_sd, seed = spec.seed
+            k = spec.k, c = compact_number(spec.weight_center), s = compact_number(spec.weight_scale), b = compact_number(spec.intercept), sigma = compact_number(spec.noise_sd), seed = spec.seed
         ),
         Teacher::Logistic | Teacher::Mlp => format!(
             "x ~ N(0, I_{k}); w ~ N({c}, {s}²) each; y ~ Bernoulli(σ(xᵀw + {b})); seed {seed}",
-            k = spec.k, c = spec.weight_center, s = spec.weight_scale, b = spec.intercept, seed = spec.seed
+            k = spec.k, c = compact_number(spec.weight_center), s = compact_number(spec.weight_scale), b = compact_number(spec.intercept), seed = spec.seed
         ),
     };
     let dataset = Dataset::new(format!("simulated:{}", spec.seed), names, "y", x, y)?;
@@ -164,23 +165,25 @@ fn check_spec(spec: &SimulationSpec) -> Result<()> {
             "n·k above 5e8 values would not fit in memory comfortably; simulate less",
         ));
     }
+    // The same ranges as every other route into a centre or an sd (crate::prior), except that
+    // a teacher may have no spread at all (0).
     for (flag, v) in [
         ("--weight-center", spec.weight_center),
         ("--intercept", spec.intercept),
     ] {
-        if !v.is_finite() {
-            return Err(OccamError::invalid(flag, "must be finite"));
-        }
+        crate::prior::check_center(flag, "the teacher", &[v])?;
     }
     for (flag, v) in [
         ("--weight-scale", spec.weight_scale),
         ("--noise-sd", spec.noise_sd),
     ] {
-        if !(v.is_finite() && v >= 0.0) {
-            return Err(OccamError::invalid(
-                flag,
-                format!("'{v}' must be finite and ≥ 0"),
-            ));
+        if v != 0.0 {
+            crate::prior::check_sd(flag, v).map_err(|e| match e {
+                OccamError::InvalidArgument { message, .. } => {
+                    OccamError::invalid(flag, format!("{message} (or 0 for none)"))
+                }
+                other => other,
+            })?;
         }
     }
     Ok(())
@@ -241,10 +244,13 @@ pub fn simulate_mlp(spec: &SimulationSpec, network: &TeacherNetwork) -> Result<(
         k = spec.k,
         shape = shape.join("-"),
         act = network.activation.name(),
-        c = spec.weight_center,
-        s = spec.weight_scale,
+        c = compact_number(spec.weight_center),
+        s = compact_number(spec.weight_scale),
         out = match network.task {
-            Task::Regression => format!("y = net(x) + {}·ε, ε ~ N(0, 1)", spec.noise_sd),
+            Task::Regression => format!(
+                "y = net(x) + {}·ε, ε ~ N(0, 1)",
+                compact_number(spec.noise_sd)
+            ),
             Task::Classification => "y ~ Bernoulli(σ(net(x)))".to_string(),
         },
         seed = spec.seed

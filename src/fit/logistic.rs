@@ -143,6 +143,17 @@ impl<'d> LogisticStudy<'d> {
                 "the first prequential block needs at least one row",
             ));
         }
+        if dataset.target_labels.len() > 2 {
+            return Err(OccamError::Target {
+                source_name: dataset.source.clone(),
+                message: format!(
+                    "the logistic model needs a target with exactly two distinct values, but '{}' has {} text labels ({}); choose a binary column with --target",
+                    dataset.target_name,
+                    dataset.target_labels.len(),
+                    dataset.target_labels.join(", ")
+                ),
+            });
+        }
         let target = binary_target(&dataset.y, &dataset.source, &dataset.target_name)?;
         let transform = feature_standardization(dataset, options.standardize)?;
         let inv_scale = transform.feature_scale.iter().map(|s| 1.0 / s).collect();
@@ -511,6 +522,7 @@ impl Study for LogisticStudy<'_> {
             target_name: self.data.target_name.clone(),
             options: self.options.clone(),
             target_mapping: Some((self.target.negative, self.target.positive)),
+            target_labels: self.data.target_labels.clone(),
         }
     }
 
@@ -532,7 +544,7 @@ impl Study for LogisticStudy<'_> {
                                 .sum::<f64>(),
                     );
                 }
-                Ok(truth_center(values))
+                truth_center(values)
             }
             CenterSpec::Fit(path) => {
                 let (other, shared_rows) = load_donor(
@@ -562,13 +574,7 @@ impl Study for LogisticStudy<'_> {
                                 .sum::<f64>(),
                     );
                 }
-                Ok(donor_center(
-                    values,
-                    path,
-                    other.n(),
-                    shared_rows,
-                    self.data.n(),
-                ))
+                donor_center(values, path, other.n(), shared_rows, self.data.n())
             }
             CenterSpec::Sha256 { scale: None, .. } => match prior_sd {
                 SdSpec::Fixed(s) => Ok(ResolvedCenter {
@@ -591,7 +597,7 @@ impl Study for LogisticStudy<'_> {
             other => Ok(ResolvedCenter {
                 values: other.resolve(shared, f64::NAN, &names)?,
                 estimated_reals: 0,
-                note: None,
+                note: other.truth_file_note(),
             }),
         }
     }
@@ -629,9 +635,17 @@ impl Study for LogisticStudy<'_> {
             Intercept::Shared => notes.push("intercept: a parameter under the same prior as the weights (the last coordinate of the centre)".into()),
             _ => {}
         }
+        let classes = super::class_labels(&self.info()).unwrap_or_default();
         notes.push(format!(
-            "target '{}': {} ↦ 0, {} ↦ 1",
-            self.data.target_name, self.target.negative, self.target.positive
+            "target '{}': {} ↦ 0, {} ↦ 1{}",
+            self.data.target_name,
+            classes.first().map_or("", String::as_str),
+            classes.last().map_or("", String::as_str),
+            if self.data.target_labels.is_empty() {
+                ""
+            } else {
+                " (text labels, in sorted order)"
+            }
         ));
         notes
     }

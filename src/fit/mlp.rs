@@ -167,6 +167,8 @@ pub struct MlpStudy {
     target_mapping: Option<(f64, f64)>,
     /// The regression target's z-scoring (identity otherwise).
     pub target: TargetScaling,
+    /// The target's text labels (empty for a numeric target).
+    target_labels: Vec<String>,
     z: Vec<f64>,
     /// The target as fitted: 0/1 labels, or the z-scored regression target.
     y: Vec<f64>,
@@ -216,32 +218,6 @@ impl MlpStudy {
             }
             Task::Regression => (dataset.y.clone(), None),
         };
-        // z-score a regression target like the features (math.md §1): a raw target far from zero
-        // otherwise drives the prior sd and saturation.
-        let target = if task == Task::Regression && options.standardize {
-            let n = y.len().max(1) as f64;
-            let mean = y.iter().sum::<f64>() / n;
-            let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-            if !(sd > 0.0 && sd.is_finite()) {
-                return Err(OccamError::invalid(
-                    "--target",
-                    format!(
-                        "the target '{}' of {} is constant, so a regression network has nothing to fit; choose another --target",
-                        dataset.target_name, dataset.source
-                    ),
-                ));
-            }
-            TargetScaling {
-                shift: mean,
-                scale: sd,
-            }
-        } else {
-            TargetScaling::IDENTITY
-        };
-        let y: Vec<f64> = y
-            .iter()
-            .map(|v| (v - target.shift) / target.scale)
-            .collect();
         if task == Task::Classification && options.noise_sd != SdSpec::Auto {
             return Err(OccamError::invalid(
                 "--noise-sd",
@@ -270,6 +246,33 @@ impl MlpStudy {
                 center: false,
             },
         )?;
+        // After the design, whose checks (e.g. too few rows) say what is wrong first.
+        // z-score a regression target like the features (math.md §1): a raw target far from zero
+        // otherwise drives the prior sd and saturation.
+        let target = if task == Task::Regression && options.standardize {
+            let n = y.len().max(1) as f64;
+            let mean = y.iter().sum::<f64>() / n;
+            let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+            if !(sd > 0.0 && sd.is_finite()) {
+                return Err(OccamError::invalid(
+                    "--target",
+                    format!(
+                        "the target '{}' of {} is constant, so a regression network has nothing to fit; choose another --target",
+                        dataset.target_name, dataset.source
+                    ),
+                ));
+            }
+            TargetScaling {
+                shift: mean,
+                scale: sd,
+            }
+        } else {
+            TargetScaling::IDENTITY
+        };
+        let y: Vec<f64> = y
+            .iter()
+            .map(|v| (v - target.shift) / target.scale)
+            .collect();
         let ordered = reorder(&design.z, &y, design.k, options.order);
         Ok(MlpStudy {
             source: dataset.source.clone(),
@@ -282,6 +285,7 @@ impl MlpStudy {
             arch,
             target_mapping,
             target,
+            target_labels: dataset.target_labels.clone(),
             z: design.z,
             y,
             ordered,
@@ -815,6 +819,7 @@ impl Study for MlpStudy {
             target_name: self.target_name.clone(),
             options: self.options.clone(),
             target_mapping: self.target_mapping,
+            target_labels: self.target_labels.clone(),
         }
     }
 
@@ -861,7 +866,7 @@ impl Study for MlpStudy {
                     TargetScaling::IDENTITY,
                     self.target,
                 );
-                Ok(super::truth_center(values.iter().copied().collect()))
+                super::truth_center(values.iter().copied().collect())
             }
             CenterSpec::Fit(path) => {
                 let (other, shared_rows) = load_donor(path, &self.info(), &self.fingerprints)?;
@@ -887,13 +892,13 @@ impl Study for MlpStudy {
                     donor.study.target,
                     self.target,
                 );
-                Ok(super::donor_center(
+                super::donor_center(
                     values.iter().copied().collect(),
                     path,
                     other.n(),
                     shared_rows,
                     self.n,
-                ))
+                )
             }
             CenterSpec::Sha256 { scale: None, .. } => {
                 let s = match prior_sd {
@@ -909,7 +914,7 @@ impl Study for MlpStudy {
             other => Ok(ResolvedCenter {
                 values: other.resolve(p, f64::NAN, &names)?,
                 estimated_reals: 0,
-                note: None,
+                note: other.truth_file_note(),
             }),
         }
     }
@@ -964,10 +969,12 @@ impl Study for MlpStudy {
             self.arch.activation.name(),
             if self.regression() { "regression" } else { "classification" }
         ));
-        if let Some((zero, one)) = self.target_mapping {
+        if let Some(classes) = super::class_labels(&self.info()) {
             notes.push(format!(
-                "target '{}': {zero} ↦ 0, {one} ↦ 1",
-                self.target_name
+                "target '{}': {} ↦ 0, {} ↦ 1",
+                self.target_name,
+                classes.first().map_or("", String::as_str),
+                classes.last().map_or("", String::as_str),
             ));
         }
         notes
@@ -1073,6 +1080,9 @@ pub fn fit_mlp(dataset: &Dataset, options: &FitOptions) -> Result<MlpFit> {
     }
     let mut notes = study.code_length_notes(&charged, Some(evaluation.charge_bits));
     notes.extend(evaluation.notes.iter().cloned());
+    if study.regression() {
+        notes.extend(super::class_like_target_note(dataset));
+    }
     Ok(MlpFit {
         study,
         evaluation,

@@ -197,6 +197,63 @@ pub struct StudyInfo {
     pub options: FitOptions,
     /// The target values mapped to 0 and 1 (classification).
     pub target_mapping: Option<(f64, f64)>,
+    /// The text labels of a target read as labels, label c coded c (sorted); empty otherwise.
+    pub target_labels: Vec<String>,
+}
+
+/// The class labels in the order of the model's outputs (`model.classes`): the text labels of a
+/// target read as text, else the two numbers mapped to 0 and 1.
+pub fn class_labels(info: &StudyInfo) -> Option<Vec<String>> {
+    let (zero, one) = info.target_mapping?;
+    Some(
+        [zero, one]
+            .iter()
+            .map(|&code| {
+                info.target_labels
+                    .get(code as usize)
+                    .cloned()
+                    .unwrap_or_else(|| code.to_string())
+            })
+            .collect(),
+    )
+}
+
+/// A note for a regression whose target looks like class labels (math.md §7 is the model for
+/// those): text labels coded 0…K−1, or a few distinct integers (at most 10, each seen on average
+/// at least 3 times). A regression on class codes treats them as ordered and equally spaced.
+pub(crate) fn class_like_target_note(data: &Dataset) -> Option<String> {
+    let n = data.n();
+    if !data.target_labels.is_empty() {
+        return Some(format!(
+            "target '{}' holds text labels ({}), coded 0…{} in sorted order: this regression treats the classes as ordered, equally spaced numbers; for two classes use --model logistic",
+            data.target_name,
+            data.target_labels.join(", "),
+            data.target_labels.len() - 1
+        ));
+    }
+    let mut distinct: Vec<f64> = Vec::new();
+    for &v in &data.y {
+        if v.fract() != 0.0 {
+            return None;
+        }
+        if !distinct.contains(&v) {
+            distinct.push(v);
+            if distinct.len() > 10 {
+                return None;
+            }
+        }
+    }
+    if distinct.len() < 2 || n < 3 * distinct.len() {
+        return None;
+    }
+    distinct.sort_by(f64::total_cmp);
+    let shown: Vec<String> = distinct.iter().map(|v| v.to_string()).collect();
+    Some(format!(
+        "target '{}' has only {} distinct values, all integers ({}): it looks like class labels, which this regression treats as ordered, equally spaced numbers; for two classes use --model logistic",
+        data.target_name,
+        distinct.len(),
+        shown.join(", ")
+    ))
 }
 
 /// The data side of a model, computed once, scoring any number of priors.
@@ -308,10 +365,11 @@ pub(crate) fn donor_center(
     donor_rows: usize,
     shared_rows: usize,
     coded_rows: usize,
-) -> ResolvedCenter {
+) -> Result<ResolvedCenter> {
     let path_text = path.to_string_lossy();
+    crate::prior::check_center("--prior-center", &format!("fit:{path_text}"), &values)?;
     let fitted = format!("prior centre fit:{path_text}: the empirical-Bayes MAP of the same model (zero-centred prior) on those {donor_rows} rows, mapped into this data's standardisation");
-    if shared_rows == 0 {
+    Ok(if shared_rows == 0 {
         ResolvedCenter {
             values: DVector::from_vec(values),
             estimated_reals: 0,
@@ -329,7 +387,7 @@ pub(crate) fn donor_center(
             values: DVector::from_vec(values),
             estimated_reals: count,
         }
-    }
+    })
 }
 
 /// The generating parameters of simulated data (`truth`), read from the truth file beside the CSV.
@@ -363,12 +421,13 @@ pub(crate) fn load_truth(info: &StudyInfo) -> Result<crate::data::simulate::Trut
 
 /// A `truth` centre: the teacher's parameters mapped into this data's standardisation; known in
 /// advance of the data, so free.
-pub(crate) fn truth_center(values: Vec<f64>) -> ResolvedCenter {
-    ResolvedCenter {
+pub(crate) fn truth_center(values: Vec<f64>) -> Result<ResolvedCenter> {
+    crate::prior::check_center("--prior-center", "truth", &values)?;
+    Ok(ResolvedCenter {
         values: DVector::from_vec(values),
         estimated_reals: 0,
         note: Some("prior centre truth: the generating parameters of the simulated data, mapped into this data's standardisation".into()),
-    }
+    })
 }
 
 /// The note that says what was estimated from the coded rows and where its ½ log₂ n bits per real

@@ -40,8 +40,8 @@ impl Intercept {
                 .strip_prefix("prior:")
                 .map(|s| s.trim().parse::<f64>())
             {
-                Some(Ok(sd)) if sd.is_finite() && sd > 0.0 => Ok(Intercept::Prior(sd)),
-                Some(_) => Err(OccamError::invalid(
+                Some(Ok(sd)) => crate::prior::check_sd("--intercept", sd).map(Intercept::Prior),
+                Some(Err(_)) => Err(OccamError::invalid(
                     "--intercept",
                     format!("'{other}': prior:SD needs a positive finite sd, e.g. prior:10"),
                 )),

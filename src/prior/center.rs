@@ -88,8 +88,8 @@ impl std::ops::Deref for CenterPath {
 
 fn parse_number(text: &str, what: &str) -> Result<f64> {
     match text.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(v),
-        _ => Err(OccamError::invalid(
+        Ok(v) => super::check_center(FLAG, what, &[v]).map(|_| v),
+        Err(_) => Err(OccamError::invalid(
             FLAG,
             format!("cannot read '{}' as a finite number in {what}", text.trim()),
         )),
@@ -139,12 +139,14 @@ impl CenterSpec {
                 // A trailing `:NUMBER` is the scale; anything else belongs to the text.
                 if let Some((t, s)) = body.rsplit_once(':') {
                     if let Ok(scale) = s.trim().parse::<f64>() {
-                        if !(scale.is_finite() && scale > 0.0) {
-                            return Err(OccamError::invalid(
+                        // The scale is an sd: the same range check as every other sd.
+                        super::check_sd(FLAG, scale).map_err(|e| match e {
+                            OccamError::InvalidArgument { message, .. } => OccamError::invalid(
                                 FLAG,
-                                format!("'{text}': the scale must be positive and finite"),
-                            ));
-                        }
+                                format!("'{text}': the scale {message}"),
+                            ),
+                            other => other,
+                        })?;
                         return Ok(CenterSpec::Sha256 {
                             text: t.to_string(),
                             scale: Some(scale),
@@ -166,6 +168,25 @@ impl CenterSpec {
     /// Whether the centre was derived from data (and so may need to be paid for in a code).
     pub fn is_data_derived(&self) -> bool {
         matches!(self, CenterSpec::Fit(_))
+    }
+
+    /// For `file:` of a truth file of `occam simulate`: the note that says its `parameters` are
+    /// used as they are, on the scale where the prior lives, unlike `truth`, which maps the
+    /// teacher's raw-unit weights into this data's standardisation (the two differ unless the
+    /// features were not standardised). `None` for every other centre.
+    pub fn truth_file_note(&self) -> Option<String> {
+        let CenterSpec::File(path) = self else {
+            return None;
+        };
+        let bytes = crate::files::read_bounded(
+            path.path(),
+            crate::files::MAX_VECTOR_BYTES,
+            "a centre file",
+        )
+        .ok()?;
+        String::from_utf8_lossy(&bytes).trim_start().starts_with('{').then(|| format!(
+            "prior centre {self}: the truth file's 'parameters' used as they are, as standardised-unit weights; --prior-center truth instead maps the teacher's raw-unit weights into this data's standardisation, so the two differ — use truth for the generating weights"
+        ))
     }
 
     /// The coordinates of a centre that needs no fitting, for `k` parameters.
@@ -212,6 +233,7 @@ pub fn check_length(
             detail: format!("in this order: {}", parameter_names.join(", ")),
         });
     }
+    super::check_center(FLAG, &spec.to_string(), &values)?;
     Ok(DVector::from_vec(values))
 }
 
@@ -219,7 +241,7 @@ impl fmt::Display for CenterSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CenterSpec::Zero => write!(f, "zero"),
-            CenterSpec::Const(v) => write!(f, "const:{v}"),
+            CenterSpec::Const(v) => write!(f, "const:{}", super::compact_number(*v)),
             CenterSpec::Vector(v) => {
                 let parts: Vec<String> = v.iter().map(|x| x.to_string()).collect();
                 write!(f, "vec:{}", parts.join(","))

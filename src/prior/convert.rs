@@ -15,6 +15,7 @@
 //! | AdamW decoupled decay | not an L2 penalty | none |
 
 use crate::error::{OccamError, Result};
+use crate::prior::{compact_number, MAX_SD, MIN_SD};
 use std::fmt;
 
 /// A regularisation knob.
@@ -131,7 +132,10 @@ pub fn prior_variance(knob: Knob, value: f64, loss: Loss, ctx: &ConversionContex
     if !(value.is_finite() && value > 0.0) {
         return Err(OccamError::invalid(
             "--value",
-            format!("'{value}' is not a positive finite strength"),
+            format!(
+                "'{}' is not a positive finite strength",
+                compact_number(value)
+            ),
         ));
     }
     check_loss(knob, loss)?;
@@ -169,6 +173,11 @@ pub fn knob_value(knob: Knob, variance: f64, loss: Loss, ctx: &ConversionContext
         }
         (Knob::Adamw, _) => return Err(OccamError::invalid("--from", ADAMW_REFUSAL)),
     })
+}
+
+/// `v` rounded to six significant digits (a range end printed as 1e300, not 9.999999999999999e299).
+fn six_digits(v: f64) -> f64 {
+    format!("{v:.5e}").parse().unwrap_or(v)
 }
 
 fn check_loss(knob: Knob, loss: Loss) -> Result<()> {
@@ -243,6 +252,29 @@ pub fn convert(
         }
     };
     let variance = prior_variance(knob, value, losses[0], ctx)?;
+    // The same range check as every other route into a prior sd: s and α = 1/s² must both be
+    // finite, non-zero doubles, or every number below would be 0, inf or null.
+    let sd = if knob == Knob::PriorSd {
+        value // s itself: s² may underflow where s does not
+    } else {
+        variance.sqrt()
+    };
+    if !(MIN_SD..=MAX_SD).contains(&sd) {
+        let ends = [MIN_SD * MIN_SD, MAX_SD * MAX_SD]
+            .map(|v| knob_value(knob, v, losses[0], ctx).unwrap_or(f64::NAN));
+        return Err(OccamError::invalid(
+            "--value",
+            format!(
+                "{} = {} means a prior sd s = {}, outside [{MIN_SD:e}, {MAX_SD:e}] where s and 1/s² are finite non-zero doubles; give a value between {} and {}",
+                knob.name(),
+                compact_number(value),
+                compact_number(sd),
+                compact_number(six_digits(ends[0].min(ends[1]))),
+                compact_number(six_digits(ends[0].max(ends[1]))),
+            ),
+        ));
+    }
+    let value_in = value;
     let mut equivalents = Vec::new();
     for &l in &losses {
         for other in Knob::ALL {
@@ -257,6 +289,21 @@ pub fn convert(
                     other => other.to_string(),
                 })
             };
+            if let Ok(v) = value {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(OccamError::invalid(
+                        "--value",
+                        format!(
+                            "{} = {} means s = {}, whose {} equivalent ({}) is not a finite non-zero double; give a less extreme value",
+                            knob.name(),
+                            compact_number(value_in),
+                            compact_number(sd),
+                            other.name(),
+                            compact_number(v)
+                        ),
+                    ));
+                }
+            }
             equivalents.push(Equivalent {
                 knob: other,
                 loss: l,

@@ -20,6 +20,86 @@ pub const MIN_SD: f64 = 1e-150;
 /// The largest standard deviation accepted: above it 1/s² underflows to 0.
 pub const MAX_SD: f64 = 1e150;
 
+/// The largest magnitude accepted for a coordinate of a prior centre (on the standardised
+/// weights): beyond it ‖w − μ‖² can overflow to infinity.
+pub const MAX_CENTER: f64 = 1e150;
+
+/// A number as it is echoed in messages: plain decimals between 1e-4 and 1e15, otherwise the
+/// shortest scientific form (`1e300`, not 300 digits), always enough digits to round-trip.
+///
+/// ```
+/// use occam::prior::compact_number;
+/// assert_eq!(compact_number(0.25), "0.25");
+/// assert_eq!(compact_number(1e300), "1e300");
+/// assert_eq!(compact_number(-1.5e-200), "-1.5e-200");
+/// ```
+pub fn compact_number(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() || (1e-4..1e15).contains(&v.abs()) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
+/// The one range check for a standard deviation, whatever route it came by (`--prior-sd`,
+/// `--noise-sd`, `--sds` values and `logspace:` points, run specs, `sha256:` scales, `convert`):
+/// positive, finite and within [`MIN_SD`, `MAX_SD`], where the precision 1/s² is a finite,
+/// non-zero double. Returns the value; the error names `flag` and echoes the value compactly.
+///
+/// ```
+/// use occam::prior::check_sd;
+/// assert_eq!(check_sd("--prior-sd", 0.5).unwrap(), 0.5);
+/// assert!(check_sd("--prior-sd", 1e300).unwrap_err().to_string().contains("'1e300'"));
+/// assert!(check_sd("--prior-sd", 0.0).is_err());
+/// ```
+pub fn check_sd(flag: &str, value: f64) -> Result<f64> {
+    if (MIN_SD..=MAX_SD).contains(&value) {
+        Ok(value)
+    } else if value.is_finite() && value > 0.0 {
+        Err(OccamError::invalid(
+            flag,
+            format!(
+                "'{}' is outside [{MIN_SD:e}, {MAX_SD:e}], where the precision 1/s² stays a finite non-zero number; rescale the data instead",
+                compact_number(value)
+            ),
+        ))
+    } else {
+        Err(OccamError::invalid(
+            flag,
+            format!(
+                "'{}' is not a positive finite standard deviation; give a value > 0 or 'auto'",
+                compact_number(value)
+            ),
+        ))
+    }
+}
+
+/// The one range check for the coordinates of a prior centre, whatever route they came by
+/// (`const:`, `vec:`, `file:`, `sha256:`, `truth`, `fit:`): finite and |μⱼ| ≤ [`MAX_CENTER`].
+/// `what` names the centre in the error.
+///
+/// ```
+/// use occam::prior::check_center;
+/// assert!(check_center("--prior-center", "const:1", &[1.0, -2.0]).is_ok());
+/// assert!(check_center("--prior-center", "const:1e308", &[1e308]).is_err());
+/// ```
+pub fn check_center(flag: &str, what: &str, values: &[f64]) -> Result<()> {
+    match values
+        .iter()
+        .position(|v| !(v.is_finite() && v.abs() <= MAX_CENTER))
+    {
+        None => Ok(()),
+        Some(j) => Err(OccamError::invalid(
+            flag,
+            format!(
+                "{what}: coordinate {} is {}, outside [-{MAX_CENTER:e}, {MAX_CENTER:e}] (centres live on the standardised weights, where ‖w − μ‖² must stay finite); give a centre of a sensible size",
+                j + 1,
+                compact_number(values[j])
+            ),
+        )),
+    }
+}
+
 /// A standard deviation that is either given or fitted by empirical Bayes (`S|auto`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum SdSpec {
@@ -30,23 +110,15 @@ pub enum SdSpec {
 }
 
 impl SdSpec {
-    /// Parses `S|auto` for `flag`, rejecting non-positive and non-finite values.
+    /// Parses `S|auto` for `flag`, rejecting non-positive and non-finite values and values
+    /// outside [`MIN_SD`, `MAX_SD`] (through [`check_sd`], the one range check for every sd).
     pub fn parse(flag: &str, text: &str) -> Result<Self> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("auto") {
             return Ok(SdSpec::Auto);
         }
         match text.parse::<f64>() {
-            // α = 1/s² must stay a finite, non-zero double.
-            Ok(v) if (MIN_SD..=MAX_SD).contains(&v) => Ok(SdSpec::Fixed(v)),
-            Ok(v) if v.is_finite() && v > 0.0 => Err(OccamError::invalid(
-                flag,
-                format!("'{v}' is outside [{MIN_SD:e}, {MAX_SD:e}], where the precision 1/s² stays a finite non-zero number; rescale the data instead"),
-            )),
-            Ok(v) => Err(OccamError::invalid(
-                flag,
-                format!("'{v}' is not a positive finite standard deviation; give a value > 0 or 'auto'"),
-            )),
+            Ok(v) => check_sd(flag, v).map(SdSpec::Fixed),
             Err(_) => Err(OccamError::invalid(
                 flag,
                 format!("cannot read '{text}' as a standard deviation; give a positive number or 'auto'"),
@@ -66,7 +138,7 @@ impl SdSpec {
 impl fmt::Display for SdSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SdSpec::Fixed(v) => write!(f, "{v}"),
+            SdSpec::Fixed(v) => write!(f, "{}", compact_number(*v)),
             SdSpec::Auto => write!(f, "auto"),
         }
     }
@@ -97,18 +169,8 @@ impl GaussianPrior {
     /// assert!(GaussianPrior::new(DVector::zeros(2), 0.0).is_err());
     /// ```
     pub fn new(center: DVector<f64>, sd: f64) -> Result<Self> {
-        if !(sd.is_finite() && sd > 0.0) {
-            return Err(OccamError::invalid(
-                "--prior-sd",
-                format!("'{sd}' is not a positive finite standard deviation"),
-            ));
-        }
-        if center.iter().any(|v| !v.is_finite()) {
-            return Err(OccamError::invalid(
-                "--prior-center",
-                "every coordinate of the centre must be finite",
-            ));
-        }
+        check_sd("--prior-sd", sd)?;
+        check_center("--prior-center", "the centre", center.as_slice())?;
         Ok(GaussianPrior { center, sd })
     }
 

@@ -73,6 +73,7 @@ impl CompareReport {
                     .study
                     .target_mapping
                     .map(|(zero, one)| TargetMapping { zero, one }),
+                classes: crate::fit::class_labels(&c.study),
             },
             rank_by: c.rank_by,
             rows: c
@@ -330,6 +331,14 @@ impl CompareReport {
         let mut out = format!("% {}\n% requires \\usepackage{{booktabs}}\n", self.title());
         out.push_str("\\begin{tabular}{lrrrrrrrrrr}\n\\toprule\n");
         out.push_str("Centre & $s$ & $\\sigma$ & $\\ln p(y)$ [nats] & $\\gamma$ & $\\|m-\\mu\\|$ & Mixture [bits] & Prequential [bits] & Two-part [bits] & BIC [bits] & $\\Delta$ [bits] \\\\\n\\midrule\n");
+        // The same "(EB)" marker as the other formats on a scale fitted by empirical Bayes.
+        let fitted = |v: f64, fitted: bool| {
+            if fitted {
+                format!("{} (EB)", tex_number(v, 4))
+            } else {
+                tex_number(v, 4)
+            }
+        };
         for r in &self.rows {
             let code = |v: Option<f64>| v.map_or("---".to_string(), |b| format!("${b:.2}$"));
             // A prior that failed has NaN numbers: "---", like a missing code.
@@ -338,8 +347,9 @@ impl CompareReport {
                 out,
                 "{} & {} & {} & {} & {} & {} & {} & {} & {} & {} & {} \\\\",
                 tex_escape(&r.prior.center),
-                number(r.prior.sd, tex_number(r.prior.sd, 4)),
-                r.noise_sd.map_or("---".to_string(), |v| tex_number(v, 4)),
+                number(r.prior.sd, fitted(r.prior.sd, r.prior.sd_fitted)),
+                r.noise_sd
+                    .map_or("---".to_string(), |v| fitted(v, self.model.noise_sd_fitted)),
                 number(r.evidence.log_nats, format!("${:.3}$", r.evidence.log_nats)),
                 r.effective_parameters
                     .map_or("---".to_string(), |g| number(g, format!("${g:.3}$"))),

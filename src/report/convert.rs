@@ -23,8 +23,9 @@ pub fn render_conversion(knob: Knob, value: f64, c: &Conversion, format: OutputF
         })
         .collect();
     let title = format!(
-        "{} = {value} is the Gaussian prior w ~ N(0, s²I) with s = {}, α = 1/s² = {}",
+        "{} = {} is the Gaussian prior w ~ N(0, s²I) with s = {}, α = 1/s² = {}",
         knob.name(),
+        crate::prior::compact_number(value),
         significant(c.prior_sd, 6),
         significant(c.prior_precision, 6)
     );

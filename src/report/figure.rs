@@ -114,6 +114,9 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// How the points are drawn.
     pub style: SeriesStyle,
+    /// The palette entry (and marker shape) to use; `None`: the series' own position. Series that
+    /// belong together (train and test of one n) share one.
+    pub colour: Option<usize>,
 }
 
 impl Series {
@@ -127,6 +130,7 @@ impl Series {
             name: name.into(),
             points: points.into_iter().collect(),
             style,
+            colour: None,
         }
     }
 }
@@ -162,6 +166,10 @@ pub struct Figure {
     pub width: u32,
     /// The height in pixels (default 480).
     pub height: u32,
+    /// Panels stacked top to bottom under this figure's title, each with its own axes (one per
+    /// data set, or one per quantity on its own scale); a figure with panels draws no series of
+    /// its own.
+    pub panels: Vec<Figure>,
 }
 
 impl Figure {
@@ -181,7 +189,34 @@ impl Figure {
             log_y: false,
             width: 720,
             height: 480,
+            panels: Vec::new(),
         }
+    }
+
+    /// A figure of `panels` stacked top to bottom under one `title`, each panel with its own axes,
+    /// series and legend (its own title, if any, labels the panel). The height grows with the
+    /// number of panels.
+    pub fn stacked(title: impl Into<String>, panels: Vec<Figure>) -> Self {
+        let height = (40 + 300 * panels.len() as u32).clamp(MIN_SIZE.1, MAX_SIZE);
+        Figure {
+            panels,
+            height,
+            ..Figure::new(title, "", "")
+        }
+    }
+
+    /// Gives the last series added palette entry `index` (colour and marker shape), so that
+    /// related series (e.g. train and test of one n) share a colour.
+    pub fn colour_last(mut self, index: usize) -> Self {
+        if let Some(series) = self.series.last_mut() {
+            series.colour = Some(index);
+        }
+        self
+    }
+
+    /// The palette entry of series `i`.
+    fn colour_index(&self, i: usize) -> usize {
+        self.series[i].colour.unwrap_or(i)
     }
 
     /// Adds a series.
@@ -276,13 +311,42 @@ impl Figure {
         {
             let root =
                 SVGBackend::with_string(&mut svg, (w * scale, h * scale)).into_drawing_area();
-            self.draw(&root).map_err(fail)?;
+            if self.panels.is_empty() {
+                self.draw(&root).map_err(fail)?;
+            } else {
+                self.draw_panels(&root).map_err(fail)?;
+            }
             root.present().map_err(fail)?;
         }
         // Lay out on the fine grid, but declare the nominal size: the viewBox keeps the scale.
         let fine = format!("width=\"{}\" height=\"{}\"", w * scale, h * scale);
         let nominal = format!("width=\"{w}\" height=\"{h}\"");
         Ok(tidy_font_sizes(&svg.replacen(&fine, &nominal, 1)))
+    }
+
+    /// The title, then the panels in equal shares of the height below it.
+    fn draw_panels<E>(&self, root: &DrawingArea<SVGBackend, Shift>) -> std::result::Result<(), E>
+    where
+        E: From<DrawingAreaErrorKind<std::io::Error>>,
+    {
+        root.fill(&WHITE)?;
+        let body = if self.title.is_empty() {
+            root.clone()
+        } else {
+            root.titled(&self.title, font(TITLE_PX))?
+        };
+        for (panel, area) in self
+            .panels
+            .iter()
+            .zip(body.split_evenly((self.panels.len(), 1)))
+        {
+            let panel = Figure {
+                width: self.width,
+                ..panel.clone()
+            };
+            panel.draw(&area)?;
+        }
+        Ok(())
     }
 
     /// The points of series `index` that can be drawn on these axes, as runs broken wherever a
@@ -388,8 +452,18 @@ impl Figure {
         }
         mesh.draw()?;
 
+        // Elements below are drawn on `root` in its own coordinates; the chart reports the
+        // backend's, which differ when `root` is a panel of a stacked figure.
+        let (origin_x, origin_y) = root.get_base_pixel();
         let (px_x, px_y) = chart.plotting_area().get_pixel_range();
-        let to_px = |p: &(f64, f64)| chart.backend_coord(p);
+        let (px_x, px_y) = (
+            px_x.start - origin_x..px_x.end - origin_x,
+            px_y.start - origin_y..px_y.end - origin_y,
+        );
+        let to_px = |p: &(f64, f64)| {
+            let (x, y) = chart.backend_coord(p);
+            (x - origin_x, y - origin_y)
+        };
 
         // The frame's top and right sides (the axes drew the other two).
         root.draw(&PathElement::new(
@@ -433,7 +507,7 @@ impl Figure {
         // The data.
         let stroke = (LINE_WIDTH * SCALE) as u32;
         for (i, (series, runs)) in self.series.iter().zip(&runs).enumerate() {
-            let colour = colour(i);
+            let colour = colour(self.colour_index(i));
             for run in runs {
                 let pixels: Vec<(i32, i32)> = run.iter().map(to_px).collect();
                 if series.style.has_line() {
@@ -456,7 +530,7 @@ impl Figure {
                 }
                 if series.style.has_markers() {
                     for &p in &pixels {
-                        draw_marker(root, i, p, MARKER_RADIUS * SCALE)?;
+                        draw_marker(root, self.colour_index(i), p, MARKER_RADIUS * SCALE)?;
                     }
                 }
             }
@@ -561,7 +635,7 @@ impl Figure {
             RGBColor(0xBB, 0xBB, 0xBB).stroke_width(SCALE as u32),
         ))?;
         for (i, series) in self.series.iter().enumerate() {
-            let colour = colour(i);
+            let colour = colour(self.colour_index(i));
             let cy = y0 + pad + row * i as i32 + row / 2;
             let (sx0, sx1) = (x0 + pad, x0 + pad + sample);
             let stroke = colour.stroke_width((LINE_WIDTH * SCALE) as u32);
@@ -578,7 +652,12 @@ impl Figure {
                 SeriesStyle::Points => {}
             }
             if series.style.has_markers() {
-                draw_marker(root, i, ((sx0 + sx1) / 2, cy), MARKER_RADIUS * SCALE)?;
+                draw_marker(
+                    root,
+                    self.colour_index(i),
+                    ((sx0 + sx1) / 2, cy),
+                    MARKER_RADIUS * SCALE,
+                )?;
             }
             let style = font(LEGEND_PX)
                 .color(&RGBColor(0x22, 0x22, 0x22))
@@ -1087,6 +1166,64 @@ mod tests {
         let vermillion = svg.find("#D55E00").unwrap();
         let green = svg.find("#009E73").unwrap();
         assert!(blue < vermillion && vermillion < green);
+    }
+
+    /// The (cx, cy) of every `<circle` in an SVG, in document order.
+    fn circles(svg: &str) -> Vec<(f64, f64)> {
+        let attribute = |tag: &str, name: &str| -> f64 {
+            let start = tag.find(&format!(" {name}=\"")).expect("attribute") + name.len() + 3;
+            let end = start + tag[start..].find('"').expect("closing quote");
+            tag[start..end].parse().expect("a number")
+        };
+        svg.split("<circle")
+            .skip(1)
+            .map(|tag| (attribute(tag, "cx"), attribute(tag, "cy")))
+            .collect()
+    }
+
+    #[test]
+    fn stacked_panels_each_draw_their_data_inside_their_own_share() {
+        // One point per panel at the centre of its data range: each must land in the vertical
+        // middle of its own panel (the panels share the height below the title), not offset by
+        // the panels above it.
+        let panel = |name: &str| Figure::new(name, "x", "y").points(name, [(0.0, 0.0), (2.0, 2.0)]);
+        let figure = Figure::stacked("Two panels", vec![panel("first"), panel("second")]);
+        let svg = figure.to_svg().unwrap();
+        for text in ["Two panels", "first", "second"] {
+            assert!(svg.contains(text), "{text}");
+        }
+        let points = circles(&svg);
+        assert_eq!(points.len(), 4, "{points:?}");
+        let height = f64::from(figure.height * SCALE as u32);
+        let (first_top, second_top) = (points[0].1.min(points[1].1), points[2].1.min(points[3].1));
+        let (first_bottom, second_bottom) =
+            (points[0].1.max(points[1].1), points[2].1.max(points[3].1));
+        assert!(first_bottom < height / 2.0 + 20.0, "{points:?} in {height}");
+        assert!(second_top > height / 2.0, "{points:?} in {height}");
+        // The same data in equal panels: the second panel is the first moved down by one share.
+        let shift = second_top - first_top;
+        assert!(
+            (second_bottom - first_bottom - shift).abs() < 1.0,
+            "{points:?}"
+        );
+        assert!(shift > height / 3.0, "{points:?}");
+        assert!(second_bottom < height, "{points:?} in {height}");
+    }
+
+    #[test]
+    fn related_series_can_share_a_colour() {
+        let svg = Figure::new("", "x", "y")
+            .line("test", curve())
+            .colour_last(1)
+            .dashed("train", curve())
+            .colour_last(1)
+            .to_svg()
+            .unwrap();
+        let (r, g, b) = PALETTE[1];
+        let shared = format!("#{r:02X}{g:02X}{b:02X}");
+        let (r, g, b) = PALETTE[0];
+        let unused = format!("#{r:02X}{g:02X}{b:02X}");
+        assert!(svg.contains(&shared) && !svg.contains(&unused), "{svg}");
     }
 
     #[test]

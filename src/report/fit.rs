@@ -42,6 +42,9 @@ pub struct ModelInfo {
     /// The target values mapped to 0 and 1 (logistic).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_mapping: Option<TargetMapping>,
+    /// The class labels in the order of the model's outputs (classification; cli.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
 }
 
 /// Which target value became 0 and which 1.
@@ -308,6 +311,7 @@ impl FitReport {
                 intercept: study.options.intercept.to_string(),
                 standardized: study.options.standardize,
                 target_mapping: None,
+                classes: None,
             },
             prior: PriorInfo::of(evaluation),
             map: MapInfo {
@@ -369,6 +373,7 @@ impl FitReport {
                     zero: study.target.negative,
                     one: study.target.positive,
                 }),
+                classes: crate::fit::class_labels(&info),
             },
             prior: PriorInfo::of(evaluation),
             map: MapInfo {
@@ -430,6 +435,7 @@ impl FitReport {
                 target_mapping: info
                     .target_mapping
                     .map(|(zero, one)| TargetMapping { zero, one }),
+                classes: crate::fit::class_labels(&info),
             },
             prior: PriorInfo::of(evaluation),
             map: MapInfo {

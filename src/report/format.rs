@@ -15,7 +15,7 @@ pub enum OutputFormat {
     Md,
     /// LaTeX tables (booktabs), ready for `\input`.
     Tex,
-    /// CSV (long format: group, name, value).
+    /// CSV: fit as group,name,value rows; compare one row per prior; convert one row per knob.
     Csv,
 }
 

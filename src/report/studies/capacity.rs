@@ -159,14 +159,12 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
         "ln s",
         "RMSE",
     );
-    let mut degree_figure = Figure::new(
-        "Evidence and held-out error by degree (empirical Bayes)",
-        "degree",
-        "ln p(y) / n  ·  test RMSE",
-    );
+    // Evidence and error have different units: one panel (and axis) each.
+    let mut degree_evidence_panel = Figure::new("", "degree", "ln p(y) / n (nats)");
+    let mut degree_error_panel = Figure::new("", "degree", "held-out RMSE");
     let mut choices = Vec::new();
     let mut sweep_summary = Vec::new();
-    for n in [10usize, 100] {
+    for (colour, n) in [10usize, 100].into_iter().enumerate() {
         let train = sample(&mut stream, n);
         let mut best_evidence = (f64::NEG_INFINITY, 0);
         let mut best_test = (f64::INFINITY, 0);
@@ -209,9 +207,12 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
             ]);
         }
         choices.push((n, best_evidence.1, best_test.1));
-        degree_figure = degree_figure
-            .line_and_points(format!("ln p(y)/n, n = {n}"), evidence_by_degree)
-            .dashed(format!("test RMSE, n = {n}"), test_by_degree);
+        degree_evidence_panel = degree_evidence_panel
+            .line_and_points(format!("n = {n}"), evidence_by_degree)
+            .colour_last(colour);
+        degree_error_panel = degree_error_panel
+            .line_and_points(format!("n = {n}"), test_by_degree)
+            .colour_last(colour);
 
         let mut evidence_points = Vec::new();
         let mut test_points = Vec::new();
@@ -253,16 +254,25 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
                 "n = {n}, degree {MAX_DEGREE}: the evidence is highest at ln s = {log_s_e:.2}, where the held-out RMSE is {test_at_e:.3}; the held-out RMSE is lowest, {test_min:.3}, at ln s = {log_s_t:.2}. Across the sweep γ never exceeds {max_gamma:.2} of the {MAX_DEGREE} coefficients."
             ));
         }
-        evidence_figure = evidence_figure.line(format!("n = {n}"), evidence_points);
+        evidence_figure = evidence_figure
+            .line(format!("n = {n}"), evidence_points)
+            .colour_last(colour);
+        // Train and test of one n share a colour; the line style tells them apart.
         error_figure = error_figure
             .line(format!("test, n = {n}"), test_points)
-            .dashed(format!("train, n = {n}"), train_points);
+            .colour_last(colour)
+            .dashed(format!("train, n = {n}"), train_points)
+            .colour_last(colour);
     }
     section.table(degrees);
     for (n, by_evidence, by_test) in &choices {
         section.text(format!("n = {n}: the evidence picks degree {by_evidence}; the held-out error is lowest at degree {by_test}."));
     }
-    section.figure("capacity-degree", "Evidence per training point (solid) and held-out RMSE (dashed) by degree, each with its empirical-Bayes s and σ.", degree_figure);
+    let degree_figure = Figure::stacked(
+        "Evidence and held-out error by degree (empirical Bayes)",
+        vec![degree_evidence_panel, degree_error_panel],
+    );
+    section.figure("capacity-degree", "Evidence per training point (top) and held-out RMSE (bottom) by degree, each with its empirical-Bayes s and σ; one colour per n.", degree_figure);
     section.table(sweep);
     section.figure(
         "capacity-evidence",
@@ -271,7 +281,7 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
     );
     section.figure(
         "capacity-error",
-        &format!("Degree {MAX_DEGREE}: training (dashed) and held-out (solid) RMSE against ln s."),
+        &format!("Degree {MAX_DEGREE}: training (dashed) and held-out (solid) RMSE against ln s; one colour per n."),
         error_figure,
     );
     for line in sweep_summary {

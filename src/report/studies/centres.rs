@@ -235,12 +235,9 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
         &[CenterSpec::Truth],
     )?);
 
-    let mut figure = Figure::new(
-        "Code length against the centre's distance from the data's weights",
-        "‖μ − w*‖ (w*: zero-centred MAP)",
-        "Δ mixture code against zero (bits)",
-    );
-    for case in &cases {
+    // One panel per data set: their distances and code lengths are on different scales.
+    let mut panels = Vec::new();
+    for (colour, case) in cases.iter().enumerate() {
         let mut table = Table::new(
             &format!(
                 "centres-{}",
@@ -298,9 +295,21 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
                 .map(|(row, label)| (label.as_str(), row.evaluation.notes.as_slice())),
         );
         section.table(table);
-        figure = figure.points(case.name, points);
+        panels.push(
+            Figure::new(
+                case.name,
+                "‖μ − w*‖ (w*: zero-centred MAP)",
+                "Δ mixture vs zero (bits)",
+            )
+            .points(case.name, points)
+            .colour_last(colour),
+        );
     }
-    section.figure("centres-distance", "Δ mixture code (bits, against the zero centre) against the centre's distance from the zero-centred MAP w*; one point per centre.", figure);
+    let figure = Figure::stacked(
+        "Code length against the centre's distance from the data's weights",
+        panels,
+    );
+    section.figure("centres-distance", "Δ mixture code (bits, against the zero centre) against the centre's distance from the zero-centred MAP w*; one panel per data set, one point per centre.", figure);
     for case in &cases {
         section.text(summarise(case));
     }

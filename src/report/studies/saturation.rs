@@ -85,27 +85,22 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
         seed: 11,
     };
     let (simulated, _) = simulate(&spec)?;
-    let mut saturation_figure = Figure::new(
-        "Saturation of the hidden units against the prior sd (breast_cancer)",
-        "prior sd s",
-        "saturated (unit, row) pairs",
-    )
-    .log_x();
-    let mut participation_figure = Figure::new(
-        "Input participation of the hidden units against the prior sd (breast_cancer)",
-        "prior sd s",
-        "mean participation ratio",
-    )
-    .log_x();
-    let mut loss_figure = Figure::new(
-        "Held-out log loss against the prior sd (breast_cancer)",
-        "prior sd s",
-        "test log loss (nats per row)",
-    )
-    .log_x();
+    // One panel per data set of the table, in each of the three figures.
+    let (mut saturation_panels, mut participation_panels, mut loss_panels) =
+        (Vec::new(), Vec::new(), Vec::new());
     let mut findings = Vec::new();
     let mut failures = Vec::new();
     for (name, data) in [("breast_cancer", &cancer), ("simulated", &simulated)] {
+        let mut saturation_figure = Figure::new(
+            name,
+            "prior sd s",
+            "fraction of (unit, row) pairs saturated",
+        )
+        .log_x();
+        let mut participation_figure =
+            Figure::new(name, "prior sd s", "mean participation ratio").log_x();
+        let mut loss_figure =
+            Figure::new(name, "prior sd s", "test log loss (nats per row)").log_x();
         let (train, test) = halves(data)?;
         for activation in [Activation::Sigmoid, Activation::Tanh, Activation::Relu] {
             let mut saturation_points = Vec::new();
@@ -154,7 +149,7 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
                         Cell::opt(participation, 3),
                         Cell::num(loss, 4),
                     ]);
-                    if name == "breast_cancer" && center == CenterSpec::Zero {
+                    if center == CenterSpec::Zero {
                         if let Some(v) = d.saturation_fraction {
                             saturation_points.push((s, v));
                         }
@@ -181,16 +176,34 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
                 if let Some(best) = loss_points.iter().min_by(|a, b| a.1.total_cmp(&b.1)) {
                     findings.push(format!("breast_cancer, {} units: the held-out log loss is lowest ({:.4} nats/row) at s = {}.", activation.name(), best.1, best.0));
                 }
-                if !saturation_points.is_empty() {
-                    saturation_figure =
-                        saturation_figure.line_and_points(activation.name(), saturation_points);
-                }
-                participation_figure =
-                    participation_figure.line_and_points(activation.name(), participation_points);
-                loss_figure = loss_figure.line_and_points(activation.name(), loss_points);
             }
+            // Series by activation, coloured alike in every panel.
+            let colour = activation as usize;
+            if !saturation_points.is_empty() {
+                saturation_figure = saturation_figure
+                    .line_and_points(activation.name(), saturation_points)
+                    .colour_last(colour);
+            }
+            participation_figure = participation_figure
+                .line_and_points(activation.name(), participation_points)
+                .colour_last(colour);
+            loss_figure = loss_figure
+                .line_and_points(activation.name(), loss_points)
+                .colour_last(colour);
         }
+        saturation_panels.push(saturation_figure);
+        participation_panels.push(participation_figure);
+        loss_panels.push(loss_figure);
     }
+    let saturation_figure = Figure::stacked(
+        "Saturation of the hidden units against the prior sd",
+        saturation_panels,
+    );
+    let participation_figure = Figure::stacked(
+        "Input participation of the hidden units against the prior sd",
+        participation_panels,
+    );
+    let loss_figure = Figure::stacked("Held-out log loss against the prior sd", loss_panels);
     section.table(table);
     if !failures.is_empty() {
         findings.push(format!(
@@ -202,15 +215,15 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
     for line in findings {
         section.text(line);
     }
-    section.figure("saturation-fraction", "Saturated (unit, row) pairs against the prior sd s, zero-centred prior (sigmoid and tanh units; ReLUs do not saturate).", saturation_figure);
+    section.figure("saturation-fraction", "Fraction of (unit, row) pairs saturated against the prior sd s, zero-centred prior, one panel per data set (sigmoid and tanh units; ReLUs do not saturate).", saturation_figure);
     section.figure(
         "saturation-participation",
-        "Mean input participation ratio of the hidden units against s (1 = balanced inputs).",
+        "Mean input participation ratio of the hidden units against s (1 = balanced inputs), one panel per data set.",
         participation_figure,
     );
     section.figure(
         "saturation-test-loss",
-        "Held-out log loss against s.",
+        "Held-out log loss against s, one panel per data set.",
         loss_figure,
     );
     section.text(
