@@ -139,6 +139,28 @@ pub fn check_design(n: usize, k: usize, k_by_k: usize, fix: &str) -> Result<()> 
     )
 }
 
+/// Refuses a wide linear fit (n < k, the n × n route) whose [`wide_design_bytes`] exceed the
+/// available memory.
+pub fn check_wide_design(n: usize, k: usize, prequential: bool) -> Result<()> {
+    check_fits(
+        wide_design_bytes(n, k, prequential),
+        "--data",
+        &format!("a design of {k} columns on {n} rows (the n × n route: {n}×{n} Gram matrix, {n}×{k} rows and eigenvectors)"),
+        "use fewer features (--features or --exclude), or --codes none (the prequential prefixes keep their own eigenvectors)",
+    )
+}
+
+/// The least memory a wide linear fit (n < k) needs, in bytes: the n × n Gram matrix XXᵀ and its
+/// eigenvectors, the n × k standardised rows and the k × r ≤ n eigenvectors V = XᵀUΛ^{-1/2}, and
+/// with the prequential code the prefixes' eigenvectors (doubling prefixes: fewer than 2n·k):
+///
+/// 8·(2n² + 2n·k), or 8·(2n² + 4n·k) with the prequential code — never a k × k matrix.
+pub fn wide_design_bytes(n: usize, k: usize, prequential: bool) -> f64 {
+    let (n, k) = (n as f64, k as f64);
+    let n_by_k = if prequential { 4.0 } else { 2.0 };
+    F64 * (2.0 * n * n + n_by_k * n * k)
+}
+
 /// The least memory a linear or logistic fit on k standardised features needs, in bytes, with
 /// `k_by_k` k×k matrices alive at once (Gram matrix, eigenvectors, factor, …) and the n×k design:
 ///
@@ -178,6 +200,9 @@ mod tests {
         // 8·4 + 32·2·(3 + 1)
         assert_eq!(simulation_bytes(2, 3, 4.0), 8.0 * 4.0 + 32.0 * 8.0);
         assert_eq!(design_bytes(10, 3, 2), 8.0 * (2.0 * 9.0 + 30.0));
+        // 8·(2·25 + 2·5·300), and 8·(2·25 + 4·5·300) with the prequential code.
+        assert_eq!(wide_design_bytes(5, 300, false), 8.0 * (50.0 + 3000.0));
+        assert_eq!(wide_design_bytes(5, 300, true), 8.0 * (50.0 + 6000.0));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 use super::{bits, doubling_boundaries, mml87_isotropic_nats, RowOrder, TwoPartCode};
 use crate::data::{Dataset, Design, Standardization, SufficientStats};
 use crate::error::{OccamError, Result};
+use crate::inference::exact::gram_of_rows;
 use crate::inference::{Hyperparameters, LinearGaussian, Summary};
 use crate::linalg::map_in_parallel;
 use nalgebra::{DMatrix, DVector};
@@ -107,7 +108,9 @@ pub struct PrequentialCode {
 pub struct PrequentialPlan {
     boundaries: Vec<usize>,
     prefixes: Vec<LinearGaussian>,
-    full_stats: SufficientStats,
+    /// `None` on the n × n route (n < k, see [`LinearGaussian::takes_thin_route`]), which never
+    /// forms XᵀX.
+    full_stats: Option<SufficientStats>,
 }
 
 impl PrequentialPlan {
@@ -126,6 +129,9 @@ impl PrequentialPlan {
             RowOrder::AsGiven => None,
             RowOrder::Shuffled(_) => Some(order.permutation(n)),
         };
+        if LinearGaussian::takes_thin_route(n, k) {
+            return Self::wide(data, transform, permutation.as_deref(), boundaries);
+        }
         // Prefixes on the n × n route (fewer rows than weights) are decomposed at once, in
         // O(kr²); only the k × k ones are kept for the parallel decompositions below, so wide
         // data never hold a k × k matrix per prefix.
@@ -166,15 +172,43 @@ impl PrequentialPlan {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(PrequentialPlan {
-            full_stats: running,
+            full_stats: Some(running),
             boundaries,
             prefixes,
         })
     }
 
-    /// The sufficient statistics of every row, summed block by block in visiting order.
-    pub fn full_stats(&self) -> &SufficientStats {
-        &self.full_stats
+    /// The prefixes of wide data (n < k) by the n × n route: the rows in visiting order, their
+    /// Gram matrix G = XXᵀ once (O(n²k)), and each prefix of m rows from G's leading m × m block
+    /// ([`LinearGaussian::from_gram`], O(m²k)); the doubling prefixes sum to O(n²k), and no k × k
+    /// matrix is formed.
+    fn wide(
+        data: &Dataset,
+        transform: &Standardization,
+        visit: Option<&[usize]>,
+        boundaries: Vec<usize>,
+    ) -> Result<Self> {
+        let k = data.k();
+        let (z, t) = transform.rows_in_order(data, visit);
+        let gram = gram_of_rows(&z, t.len(), k);
+        let prefixes = boundaries
+            .iter()
+            .map(|&m| {
+                let leading = gram.view((0, 0), (m, m)).clone_owned();
+                LinearGaussian::from_gram(&leading, &z[..m * k], &t[..m], k)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PrequentialPlan {
+            full_stats: None,
+            boundaries,
+            prefixes,
+        })
+    }
+
+    /// The sufficient statistics of every row, summed block by block in visiting order; `None`
+    /// for wide data, whose n × n route never forms XᵀX.
+    pub fn full_stats(&self) -> Option<&SufficientStats> {
+        self.full_stats.as_ref()
     }
 
     /// The statistics of every row (the last prefix), eigendecomposed.

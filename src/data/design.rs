@@ -197,6 +197,31 @@ impl Standardization {
     }
 }
 
+impl Standardization {
+    /// The standardised rows at visiting positions 0..n (row `visit[p]`, or `p` when `visit` is
+    /// `None`), row-major n × k, with their targets: z = (x − shift)/scale, t = y − target_shift,
+    /// the same arithmetic as [`SufficientStats::from_dataset`]. The n × n route of wide data
+    /// (n < k) works on these rows instead of the k × k XᵀX.
+    pub fn rows_in_order(&self, data: &Dataset, visit: Option<&[usize]>) -> (Vec<f64>, Vec<f64>) {
+        let (n, k) = (data.n(), data.k());
+        let inv_scale: Vec<f64> = self.feature_scale.iter().map(|s| 1.0 / s).collect();
+        let mut z = Vec::with_capacity(n * k);
+        let mut t = Vec::with_capacity(n);
+        for p in 0..n {
+            let i = visit.map_or(p, |v| v[p]);
+            z.extend(
+                data.row(i)
+                    .iter()
+                    .zip(&self.feature_shift)
+                    .zip(&inv_scale)
+                    .map(|((x, m), r)| (x - m) * r),
+            );
+            t.push(data.y[i] - self.target_shift);
+        }
+        (z, t)
+    }
+}
+
 /// Standardised features and transformed target, row-major, with the map that produced them.
 #[derive(Debug, Clone)]
 pub struct Design {

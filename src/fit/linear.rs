@@ -44,7 +44,8 @@ pub struct LinearStudy<'d> {
     pub options: FitOptions,
     /// Raw columns → design.
     pub transform: Standardization,
-    stats: SufficientStats,
+    /// `None` on the n × n route of wide data, which never forms the k × k XᵀX.
+    stats: Option<SufficientStats>,
     model: LinearGaussian,
     fingerprints: OnceLock<HashSet<u64>>,
     prequential: Option<PrequentialPlan>,
@@ -98,23 +99,26 @@ impl<'d> LinearStudy<'d> {
         } else {
             0
         };
-        crate::memory::check_design(
-            dataset.n(),
-            dataset.k(),
-            3 + blocks,
-            "use fewer features (--features or --exclude), or --codes none (the prequential code keeps one k×k matrix per block)",
-        )?;
+        let (n, k) = (dataset.n(), dataset.k());
+        let wide = LinearGaussian::takes_thin_route(n, k);
+        if wide {
+            crate::memory::check_wide_design(n, k, options.codes.prequential)?;
+        } else {
+            crate::memory::check_design(
+                n,
+                k,
+                3 + blocks,
+                "use fewer features (--features or --exclude), or --codes none (the prequential code keeps one k×k matrix per block)",
+            )?;
+        }
         let transform = Standardization::fit(dataset, design_options(options)?)?;
         // The prequential plan sums the statistics block by block anyway; its last prefix is the
         // whole data set, so the O(nk²) pass and the eigendecomposition are done once.
-        let (n, k) = (dataset.n(), dataset.k());
-        let _step = crate::progress::step(
-            if n < k && k >= crate::inference::exact::THIN_ROUTE_MIN_WEIGHTS {
-                format!("XᵀX ({k}²), eigenpairs by the n × n route (rank ≤ {n})")
-            } else {
-                format!("XᵀX ({k}²) from {n} rows, eigendecomposition")
-            },
-        );
+        let _step = crate::progress::step(if wide {
+            format!("XXᵀ ({n}²) from {k} columns, eigenpairs by the n × n route")
+        } else {
+            format!("XᵀX ({k}²) from {n} rows, eigendecomposition")
+        });
         let prequential = if options.codes.prequential {
             Some(PrequentialPlan::new(
                 dataset,
@@ -126,12 +130,16 @@ impl<'d> LinearStudy<'d> {
             None
         };
         let (stats, model) = match &prequential {
-            Some(plan) => (plan.full_stats().clone(), plan.full_model().clone()),
+            Some(plan) => (plan.full_stats().cloned(), plan.full_model().clone()),
+            None if wide => {
+                let (z, t) = transform.rows_in_order(dataset, None);
+                (None, LinearGaussian::from_wide_rows(&z, &t, k)?)
+            }
             None => {
                 let stats =
                     SufficientStats::from_dataset(dataset, &transform, None, 0..dataset.n());
                 let model = LinearGaussian::new(&stats)?;
-                (stats, model)
+                (Some(stats), model)
             }
         };
         Ok(LinearStudy {
@@ -154,9 +162,10 @@ impl<'d> LinearStudy<'d> {
         &self.model
     }
 
-    /// The sufficient statistics.
-    pub fn stats(&self) -> &SufficientStats {
-        &self.stats
+    /// The sufficient statistics; `None` for wide data (n < k, k ≥ 256), whose n × n route
+    /// never forms the k × k XᵀX.
+    pub fn stats(&self) -> Option<&SufficientStats> {
+        self.stats.as_ref()
     }
 
     /// Scores one prior and returns the exact (α, β) with it: empirical Bayes where asked, the
@@ -404,26 +413,21 @@ pub fn fit_linear<'d>(dataset: &'d Dataset, options: &FitOptions) -> Result<Line
         study.evaluate_linear(&options.center, center, options.prior_sd, options.noise_sd)?;
     let posterior = study.model.posterior(h, &evaluation.center.values);
     let mut notes = Vec::new();
-    // Each L-BFGS step multiplies by the k × k XᵀX: on the n × n route that would cost more
-    // than the whole closed form (minutes at k = 10 000), so the check is left out there.
-    let optimizer_check = if study.model.is_thin() {
+    // Each L-BFGS step multiplies by the k × k XᵀX: the n × n route never forms it (it would
+    // cost more than the whole closed form, minutes at k = 10 000), so the check is left out there.
+    let optimizer_check = if let (false, Some(stats)) = (study.model.is_thin(), &study.stats) {
+        let _step = crate::progress::step(format!(
+            "checking the closed-form MAP with L-BFGS ({} weights)",
+            dataset.k()
+        ));
+        check_with_lbfgs(stats, &evaluation.center.values, &posterior, &mut notes)
+    } else {
         notes.push(format!(
             "optimizer check: not run on the n × n route (k = {} > n = {}), where each L-BFGS step would cost O(k²); the closed form is checked against the n × n Gaussian form in the tests",
             dataset.k(),
             dataset.n()
         ));
         None
-    } else {
-        let _step = crate::progress::step(format!(
-            "checking the closed-form MAP with L-BFGS ({} weights)",
-            dataset.k()
-        ));
-        check_with_lbfgs(
-            &study.stats,
-            &evaluation.center.values,
-            &posterior,
-            &mut notes,
-        )
     };
     if options.intercept == Intercept::Centered {
         notes.push("intercept: features and target centred; the intercept mean(y) − mean(x)·w is not a parameter, and the evidence and code lengths are those of the centred data (n rows, k weights)".into());

@@ -245,6 +245,66 @@ impl LinearGaussian {
         })
     }
 
+    /// The n × n route straight from the rows, never forming XᵀX: `z` holds the n standardised
+    /// rows (row-major, k columns) and `t` their targets. The Gram matrix G = XXᵀ costs O(n²k);
+    /// see [`LinearGaussian::from_gram`].
+    pub fn from_wide_rows(z: &[f64], t: &[f64], k: usize) -> Result<Self> {
+        Self::from_gram(&gram_of_rows(z, t.len(), k), z, t, k)
+    }
+
+    /// The n × n route from the Gram matrix G = XXᵀ of the rows `z` (row-major, k columns) with
+    /// targets `t`, in O(n²k) and O(n² + nk) memory.
+    ///
+    /// G = UΛUᵀ (n × n) has the non-zero eigenvalues of XᵀX, and V = XᵀUΛ^{-1/2} their
+    /// eigenvectors: XᵀXV = XᵀGUΛ^{-1/2} = XᵀUΛ^{1/2} = VΛ, and VᵀV = Λ^{-1/2}UᵀGUΛ^{-1/2} = I.
+    /// Eigenvalues at the rounding level of the largest (λ ≤ λ_max·k·ε, the rule of
+    /// [`LinearGaussian::thin`]) join the null space. The prequential prefixes pass the leading
+    /// m × m block of one G, so all of them together cost O(n²k).
+    pub fn from_gram(gram: &DMatrix<f64>, z: &[f64], t: &[f64], k: usize) -> Result<Self> {
+        let n = t.len();
+        debug_assert_eq!((gram.nrows(), z.len()), (n, n * k));
+        let yty: f64 = t.iter().map(|y| y * y).sum();
+        if gram.iter().any(|v| !v.is_finite()) || !yty.is_finite() {
+            return Err(OccamError::computation(
+                "the eigendecomposition of the n × n Gram matrix XXᵀ",
+                "XXᵀ has non-finite entries; the features overflow double precision — rescale them",
+            ));
+        }
+        // The k × n matrix Xᵀ is the row-major n × k design read column-major: no copy.
+        let xt = nalgebra::DMatrixView::from_slice(z, k, n);
+        let xty = xt * DVector::from_column_slice(t);
+        let mut eigenvalues = DVector::zeros(k);
+        if n == 0 {
+            return Ok(LinearGaussian {
+                n,
+                eigenvalues,
+                eigenvectors: DMatrix::zeros(k, 0),
+                rotated_xty: DVector::zeros(0),
+                yty,
+            });
+        }
+        let eigen = SymmetricEigen::new(gram.clone());
+        let largest = eigen.eigenvalues.iter().cloned().fold(0.0, f64::max);
+        let floor = largest * (k.max(1) as f64) * f64::EPSILON;
+        let kept: Vec<usize> = (0..n).filter(|&i| eigen.eigenvalues[i] > floor).collect();
+        // UΛ^{-1/2} for the kept eigenpairs (n × r), then V = Xᵀ(UΛ^{-1/2}) in O(nkr).
+        let mut scaled = DMatrix::zeros(n, kept.len());
+        for (c, &i) in kept.iter().enumerate() {
+            let lambda = eigen.eigenvalues[i];
+            eigenvalues[c] = lambda;
+            scaled.set_column(c, &(eigen.eigenvectors.column(i) / lambda.sqrt()));
+        }
+        let eigenvectors = xt * scaled;
+        let rotated_xty = eigenvectors.tr_mul(&xty);
+        Ok(LinearGaussian {
+            n,
+            eigenvalues,
+            eigenvectors,
+            rotated_xty,
+            yty,
+        })
+    }
+
     /// Whether the model took the n × n route (only the non-zero eigenpairs are stored).
     pub fn is_thin(&self) -> bool {
         self.stored() < self.k()
@@ -628,6 +688,13 @@ impl LinearGaussian {
     }
 }
 
+/// G = XXᵀ (n × n, G_ab = Σⱼ z_aj z_bj) of n rows `z` (row-major, k columns): O(n²k), the only
+/// pass over the rows the n × n route makes besides Xᵀy and V = XᵀUΛ^{-1/2}.
+pub fn gram_of_rows(z: &[f64], n: usize, k: usize) -> DMatrix<f64> {
+    let xt = nalgebra::DMatrixView::from_slice(z, k, n);
+    xt.tr_mul(&xt)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -709,8 +776,10 @@ mod tests {
                 crate::data::SufficientStats::from_rows(x.transpose().as_slice(), y.as_slice(), k);
             let full = LinearGaussian::full(&stats).unwrap();
             let thin = LinearGaussian::thin(&stats).unwrap();
+            let gram = LinearGaussian::from_wide_rows(x.transpose().as_slice(), y.as_slice(), k);
             let rank = n - usize::from(centred);
             assert_eq!(thin.stored(), rank, "n={n} k={k}");
+            assert_routes_agree(&thin, &gram.unwrap(), &x, &y, rank);
             assert!(!thin.is_full_rank() && !full.is_full_rank());
             for (center, h) in centres_and_scales(k) {
                 let (a, b) = (full.posterior(h, &center), thin.posterior(h, &center));
@@ -757,6 +826,89 @@ mod tests {
             let (ea, eb) = (ea.unwrap().hyperparameters, eb.unwrap().hyperparameters);
             assert!(relative(ea.prior_precision, eb.prior_precision) < 1e-9);
         }
+    }
+
+    /// The Gram route ([`LinearGaussian::from_wide_rows`], never forming XᵀX) against the thin
+    /// route from XᵀX and against the n × n form y ~ N(Xμ, σ²I + s²XXᵀ), to 1e-9 relative.
+    fn assert_routes_agree(
+        thin: &LinearGaussian,
+        gram: &LinearGaussian,
+        x: &DMatrix<f64>,
+        y: &DVector<f64>,
+        rank: usize,
+    ) {
+        let (n, k) = x.shape();
+        assert_eq!(gram.stored(), rank, "n={n} k={k}");
+        assert_eq!((gram.n(), gram.k()), (n, k));
+        assert!((gram.yty - thin.yty).abs() <= 1e-12 * thin.yty);
+        for (center, h) in centres_and_scales(k) {
+            let (a, b) = (thin.posterior(h, &center), gram.posterior(h, &center));
+            let (sa, sb) = (a.summary, b.summary);
+            for (what, u, v, scale) in [
+                ("ln p", sa.log_evidence, sb.log_evidence, 0.0),
+                ("γ", sa.effective_parameters, sb.effective_parameters, 0.0),
+                (
+                    "rss",
+                    sa.residual_sum_of_squares,
+                    sb.residual_sum_of_squares,
+                    thin.yty,
+                ),
+                ("‖m − μ‖²", sa.distance_squared, sb.distance_squared, 0.0),
+                ("ln|A|", sa.log_det_precision, sb.log_det_precision, 0.0),
+            ] {
+                assert!(
+                    (u - v).abs() <= 1e-9 * u.abs().max(v.abs()).max(scale),
+                    "n={n} k={k} {what}: thin {u} vs Gram {v}"
+                );
+            }
+            let reference = nxn_log_evidence(x, y, &center, h);
+            assert!(relative(sb.log_evidence, reference) < 1e-9);
+            // m = μ + s²Xᵀ(σ²I + s²XXᵀ)⁻¹(y − Xμ), and the sds against the thin route's.
+            let cov =
+                DMatrix::identity(n, n) / h.noise_precision + x * x.transpose() / h.prior_precision;
+            let solved = cov.cholesky().unwrap().solve(&(y - x * &center));
+            let map = &center + x.transpose() * solved / h.prior_precision;
+            let off = (&b.mean - &map).norm() / map.norm().max(1.0);
+            assert!(off <= 1e-9, "n={n} k={k}: Gram MAP off by {off:e}");
+            assert!((&a.sd - &b.sd).norm() <= 1e-9 * a.sd.norm());
+        }
+        let fixed_noise = Some(0.3);
+        let ea = thin.empirical_bayes(&DVector::zeros(k), None, fixed_noise);
+        let eb = gram.empirical_bayes(&DVector::zeros(k), None, fixed_noise);
+        let (ea, eb) = (ea.unwrap().hyperparameters, eb.unwrap().hyperparameters);
+        assert!(relative(ea.prior_precision, eb.prior_precision) < 1e-9);
+    }
+
+    #[test]
+    fn the_gram_route_on_a_50_by_2000_design_equals_the_thin_route() {
+        // Centred (rank 49), as the CLI's default design; the full k × k route is left out (a
+        // 2000 × 2000 eigendecomposition), the thin route from XᵀX and the n × n form stay.
+        let (n, k) = (50, 2000);
+        let (mut x, mut y) = random_design(n, k, 7);
+        for j in 0..k {
+            let mean = x.column(j).mean();
+            x.column_mut(j).add_scalar_mut(-mean);
+        }
+        let mean = y.mean();
+        y.add_scalar_mut(-mean);
+        let rows = x.transpose();
+        let stats = crate::data::SufficientStats::from_rows(rows.as_slice(), y.as_slice(), k);
+        let thin = LinearGaussian::thin(&stats).unwrap();
+        let gram = LinearGaussian::from_wide_rows(rows.as_slice(), y.as_slice(), k).unwrap();
+        assert_routes_agree(&thin, &gram, &x, &y, n - 1);
+    }
+
+    #[test]
+    fn the_gram_route_refuses_overflowing_rows_and_handles_no_rows() {
+        let e = LinearGaussian::from_wide_rows(&[1e200, 1e200, 0.0, 1.0], &[1.0, 2.0], 2);
+        let text = e.unwrap_err().to_string();
+        assert!(text.contains("XXᵀ") && text.contains("rescale"), "{text}");
+        let empty = LinearGaussian::from_wide_rows(&[], &[], 300).unwrap();
+        let h = Hyperparameters::new(2.0, 1.0);
+        // No rows: the evidence of nothing is 1 (ln p = 0), and the posterior is the prior.
+        let post = empty.posterior(h, &DVector::from_element(300, 0.5));
+        assert_eq!(post.summary.log_evidence, 0.0);
+        assert!(post.sd.iter().all(|&s| (s - 0.5f64.sqrt()).abs() < 1e-15));
     }
 
     #[test]
