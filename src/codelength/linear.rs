@@ -358,6 +358,42 @@ mod tests {
     }
 
     #[test]
+    fn wide_prequential_prefixes_from_one_gram_matrix_match_xtx_and_the_chain_rule() {
+        // 40 rows, 300 weights: the n × n route, every prefix from a leading block of G = XXᵀ.
+        let (n, k) = (40, 300);
+        let data = dataset(n, k, 5);
+        let d = design(n, k, 5);
+        let center = DVector::from_fn(k, |i, _| 0.01 * (i % 7) as f64 - 0.02);
+        let h = Hyperparameters::new(2.0, 0.8);
+        for order in [RowOrder::AsGiven, RowOrder::Shuffled(3)] {
+            let plan = PrequentialPlan::new(&data, &d.transform, order, 4).unwrap();
+            assert!(plan.full_stats().is_none(), "the wide plan never forms XᵀX");
+            let code = plan.code(&center, Some(h.prior_sd()), Some(h.noise_sd()), h);
+            // Each block against the thin route from the prefix's own XᵀX.
+            let visit = order.permutation(n);
+            let thin_log_evidence = |m: usize| {
+                let stats = SufficientStats::from_dataset(&data, &d.transform, Some(&visit), 0..m);
+                let model = LinearGaussian::thin(&stats).unwrap();
+                model.summary(h, &model.rotate(&center)).log_evidence
+            };
+            for block in &code.blocks {
+                let expected = bits(thin_log_evidence(block.start) - thin_log_evidence(block.end));
+                assert!(
+                    (block.bits - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+                    "{order:?} rows {}..{}: {} vs {expected}",
+                    block.start,
+                    block.end,
+                    block.bits
+                );
+            }
+            // With fixed scales the blocks sum to the row-by-row code and to the mixture code.
+            let sequential = sequential_prequential_bits(&d, order, &center, h);
+            assert!((code.bits - sequential).abs() < 1e-6 * sequential.abs());
+            assert!((code.bits - mixture_of(&d, &center, h)).abs() < 1e-6 * code.bits.abs());
+        }
+    }
+
+    #[test]
     fn fitted_prequential_blocks_depend_only_on_earlier_rows() {
         // A real code: the receiver decodes block j knowing only rows before it, so changing later
         // rows must leave every earlier block's cost unchanged.
