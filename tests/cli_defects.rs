@@ -637,6 +637,57 @@ fn wide_data_match_the_nxn_gaussian_form_and_fail_alike_when_they_interpolate() 
         );
     }
 
+    // γ = tr(s²ZZᵀC⁻¹) = n − σ² tr(C⁻¹), C = σ²I + s²ZZᵀ.
+    let gamma = n as f64 - sigma * sigma * chol.inverse().trace();
+    let reported = number(&fit["evidence"]["effective_parameters"]);
+    assert!(close(reported, gamma, 1e-9), "γ {reported} vs {gamma}");
+    // Every code on the n × n route: with s and σ fixed, nothing is charged, the mixture code is
+    // −log₂ of the evidence above, and the prequential blocks (each prefix from a leading block
+    // of the one Gram matrix) sum to it by the chain rule; two_part and BIC are undefined (n ≤ k).
+    let coded = fit_json(&[
+        "--data",
+        arg(&path),
+        "--prior-sd",
+        &s.to_string(),
+        "--noise-sd",
+        &sigma.to_string(),
+        "--codes",
+        "all",
+    ]);
+    let codes = &coded["code_length_bits"];
+    let mixture = -expected / std::f64::consts::LN_2;
+    assert!(close(number(&codes["mixture"]), mixture, 1e-9), "{codes}");
+    assert!(
+        close(number(&codes["prequential"]), mixture, 1e-9),
+        "{codes}"
+    );
+    assert!(
+        codes["two_part"].is_null() && codes["bic"].is_null(),
+        "{codes}"
+    );
+    for shuffled in [false, true] {
+        let mut args = vec![
+            "--data",
+            arg(&path),
+            "--prior-sd",
+            "0.05",
+            "--noise-sd",
+            "0.4",
+            "--codes",
+            "prequential",
+            "--first-block",
+            "3",
+        ];
+        if shuffled {
+            args.extend(["--shuffle", "5"]);
+        }
+        let prequential = number(&fit_json(&args)["code_length_bits"]["prequential"]);
+        assert!(
+            close(prequential, mixture, 1e-9),
+            "{prequential} vs {mixture}"
+        );
+    }
+
     // Pure noise at two widths: the features fit any target, so σ → 0 — the same exit 1 and
     // message for both, with the fix; a fixed σ fits both.
     for width in [300, 600] {
