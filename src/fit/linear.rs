@@ -1,7 +1,8 @@
 //! The linear-Gaussian study: one data set, any number of priors.
 //!
 //! [`LinearStudy::new`] does the O(nk²) work once — standardisation, sufficient statistics, one
-//! eigendecomposition of XᵀX and one per prequential block boundary. After that,
+//! eigendecomposition of XᵀX and one per prequential block boundary (wide data, n < k: the n × n
+//! Gram matrix XXᵀ instead, O(n²k), and no k × k matrix). After that,
 //! [`LinearStudy::evaluate`] scores a prior (centre, s, σ) in O(k²·log n) or less: empirical Bayes,
 //! evidence, γ and all four code lengths, without touching the rows again.
 

@@ -6,10 +6,12 @@
 //! z = (αμ̃ + βc) / (α + βλ) — and the mean and per-weight sd in the original basis O(k²).
 //!
 //! Wide data (fewer rows than weights, n < k) take the n × n route: XᵀX then has rank r ≤ n, and
-//! only its r non-zero eigenpairs are kept (V is k × r). They come from a pivoted Cholesky
-//! factorisation XᵀX = LLᵀ (L k × r, O(kr²)) and the r × r eigendecomposition LᵀL = WΛWᵀ, with
-//! V = LWΛ^{-1/2} — the same eigenpairs as those of the n × n Gram matrix XXᵀ, the form
-//! y ~ N(Xμ, σ²I + s²XXᵀ) of math.md §3. The k − r directions with λ = 0 are never stored: there
+//! only its r non-zero eigenpairs are kept (V is k × r). A fit takes them from the rows
+//! ([`LinearGaussian::from_gram`]): the n × n Gram matrix XXᵀ = UΛUᵀ and V = XᵀUΛ^{-1/2}, O(n²k),
+//! never a k × k matrix — the form y ~ N(Xμ, σ²I + s²XXᵀ) of math.md §3. Where XᵀX is at hand
+//! anyway (early prequential prefixes of a fit with n ≥ k), [`LinearGaussian::thin`] gets the same
+//! eigenpairs from a pivoted Cholesky factorisation XᵀX = LLᵀ (L k × r, O(kr²)) and the r × r
+//! eigendecomposition LᵀL = WΛWᵀ, with V = LWΛ^{-1/2}. The k − r directions with λ = 0 are never stored: there
 //! the posterior equals the prior (mean μ, precision α), so they add (k − r) ln α to ln|A| and
 //! nothing else; the posterior mean is m = μ + V(z − Vᵀμ) and the variance of weight j is
 //! 1/α + Σᵢ Vⱼᵢ²(1/(α + βλᵢ) − 1/α). Each (α, β, μ) then costs O(r) for the evidence and O(kr)
@@ -124,7 +126,8 @@ impl LinearGaussian {
     /// leave tiny negative values that make ln(α + βλ) depend on rounding.
     ///
     /// Wide data (n < k, k ≥ [`THIN_ROUTE_MIN_WEIGHTS`]) take the n × n route of
-    /// [`LinearGaussian::thin`]; everything else [`LinearGaussian::full`].
+    /// [`LinearGaussian::thin`]; everything else [`LinearGaussian::full`]. (A fit of wide data
+    /// never forms XᵀX: it calls [`LinearGaussian::from_wide_rows`] instead.)
     pub fn new(stats: &SufficientStats) -> Result<Self> {
         if Self::takes_thin_route(stats.n, stats.k()) {
             Self::thin(stats)
