@@ -581,16 +581,20 @@ fn wide_data_match_the_nxn_gaussian_form_and_fail_alike_when_they_interpolate() 
     let (n, k) = (40, 300);
     let path = write_file(dir.path(), "wide.csv", &wide_csv(n, k, 7, 3.0));
     let (s, sigma) = (0.05, 0.4);
-    let fit = fit_json(&[
-        "--data",
-        arg(&path),
-        "--prior-sd",
-        &s.to_string(),
-        "--noise-sd",
-        &sigma.to_string(),
-        "--codes",
-        "none",
-    ]);
+    let (s_text, sigma_text) = (s.to_string(), sigma.to_string());
+    let fixed_fit = |more: &[&str]| {
+        let mut args = vec![
+            "--data",
+            arg(&path),
+            "--prior-sd",
+            &s_text,
+            "--noise-sd",
+            &sigma_text,
+        ];
+        args.extend_from_slice(more);
+        fit_json(&args)
+    };
+    let fit = fixed_fit(&["--codes", "none"]);
     // Independently: z-score the columns (population sd), centre y, and evaluate
     // ln N(y; 0, σ²I + s²ZZᵀ) with an n × n Cholesky factorisation (math.md §3).
     let (_, rows) = read_numeric_csv(&path);
@@ -644,16 +648,7 @@ fn wide_data_match_the_nxn_gaussian_form_and_fail_alike_when_they_interpolate() 
     // Every code on the n × n route: with s and σ fixed, nothing is charged, the mixture code is
     // −log₂ of the evidence above, and the prequential blocks (each prefix from a leading block
     // of the one Gram matrix) sum to it by the chain rule; two_part and BIC are undefined (n ≤ k).
-    let coded = fit_json(&[
-        "--data",
-        arg(&path),
-        "--prior-sd",
-        &s.to_string(),
-        "--noise-sd",
-        &sigma.to_string(),
-        "--codes",
-        "all",
-    ]);
+    let coded = fixed_fit(&["--codes", "all"]);
     let codes = &coded["code_length_bits"];
     let mixture = -expected / std::f64::consts::LN_2;
     assert!(close(number(&codes["mixture"]), mixture, 1e-9), "{codes}");
@@ -665,23 +660,10 @@ fn wide_data_match_the_nxn_gaussian_form_and_fail_alike_when_they_interpolate() 
         codes["two_part"].is_null() && codes["bic"].is_null(),
         "{codes}"
     );
-    for shuffled in [false, true] {
-        let mut args = vec![
-            "--data",
-            arg(&path),
-            "--prior-sd",
-            "0.05",
-            "--noise-sd",
-            "0.4",
-            "--codes",
-            "prequential",
-            "--first-block",
-            "3",
-        ];
-        if shuffled {
-            args.extend(["--shuffle", "5"]);
-        }
-        let prequential = number(&fit_json(&args)["code_length_bits"]["prequential"]);
+    for order in [&[][..], &["--shuffle", "5"]] {
+        let mut args = vec!["--codes", "prequential", "--first-block", "3"];
+        args.extend_from_slice(order);
+        let prequential = number(&fixed_fit(&args)["code_length_bits"]["prequential"]);
         assert!(
             close(prequential, mixture, 1e-9),
             "{prequential} vs {mixture}"

@@ -787,25 +787,7 @@ mod tests {
             for (center, h) in centres_and_scales(k) {
                 let (a, b) = (full.posterior(h, &center), thin.posterior(h, &center));
                 let (sa, sb) = (a.summary, b.summary);
-                // ‖y − Xm‖² is yᵀy minus nearly as much on both routes: compared on yᵀy's scale.
-                let rss_scale = stats.yty;
-                for (what, u, v, scale) in [
-                    ("ln p", sa.log_evidence, sb.log_evidence, 0.0),
-                    ("γ", sa.effective_parameters, sb.effective_parameters, 0.0),
-                    (
-                        "rss",
-                        sa.residual_sum_of_squares,
-                        sb.residual_sum_of_squares,
-                        rss_scale,
-                    ),
-                    ("‖m − μ‖²", sa.distance_squared, sb.distance_squared, 0.0),
-                    ("ln|A|", sa.log_det_precision, sb.log_det_precision, 0.0),
-                ] {
-                    assert!(
-                        (u - v).abs() <= 1e-9 * u.abs().max(v.abs()).max(scale),
-                        "n={n} k={k} {what}: {u} vs {v}"
-                    );
-                }
+                assert_summaries_agree(&sa, &sb, stats.yty, &format!("n={n} k={k} full/thin"));
                 let reference = nxn_log_evidence(&x, &y, &center, h);
                 assert!(relative(sb.log_evidence, reference) < 1e-9);
                 // The MAP of the n × n form: m = μ + s²Xᵀ(σ²I + s²XXᵀ)⁻¹(y − Xμ).
@@ -831,6 +813,28 @@ mod tests {
         }
     }
 
+    /// Two routes' summaries agree to 1e-9 relative; ‖y − Xm‖² is yᵀy minus nearly as much on
+    /// both, so it is compared on yᵀy's scale.
+    fn assert_summaries_agree(sa: &Summary, sb: &Summary, yty: f64, label: &str) {
+        for (what, u, v, scale) in [
+            ("ln p", sa.log_evidence, sb.log_evidence, 0.0),
+            ("γ", sa.effective_parameters, sb.effective_parameters, 0.0),
+            (
+                "rss",
+                sa.residual_sum_of_squares,
+                sb.residual_sum_of_squares,
+                yty,
+            ),
+            ("‖m − μ‖²", sa.distance_squared, sb.distance_squared, 0.0),
+            ("ln|A|", sa.log_det_precision, sb.log_det_precision, 0.0),
+        ] {
+            assert!(
+                (u - v).abs() <= 1e-9 * u.abs().max(v.abs()).max(scale),
+                "{label} {what}: {u} vs {v}"
+            );
+        }
+    }
+
     /// The Gram route ([`LinearGaussian::from_wide_rows`], never forming XᵀX) against the thin
     /// route from XᵀX and against the n × n form y ~ N(Xμ, σ²I + s²XXᵀ), to 1e-9 relative.
     fn assert_routes_agree(
@@ -847,23 +851,7 @@ mod tests {
         for (center, h) in centres_and_scales(k) {
             let (a, b) = (thin.posterior(h, &center), gram.posterior(h, &center));
             let (sa, sb) = (a.summary, b.summary);
-            for (what, u, v, scale) in [
-                ("ln p", sa.log_evidence, sb.log_evidence, 0.0),
-                ("γ", sa.effective_parameters, sb.effective_parameters, 0.0),
-                (
-                    "rss",
-                    sa.residual_sum_of_squares,
-                    sb.residual_sum_of_squares,
-                    thin.yty,
-                ),
-                ("‖m − μ‖²", sa.distance_squared, sb.distance_squared, 0.0),
-                ("ln|A|", sa.log_det_precision, sb.log_det_precision, 0.0),
-            ] {
-                assert!(
-                    (u - v).abs() <= 1e-9 * u.abs().max(v.abs()).max(scale),
-                    "n={n} k={k} {what}: thin {u} vs Gram {v}"
-                );
-            }
+            assert_summaries_agree(&sa, &sb, thin.yty, &format!("n={n} k={k} thin/Gram"));
             let reference = nxn_log_evidence(x, y, &center, h);
             assert!(relative(sb.log_evidence, reference) < 1e-9);
             // m = μ + s²Xᵀ(σ²I + s²XXᵀ)⁻¹(y − Xμ), and the sds against the thin route's.
