@@ -132,9 +132,9 @@ impl PrequentialPlan {
         if LinearGaussian::takes_thin_route(n, k) {
             return Self::wide(data, transform, permutation.as_deref(), boundaries);
         }
-        // Prefixes on the n × n route (fewer rows than weights) are decomposed at once, in
-        // O(kr²); only the k × k ones are kept for the parallel decompositions below, so wide
-        // data never hold a k × k matrix per prefix.
+        // Here n ≥ k (or k < 256), so XᵀX is summed anyway: early prefixes with fewer rows than
+        // weights take the n × n route from it at once, in O(kr²); only the k × k ones are kept
+        // for the parallel decompositions below, so they never hold a k × k matrix per prefix.
         let mut running = SufficientStats::empty(k);
         let mut decomposed: Vec<Option<LinearGaussian>> = Vec::new();
         let mut pending = Vec::new();
