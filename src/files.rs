@@ -591,7 +591,17 @@ pub fn check_folder_out(out: &Path, force: bool) -> Result<Option<serde_json::Va
         let edited: BTreeSet<String> = listed
             .iter()
             .filter(|(path, sha)| {
-                std::fs::read(out.join(path)).is_ok_and(|bytes| &sha256_hex(&bytes) != sha)
+                let path = out.join(path);
+                // Something put where occam's file was that is not a regular file (a FIFO would
+                // block the read) counts as an edit; a regular file is hashed, within the data limit.
+                match std::fs::symlink_metadata(&path) {
+                    Ok(meta) if meta.is_file() => {
+                        read_bounded(&path, MAX_DATA_BYTES, "an output file")
+                            .is_ok_and(|bytes| &sha256_hex(&bytes) != sha)
+                    }
+                    Ok(_) => true,
+                    Err(_) => false,
+                }
             })
             .map(|(path, _)| path.clone())
             .collect();
