@@ -9,11 +9,11 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use nalgebra::DVector;
 use occam::codelength::CodeSelection;
-use occam::data::simulate::{simulate, SimulationSpec, Teacher};
 use occam::fit::{fit_logistic, FitOptions, LogisticStudy};
 use occam::model::logistic::{LogisticProblem, Rows};
 use occam::model::Intercept;
 use occam::prior::SdSpec;
+use occam::simulate::{simulate, SimulationSpec, Teacher};
 use std::hint::black_box;
 use std::time::Duration;
 

@@ -10,12 +10,12 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use occam::codelength::CodeSelection;
-use occam::data::simulate::{simulate_mlp, SimulationSpec, Teacher, TeacherNetwork};
 use occam::fit::mlp::{HessianKind, MlpOptions};
 use occam::fit::{fit_mlp, FitOptions};
 use occam::model::mlp::{Activation, Task};
 use occam::model::Intercept;
 use occam::prior::SdSpec;
+use occam::simulate::{simulate_mlp, SimulationSpec, Teacher, TeacherNetwork};
 use std::hint::black_box;
 use std::time::Duration;
 

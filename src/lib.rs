@@ -35,6 +35,8 @@ pub mod prior;
 pub mod progress;
 pub mod random;
 pub mod report;
+pub mod run;
+pub mod simulate;
 pub mod special;
 
 #[cfg(test)]

@@ -3,9 +3,6 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use occam::codelength::{CodeKind, CodeSelection, RowOrder};
 use occam::compare::{compare, parse_centers, parse_sds, CompareOptions};
-use occam::data::simulate::{
-    simulate, simulate_mlp, to_csv, truth_path, SimulationSpec, Teacher, TeacherNetwork,
-};
 use occam::data::{self, ColumnSelection, BUILTINS};
 use occam::error::{OccamError, Result};
 use occam::fit::{
@@ -20,10 +17,13 @@ use occam::progress;
 use occam::report::convert::render_conversion;
 use occam::report::engine::{render_table, write_report, ReportOptions};
 use occam::report::format::{csv_field, json_document, md_cell, tex_escape};
-use occam::report::run::{default_out, render_table as render_run_table, run_spec};
-use occam::report::spec::load_spec;
 use occam::report::studies::STUDIES;
 use occam::report::{write_atomic, CompareReport, FitReport, OutputFormat};
+use occam::run::spec::load_spec;
+use occam::run::{default_out, render_table as render_run_table, run_spec};
+use occam::simulate::{
+    simulate, simulate_mlp, to_csv, truth_path, SimulationSpec, Teacher, TeacherNetwork,
+};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -604,7 +604,7 @@ fn run_run(args: &RunArgs) -> Result<()> {
         // The spec and the data files it names are inputs: --out may be none of them.
         let mut inputs = vec![args.spec.clone()];
         for study in &spec.studies {
-            if let occam::report::spec::DataSource::Path { read, .. } = &study.data {
+            if let occam::run::spec::DataSource::Path { read, .. } = &study.data {
                 inputs.push(read.clone());
             }
         }

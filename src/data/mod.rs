@@ -8,7 +8,6 @@
 pub mod builtin;
 mod csv_reader;
 pub mod design;
-pub mod simulate;
 
 pub use builtin::{builtin, builtin_names, BuiltinDataset, BUILTINS};
 pub use design::{Design, DesignOptions, Standardization, SufficientStats};

@@ -1211,8 +1211,8 @@ mod tests {
         scale: f64,
         noise: f64,
         seed: u64,
-    ) -> (Dataset, crate::data::simulate::Truth) {
-        use crate::data::simulate::{simulate_mlp, SimulationSpec, Teacher, TeacherNetwork};
+    ) -> (Dataset, crate::simulate::Truth) {
+        use crate::simulate::{simulate_mlp, SimulationSpec, Teacher, TeacherNetwork};
         simulate_mlp(
             &SimulationSpec {
                 teacher: Teacher::Mlp,

@@ -391,15 +391,15 @@ pub(crate) fn donor_center(
 }
 
 /// The generating parameters of simulated data (`truth`), read from the truth file beside the CSV.
-pub(crate) fn load_truth(info: &StudyInfo) -> Result<crate::data::simulate::Truth> {
+pub(crate) fn load_truth(info: &StudyInfo) -> Result<crate::simulate::Truth> {
     if info.source.starts_with("builtin:") {
         return Err(OccamError::invalid(
             "--prior-center",
             "'truth' needs data with known generating weights (from occam simulate); for real data use zero, const:, vec:, file:, sha256: or fit:",
         ));
     }
-    let truth = crate::data::simulate::read_truth(Path::new(&info.source))?;
-    let network = truth.teacher == crate::data::simulate::Teacher::Mlp;
+    let truth = crate::simulate::read_truth(Path::new(&info.source))?;
+    let network = truth.teacher == crate::simulate::Teacher::Mlp;
     if network != (info.kind == "mlp") {
         return Err(OccamError::invalid(
             "--prior-center",

@@ -4,7 +4,6 @@
 use super::{Section, StudyContext};
 use crate::codelength::{CodeKind, CodeLengths};
 use crate::compare::{compare, CompareOptions, Comparison};
-use crate::data::simulate::{simulate, to_csv, truth_path, SimulationSpec, Teacher};
 use crate::data::{self, ColumnSelection, Dataset};
 use crate::error::Result;
 use crate::fit::{FitOptions, LinearStudy, LogisticStudy, Study};
@@ -12,6 +11,7 @@ use crate::model::Intercept;
 use crate::prior::{CenterPath, CenterSpec, SdSpec};
 use crate::report::figure::Figure;
 use crate::report::table::{Cell, Column, Table};
+use crate::simulate::{simulate, to_csv, truth_path, SimulationSpec, Teacher};
 use nalgebra::DVector;
 
 /// Rows with even index and rows with odd index.

@@ -6,7 +6,6 @@
 use super::centres::halves;
 use super::{Section, StudyContext};
 use crate::codelength::CodeSelection;
-use crate::data::simulate::{simulate, SimulationSpec, Teacher};
 use crate::data::{self, ColumnSelection, Dataset};
 use crate::error::Result;
 use crate::fit::{fit_mlp, FitOptions, MlpFit, MlpOptions};
@@ -16,6 +15,7 @@ use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
 use crate::report::figure::Figure;
 use crate::report::table::{Cell, Column, Table};
+use crate::simulate::{simulate, SimulationSpec, Teacher};
 
 /// Prior sds swept.
 const SDS: [f64; 5] = [0.1, 0.3, 1.0, 3.0, 10.0];

@@ -1,25 +1,25 @@
-//! `occam run SPEC.toml`: runs a spec's studies (see [`super::spec`]) through the same comparison
+//! `occam run SPEC.toml`: runs a spec's studies (see [`spec`]) through the same comparison
 //! machinery as `occam compare` and writes them with the report engine — the same folder shape
 //! as `occam report` (report.md, tables/, figures/, data/, manifest.json), atomic and
 //! byte-identical on rerun.
 
-use super::engine::{write_sections, FolderOptions};
-use super::figure::Figure;
-use super::spec::{
-    CenterChoice, Direction, FigureKind, ModelKind, Rows, RunSpec, RunStudy, SdChoice,
-};
-use super::studies::centres::{add_two_part_notes, comparison_columns, two_part_form_cell};
-use super::studies::{Section, StudyContext};
-use super::table::{Cell, Column, Table};
+pub mod spec;
+
 use crate::compare::{compare, CompareOptions, Comparison};
-use crate::data::simulate::to_csv;
 use crate::data::{self, ColumnSelection, Dataset};
 use crate::error::Result;
 use crate::fit::{FitOptions, LinearStudy, LogisticStudy, MlpStudy, Study};
 use crate::prior::{CenterPath, CenterSpec, SdSpec};
+use crate::report::engine::{write_sections, FolderOptions};
+use crate::report::figure::Figure;
+use crate::report::studies::centres::{add_two_part_notes, comparison_columns, two_part_form_cell};
+use crate::report::studies::{Section, StudyContext};
+use crate::report::table::{Cell, Column, Table};
+use crate::simulate::to_csv;
 use nalgebra::DVector;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use spec::{CenterChoice, Direction, FigureKind, ModelKind, Rows, RunSpec, RunStudy, SdChoice};
 use std::path::{Path, PathBuf};
 
 /// The default output folder for a spec: `occam-run-STEM` in the working directory (a name of
@@ -73,7 +73,9 @@ pub fn render_table(spec: &RunSpec, name: &str, format: &str) -> Result<String> 
         .blocks
         .iter()
         .find_map(|block| match block {
-            super::studies::Block::Table(table) if table.name == name => table.render(format),
+            crate::report::studies::Block::Table(table) if table.name == name => {
+                table.render(format)
+            }
             _ => None,
         })
         .ok_or_else(|| {

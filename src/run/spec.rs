@@ -608,7 +608,7 @@ pub fn parse_spec(path: &Path, text: &str) -> Result<RunSpec> {
         .map_or_else(|| "study".into(), |s| s.to_string_lossy().into_owned());
 
     let formats = match &raw.formats {
-        None => super::engine::TABLE_FORMATS
+        None => crate::report::engine::TABLE_FORMATS
             .iter()
             .map(|f| f.to_string())
             .collect(),
@@ -617,7 +617,7 @@ pub fn parse_spec(path: &Path, text: &str) -> Result<RunSpec> {
             for (i, f) in list.get_ref().iter().enumerate() {
                 let key = format!("formats[{}]", i + 1);
                 let name = f.get_ref().trim().to_lowercase();
-                if !super::engine::TABLE_FORMATS.contains(&name.as_str()) {
+                if !crate::report::engine::TABLE_FORMATS.contains(&name.as_str()) {
                     return Err(source.error(
                         &f.span(),
                         &key,

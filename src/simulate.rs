@@ -5,7 +5,7 @@
 //! exact `truth` centre maps the raw-unit teacher into each data set's own standardisation.
 //! Every draw comes from [`crate::random::Stream`] seeded with `--seed`: value-stable.
 
-use super::Dataset;
+use crate::data::Dataset;
 use crate::error::{OccamError, Result};
 use crate::model::mlp::{Activation, Architecture, Task};
 use crate::prior::compact_number;
