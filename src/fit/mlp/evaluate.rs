@@ -1,6 +1,7 @@
 //! Scoring one prior on a network (empirical Bayes for s, notes, every code length) and the
 //! network's [`Study`] implementation (its centres and code-length notes).
 
+use super::search::BestStart;
 use super::units::{remap_first_layer, remap_output_layer};
 use super::{fit_mlp, HessianKind, MlpMode, MlpStudy, TargetScaling};
 use crate::codelength::{
@@ -112,7 +113,7 @@ impl MlpStudy {
             for (j, pair) in self.boundaries.windows(2).enumerate() {
                 let (start, end) = (pair[0], pair[1]);
                 if j > 0 {
-                    if let Ok((fitted, ..)) = self.map(
+                    if let Ok(BestStart { params: fitted, .. }) = self.map(
                         (&z[..start * k], &y[..start]),
                         mu,
                         &precision,

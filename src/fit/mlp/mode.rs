@@ -1,5 +1,6 @@
 //! A network's mode with its Laplace evidence, and MacKay's update of the noise precision.
 
+use super::search::BestStart;
 use super::{HessianKind, MlpMode, MlpStudy};
 use crate::error::{OccamError, Result};
 use crate::fit::EvidenceMethod;
@@ -43,7 +44,13 @@ impl MlpStudy {
                 }),
             None => self.map(rows, center, &precision, beta, &self.random_starts(center)),
         };
-        let (params, _, gradient_norm, iterations, restart) = found?;
+        let BestStart {
+            params,
+            gradient_norm,
+            iterations,
+            start: restart,
+            ..
+        } = found?;
         let problem = MlpProblem::new(&self.arch, &self.z, &self.y, center, &precision, beta);
         let log_likelihood = -problem.negative_log_likelihood(&params);
         let log_prior = log_prior_density(&params, center, &precision);
