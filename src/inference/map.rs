@@ -5,7 +5,9 @@
 //! line search stalls, neither of which proves a mode. So [`minimize_lbfgs`] recomputes ‖∇f‖ at
 //! the point it returns and fails unless the gradient is small against the problem's own scale.
 
+use super::argmin_problem::ArgminProblem;
 use crate::error::{OccamError, Result};
+use crate::model::problem::Objective;
 use argmin::core::{CostFunction, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
@@ -196,17 +198,12 @@ pub fn minimize_lbfgs<P>(
     options: LbfgsOptions,
 ) -> Result<MapEstimate>
 where
-    P: CostFunction<Param = DVector<f64>, Output = f64>
-        + Gradient<Param = DVector<f64>, Gradient = DVector<f64>>
-        + Clone,
+    P: Objective + Clone,
 {
     let fail = |message: String| OccamError::computation("MAP estimation (argmin L-BFGS)", message);
-    let (params, iterations, reason) = run_lbfgs(problem.clone(), init, options)?;
-    let cost = problem.cost(&params).map_err(|e| fail(e.to_string()))?;
-    let gradient_norm = problem
-        .gradient(&params)
-        .map_err(|e| fail(e.to_string()))?
-        .norm();
+    let (params, iterations, reason) = run_lbfgs(ArgminProblem(problem.clone()), init, options)?;
+    let cost = problem.cost(&params);
+    let gradient_norm = problem.gradient(&params).norm();
     if gradient_norm.is_nan() || gradient_norm > options.gradient_tolerance {
         return Err(fail(format!(
             "after {iterations} iterations ‖∇f‖ = {gradient_norm:.3e} > {:.3e} ({reason}); the point is not a mode",

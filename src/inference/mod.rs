@@ -1,6 +1,7 @@
 //! Inference: MAP estimates through argmin, exact evidence of the linear-Gaussian model, and
 //! empirical Bayes for the prior and noise scales.
 
+pub mod argmin_problem;
 pub mod curvature;
 pub mod exact;
 pub mod laplace;

@@ -6,6 +6,7 @@
 //! rest is done in coordinates where the curvature is about I ([`Whitened`]), and damped
 //! Gauss–Newton steps ([`find_mode`]) finish what is left on small networks.
 
+use super::argmin_problem::ArgminProblem;
 use super::curvature::{Factored, Whitened, Whitening};
 use super::laplace::find_mode;
 use super::map::{run_lbfgs, LbfgsOptions};
@@ -44,7 +45,7 @@ pub fn search_network_mode(
         max_iters: PLAIN_ITERATIONS,
         gradient_tolerance: target,
     };
-    let (mut params, mut iterations, _) = run_lbfgs(problem.fused(), start, plain)?;
+    let (mut params, mut iterations, _) = run_lbfgs(ArgminProblem(problem.fused()), start, plain)?;
     let (mut objective, gradient) = problem.objective_and_gradient(&params);
     let mut norm = gradient.norm();
     for _ in 0..WHITENED_ROUNDS {
@@ -67,8 +68,8 @@ pub fn search_network_mode(
         };
         // The round ends where ‖∇f‖ ≤ target (see Whitened::stopping_at), not where argmin's
         // whitened gradient is small.
-        let whitened =
-            Whitened::new(problem.fused(), params.clone(), whitening).stopping_at(target);
+        let whitened = Whitened::new(ArgminProblem(problem.fused()), params.clone(), whitening)
+            .stopping_at(target);
         let options = LbfgsOptions {
             memory: 20,
             max_iters: WHITENED_ITERATIONS,

@@ -1,4 +1,4 @@
-//! The negative log posterior of a network as an argmin problem, and its fused variant for
+//! The negative log posterior of a network as a [`NewtonProblem`], and its fused variant for
 //! L-BFGS.
 
 use super::architecture::Shape;
@@ -6,8 +6,7 @@ use super::passes::{Scratch, CHUNK_ROWS};
 use super::{Architecture, Task};
 use crate::linalg::{chunks, map_row_blocks, BLOCK_ROWS};
 use crate::model::logistic::sigmoid;
-use crate::model::LastEvaluation;
-use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
+use crate::model::problem::{LastEvaluation, NewtonProblem, Objective};
 use nalgebra::{DMatrix, DVector};
 use std::f64::consts::PI;
 use std::ops::Range;
@@ -279,32 +278,22 @@ impl<'a> MlpProblem<'a> {
     }
 }
 
-impl CostFunction for MlpProblem<'_> {
-    type Param = DVector<f64>;
-    type Output = f64;
-    fn cost(&self, theta: &Self::Param) -> std::result::Result<f64, ArgminError> {
-        Ok(self.objective(theta))
+impl Objective for MlpProblem<'_> {
+    fn cost(&self, theta: &DVector<f64>) -> f64 {
+        self.objective(theta)
+    }
+
+    fn gradient(&self, theta: &DVector<f64>) -> DVector<f64> {
+        self.gradient_at(theta)
     }
 }
 
-impl Gradient for MlpProblem<'_> {
-    type Param = DVector<f64>;
-    type Gradient = DVector<f64>;
-    fn gradient(&self, theta: &Self::Param) -> std::result::Result<Self::Gradient, ArgminError> {
-        Ok(self.gradient_at(theta))
-    }
-}
-
-impl Hessian for MlpProblem<'_> {
-    type Param = DVector<f64>;
-    type Hessian = DMatrix<f64>;
+impl NewtonProblem for MlpProblem<'_> {
     /// G + Λ (see [`MlpProblem::hessian_ggn`]).
-    fn hessian(&self, theta: &Self::Param) -> std::result::Result<Self::Hessian, ArgminError> {
-        Ok(self.hessian_ggn(theta))
+    fn hessian(&self, theta: &DVector<f64>) -> DMatrix<f64> {
+        self.hessian_ggn(theta)
     }
 }
-
-impl crate::inference::laplace::NewtonProblem for MlpProblem<'_> {}
 
 /// An [`MlpProblem`] that computes f and ∇f together and remembers the last point.
 ///
@@ -333,27 +322,19 @@ impl<'a> FusedMlpProblem<'a> {
     }
 }
 
-impl CostFunction for FusedMlpProblem<'_> {
-    type Param = DVector<f64>;
-    type Output = f64;
-    fn cost(&self, theta: &Self::Param) -> std::result::Result<f64, ArgminError> {
-        Ok(self.objective_and_gradient(theta).0)
+impl Objective for FusedMlpProblem<'_> {
+    fn cost(&self, theta: &DVector<f64>) -> f64 {
+        self.objective_and_gradient(theta).0
+    }
+
+    fn gradient(&self, theta: &DVector<f64>) -> DVector<f64> {
+        self.objective_and_gradient(theta).1
     }
 }
 
-impl Gradient for FusedMlpProblem<'_> {
-    type Param = DVector<f64>;
-    type Gradient = DVector<f64>;
-    fn gradient(&self, theta: &Self::Param) -> std::result::Result<Self::Gradient, ArgminError> {
-        Ok(self.objective_and_gradient(theta).1)
-    }
-}
-
-impl Hessian for FusedMlpProblem<'_> {
-    type Param = DVector<f64>;
-    type Hessian = DMatrix<f64>;
+impl NewtonProblem for FusedMlpProblem<'_> {
     /// G + Λ (see [`MlpProblem::hessian_ggn`]).
-    fn hessian(&self, theta: &Self::Param) -> std::result::Result<Self::Hessian, ArgminError> {
-        Ok(self.problem.hessian_ggn(theta))
+    fn hessian(&self, theta: &DVector<f64>) -> DMatrix<f64> {
+        self.problem.hessian_ggn(theta)
     }
 }

@@ -3,9 +3,9 @@ use super::architecture::dot;
 use super::diagnostics::log_factorial;
 use super::*;
 use crate::model::logistic::{sigmoid, LogisticProblem};
+use crate::model::problem::{NewtonProblem, Objective};
 use crate::random::Stream;
 use crate::testing::random_design;
-use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
 use nalgebra::{DMatrix, DVector};
 use std::f64::consts::PI;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -107,18 +107,15 @@ fn fused_serial_and_parallel_evaluations_give_the_same_bits() {
             problem.likelihood_gradient(&theta)
         );
         let fused = problem.fused();
-        assert_eq!(fused.cost(&theta).unwrap(), f);
-        assert_eq!(fused.gradient(&theta).unwrap(), g);
+        assert_eq!(fused.cost(&theta), f);
+        assert_eq!(fused.gradient(&theta), g);
         let elsewhere = &theta * 0.5;
+        assert_eq!(fused.gradient(&elsewhere), problem.gradient_at(&elsewhere));
         assert_eq!(
-            fused.gradient(&elsewhere).unwrap(),
-            problem.gradient_at(&elsewhere)
-        );
-        assert_eq!(
-            fused.clone().cost(&elsewhere).unwrap(),
+            fused.clone().cost(&elsewhere),
             problem.objective(&elsewhere)
         );
-        assert_eq!(fused.hessian(&theta).unwrap(), problem.hessian_ggn(&theta));
+        assert_eq!(fused.hessian(&theta), problem.hessian_ggn(&theta));
     }
 }
 
@@ -208,7 +205,7 @@ fn ggn_is_symmetric_psd_and_the_exact_hessian_symmetric() {
         assert_eq!(exact, exact.transpose());
         // With hidden layers the two curvatures differ by Σ rᵢ∇²ηᵢ, and must.
         assert!((&exact - &ggn).abs().max() > 1e-3 * largest);
-        let via_trait = problem.hessian(&theta).unwrap();
+        let via_trait = problem.hessian(&theta);
         assert_eq!(via_trait, problem.hessian_ggn(&theta));
         // The single-precision GGN + Λ (a search's preconditioner) is the same matrix to f32.
         let single = problem.hessian_ggn_single(&theta);
@@ -632,19 +629,13 @@ struct Counted<'p, 'a> {
     gradients: &'p AtomicUsize,
 }
 
-impl CostFunction for Counted<'_, '_> {
-    type Param = DVector<f64>;
-    type Output = f64;
-    fn cost(&self, theta: &Self::Param) -> std::result::Result<f64, ArgminError> {
+impl Objective for Counted<'_, '_> {
+    fn cost(&self, theta: &DVector<f64>) -> f64 {
         self.costs.fetch_add(1, Ordering::Relaxed);
         self.problem.cost(theta)
     }
-}
 
-impl Gradient for Counted<'_, '_> {
-    type Param = DVector<f64>;
-    type Gradient = DVector<f64>;
-    fn gradient(&self, theta: &Self::Param) -> std::result::Result<DVector<f64>, ArgminError> {
+    fn gradient(&self, theta: &DVector<f64>) -> DVector<f64> {
         self.gradients.fetch_add(1, Ordering::Relaxed);
         self.problem.gradient(theta)
     }
@@ -706,8 +697,12 @@ fn timing_10_32_32_1_tanh_5000_rows() {
             costs: &AtomicUsize::new(0),
             gradients: &AtomicUsize::new(0),
         };
-        let (map, iterations, reason) =
-            crate::inference::map::run_lbfgs(counted.clone(), theta.clone(), options).unwrap();
+        let (map, iterations, reason) = crate::inference::map::run_lbfgs(
+            crate::inference::argmin_problem::ArgminProblem(counted.clone()),
+            theta.clone(),
+            options,
+        )
+        .unwrap();
         println!(
             "{task:?}: L-BFGS evaluated the cost {} and the gradient {} times",
             counted.costs.load(Ordering::Relaxed),
