@@ -19,7 +19,7 @@
 //! Hessian of the negative log posterior at the mode θ̂ and P the number of parameters.
 
 use super::argmin_problem::ArgminProblem;
-use super::map::{run_lbfgs, LbfgsOptions};
+use super::map::{run_lbfgs, LbfgsEnd, LbfgsOptions};
 use crate::error::{OccamError, Result};
 use crate::model::problem::{CostAndCurvature, Curvature, NewtonProblem, Objective};
 use argmin::core::{CostFunction, Executor, State};
@@ -160,15 +160,19 @@ where
                     problem: problem.clone(),
                     d: d.clone(),
                 };
-                run_lbfgs(ArgminProblem(rescaled), theta.component_div(d), loose)
-                    .map(|(u, iterations, reason)| (d.component_mul(&u), iterations, reason))
+                run_lbfgs(ArgminProblem(rescaled), theta.component_div(d), loose).map(|end| {
+                    LbfgsEnd {
+                        params: d.component_mul(&end.params),
+                        ..end
+                    }
+                })
             }
         };
-        if let Ok((params, iterations, _)) = lbfgs {
-            if params.iter().all(|v| v.is_finite()) {
-                theta = params;
+        if let Ok(end) = lbfgs {
+            if end.params.iter().all(|v| v.is_finite()) {
+                theta = end.params;
             }
-            lbfgs_iterations = iterations;
+            lbfgs_iterations = end.iterations;
         }
     }
     let mut cost = problem.cost(&theta);

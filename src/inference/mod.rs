@@ -10,4 +10,4 @@ pub mod network_mode;
 
 pub use exact::{EmpiricalBayes, Hyperparameters, LinearGaussian, Posterior, Summary};
 pub use laplace::{find_mode, laplace_evidence, maximize_over_log_sd, LaplaceEvidence, Mode};
-pub use map::{minimize_lbfgs, run_lbfgs, LbfgsOptions, MapEstimate};
+pub use map::{minimize_lbfgs, run_lbfgs, LbfgsEnd, LbfgsOptions, MapEstimate};

@@ -45,7 +45,8 @@ pub fn search_network_mode(
         max_iters: PLAIN_ITERATIONS,
         gradient_tolerance: target,
     };
-    let (mut params, mut iterations, _) = run_lbfgs(ArgminProblem(problem.fused()), start, plain)?;
+    let plain_end = run_lbfgs(ArgminProblem(problem.fused()), start, plain)?;
+    let (mut params, mut iterations) = (plain_end.params, plain_end.iterations);
     let (mut objective, gradient) = problem.objective_and_gradient(&params);
     let mut norm = gradient.norm();
     for _ in 0..WHITENED_ROUNDS {
@@ -75,12 +76,11 @@ pub fn search_network_mode(
             max_iters: WHITENED_ITERATIONS,
             gradient_tolerance: f64::MIN_POSITIVE,
         };
-        let Ok((u, spent, _)) = run_lbfgs(whitened.clone(), DVector::zeros(params.len()), options)
-        else {
+        let Ok(round) = run_lbfgs(whitened.clone(), DVector::zeros(params.len()), options) else {
             break;
         };
-        iterations += spent;
-        let candidate = whitened.params(&u);
+        iterations += round.iterations;
+        let candidate = whitened.params(&round.params);
         let (f, g) = problem.objective_and_gradient(&candidate);
         if !(f.is_finite() && f <= objective) {
             break;

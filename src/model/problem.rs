@@ -1,6 +1,6 @@
 //! What a solver asks of a model: the objective f(θ) (a negative log posterior), its gradient and
-//! its Hessian, as occam's own traits, free of any solver's types (argmin's
-//! `CostFunction`/`Gradient`/`Hessian` are implemented for them once, by
+//! its Hessian, as occam's own traits, free of any solver's types (argmin's `CostFunction` and
+//! `Gradient` are implemented for them once, by
 //! [`crate::inference::argmin_problem::ArgminProblem`]) — and the memo that lets a problem
 //! computing f and ∇f in one pass answer both requests with that pass.
 

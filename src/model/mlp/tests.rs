@@ -697,7 +697,11 @@ fn timing_10_32_32_1_tanh_5000_rows() {
             costs: &AtomicUsize::new(0),
             gradients: &AtomicUsize::new(0),
         };
-        let (map, iterations, reason) = crate::inference::map::run_lbfgs(
+        let crate::inference::map::LbfgsEnd {
+            params: map,
+            iterations,
+            reason,
+        } = crate::inference::map::run_lbfgs(
             crate::inference::argmin_problem::ArgminProblem(counted.clone()),
             theta.clone(),
             options,
