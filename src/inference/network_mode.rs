@@ -30,7 +30,7 @@ pub struct SearchEnd {
     pub iterations: u64,
 }
 
-/// One start's search: argmin's L-BFGS for [`PLAIN_ITERATIONS`] iterations, then rounds of
+/// One start's search: argmin's L-BFGS for `PLAIN_ITERATIONS` iterations, then rounds of
 /// L-BFGS whitened by the GGN + Λ at the round's starting point (see [`Whitened`]) until
 /// ‖∇f‖ ≤ `target` or a round stops making progress, and for networks of moderate size damped
 /// Gauss–Newton steps as a last resort.
