@@ -18,9 +18,11 @@
 //! **Laplace evidence.** ln p(D) ≈ ln p(D | θ̂) + ln π(θ̂) + (P/2) ln 2π − ½ ln|H|, with H the
 //! Hessian of the negative log posterior at the mode θ̂ and P the number of parameters.
 
-use super::map::{run_lbfgs, LbfgsOptions};
+use super::argmin_problem::ArgminProblem;
+use super::map::{run_lbfgs, LbfgsEnd, LbfgsOptions};
 use crate::error::{OccamError, Result};
-use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};
+use crate::model::problem::{CostAndCurvature, Curvature, NewtonProblem, Objective};
+use argmin::core::{CostFunction, Executor, State};
 use argmin::solver::brent::BrentOpt;
 use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
 use std::f64::consts::PI;
@@ -44,28 +46,6 @@ pub struct Mode {
     pub lbfgs_iterations: u64,
     /// Newton iterations.
     pub newton_iterations: usize,
-}
-
-/// f at a point, with ∇f and ∇²f there when they came from the same work (see [`NewtonProblem`]).
-pub type CostAndCurvature =
-    std::result::Result<(f64, Option<(DVector<f64>, DMatrix<f64>)>), argmin::core::Error>;
-
-/// A problem for the Newton polish of [`find_mode_scaled`].
-///
-/// Where a Newton step's full step is expected to be taken, the polish asks for
-/// [`NewtonProblem::cost_and_curvature`] at the candidate: a problem that forms f, ∇f and ∇²f
-/// in one pass over its data returns all three, so the step's candidate — usually the mode itself —
-/// costs one pass rather than three. By default only f is computed, and ∇f and ∇²f are asked for
-/// if the candidate is taken.
-pub trait NewtonProblem:
-    CostFunction<Param = DVector<f64>, Output = f64>
-    + Gradient<Param = DVector<f64>, Gradient = DVector<f64>>
-    + Hessian<Param = DVector<f64>, Hessian = DMatrix<f64>>
-{
-    /// f(θ), and (∇f(θ), ∇²f(θ)) when they come with it.
-    fn cost_and_curvature(&self, theta: &DVector<f64>) -> CostAndCurvature {
-        Ok((self.cost(theta)?, None))
-    }
 }
 
 /// A Newton step whose decrement λ² = ∇fᵀH⁻¹∇f is at most this asks for f, ∇f and ∇²f together
@@ -112,21 +92,14 @@ struct Rescaled<P> {
     d: DVector<f64>,
 }
 
-impl<P: CostFunction<Param = DVector<f64>, Output = f64>> CostFunction for Rescaled<P> {
-    type Param = DVector<f64>;
-    type Output = f64;
-    fn cost(&self, u: &DVector<f64>) -> std::result::Result<f64, argmin::core::Error> {
+impl<P: Objective> Objective for Rescaled<P> {
+    fn cost(&self, u: &DVector<f64>) -> f64 {
         self.problem.cost(&self.d.component_mul(u))
     }
-}
 
-impl<P: Gradient<Param = DVector<f64>, Gradient = DVector<f64>>> Gradient for Rescaled<P> {
-    type Param = DVector<f64>;
-    type Gradient = DVector<f64>;
-    fn gradient(&self, u: &DVector<f64>) -> std::result::Result<DVector<f64>, argmin::core::Error> {
-        Ok(self
-            .d
-            .component_mul(&self.problem.gradient(&self.d.component_mul(u))?))
+    fn gradient(&self, u: &DVector<f64>) -> DVector<f64> {
+        self.d
+            .component_mul(&self.problem.gradient(&self.d.component_mul(u)))
     }
 }
 
@@ -162,11 +135,10 @@ where
     let fail = |message: String| {
         OccamError::computation("finding the posterior mode (L-BFGS, then Newton)", message)
     };
-    let eval_err = |e: argmin::core::Error| fail(e.to_string());
     let mut theta = init;
     let mut lbfgs_iterations = 0;
     // Newton converges from close by in a few steps; far away L-BFGS is cheaper per step.
-    let start_gradient = problem.gradient(&theta).map_err(eval_err)?;
+    let start_gradient = problem.gradient(&theta);
     if start_gradient.norm() > 1e3 * tolerance {
         let lbfgs = match scale {
             None => {
@@ -175,7 +147,7 @@ where
                     max_iters: 500,
                     ..Default::default()
                 };
-                run_lbfgs(problem.clone(), theta.clone(), loose)
+                run_lbfgs(ArgminProblem(problem.clone()), theta.clone(), loose)
             }
             Some(d) => {
                 // Relative to the starting gradient in u, d ∘ ∇f.
@@ -188,20 +160,24 @@ where
                     problem: problem.clone(),
                     d: d.clone(),
                 };
-                run_lbfgs(rescaled, theta.component_div(d), loose)
-                    .map(|(u, iterations, reason)| (d.component_mul(&u), iterations, reason))
+                run_lbfgs(ArgminProblem(rescaled), theta.component_div(d), loose).map(|end| {
+                    LbfgsEnd {
+                        params: d.component_mul(&end.params),
+                        ..end
+                    }
+                })
             }
         };
-        if let Ok((params, iterations, _)) = lbfgs {
-            if params.iter().all(|v| v.is_finite()) {
-                theta = params;
+        if let Ok(end) = lbfgs {
+            if end.params.iter().all(|v| v.is_finite()) {
+                theta = end.params;
             }
-            lbfgs_iterations = iterations;
+            lbfgs_iterations = end.iterations;
         }
     }
-    let mut cost = problem.cost(&theta).map_err(eval_err)?;
-    let mut gradient = problem.gradient(&theta).map_err(eval_err)?;
-    let mut hessian = problem.hessian(&theta).map_err(eval_err)?;
+    let mut cost = problem.cost(&theta);
+    let mut gradient = problem.gradient(&theta);
+    let mut hessian = problem.hessian(&theta);
     for newton_iterations in 0..=100 {
         let gradient_norm = gradient.norm();
         let cholesky = hessian.clone().cholesky().ok_or_else(|| {
@@ -227,20 +203,23 @@ where
         let mut t = 1.0;
         loop {
             let candidate = &theta - &step * t;
-            let (candidate_cost, curvature) = if t == 1.0 && decrement <= FUSED_DECREMENT {
-                problem.cost_and_curvature(&candidate).map_err(eval_err)?
+            let CostAndCurvature {
+                cost: candidate_cost,
+                curvature,
+            } = if t == 1.0 && decrement <= FUSED_DECREMENT {
+                problem.cost_and_curvature(&candidate)
             } else {
-                (problem.cost(&candidate).map_err(eval_err)?, None)
+                CostAndCurvature {
+                    cost: problem.cost(&candidate),
+                    curvature: None,
+                }
             };
             // At rounding level the cost cannot rank the points; the full step is then the best bet.
             let negligible = decrement <= 1e-13 * cost.abs().max(1.0);
             if candidate_cost <= cost - 1e-4 * t * decrement || (negligible && t == 1.0) {
                 (gradient, hessian) = match curvature {
-                    Some(curvature) => curvature,
-                    None => (
-                        problem.gradient(&candidate).map_err(eval_err)?,
-                        problem.hessian(&candidate).map_err(eval_err)?,
-                    ),
+                    Some(Curvature { gradient, hessian }) => (gradient, hessian),
+                    None => (problem.gradient(&candidate), problem.hessian(&candidate)),
                 };
                 theta = candidate;
                 cost = candidate_cost;

@@ -5,7 +5,9 @@
 //! line search stalls, neither of which proves a mode. So [`minimize_lbfgs`] recomputes ‖∇f‖ at
 //! the point it returns and fails unless the gradient is small against the problem's own scale.
 
+use super::argmin_problem::ArgminProblem;
 use crate::error::{OccamError, Result};
+use crate::model::problem::Objective;
 use argmin::core::{CostFunction, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
@@ -125,17 +127,24 @@ impl<P: Gradient<Param = DVector<f64>, Gradient = DVector<f64>>> Gradient for Gu
     }
 }
 
+/// Where an L-BFGS run stopped, unchecked.
+#[derive(Debug, Clone)]
+pub struct LbfgsEnd {
+    /// The point (argmin's current point, else its best).
+    pub params: DVector<f64>,
+    /// Iterations run.
+    pub iterations: u64,
+    /// argmin's reason for stopping.
+    pub reason: String,
+}
+
 /// Runs argmin's L-BFGS from `init` and returns where it stopped, unchecked, with the iteration
 /// count and argmin's reason for stopping.
 ///
 /// Every search is bounded without reference to the clock: `options.max_iters` iterations and
 /// 1000 × (`max_iters` + 1) evaluations of the cost or gradient in all,
 /// line searches included; a non-finite cost or gradient ends the run with an error.
-pub fn run_lbfgs<P>(
-    problem: P,
-    init: DVector<f64>,
-    options: LbfgsOptions,
-) -> Result<(DVector<f64>, u64, String)>
+pub fn run_lbfgs<P>(problem: P, init: DVector<f64>, options: LbfgsOptions) -> Result<LbfgsEnd>
 where
     P: CostFunction<Param = DVector<f64>, Output = f64>
         + Gradient<Param = DVector<f64>, Gradient = DVector<f64>>,
@@ -186,7 +195,11 @@ where
                 stopped_reason()
             ))
         })?;
-    Ok((params, result.state().get_iter(), reason))
+    Ok(LbfgsEnd {
+        params,
+        iterations: result.state().get_iter(),
+        reason,
+    })
 }
 
 /// Minimises `problem` from `init` with L-BFGS, then checks ‖∇f‖ ≤ `options.gradient_tolerance`.
@@ -196,17 +209,16 @@ pub fn minimize_lbfgs<P>(
     options: LbfgsOptions,
 ) -> Result<MapEstimate>
 where
-    P: CostFunction<Param = DVector<f64>, Output = f64>
-        + Gradient<Param = DVector<f64>, Gradient = DVector<f64>>
-        + Clone,
+    P: Objective + Clone,
 {
     let fail = |message: String| OccamError::computation("MAP estimation (argmin L-BFGS)", message);
-    let (params, iterations, reason) = run_lbfgs(problem.clone(), init, options)?;
-    let cost = problem.cost(&params).map_err(|e| fail(e.to_string()))?;
-    let gradient_norm = problem
-        .gradient(&params)
-        .map_err(|e| fail(e.to_string()))?
-        .norm();
+    let LbfgsEnd {
+        params,
+        iterations,
+        reason,
+    } = run_lbfgs(ArgminProblem(problem.clone()), init, options)?;
+    let cost = problem.cost(&params);
+    let gradient_norm = problem.gradient(&params).norm();
     if gradient_norm.is_nan() || gradient_norm > options.gradient_tolerance {
         return Err(fail(format!(
             "after {iterations} iterations ‖∇f‖ = {gradient_norm:.3e} > {:.3e} ({reason}); the point is not a mode",

@@ -1,11 +1,13 @@
 //! Inference: MAP estimates through argmin, exact evidence of the linear-Gaussian model, and
 //! empirical Bayes for the prior and noise scales.
 
+pub mod argmin_problem;
 pub mod curvature;
 pub mod exact;
 pub mod laplace;
 pub mod map;
+pub mod network_mode;
 
 pub use exact::{EmpiricalBayes, Hyperparameters, LinearGaussian, Posterior, Summary};
 pub use laplace::{find_mode, laplace_evidence, maximize_over_log_sd, LaplaceEvidence, Mode};
-pub use map::{minimize_lbfgs, run_lbfgs, LbfgsOptions, MapEstimate};
+pub use map::{minimize_lbfgs, run_lbfgs, LbfgsEnd, LbfgsOptions, MapEstimate};

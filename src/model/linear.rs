@@ -3,8 +3,8 @@
 //! Everything here is written on the sufficient statistics (XᵀX, Xᵀy, yᵀy), so evaluating the
 //! objective costs O(k²) whatever n is.
 
+use super::problem::{NewtonProblem, Objective};
 use crate::data::SufficientStats;
-use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
 use nalgebra::{DMatrix, DVector};
 
 /// Residual sum of squares ‖y − Xw‖² = yᵀy − 2wᵀXᵀy + wᵀXᵀXw, clamped at 0 against rounding.
@@ -68,27 +68,19 @@ impl<'a> PenalizedLeastSquares<'a> {
     }
 }
 
-impl CostFunction for PenalizedLeastSquares<'_> {
-    type Param = DVector<f64>;
-    type Output = f64;
-    fn cost(&self, w: &Self::Param) -> Result<f64, ArgminError> {
-        Ok(self.objective(w))
+impl Objective for PenalizedLeastSquares<'_> {
+    fn cost(&self, w: &DVector<f64>) -> f64 {
+        self.objective(w)
+    }
+
+    fn gradient(&self, w: &DVector<f64>) -> DVector<f64> {
+        self.gradient_at(w)
     }
 }
 
-impl Gradient for PenalizedLeastSquares<'_> {
-    type Param = DVector<f64>;
-    type Gradient = DVector<f64>;
-    fn gradient(&self, w: &Self::Param) -> Result<Self::Gradient, ArgminError> {
-        Ok(self.gradient_at(w))
-    }
-}
-
-impl Hessian for PenalizedLeastSquares<'_> {
-    type Param = DVector<f64>;
-    type Hessian = DMatrix<f64>;
-    fn hessian(&self, _w: &Self::Param) -> Result<Self::Hessian, ArgminError> {
-        Ok(self.hessian_matrix())
+impl NewtonProblem for PenalizedLeastSquares<'_> {
+    fn hessian(&self, _w: &DVector<f64>) -> DMatrix<f64> {
+        self.hessian_matrix()
     }
 }
 

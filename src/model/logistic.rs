@@ -12,11 +12,9 @@
 //!   as the observed information because the logistic link is canonical;
 //! * negative log posterior f(θ) = ℓ(θ) + ½(θ − μ)ᵀΛ(θ − μ), ∇f = ∇ℓ + Λ(θ − μ), ∇²f = X̃ᵀSX̃ + Λ.
 
-use super::LastEvaluation;
+use super::problem::{CostAndCurvature, Curvature, LastEvaluation, NewtonProblem, Objective};
 use crate::error::{OccamError, Result};
-use crate::inference::laplace::{CostAndCurvature, NewtonProblem};
 use crate::linalg::map_row_blocks;
-use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
 use nalgebra::{DMatrix, DVector};
 use std::ops::Range;
 
@@ -388,7 +386,7 @@ fn mirror_lower(m: &mut DMatrix<f64>) {
     }
 }
 
-/// The negative log posterior of logistic regression on a design, as an argmin problem.
+/// The negative log posterior of logistic regression on a design, as a [`NewtonProblem`].
 ///
 /// Every pass over the rows runs on a fixed partition into blocks of
 /// [`crate::linalg::BLOCK_ROWS`] rows, in parallel, and sums the blocks in order: the same bits
@@ -830,27 +828,19 @@ impl<'a> LogisticProblem<'a> {
     }
 }
 
-impl CostFunction for LogisticProblem<'_> {
-    type Param = DVector<f64>;
-    type Output = f64;
-    fn cost(&self, theta: &Self::Param) -> std::result::Result<f64, ArgminError> {
-        Ok(self.objective(theta))
+impl Objective for LogisticProblem<'_> {
+    fn cost(&self, theta: &DVector<f64>) -> f64 {
+        self.objective(theta)
+    }
+
+    fn gradient(&self, theta: &DVector<f64>) -> DVector<f64> {
+        self.gradient_at(theta)
     }
 }
 
-impl Gradient for LogisticProblem<'_> {
-    type Param = DVector<f64>;
-    type Gradient = DVector<f64>;
-    fn gradient(&self, theta: &Self::Param) -> std::result::Result<Self::Gradient, ArgminError> {
-        Ok(self.gradient_at(theta))
-    }
-}
-
-impl Hessian for LogisticProblem<'_> {
-    type Param = DVector<f64>;
-    type Hessian = DMatrix<f64>;
-    fn hessian(&self, theta: &Self::Param) -> std::result::Result<Self::Hessian, ArgminError> {
-        Ok(self.hessian_at(theta))
+impl NewtonProblem for LogisticProblem<'_> {
+    fn hessian(&self, theta: &DVector<f64>) -> DMatrix<f64> {
+        self.hessian_at(theta)
     }
 }
 
@@ -901,45 +891,36 @@ impl<'a> FusedLogisticProblem<'a> {
     }
 }
 
-impl CostFunction for FusedLogisticProblem<'_> {
-    type Param = DVector<f64>;
-    type Output = f64;
-    fn cost(&self, theta: &Self::Param) -> std::result::Result<f64, ArgminError> {
-        Ok(self.negative_log_likelihood(theta) + self.problem.penalty(theta))
+impl Objective for FusedLogisticProblem<'_> {
+    fn cost(&self, theta: &DVector<f64>) -> f64 {
+        self.negative_log_likelihood(theta) + self.problem.penalty(theta)
+    }
+
+    fn gradient(&self, theta: &DVector<f64>) -> DVector<f64> {
+        self.likelihood_and_gradient(theta).1 + self.problem.penalty_gradient(theta)
     }
 }
-
-impl Gradient for FusedLogisticProblem<'_> {
-    type Param = DVector<f64>;
-    type Gradient = DVector<f64>;
-    fn gradient(&self, theta: &Self::Param) -> std::result::Result<Self::Gradient, ArgminError> {
-        Ok(self.likelihood_and_gradient(theta).1 + self.problem.penalty_gradient(theta))
-    }
-}
-
-impl Hessian for FusedLogisticProblem<'_> {
-    type Param = DVector<f64>;
-    type Hessian = DMatrix<f64>;
-    fn hessian(&self, theta: &Self::Param) -> std::result::Result<Self::Hessian, ArgminError> {
-        Ok(self.problem.hessian_at(theta))
-    }
-}
-
-impl NewtonProblem for LogisticProblem<'_> {}
 
 /// One pass for f, ∇f and ∇²f at a Newton candidate
 /// ([`LogisticProblem::likelihood_gradient_and_information`]); ℓ and ∇ℓ are remembered.
 impl NewtonProblem for FusedLogisticProblem<'_> {
+    fn hessian(&self, theta: &DVector<f64>) -> DMatrix<f64> {
+        self.problem.hessian_at(theta)
+    }
+
     fn cost_and_curvature(&self, theta: &DVector<f64>) -> CostAndCurvature {
         let (l, g, mut h) = self.problem.likelihood_gradient_and_information(theta);
         self.last.store(theta, l, g.clone());
         for j in 0..self.problem.n_params() {
             h[(j, j)] += self.problem.precision[j];
         }
-        Ok((
-            l + self.problem.penalty(theta),
-            Some((g + self.problem.penalty_gradient(theta), h)),
-        ))
+        CostAndCurvature {
+            cost: l + self.problem.penalty(theta),
+            curvature: Some(Curvature {
+                gradient: g + self.problem.penalty_gradient(theta),
+                hessian: h,
+            }),
+        }
     }
 }
 
