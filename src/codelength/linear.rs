@@ -12,7 +12,7 @@ use crate::data::{Dataset, Design, Standardization, SufficientStats};
 use crate::error::{OccamError, Result};
 use crate::inference::exact::gram_of_rows;
 use crate::inference::{Hyperparameters, LinearGaussian, Summary};
-use crate::linalg::map_in_parallel;
+use crate::linalg::{map_ordered, Par};
 use nalgebra::{DMatrix, DVector};
 use std::f64::consts::PI;
 
@@ -158,7 +158,7 @@ impl PrequentialPlan {
         }
         add_prefix(&running)?;
         // The k × k eigendecompositions are independent: about log₂(n/b₀) of them, on all cores.
-        let mut parallel = map_in_parallel(&pending, LinearGaussian::new).into_iter();
+        let mut parallel = map_ordered(Par::all(), &pending, LinearGaussian::new).into_iter();
         let prefixes = decomposed
             .into_iter()
             .map(|done| match done {

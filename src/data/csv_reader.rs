@@ -11,6 +11,7 @@
 
 use super::{ColumnSelection, Dataset};
 use crate::error::{OccamError, Result};
+use crate::linalg::{map_ordered, Par};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 fn csv_error(source_name: &str, message: String) -> OccamError {
@@ -405,7 +406,8 @@ fn parse_fast(
 
     // Pass 1: a bound on each chunk's rows, so that pass 2 can parse every chunk straight into
     // its own stretch of x and y (no copying the parts together afterwards).
-    let bounds = in_parallel(chunks.iter().copied(), max_records);
+    let par = Par::threads(n_chunks);
+    let bounds = map_ordered(par, chunks.iter().copied(), max_records);
     let total: usize = bounds.iter().sum();
     let mut x = vec![0.0; total.checked_mul(k)?];
     let mut y = vec![0.0; total];
@@ -419,7 +421,7 @@ fn parse_fast(
     }
     // Pass 2: parse; one failing chunk stops the others early.
     let failed = AtomicBool::new(false);
-    let rows = in_parallel(parts, |(chunk, x_part, y_part)| {
+    let rows = map_ordered(par, parts, |(chunk, x_part, y_part)| {
         let rows = parse_chunk(chunk, &slots, k, x_part, y_part, &failed);
         if rows.is_none() {
             failed.store(true, Ordering::Relaxed);
@@ -451,28 +453,6 @@ fn parse_fast(
         x,
         y,
         target_labels: Vec::new(),
-    })
-}
-
-/// `f` applied to every item, the first on this thread and each other on a thread of its own;
-/// the results in the items' order.
-fn in_parallel<I: Send, T: Send>(
-    items: impl IntoIterator<Item = I>,
-    f: impl Fn(I) -> T + Sync,
-) -> Vec<T> {
-    let mut items = items.into_iter();
-    let Some(first) = items.next() else {
-        return Vec::new();
-    };
-    let f = &f;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items.map(|item| s.spawn(move || f(item))).collect();
-        let mut out = vec![f(first)];
-        out.extend(handles.into_iter().map(|h| {
-            h.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        }));
-        out
     })
 }
 

@@ -11,203 +11,13 @@
 //! Storage: a P×P matrix is a row-major `Vec<f64>` (for a symmetric matrix row- and column-major
 //! coincide, so a [`DMatrix`] can be copied in as is).
 
-use crate::linalg::Real;
-use crate::random::Stream;
+use crate::linalg::{lanczos_largest, map_ordered, Cholesky, Par, Real};
 use argmin::core::{CostFunction, Error as ArgminError, Gradient};
 use nalgebra::{DMatrix, DVector};
 use std::sync::{Arc, Mutex};
 
-/// Columns per block of the factorisation and inversion (the inner dimension of their products).
-const BLOCK: usize = 64;
-
 /// Lanczos steps for an extremal eigenvalue (fewer when P is smaller).
 const LANCZOS_STEPS: usize = 120;
-
-/// c (m×n, row stride ldc) ← alpha·a·b + c for row-major a (m×k, row stride lda) and b (k×n, row
-/// stride ldb), or bᵀ when `b_transposed` (b is then n×k with row stride ldb).
-#[allow(clippy::too_many_arguments)]
-fn gemm_update<T: Real>(
-    alpha: T,
-    (a, lda): (&[T], usize),
-    (b, ldb, b_transposed): (&[T], usize, bool),
-    (m, k, n): (usize, usize, usize),
-    c: &mut [T],
-    ldc: usize,
-) {
-    if m == 0 || n == 0 || k == 0 {
-        return;
-    }
-    assert!((m - 1) * lda + k <= a.len(), "gemm_update: a out of bounds");
-    let (rsb, csb) = if b_transposed {
-        assert!((n - 1) * ldb + k <= b.len(), "gemm_update: b out of bounds");
-        (1, ldb)
-    } else {
-        assert!((k - 1) * ldb + n <= b.len(), "gemm_update: b out of bounds");
-        (ldb, 1)
-    };
-    assert!((m - 1) * ldc + n <= c.len(), "gemm_update: c out of bounds");
-    // SAFETY: the asserts keep every element inside its slice; `c` is borrowed mutably, so it
-    // aliases neither input.
-    unsafe {
-        T::gemm(
-            (m, k, n),
-            alpha,
-            (a.as_ptr(), lda as isize, 1),
-            (b.as_ptr(), rsb as isize, csb as isize),
-            T::ONE,
-            (c.as_mut_ptr(), ldc as isize, 1),
-        );
-    }
-}
-
-/// The factor L of A = LLᵀ (row-major p×p; only A's lower triangle is read, L's upper triangle
-/// is zero) and the inverses of its diagonal blocks of [`BLOCK`] columns, or `None` if A is not
-/// numerically positive definite (a pivot ≤ 0 or not finite).
-///
-/// Right-looking blocked Cholesky: for each diagonal block, factor it (unblocked) and invert its
-/// factor, solve the panel below it as one product (L_ik = A_ik L_kk⁻ᵀ), and subtract the panel's
-/// outer product from the trailing lower triangle — one product per block row, the block rows
-/// dealt to the cores (each computed alone, so the bits do not depend on the thread count).
-fn cholesky<T: Real>(mut a: Vec<T>, p: usize) -> Option<(Vec<T>, Vec<Vec<T>>)> {
-    assert_eq!(a.len(), p * p, "cholesky: a p×p matrix is needed");
-    let mut diagonal_inverses = Vec::with_capacity(p.div_ceil(BLOCK));
-    for k0 in (0..p).step_by(BLOCK) {
-        let k1 = (k0 + BLOCK).min(p);
-        let w = k1 - k0;
-        let mut block: Vec<T> = (k0..k1)
-            .flat_map(|i| a[i * p + k0..i * p + k1].iter().copied())
-            .collect();
-        if !unblocked_cholesky(&mut block, w) {
-            return None;
-        }
-        let block_inverse = unblocked_lower_inverse(&block, w);
-        for (i, row) in (k0..k1).zip(block.chunks_exact(w)) {
-            a[i * p + k0..=i * p + i].copy_from_slice(&row[..=i - k0]);
-        }
-        let below = p - k1;
-        if below > 0 {
-            let mut panel = vec![T::ZERO; below * w];
-            gemm_update(
-                T::ONE,
-                (&a[k1 * p + k0..], p),
-                (&block_inverse, w, true),
-                (below, w, w),
-                &mut panel,
-                w,
-            );
-            for (i, row) in (k1..p).zip(panel.chunks_exact(w)) {
-                a[i * p + k0..i * p + k1].copy_from_slice(row);
-            }
-            // Block row [r0, r1): A[r0..r1, k1..r1] −= L[r0..r1, k0..k1] · L[k1..r1, k0..k1]ᵀ.
-            let rows: Vec<(usize, &mut [T])> = a[k1 * p..]
-                .chunks_mut(BLOCK * p)
-                .enumerate()
-                .map(|(b, out)| (k1 + b * BLOCK, out))
-                .collect();
-            let panel = &panel;
-            crate::linalg::map_dealt(rows, below * below * w / 2, |(r0, out)| {
-                let r1 = r0 + out.len() / p;
-                gemm_update(
-                    -T::ONE,
-                    (&panel[(r0 - k1) * w..], w),
-                    (panel, w, true),
-                    (r1 - r0, w, r1 - k1),
-                    &mut out[k1..],
-                    p,
-                );
-            });
-        }
-        diagonal_inverses.push(block_inverse);
-    }
-    for i in 0..p {
-        a[i * p + i + 1..(i + 1) * p]
-            .iter_mut()
-            .for_each(|v| *v = T::ZERO);
-    }
-    Some((a, diagonal_inverses))
-}
-
-/// The Cholesky factor of a small dense w×w block in place (row-major; the upper triangle is
-/// left as it was); false if a pivot is ≤ 0 or not finite.
-fn unblocked_cholesky<T: Real>(a: &mut [T], w: usize) -> bool {
-    for j in 0..w {
-        let d = a[j * w + j] - (0..j).map(|t| a[j * w + t] * a[j * w + t]).sum::<T>();
-        if !(d > T::ZERO && d.to_f64().is_finite()) {
-            return false;
-        }
-        let d = d.sqrt();
-        a[j * w + j] = d;
-        for i in j + 1..w {
-            let s: T = (0..j).map(|t| a[i * w + t] * a[j * w + t]).sum();
-            a[i * w + j] = (a[i * w + j] - s) / d;
-        }
-    }
-    true
-}
-
-/// L⁻¹ of a small lower triangular w×w block (row-major, only the lower triangle read), by
-/// substitution; exact zeros above the diagonal.
-fn unblocked_lower_inverse<T: Real>(l: &[T], w: usize) -> Vec<T> {
-    let mut x = vec![T::ZERO; w * w];
-    for i in 0..w {
-        let d = l[i * w + i];
-        x[i * w + i] = T::ONE / d;
-        for j in 0..i {
-            let s: T = (j..i).map(|t| l[i * w + t] * x[t * w + j]).sum();
-            x[i * w + j] = -s / d;
-        }
-    }
-    x
-}
-
-/// L⁻¹ (row-major p×p, lower triangular) from L and the inverses of its diagonal blocks
-/// ([`cholesky`]), by column blocks of [`BLOCK`]: block column c solves L X[:, c] = E[:, c] by
-/// blocked forward substitution, X[r, c] = L_rr⁻¹ (E[r, c] − L[r, c..r] X[c..r, c]) — one product
-/// for the bracket and one for L_rr⁻¹ — and the block columns, independent of one another, are
-/// dealt to the cores.
-fn lower_inverse<T: Real>(l: &[T], p: usize, diagonal_inverses: &[Vec<T>]) -> Vec<T> {
-    let starts: Vec<usize> = (0..p).step_by(BLOCK).collect();
-    let columns = crate::linalg::map_dealt(starts, p * p * p / 6, |c0| {
-        let w = (c0 + BLOCK).min(p) - c0;
-        // X[c0..p, c0..c1], row-major with row stride w.
-        let mut x = vec![T::ZERO; (p - c0) * w];
-        for r0 in (c0..p).step_by(BLOCK) {
-            let b = (r0 + BLOCK).min(p) - r0;
-            if r0 == c0 {
-                // X[c, c] = L_cc⁻¹ (E[c, c] = I).
-                x[..w * w].copy_from_slice(&diagonal_inverses[c0 / BLOCK]);
-                continue;
-            }
-            let mut rhs = vec![T::ZERO; b * w];
-            let (done, _) = x.split_at((r0 - c0) * w);
-            gemm_update(
-                -T::ONE,
-                (&l[r0 * p + c0..], p),
-                (done, w, false),
-                (b, r0 - c0, w),
-                &mut rhs,
-                w,
-            );
-            gemm_update(
-                T::ONE,
-                (&diagonal_inverses[r0 / BLOCK], b),
-                (&rhs, w, false),
-                (b, b, w),
-                &mut x[(r0 - c0) * w..],
-                w,
-            );
-        }
-        x
-    });
-    let mut inverse = vec![T::ZERO; p * p];
-    for (c0, x) in (0..p).step_by(BLOCK).zip(columns) {
-        let w = (c0 + BLOCK).min(p) - c0;
-        for (i, row) in (c0..p).zip(x.chunks_exact(w)) {
-            inverse[i * p + c0..i * p + c0 + w].copy_from_slice(row);
-        }
-    }
-    inverse
-}
 
 /// A symmetric positive definite H = LLᵀ with L and L⁻¹ (both lower triangular, row-major).
 #[derive(Debug, Clone)]
@@ -232,9 +42,13 @@ impl Factored {
             .flat_map(|i| (0..p).map(move |j| (i, j)))
             .map(|(i, j)| if j <= i { h[(i, j)] } else { 0.0 })
             .collect();
-        let (lower, diagonal_inverses) = cholesky(a, p)?;
-        let inverse = lower_inverse(&lower, p, &diagonal_inverses);
-        Some(Factored { p, lower, inverse })
+        let factor = Cholesky::new(a, p, Par::all())?;
+        let inverse = factor.lower_inverse(Par::all());
+        Some(Factored {
+            p,
+            lower: factor.into_lower(),
+            inverse,
+        })
     }
 
     /// P.
@@ -342,71 +156,6 @@ fn dot<T: Copy + Into<f64>>(a: &[T], b: &[f64]) -> f64 {
     (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
-/// The largest eigenvalue of a symmetric positive semi-definite operator on ℝᵖ by Lanczos from a
-/// fixed pseudo-random start (so the same bits every time), with full reorthogonalisation: the
-/// largest eigenvalue of the tridiagonal matrix after min(p, `steps`) steps, or sooner once it
-/// has moved by at most 1e-13 relative over [`RITZ_CHECK_EVERY`] steps (the Ritz value rises
-/// monotonically to the eigenvalue, so a stalled one has arrived; each step applies the operator
-/// once, for a P ≈ 1500 factor a pass over 8 MB).
-fn lanczos_largest<F>(p: usize, steps: usize, apply: F) -> f64
-where
-    F: Fn(&DVector<f64>) -> DVector<f64>,
-{
-    let steps = p.min(steps);
-    let mut stream = Stream::from_seed(0x1a2c_305e);
-    let mut v = DVector::from_fn(p, |_, _| stream.normal());
-    v /= v.norm();
-    let mut basis: Vec<DVector<f64>> = Vec::with_capacity(steps);
-    let (mut alphas, mut betas) = (Vec::new(), Vec::new());
-    let mut ritz = f64::NAN;
-    for step in 1..=steps {
-        let mut w = apply(&v);
-        let alpha = w.dot(&v);
-        alphas.push(alpha);
-        basis.push(v.clone());
-        for q in &basis {
-            let c = w.dot(q);
-            w.axpy(-c, q, 1.0);
-        }
-        let beta = w.norm();
-        // An invariant subspace (or a NaN) ends the recursion.
-        if beta.is_nan() || beta <= 1e-12 * alpha.abs().max(f64::MIN_POSITIVE) {
-            break;
-        }
-        if step % RITZ_CHECK_EVERY == 0 {
-            let next = largest_ritz_value(&alphas, &betas);
-            if (next - ritz).abs() <= 1e-13 * next.abs() {
-                return next;
-            }
-            ritz = next;
-        }
-        betas.push(beta);
-        v = w / beta;
-    }
-    largest_ritz_value(&alphas, &betas)
-}
-
-/// Lanczos steps between checks of the largest Ritz value.
-const RITZ_CHECK_EVERY: usize = 4;
-
-/// The largest eigenvalue of the symmetric tridiagonal matrix with diagonal `alphas` and
-/// off-diagonal `betas` (one fewer, or as many: a trailing one is ignored).
-fn largest_ritz_value(alphas: &[f64], betas: &[f64]) -> f64 {
-    let m = alphas.len();
-    let t = DMatrix::from_fn(m, m, |i, j| {
-        if i == j {
-            alphas[i]
-        } else if i + 1 == j {
-            betas[i]
-        } else if j + 1 == i {
-            betas[j]
-        } else {
-            0.0
-        }
-    });
-    t.symmetric_eigenvalues().max()
-}
-
 /// A = L⁻¹ for the factor L of a curvature matrix C = LLᵀ, held in single precision and
 /// packed by rows (row i holds its i + 1 entries on and below the diagonal): the whitening map
 /// of [`Whitened`]. Either rounded from a double-precision [`Factored`] ([`Whitening::new`]) or
@@ -439,8 +188,7 @@ impl Whitening {
     /// `None` if C is not positive definite to single precision (the caller can fall back on
     /// [`Factored`]).
     pub fn single_precision(curvature: Vec<f32>, p: usize) -> Option<Self> {
-        let (lower, diagonal_inverses) = cholesky(curvature, p)?;
-        let inverse = lower_inverse(&lower, p, &diagonal_inverses);
+        let inverse = Cholesky::new(curvature, p, Par::all())?.lower_inverse(Par::all());
         inverse
             .iter()
             .all(|v| v.is_finite())
@@ -494,13 +242,11 @@ impl Whitening {
     {
         let p = self.p;
         let mut out = vec![0.0; p];
-        if p >= 256 && crate::linalg::threads() > 1 {
+        if p >= 256 {
             let split = ((fraction * p as f64) as usize).clamp(1, p - 1);
             let (head, tail) = out.split_at_mut(split);
-            let fill = &fill;
-            std::thread::scope(|scope| {
-                scope.spawn(move || fill(head, 0));
-                fill(tail, split);
+            map_ordered(Par::all(), [(head, 0), (tail, split)], |(out, start)| {
+                fill(out, start)
             });
         } else {
             fill(&mut out, 0);
@@ -610,6 +356,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::random::Stream;
 
     fn spd(p: usize, seed: u64) -> DMatrix<f64> {
         let mut s = Stream::from_seed(seed);

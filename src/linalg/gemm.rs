@@ -48,9 +48,10 @@ impl<'d, T> Operand<'d, T> {
     }
 }
 
-/// c (a.rows × b.cols, row-major with row stride `ldc` ≥ b.cols) ← a·b + beta·c, by
+/// c (a.rows × b.cols, row-major with row stride `ldc` ≥ b.cols) ← alpha·a·b + beta·c, by
 /// matrixmultiply's kernels (as [`crate::linalg::gram_into`]); `c` is not read when beta = 0.
 pub(crate) fn gemm<T: Real>(
+    alpha: T,
     a: Operand<'_, T>,
     b: Operand<'_, T>,
     beta: T,
@@ -69,7 +70,7 @@ pub(crate) fn gemm<T: Real>(
     unsafe {
         T::gemm(
             (m, k, n),
-            T::ONE,
+            alpha,
             (
                 a.data.as_ptr(),
                 a.row_stride as isize,
@@ -84,4 +85,27 @@ pub(crate) fn gemm<T: Real>(
             (c.as_mut_ptr(), ldc as isize, 1),
         );
     }
+}
+
+/// c (m×n, row stride `ldc`) ← c + alpha·a·b for row-major a (m×k, row stride `lda`) and b
+/// (k×n, row stride `ldb`), or bᵀ when `b_transposed` (b is then n×k with row stride `ldb`): the
+/// trailing updates of the blocked factorisations ([`super::Cholesky`]).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_update<T: Real>(
+    alpha: T,
+    (a, lda): (&[T], usize),
+    (b, ldb, b_transposed): (&[T], usize, bool),
+    (m, k, n): (usize, usize, usize),
+    c: &mut [T],
+    ldc: usize,
+) {
+    if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    let b = if b_transposed {
+        Operand::strided(b, k, n, 1, ldb)
+    } else {
+        Operand::strided(b, k, n, ldb, 1)
+    };
+    gemm(alpha, Operand::strided(a, m, k, lda, 1), b, T::ONE, c, ldc);
 }

@@ -1,209 +1,162 @@
-//! Deterministic fan-out of independent jobs over the cores: results come back in the jobs'
-//! order, and each is computed alone, so no bit depends on the number of threads.
+//! The one fan-out of independent jobs over the cores: [`map_ordered`], with the parallelism an
+//! explicit [`Par`] argument (as in faer). Results come back in the jobs' order and each is
+//! computed alone, so no bit depends on the number of threads; callers that sum results do so
+//! in that order.
 
 use super::BLOCK_ROWS;
-use nalgebra::DVector;
+use std::num::NonZeroUsize;
 use std::ops::Range;
 
-/// The number of threads the blocked computations use: the available parallelism, asked once
-/// per process (the question reads cgroup files, and it was asked on every pass of every prefix
-/// fit). Results never depend on it: work is split into fixed blocks summed in order.
+/// How many threads a computation may use: the caller decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Par {
+    /// Everything on the calling thread.
+    Seq,
+    /// The calling thread and up to n − 1 more.
+    Threads(NonZeroUsize),
+}
+
+impl Par {
+    /// Every core: [`threads`] threads.
+    pub fn all() -> Self {
+        Par::threads(threads())
+    }
+
+    /// This parallelism for at least [`MIN_PARALLEL_WORK`] units of work by the caller's measure
+    /// (multiply–adds, say), else [`Par::Seq`]: smaller jobs do not pay for a thread.
+    pub fn for_work(self, work: usize) -> Self {
+        if work >= MIN_PARALLEL_WORK {
+            self
+        } else {
+            Par::Seq
+        }
+    }
+
+    /// Up to `n` threads ([`Par::Seq`] for n ≤ 1).
+    pub fn threads(n: usize) -> Self {
+        NonZeroUsize::new(n).map_or(Par::Seq, Par::Threads)
+    }
+
+    /// [`Par::all`] if `parallel`, else [`Par::Seq`].
+    pub fn all_if(parallel: bool) -> Self {
+        if parallel {
+            Par::all()
+        } else {
+            Par::Seq
+        }
+    }
+
+    /// The number of threads, at least 1.
+    pub fn degree(self) -> usize {
+        match self {
+            Par::Seq => 1,
+            Par::Threads(n) => n.get(),
+        }
+    }
+}
+
+/// The work below which [`Par::for_work`] stays on the calling thread: 2²⁰.
+pub const MIN_PARALLEL_WORK: usize = 1 << 20;
+
+/// The number of threads of [`Par::all`]: the available parallelism, asked once per process
+/// (the question reads cgroup files, and it was asked on every pass of every prefix fit).
+/// Results never depend on it.
 pub fn threads() -> usize {
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |t| t.get()))
 }
 
-/// `f` applied to every item, the items split into contiguous runs across [`threads`]; the
-/// results in the items' order. For a handful of independent, equally costly jobs (the
-/// eigendecompositions of a prequential plan's prefixes): each result is computed alone, so it does
-/// not depend on the thread count.
-pub fn map_in_parallel<T, U, F>(items: &[T], f: F) -> Vec<U>
-where
-    T: Sync,
-    U: Send,
-    F: Fn(&T) -> U + Sync,
-{
-    let threads = threads().min(items.len());
-    if threads <= 1 {
-        return items.iter().map(&f).collect();
-    }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(items.len().div_ceil(threads))
-            .map(|run| scope.spawn(move || run.iter().map(f).collect::<Vec<U>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
-}
-
-/// `f` applied to every item, the items dealt round-robin to [`threads`] (so that jobs whose
-/// cost falls or rises along the list — the block rows of a triangle — balance), the results in
-/// the items' order. Each result is computed alone, so it does not depend on the thread count;
-/// small jobs (`work` below 2²⁰ by the caller's measure) stay on the calling thread.
-pub fn map_dealt<T, U, F>(items: Vec<T>, work: usize, f: F) -> Vec<U>
+/// `f` applied to every item, the results in the items' order.
+///
+/// The items are dealt round-robin to min(`par`'s degree, items) threads — the calling thread
+/// takes the first share — so that jobs whose cost rises or falls along the list (the block rows
+/// of a triangle) balance. Each result is computed by one call of `f` alone, so the results are
+/// the same bits for every `par`.
+pub fn map_ordered<T, U, F>(par: Par, items: impl IntoIterator<Item = T>, f: F) -> Vec<U>
 where
     T: Send,
     U: Send,
     F: Fn(T) -> U + Sync,
 {
-    let threads = threads().min(items.len());
-    if threads <= 1 || work < 1 << 20 {
+    let items: Vec<T> = items.into_iter().collect();
+    let count = items.len();
+    let threads = par.degree().min(count);
+    if threads <= 1 {
         return items.into_iter().map(f).collect();
     }
-    let count = items.len();
     let mut dealt: Vec<Vec<(usize, T)>> = (0..threads).map(|_| Vec::new()).collect();
     for (i, item) in items.into_iter().enumerate() {
         dealt[i % threads].push((i, item));
     }
     let f = &f;
+    let run = move |share: Vec<(usize, T)>| -> Vec<(usize, U)> {
+        share.into_iter().map(|(i, item)| (i, f(item))).collect()
+    };
     let mut results: Vec<Option<U>> = (0..count).map(|_| None).collect();
     std::thread::scope(|scope| {
-        let handles: Vec<_> = dealt
-            .into_iter()
-            .map(|items| {
-                scope.spawn(move || {
-                    items
-                        .into_iter()
-                        .map(|(i, item)| (i, f(item)))
-                        .collect::<Vec<_>>()
-                })
-            })
+        let mut shares = dealt.into_iter();
+        let here = shares.next().unwrap_or_default();
+        let handles: Vec<_> = shares
+            .map(|share| scope.spawn(move || run(share)))
             .collect();
-        for h in handles {
-            for (i, u) in h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)) {
+        let mut place = |done: Vec<(usize, U)>| {
+            for (i, u) in done {
                 results[i] = Some(u);
             }
+        };
+        place(run(here));
+        for h in handles {
+            place(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
         }
     });
     results.into_iter().flatten().collect()
 }
 
-/// Runs `f` on consecutive blocks of [`BLOCK_ROWS`] rows out of `n`, on all cores, and returns the
-/// results in block order — so that a caller summing them gets the same bits on any machine.
-pub fn map_row_blocks<T, F>(n: usize, f: F) -> Vec<T>
-where
-    T: Send,
-    F: Fn(Range<usize>) -> T + Sync,
-{
-    let blocks: Vec<Range<usize>> = (0..n.div_ceil(BLOCK_ROWS))
-        .map(|b| b * BLOCK_ROWS..((b + 1) * BLOCK_ROWS).min(n))
-        .collect();
-    let threads = threads().min(blocks.len());
-    if threads <= 1 {
-        return blocks.into_iter().map(&f).collect();
-    }
-    let per_thread = blocks.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = blocks
-            .chunks(per_thread)
-            .map(|group| scope.spawn(move || group.iter().cloned().map(f).collect::<Vec<T>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
-}
-
 /// The consecutive sub-ranges of `rows` of at most `size` rows.
-pub(crate) fn chunks(rows: Range<usize>, size: usize) -> impl Iterator<Item = Range<usize>> {
+pub fn chunks(rows: Range<usize>, size: usize) -> impl Iterator<Item = Range<usize>> {
     rows.clone()
         .step_by(size)
         .map(move |start| start..(start + size).min(rows.end))
 }
 
-/// Rows per sub-block: a block of [`map_row_blocks`] is cut into fixed sub-blocks whose sums are
-/// added in order, so that data in a single block (n ≤ [`BLOCK_ROWS`], where `map_row_blocks`
-/// runs on one thread) can still use every core — with the same bits on any number of threads.
-const SUB_BLOCK_ROWS: usize = 512;
-
-/// `f` on the consecutive sub-blocks of [`SUB_BLOCK_ROWS`] rows of `rows`, results in order; on
-/// all cores if `parallel`, else on the calling thread — the same values either way.
-pub(crate) fn map_sub_blocks<T, F>(rows: Range<usize>, parallel: bool, f: F) -> Vec<T>
+/// `f` on the consecutive blocks of [`BLOCK_ROWS`] rows out of `n`, on every core, the results
+/// in block order — so that a caller summing them gets the same bits on any machine.
+pub fn map_row_blocks<T, F>(n: usize, f: F) -> Vec<T>
 where
     T: Send,
     F: Fn(Range<usize>) -> T + Sync,
 {
-    let subs: Vec<Range<usize>> = chunks(rows, SUB_BLOCK_ROWS).collect();
-    let threads = if parallel {
-        threads().min(subs.len())
-    } else {
-        1
-    };
-    if threads <= 1 {
-        return subs.into_iter().map(&f).collect();
-    }
-    let per_thread = subs.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = subs
-            .chunks(per_thread)
-            .map(|group| scope.spawn(move || group.iter().cloned().map(f).collect::<Vec<T>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
-}
-
-/// `f(j)` for j in 0..p, on all cores in contiguous groups, returned in order. Each value is
-/// computed by one call alone, so the result does not depend on the number of threads.
-pub(crate) fn map_columns<F>(p: usize, f: F) -> Vec<DVector<f64>>
-where
-    F: Fn(usize) -> DVector<f64> + Sync,
-{
-    let threads = threads().min(p);
-    if threads <= 1 {
-        return (0..p).map(&f).collect();
-    }
-    let per_thread = p.div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..p)
-            .step_by(per_thread)
-            .map(|start| {
-                scope.spawn(move || {
-                    (start..(start + per_thread).min(p))
-                        .map(f)
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+    map_ordered(Par::all(), chunks(0..n, BLOCK_ROWS), f)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn threads(n: usize) -> Par {
+        Par::threads(n)
+    }
+
     #[test]
-    fn dealt_jobs_come_back_in_the_items_order() {
+    fn results_come_back_in_the_items_order_for_every_degree() {
         let items: Vec<usize> = (0..37).collect();
-        // Above and below the size at which the jobs leave the calling thread.
-        for work in [0, 1 << 30] {
-            let squares = map_dealt(items.clone(), work, |i| (i, i * i));
+        for par in [Par::Seq, threads(1), threads(2), threads(3), threads(64)] {
+            let squares = map_ordered(par, items.iter().copied(), |i| (i, i * i));
             assert_eq!(
                 squares,
-                items.iter().map(|&i| (i, i * i)).collect::<Vec<_>>()
+                items.iter().map(|&i| (i, i * i)).collect::<Vec<_>>(),
+                "{par:?}"
             );
         }
         // Mutable, disjoint pieces of one buffer, as the blocked Cholesky uses it.
         let mut buffer = vec![0usize; 40];
-        let pieces: Vec<(usize, &mut [usize])> = buffer.chunks_mut(8).enumerate().collect();
-        map_dealt(pieces, 1 << 30, |(b, piece)| {
-            piece.iter_mut().for_each(|v| *v = b)
-        });
+        map_ordered(
+            threads(3),
+            buffer.chunks_mut(8).enumerate(),
+            |(b, piece)| piece.iter_mut().for_each(|v| *v = b),
+        );
         assert!(buffer.iter().enumerate().all(|(i, v)| *v == i / 8));
+        assert!(map_ordered(threads(2), Vec::<usize>::new(), |i| i).is_empty());
     }
 
     #[test]
@@ -214,5 +167,12 @@ mod tests {
         assert_eq!(ranges.last().map(|r| r.end), Some(n));
         assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
         assert!(map_row_blocks(0, |r| r).is_empty());
+    }
+
+    #[test]
+    fn work_below_the_threshold_stays_on_the_calling_thread() {
+        assert_eq!(threads(2).for_work(MIN_PARALLEL_WORK - 1), Par::Seq);
+        assert_eq!(threads(2).for_work(MIN_PARALLEL_WORK), threads(2));
+        assert_eq!(Par::all_if(false), Par::Seq);
     }
 }

@@ -3,7 +3,7 @@
 
 use super::passes::Scratch;
 use super::{MlpProblem, Task};
-use crate::linalg::{add_gram_upper, chunks, map_columns, Real};
+use crate::linalg::{add_gram_upper, chunks, map_ordered, Par, Real};
 use crate::model::logistic::sigmoid;
 use nalgebra::{DMatrix, DVector};
 
@@ -84,7 +84,7 @@ impl MlpProblem<'_> {
                         .for_each(|(j, d)| *j = T::from_f64(*d));
                 }
             });
-            add_gram_upper(jac, m, p, &mut total);
+            add_gram_upper(Par::all().for_work(m * p * p), jac, m, p, &mut total);
         }
         for i in 0..p {
             for j in 0..i {
@@ -106,7 +106,7 @@ impl MlpProblem<'_> {
 
     pub(super) fn exact_hessian_unsymmetrized(&self, theta: &DVector<f64>) -> DMatrix<f64> {
         let p = self.n_params();
-        let columns = map_columns(p, |j| {
+        let columns: Vec<DVector<f64>> = map_ordered(Par::all(), 0..p, |j| {
             let step = HESSIAN_STEP * theta[j].abs().max(1.0);
             let mut up = theta.clone();
             up[j] += step;

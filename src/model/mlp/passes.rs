@@ -4,12 +4,18 @@
 use super::activation::{activate, multiply_derivative};
 use super::architecture::dot;
 use super::{Architecture, MlpProblem, Task};
-use crate::linalg::{chunks, gemm, map_sub_blocks, Operand};
+use crate::linalg::{chunks, gemm, map_ordered, Operand, Par};
 use crate::model::logistic::{row_negative_log_likelihood, sigmoid};
 use std::ops::Range;
 
 /// Rows per chunk of the forward/backward passes (it only bounds the scratch buffers).
 pub(super) const CHUNK_ROWS: usize = 256;
+
+/// Rows per sub-block: a block of [`crate::linalg::map_row_blocks`] is cut into fixed sub-blocks
+/// whose sums are added in order, so that data in a single block (n ≤
+/// [`crate::linalg::BLOCK_ROWS`]) can still use every core — with the same bits on any number of
+/// threads.
+const SUB_BLOCK_ROWS: usize = 512;
 
 /// Per-block buffers for chunks of up to `rows` rows: allocated once per block, never per row.
 pub(super) struct Scratch {
@@ -51,6 +57,7 @@ impl MlpProblem<'_> {
             let input: &[f64] = if l == 0 { x0 } else { &below[l - 1] };
             let pre = &mut s.pre[l][..m * shape.fan_out];
             gemm(
+                1.0,
                 Operand::row_major(input, m, shape.fan_in),
                 Operand::transposed(shape.w(theta), shape.fan_out, shape.fan_in),
                 0.0,
@@ -112,6 +119,7 @@ impl MlpProblem<'_> {
                 }
             } else {
                 gemm(
+                    1.0,
                     Operand::row_major(&s.delta, m, shape.fan_out),
                     Operand::row_major(shape.w(theta), shape.fan_out, shape.fan_in),
                     0.0,
@@ -182,6 +190,7 @@ impl MlpProblem<'_> {
                 } else {
                     // G_W += δᵀ·input.
                     gemm(
+                        1.0,
                         Operand::transposed(delta, m, shape.fan_out),
                         Operand::row_major(input, m, shape.fan_in),
                         1.0,
@@ -199,16 +208,19 @@ impl MlpProblem<'_> {
         (loss, g)
     }
 
-    /// [`Self::sub_block`] over a block of [`map_row_blocks`], by sub-blocks of
-    /// [`SUB_BLOCK_ROWS`] rows added in order (computed on all cores if `parallel`).
+    /// [`Self::sub_block`] over a block of [`crate::linalg::map_row_blocks`], by sub-blocks of
+    /// [`SUB_BLOCK_ROWS`] rows added in order (computed on the threads of `par`: the same bits for
+    /// every `par`).
     pub(super) fn block(
         &self,
         theta: &[f64],
         rows: Range<usize>,
         gradient: bool,
-        parallel: bool,
+        par: Par,
     ) -> (f64, Vec<f64>) {
-        let parts = map_sub_blocks(rows, parallel, |sub| self.sub_block(theta, sub, gradient));
+        let parts = map_ordered(par, chunks(rows, SUB_BLOCK_ROWS), |sub| {
+            self.sub_block(theta, sub, gradient)
+        });
         let loss = parts.iter().map(|(l, _)| l).sum();
         let mut parts = parts.into_iter().map(|(_, g)| g);
         let mut g = parts.next().unwrap_or_default();

@@ -4,7 +4,7 @@
 use super::architecture::Shape;
 use super::passes::{Scratch, CHUNK_ROWS};
 use super::{Architecture, Task};
-use crate::linalg::{chunks, map_row_blocks, BLOCK_ROWS};
+use crate::linalg::{chunks, map_ordered, map_row_blocks, Par, BLOCK_ROWS};
 use crate::model::logistic::sigmoid;
 use crate::model::problem::{LastEvaluation, NewtonProblem, Objective};
 use nalgebra::{DMatrix, DVector};
@@ -127,33 +127,25 @@ impl<'a> MlpProblem<'a> {
         }
     }
 
-    /// (ℓ(θ), ∇ℓ(θ) if `gradient`), summed over the blocks of [`map_row_blocks`] in order. With
-    /// `serial` everything runs on the calling thread — with the same blocks, sub-blocks and order,
-    /// so the same bits.
+    /// (ℓ(θ), ∇ℓ(θ) if `gradient`), summed over the blocks of [`BLOCK_ROWS`] rows in order, on
+    /// the threads of `par` — with the same blocks, sub-blocks and order for every `par`, so the
+    /// same bits.
     fn evaluate(
         &self,
         theta: &DVector<f64>,
         gradient: bool,
-        serial: bool,
+        par: Par,
     ) -> (f64, Option<DVector<f64>>) {
         let t = theta.as_slice();
-        let blocks = if serial {
-            (0..self.n())
-                .step_by(BLOCK_ROWS)
-                .map(|start| {
-                    self.block(
-                        t,
-                        start..(start + BLOCK_ROWS).min(self.n()),
-                        gradient,
-                        false,
-                    )
-                })
-                .collect()
+        // A single block has only its sub-blocks to spread over the threads.
+        let sub_par = if self.n() <= BLOCK_ROWS {
+            par
         } else {
-            // A single block runs on one thread in map_row_blocks: its sub-blocks use the cores.
-            let parallel = self.n() <= BLOCK_ROWS;
-            map_row_blocks(self.n(), |rows| self.block(t, rows, gradient, parallel))
+            Par::Seq
         };
+        let blocks = map_ordered(par, chunks(0..self.n(), BLOCK_ROWS), |rows| {
+            self.block(t, rows, gradient, sub_par)
+        });
         let sum: f64 = blocks.iter().map(|(l, _)| l).sum();
         let nll = match self.arch.task {
             Task::Regression => {
@@ -175,7 +167,7 @@ impl<'a> MlpProblem<'a> {
     /// ℓ(θ) = (β/2)Σᵢ(yᵢ − ηᵢ)² − (n/2) ln β + (n/2) ln 2π (regression) or
     /// Σᵢ softplus(ηᵢ) − yᵢηᵢ (classification).
     pub fn negative_log_likelihood(&self, theta: &DVector<f64>) -> f64 {
-        self.evaluate(theta, false, false).0
+        self.evaluate(theta, false, Par::all()).0
     }
 
     /// ½(θ − μ)ᵀΛ(θ − μ).
@@ -195,12 +187,12 @@ impl<'a> MlpProblem<'a> {
 
     /// ∇ℓ by backpropagation: Σᵢ rᵢJᵢ, the rows' rᵢ = ∂ℓ/∂ηᵢ carried back through the layers.
     pub fn likelihood_gradient(&self, theta: &DVector<f64>) -> DVector<f64> {
-        self.evaluate(theta, true, false).1.unwrap_or_default()
+        self.evaluate(theta, true, Par::all()).1.unwrap_or_default()
     }
 
     /// [`Self::likelihood_gradient`] on the calling thread (the same bits).
     pub(super) fn likelihood_gradient_serial(&self, theta: &DVector<f64>) -> DVector<f64> {
-        self.evaluate(theta, true, true).1.unwrap_or_default()
+        self.evaluate(theta, true, Par::Seq).1.unwrap_or_default()
     }
 
     /// ∇f = ∇ℓ + Λ(θ − μ).
@@ -211,7 +203,7 @@ impl<'a> MlpProblem<'a> {
     /// (f(θ), ∇f(θ)) from one forward and backward pass: the same bits as [`Self::objective`]
     /// and [`Self::gradient_at`] for about the price of the gradient alone.
     pub fn objective_and_gradient(&self, theta: &DVector<f64>) -> (f64, DVector<f64>) {
-        let (nll, g) = self.evaluate(theta, true, false);
+        let (nll, g) = self.evaluate(theta, true, Par::all());
         (
             nll + self.penalty(theta),
             g.unwrap_or_default() + self.precision.component_mul(&(theta - self.center)),
