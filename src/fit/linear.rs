@@ -8,14 +8,15 @@
 
 use super::{
     charge_note, charged_reals_note, donor_center, load_donor, load_truth, row_fingerprints,
-    truth_center, EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+    truth_center, EvidenceMethod, FitOptions, ModelKind, PriorEvaluation, ResolvedCenter, Study,
+    StudyInfo,
 };
 use crate::codelength::linear::{bic_bits, mixture_bits, two_part_nats, PrequentialPlan};
 use crate::codelength::{
     bits, estimate_charge_bits, lattice_term, optional_code, CodeLengths, CodeSelection,
 };
 use crate::data::{Dataset, DesignOptions, Standardization, SufficientStats};
-use crate::error::{OccamError, Result};
+use crate::error::Result;
 use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaussian, Posterior};
 use crate::model::linear::PenalizedLeastSquares;
 use crate::model::Intercept;
@@ -52,23 +53,13 @@ pub struct LinearStudy<'d> {
     prequential: Option<PrequentialPlan>,
 }
 
-/// Translates the intercept choice into the design's centring, refusing choices the linear model
-/// does not offer.
-fn design_options(options: &FitOptions) -> Result<DesignOptions> {
-    let center = match options.intercept {
-        Intercept::Centered => true,
-        Intercept::None => false,
-        other => {
-            return Err(OccamError::invalid(
-                "--intercept",
-                format!("'{other}' is for logistic and MLP models; the linear model centres the data (--intercept centered, its default) or has no intercept (--intercept none)"),
-            ))
-        }
-    };
-    Ok(DesignOptions {
+/// The design's centring from the intercept choice ([`FitOptions::problem`] has already refused
+/// the choices the linear model does not offer: it centres the data or has no intercept).
+fn design_options(options: &FitOptions) -> DesignOptions {
+    DesignOptions {
         standardize: options.standardize,
-        center,
-    })
+        center: options.intercept == Intercept::Centered,
+    }
 }
 
 impl LinearStudy<'static> {
@@ -87,12 +78,7 @@ impl<'d> LinearStudy<'d> {
 
     fn with_data(data: Cow<'d, Dataset>, options: &FitOptions) -> Result<Self> {
         let dataset = data.as_ref();
-        if options.first_block == 0 {
-            return Err(OccamError::invalid(
-                "--first-block",
-                "the first prequential block needs at least one row",
-            ));
-        }
+        options.validate(ModelKind::Linear)?;
         // The k×k matrices alive at once: the Gram matrix, the eigendecomposition's copy and its
         // eigenvectors, and with the prequential code one eigendecomposition per block boundary.
         let blocks = if options.codes.prequential {
@@ -112,7 +98,7 @@ impl<'d> LinearStudy<'d> {
                 "use fewer features (--features or --exclude), or --codes none (the prequential code keeps one k×k matrix per block)",
             )?;
         }
-        let transform = Standardization::fit(dataset, design_options(options)?)?;
+        let transform = Standardization::fit(dataset, design_options(options))?;
         // The prequential plan sums the statistics block by block anyway; its last prefix is the
         // whole data set, so the O(nk²) pass and the eigendecomposition are done once.
         let _step = crate::progress::step(if wide {

@@ -7,7 +7,8 @@
 
 use super::{
     charge_note, charged_reals_note, donor_center, load_donor, load_truth, row_fingerprints,
-    truth_center, EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+    truth_center, EvidenceMethod, FitOptions, ModelKind, PriorEvaluation, ResolvedCenter, Study,
+    StudyInfo,
 };
 use crate::codelength::logistic::{bic_bits, prequential_blocks, two_part_nats};
 use crate::codelength::{
@@ -121,6 +122,7 @@ impl<'d> LogisticStudy<'d> {
 
     fn with_data(data: Cow<'d, Dataset>, options: &FitOptions) -> Result<Self> {
         let dataset: &Dataset = &data;
+        options.validate(ModelKind::Logistic)?;
         // The (k+1)×(k+1) Hessian, its factor and the Laplace covariance: three at once.
         crate::memory::check_design(
             dataset.n(),
@@ -128,21 +130,7 @@ impl<'d> LogisticStudy<'d> {
             3,
             "use fewer features (--features or --exclude)",
         )?;
-        let intercept = match options.intercept {
-            Intercept::Centered => {
-                return Err(OccamError::invalid(
-                    "--intercept",
-                    "'centered' centres the target, which is for linear regression; the logistic intercept is 'shared' (the default: it shares the weights' prior), 'free' (flat prior), 'prior:SD' or 'none'",
-                ))
-            }
-            other => other,
-        };
-        if options.first_block == 0 {
-            return Err(OccamError::invalid(
-                "--first-block",
-                "the first prequential block needs at least one row",
-            ));
-        }
+        let intercept = options.intercept;
         if dataset.target_labels.len() > 2 {
             return Err(OccamError::Target {
                 source_name: dataset.source.clone(),

@@ -5,70 +5,28 @@
 //! where asked, the evidence, γ and the four code lengths. `occam fit` evaluates one prior and adds
 //! its posterior; `occam compare` evaluates many.
 
+pub mod dispatch;
+pub mod kind;
 pub mod linear;
 pub mod logistic;
 pub mod mlp;
+pub mod options;
 
+pub use dispatch::ModelFit;
+pub use kind::ModelKind;
 pub use linear::{fit_linear, LinearFit, LinearStudy, OptimizerCheck};
 pub use logistic::{fit_logistic, LogisticFit, LogisticStudy};
 pub use mlp::{fit_mlp, HessianKind, MlpFit, MlpOptions, MlpStudy};
+pub use options::{CheckedOptions, FitOptions, OptionsProblem};
 
-use crate::codelength::{estimate_charge_bits, CodeLengths, CodeSelection, RowOrder};
-use crate::data::{self, ColumnSelection, Dataset};
+use crate::codelength::{estimate_charge_bits, CodeLengths};
+use crate::data::{self, Dataset};
 use crate::error::{OccamError, Result};
 use crate::linalg::map_row_blocks;
-use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
 use nalgebra::DVector;
 use std::collections::HashSet;
 use std::path::Path;
-
-/// Everything that defines a fit besides the data.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FitOptions {
-    /// Which columns are the target and the features (also used for `fit:PATH` centres).
-    pub selection: ColumnSelection,
-    /// The prior centre μ.
-    pub center: CenterSpec,
-    /// The prior sd s, or `auto`.
-    pub prior_sd: SdSpec,
-    /// The noise sd σ, or `auto`.
-    pub noise_sd: SdSpec,
-    /// How the intercept is treated.
-    pub intercept: Intercept,
-    /// z-score the features (default true).
-    pub standardize: bool,
-    /// The order of the rows in the prequential code.
-    pub order: RowOrder,
-    /// Rows in the first prequential block; later blocks double.
-    pub first_block: usize,
-    /// Which code lengths to compute besides the mixture code.
-    pub codes: CodeSelection,
-    /// The network, for `--model mlp`.
-    pub mlp: MlpOptions,
-    /// Real numbers given as fixed values (a prior sd, a noise sd) that were nevertheless
-    /// estimated from the coded rows (`--charge-reals N`): each is charged ½ log₂ n bits in every
-    /// code that uses it (mixture, prequential, two_part), like an `auto` value (docs/codes.md).
-    pub charged_reals: usize,
-}
-
-impl Default for FitOptions {
-    fn default() -> Self {
-        FitOptions {
-            selection: ColumnSelection::default(),
-            center: CenterSpec::Zero,
-            prior_sd: SdSpec::Auto,
-            noise_sd: SdSpec::Auto,
-            intercept: Intercept::Centered,
-            standardize: true,
-            order: RowOrder::AsGiven,
-            first_block: 16,
-            codes: CodeSelection::default(),
-            mlp: MlpOptions::default(),
-            charged_reals: 0,
-        }
-    }
-}
 
 /// A prior centre in design units, and whether it was estimated from the coded rows.
 #[derive(Debug, Clone, PartialEq)]
