@@ -46,6 +46,12 @@ impl ModelKind {
     }
 }
 
+impl std::fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +63,7 @@ mod tests {
             let value = kind.to_possible_value().expect("every kind is a value");
             assert_eq!(value.get_name(), kind.name());
             assert_eq!(ModelKind::from_str(kind.name(), false), Ok(kind));
+            assert_eq!(kind.to_string(), kind.name());
         }
         assert_eq!(ModelKind::value_variants(), &ModelKind::ALL);
     }

@@ -6,10 +6,10 @@
 //! [`LinearStudy::evaluate`] scores a prior (centre, s, σ) in O(k²·log n) or less: empirical Bayes,
 //! evidence, γ and all four code lengths, without touching the rows again.
 
+use super::center::{resolve_center, CenterHooks};
 use super::{
-    charge_note, charged_reals_note, donor_center, load_donor, load_truth, row_fingerprints,
-    truth_center, EvidenceMethod, FitOptions, ModelKind, PriorEvaluation, ResolvedCenter, Study,
-    StudyInfo,
+    charge_note, charged_reals_note, row_fingerprints, EvidenceMethod, FitOptions, ModelKind,
+    PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::linear::{bic_bits, mixture_bits, two_part_nats, PrequentialPlan};
 use crate::codelength::{
@@ -21,6 +21,7 @@ use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaus
 use crate::model::linear::PenalizedLeastSquares;
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
+use crate::simulate::Truth;
 use nalgebra::DVector;
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -244,10 +245,48 @@ impl<'d> LinearStudy<'d> {
     }
 }
 
+impl CenterHooks for LinearStudy<'_> {
+    fn prior_parameters(&self) -> (usize, Vec<String>) {
+        (self.feature_names.len(), self.feature_names.clone())
+    }
+
+    fn coded_rows(&self) -> usize {
+        self.n
+    }
+
+    fn fingerprints(&self) -> &HashSet<u64> {
+        self.fingerprints
+            .get_or_init(|| row_fingerprints(&self.data))
+    }
+
+    fn truth_values(&self, truth: Truth) -> Result<Vec<f64>> {
+        Ok(self.transform.from_original(&truth.weights))
+    }
+
+    /// The donor's noise sd is its own: fitted, whatever this study fixes.
+    fn donor_values(&self, donor: &Dataset, zero_centred: FitOptions) -> Result<Vec<f64>> {
+        let options = FitOptions {
+            noise_sd: SdSpec::Auto,
+            ..zero_centred
+        };
+        let (original, _) = fit_linear(donor, &options)?.original_units();
+        Ok(self.transform.from_original(&original))
+    }
+
+    fn zero_centred_sd(&self, _spec: &CenterSpec) -> Result<f64> {
+        let k = self.feature_names.len();
+        Ok(self
+            .model
+            .empirical_bayes(&DVector::zeros(k), None, self.options.noise_sd.fixed())?
+            .hyperparameters
+            .prior_sd())
+    }
+}
+
 impl Study for LinearStudy<'_> {
     fn info(&self) -> StudyInfo {
         StudyInfo {
-            kind: "linear",
+            kind: ModelKind::Linear,
             source: self.source.clone(),
             n: self.n,
             feature_names: self.feature_names.clone(),
@@ -261,61 +300,7 @@ impl Study for LinearStudy<'_> {
     /// Resolves a centre spec into design units (`fit:` fits the donor data, `sha256:` without a
     /// scale takes s, or the zero-centred empirical-Bayes s when s is `auto`).
     fn resolve_center(&self, spec: &CenterSpec, prior_sd: SdSpec) -> Result<ResolvedCenter> {
-        let k = self.feature_names.len();
-        match spec {
-            CenterSpec::Truth => {
-                let truth = load_truth(&self.info())?;
-                truth_center(self.transform.from_original(&truth.weights))
-            }
-            CenterSpec::Fit(path) => {
-                let (other, shared_rows) = load_donor(
-                    path,
-                    &self.info(),
-                    self.fingerprints
-                        .get_or_init(|| row_fingerprints(&self.data)),
-                )?;
-                let donor_options = FitOptions {
-                    center: CenterSpec::Zero,
-                    prior_sd: SdSpec::Auto,
-                    noise_sd: SdSpec::Auto,
-                    ..self.options.clone()
-                };
-                let (original, _) = fit_linear(&other, &donor_options)?.original_units();
-                donor_center(
-                    self.transform.from_original(&original),
-                    path,
-                    other.n(),
-                    shared_rows,
-                    self.n,
-                )
-            }
-            CenterSpec::Sha256 { scale: None, .. } => match prior_sd {
-                SdSpec::Fixed(s) => Ok(ResolvedCenter {
-                    values: spec.resolve(k, s, &self.feature_names)?,
-                    estimated_reals: 0,
-                    note: None,
-                }),
-                SdSpec::Auto => {
-                    let s = self
-                        .model
-                        .empirical_bayes(&DVector::zeros(k), None, self.options.noise_sd.fixed())?
-                        .hyperparameters
-                        .prior_sd();
-                    Ok(ResolvedCenter {
-                        values: spec.resolve(k, s, &self.feature_names)?,
-                        estimated_reals: 1,
-                        note: Some(format!(
-                            "prior centre {spec}: scaled by the empirical-Bayes prior sd of the zero-centred prior ({s:.6}) because the sd is 'auto'; that scale is estimated from the coded rows and charged; give sha256:TEXT:SCALE to fix it"
-                        )),
-                    })
-                }
-            },
-            other => Ok(ResolvedCenter {
-                values: other.resolve(k, f64::NAN, &self.feature_names)?,
-                estimated_reals: 0,
-                note: other.truth_file_note(),
-            }),
-        }
+        resolve_center(self, spec, prior_sd)
     }
 
     fn evaluate(
