@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use occam::codelength::{CodeKind, CodeSelection, RowOrder};
 use occam::compare::{compare, parse_centers, parse_sds, CompareOptions};
-use occam::data::{self, ColumnSelection, BUILTINS};
+use occam::data::{self, ColumnSelection};
 use occam::error::{OccamError, Result};
 use occam::fit::{CheckedOptions, FitOptions, HessianKind, MlpOptions, ModelKind};
 use occam::model::mlp::{Activation, Task};
@@ -12,8 +12,9 @@ use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
 use occam::prior::{CenterSpec, SdSpec};
 use occam::progress;
 use occam::report::convert::render_conversion;
+use occam::report::datasets::render_datasets;
 use occam::report::engine::{render_table, write_report, ReportOptions};
-use occam::report::format::{csv_field, json_document, md_cell, tex_escape};
+use occam::report::format::json_document;
 use occam::report::studies::STUDIES;
 use occam::report::{write_atomic, CompareReport, FitReport, OutputFormat};
 use occam::run::spec::load_spec;
@@ -639,81 +640,7 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
 }
 
 fn run_datasets(args: &DatasetsArgs) -> Result<()> {
-    let rows: Vec<[String; 5]> = BUILTINS
-        .iter()
-        .map(|b| {
-            let lines = b.csv.lines().filter(|l| !l.trim().is_empty()).count();
-            let columns = b.csv.lines().next().map_or(0, |h| h.split(',').count());
-            [
-                b.name.to_string(),
-                (lines - 1).to_string(),
-                (columns - 1).to_string(),
-                b.task.to_string(),
-                b.provenance.to_string(),
-            ]
-        })
-        .collect();
-    let header = ["name", "n", "k", "task", "provenance"];
-    let text = match args.output.format {
-        OutputFormat::Json => {
-            let list: Vec<serde_json::Value> = BUILTINS
-                .iter()
-                .zip(&rows)
-                .map(|(b, r)| {
-                    serde_json::json!({
-                        "name": b.name, "n": r[1].parse::<usize>().unwrap_or(0), "k": r[2].parse::<usize>().unwrap_or(0),
-                        "task": b.task, "target": b.target, "provenance": b.provenance,
-                    })
-                })
-                .collect();
-            json_document(&serde_json::json!({ "schema": 1, "datasets": list }))
-        }
-        OutputFormat::Md => {
-            let mut t = format!("| {} |\n|---|---:|---:|---|---|\n", header.join(" | "));
-            for r in &rows {
-                t += &format!(
-                    "| {} |\n",
-                    r.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | ")
-                );
-            }
-            t
-        }
-        OutputFormat::Csv => {
-            let mut t = format!("{}\n", header.join(","));
-            for r in &rows {
-                t += &format!(
-                    "{}\n",
-                    r.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",")
-                );
-            }
-            t
-        }
-        OutputFormat::Tex => {
-            let mut t = String::from("\\begin{tabular}{lrrll}\n\\toprule\nName & $n$ & $k$ & Task & Provenance \\\\\n\\midrule\n");
-            for r in &rows {
-                t += &format!(
-                    "{} \\\\\n",
-                    r.iter()
-                        .map(|c| tex_escape(c))
-                        .collect::<Vec<_>>()
-                        .join(" & ")
-                );
-            }
-            t + "\\bottomrule\n\\end{tabular}\n"
-        }
-        OutputFormat::Table => {
-            let mut t = String::new();
-            for b in BUILTINS.iter().zip(&rows) {
-                let (b, r) = b;
-                t += &format!(
-                    "{:<14} n = {:>4}  k = {:>2}  {}\n{:<14} target: {}\n{:<14} {}\n\n",
-                    r[0], r[1], r[2], r[3], "", b.target, "", r[4]
-                );
-            }
-            t + "use one with --data NAME, e.g. occam fit --data diabetes\n"
-        }
-    };
-    emit(&args.output, &text, &[])
+    emit(&args.output, &render_datasets(args.output.format), &[])
 }
 
 /// Runs the command line and returns the process exit code.
