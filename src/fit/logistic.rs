@@ -504,7 +504,7 @@ impl<'d> LogisticStudy<'d> {
 impl LogisticStudy<'_> {
     /// Original-unit weights and intercept as this study's parameters: wⱼ·scaleⱼ, and (when the
     /// intercept is under the prior) b + Σⱼ shiftⱼ·wⱼ — the same function in this standardisation.
-    fn from_original(&self, weights: &[f64], intercept: f64) -> Vec<f64> {
+    fn parameters_from_original(&self, weights: &[f64], intercept: f64) -> Vec<f64> {
         let mut values = self.transform.from_original(weights);
         if self.n_shared() > self.k {
             values.push(
@@ -535,12 +535,12 @@ impl CenterHooks for LogisticStudy<'_> {
     }
 
     fn truth_values(&self, truth: Truth) -> Result<Vec<f64>> {
-        Ok(self.from_original(&truth.weights, truth.intercept))
+        Ok(self.parameters_from_original(&truth.weights, truth.intercept))
     }
 
     fn donor_values(&self, donor: &Dataset, zero_centred: FitOptions) -> Result<Vec<f64>> {
         let (w_original, b_original) = fit_logistic(donor, &zero_centred)?.original_units();
-        Ok(self.from_original(&w_original, b_original))
+        Ok(self.parameters_from_original(&w_original, b_original))
     }
 
     fn zero_centred_sd(&self, _spec: &CenterSpec) -> Result<f64> {
