@@ -5,7 +5,7 @@
 //! where asked, the evidence, γ and the four code lengths. `occam fit` evaluates one prior and adds
 //! its posterior; `occam compare` evaluates many.
 
-pub mod center;
+mod center;
 pub mod dispatch;
 pub mod kind;
 pub mod linear;

@@ -150,8 +150,8 @@ impl FitOptions {
     }
 }
 
-/// [`FitOptions`] that a model kind's rules have accepted: what [`ModelKind::study`]'s
-/// callers build once, from flags or from a spec.
+/// [`FitOptions`] that a model kind's rules have accepted, built once from flags or from a spec;
+/// [`CheckedOptions::study`] and [`CheckedOptions::fit`] dispatch on its kind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckedOptions {
     kind: ModelKind,

@@ -9,7 +9,7 @@
 //! Relative paths (data files, `file:` and `fit:` centres) resolve against the spec's folder, so a
 //! spec runs the same from any working directory.
 //!
-//! The files: [`raw`] is the TOML shape serde reads; `source` turns positions into lines, columns
+//! The files: `raw` is the TOML shape serde reads; `source` turns positions into lines, columns
 //! and dotted keys; `values` reads the values with their own syntax (sds, centres, sweeps);
 //! `study` builds one validated study, step by step.
 
