@@ -76,3 +76,20 @@ pub fn render_datasets(format: OutputFormat) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_forms_keep_their_layout() {
+        let md = render_datasets(OutputFormat::Md);
+        assert!(md.starts_with("| name | n | k | task | provenance |\n|---|---:|---:|---|---|\n| diabetes | 442 | 10 |"));
+        let tex = render_datasets(OutputFormat::Tex);
+        assert!(tex.starts_with("\\begin{tabular}{lrrll}\n\\toprule\nName & $n$ & $k$ & Task & Provenance \\\\\n\\midrule\ndiabetes & 442 & 10 & "));
+        assert!(tex.ends_with("\\bottomrule\n\\end{tabular}\n"));
+        let csv = render_datasets(OutputFormat::Csv);
+        assert!(csv.starts_with("name,n,k,task,provenance\ndiabetes,442,10,"));
+        assert_eq!(csv.lines().count(), BUILTINS.len() + 1);
+    }
+}
