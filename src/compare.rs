@@ -9,7 +9,8 @@ use crate::codelength::CodeLengths;
 use crate::data::Dataset;
 use crate::error::{OccamError, Result};
 use crate::fit::{
-    EvidenceMethod, FitOptions, LinearStudy, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+    EvidenceMethod, FitOptions, LinearStudy, ModelKind, PriorEvaluation, ResolvedCenter, Study,
+    StudyInfo,
 };
 use crate::prior::{check_sd, CenterSpec, SdSpec, MAX_SD, MIN_SD};
 use nalgebra::DVector;
@@ -186,9 +187,9 @@ fn failed_row(
     reason: String,
 ) -> CompareRow {
     let evidence_method = match info.kind {
-        "linear" => EvidenceMethod::Exact,
-        "logistic" => EvidenceMethod::LaplaceHessian,
-        _ => EvidenceMethod::LaplaceGgn,
+        ModelKind::Linear => EvidenceMethod::Exact,
+        ModelKind::Logistic => EvidenceMethod::LaplaceHessian,
+        ModelKind::Mlp => EvidenceMethod::LaplaceGgn,
     };
     CompareRow {
         evaluation: PriorEvaluation {
@@ -294,7 +295,7 @@ pub fn compare(study: &dyn Study, options: &CompareOptions) -> Result<Comparison
 
     let charged: &[&str] = match (rows.iter().any(|r| r.evaluation.charge_bits > 0.0), info.kind) {
         (false, _) => &[],
-        (true, "linear") => &["in each row, s where 'auto', σ when --noise-sd auto, and a sha256 centre's scale when taken from the data"],
+        (true, ModelKind::Linear) => &["in each row, s where 'auto', σ when --noise-sd auto, and a sha256 centre's scale when taken from the data"],
         (true, _) => &["in each row, s where 'auto', and a sha256 centre's scale when taken from the data"],
     };
     let mut notes = study.code_length_notes(charged, None);

@@ -43,3 +43,8 @@ pub mod special;
 mod testing;
 
 pub use error::{OccamError, Result};
+
+/// README.md's Rust examples, compiled and run as doctests (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

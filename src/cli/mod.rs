@@ -3,20 +3,18 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use occam::codelength::{CodeKind, CodeSelection, RowOrder};
 use occam::compare::{compare, parse_centers, parse_sds, CompareOptions};
-use occam::data::{self, ColumnSelection, BUILTINS};
+use occam::data::{self, ColumnSelection};
 use occam::error::{OccamError, Result};
-use occam::fit::{
-    fit_linear, fit_logistic, fit_mlp, FitOptions, HessianKind, LinearStudy, LogisticStudy,
-    MlpOptions, MlpStudy,
-};
+use occam::fit::{CheckedOptions, FitOptions, HessianKind, MlpOptions, ModelKind};
 use occam::model::mlp::{Activation, Task};
 use occam::model::Intercept;
 use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
 use occam::prior::{CenterSpec, SdSpec};
 use occam::progress;
 use occam::report::convert::render_conversion;
+use occam::report::datasets::render_datasets;
 use occam::report::engine::{render_table, write_report, ReportOptions};
-use occam::report::format::{csv_field, json_document, md_cell, tex_escape};
+use occam::report::format::json_document;
 use occam::report::studies::STUDIES;
 use occam::report::{write_atomic, CompareReport, FitReport, OutputFormat};
 use occam::run::spec::load_spec;
@@ -52,17 +50,6 @@ enum Command {
     Simulate(SimulateArgs),
     /// The built-in data sets, with n, k, task and provenance.
     Datasets(DatasetsArgs),
-}
-
-/// The models `--model` accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ModelKind {
-    /// Linear regression with Gaussian noise: exact evidence.
-    Linear,
-    /// Logistic regression on a binary target: Laplace evidence.
-    Logistic,
-    /// A multilayer perceptron (--hidden, --activation, --task): Laplace evidence.
-    Mlp,
 }
 
 #[derive(Debug, Args)]
@@ -381,30 +368,23 @@ struct DatasetsArgs {
 }
 
 impl ModelArgs {
-    /// Options with the default (zero-centred, `auto`) prior; `fit` overrides the prior.
-    fn fit_options(&self, selection: ColumnSelection) -> Result<FitOptions> {
-        if self.first_block == 0 {
-            return Err(OccamError::invalid(
-                "--first-block",
-                "the first prequential block needs at least one row",
-            ));
-        }
-        let noise_sd = SdSpec::parse("--noise-sd", &self.noise_sd)?;
-        if self.model == ModelKind::Logistic && noise_sd != SdSpec::Auto {
-            return Err(OccamError::invalid(
-                "--noise-sd",
-                "the logistic model has no noise sd; drop the flag",
-            ));
-        }
-        let intercept = match (&self.intercept, self.model) {
-            (Some(text), _) => Intercept::parse(text)?,
-            (None, ModelKind::Linear) => Intercept::Centered,
-            (None, ModelKind::Logistic | ModelKind::Mlp) => Intercept::Shared,
-        };
-        Ok(FitOptions {
+    /// The model's options under the prior `center` and `prior_sd`, checked once against the
+    /// model's rules (before any data are read, so a usage error is reported first).
+    fn options(
+        &self,
+        selection: ColumnSelection,
+        center: CenterSpec,
+        prior_sd: SdSpec,
+    ) -> Result<CheckedOptions> {
+        FitOptions {
             selection,
-            noise_sd,
-            intercept,
+            center,
+            prior_sd,
+            noise_sd: SdSpec::parse("--noise-sd", &self.noise_sd)?,
+            intercept: match &self.intercept {
+                Some(text) => Intercept::parse(text)?,
+                None => self.model.default_intercept(),
+            },
             standardize: !self.no_standardize,
             order: self.shuffle.map_or(RowOrder::AsGiven, RowOrder::Shuffled),
             first_block: self.first_block,
@@ -418,8 +398,8 @@ impl ModelArgs {
                 seed: self.seed,
                 hessian: self.hessian,
             },
-            ..FitOptions::default()
-        })
+        }
+        .check(self.model)
     }
 }
 
@@ -475,16 +455,6 @@ fn emit_to(out: Option<&std::path::Path>, text: &str, inputs: &[PathBuf]) -> Res
     }
 }
 
-impl ModelKind {
-    fn name(self) -> &'static str {
-        match self {
-            ModelKind::Linear => "linear",
-            ModelKind::Logistic => "logistic",
-            ModelKind::Mlp => "mlp",
-        }
-    }
-}
-
 /// Reads `--data` with its column selection, with a progress spinner for a long read.
 fn load_data(args: &DataArgs) -> Result<data::Dataset> {
     let _step = progress::step(format!("reading {}", args.data));
@@ -493,28 +463,30 @@ fn load_data(args: &DataArgs) -> Result<data::Dataset> {
 
 fn run_fit(args: &FitArgs) -> Result<()> {
     // Parse every flag before touching the data, so a usage error is reported first.
-    let options = FitOptions {
-        center: CenterSpec::parse(&args.prior.prior_center)?,
-        prior_sd: SdSpec::parse("--prior-sd", &args.prior.prior_sd)?,
-        ..args.model.fit_options(args.data.selection())?
-    };
-    let inputs = input_paths(&args.data.data, std::slice::from_ref(&options.center));
+    let options = args.model.options(
+        args.data.selection(),
+        CenterSpec::parse(&args.prior.prior_center)?,
+        SdSpec::parse("--prior-sd", &args.prior.prior_sd)?,
+    )?;
+    let inputs = input_paths(
+        &args.data.data,
+        std::slice::from_ref(&options.options().center),
+    );
     check_out(&args.output, &inputs)?;
     let dataset = load_data(&args.data)?;
     let step = progress::step(format!("fitting the {} model", args.model.model.name()));
-    let report = match args.model.model {
-        ModelKind::Linear => FitReport::from_linear(&fit_linear(&dataset, &options)?),
-        ModelKind::Logistic => FitReport::from_logistic(&fit_logistic(&dataset, &options)?),
-        ModelKind::Mlp => FitReport::from_mlp(&fit_mlp(&dataset, &options)?),
-    };
+    let report = FitReport::from_fit(&options.fit(&dataset)?);
     // The spinner is cleared before the output reaches a terminal, so it never erases a line.
     drop(step);
     emit(&args.output, &report.render(args.output.format), &inputs)
 }
 
 fn run_compare(args: &CompareArgs) -> Result<()> {
+    let fit = args
+        .model
+        .options(args.data.selection(), CenterSpec::Zero, SdSpec::Auto)?;
     let options = CompareOptions {
-        fit: args.model.fit_options(args.data.selection())?,
+        fit: fit.options().clone(),
         centers: parse_centers(&args.centers)?,
         sds: parse_sds(&args.sds)?,
         rank_by: args.rank_by,
@@ -527,13 +499,7 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
         options.centers.len() * options.sds.len(),
         args.model.model.name()
     ));
-    let comparison = match args.model.model {
-        ModelKind::Linear => compare(&LinearStudy::borrowing(&dataset, &options.fit)?, &options)?,
-        ModelKind::Logistic => {
-            compare(&LogisticStudy::borrowing(&dataset, &options.fit)?, &options)?
-        }
-        ModelKind::Mlp => compare(&MlpStudy::new(&dataset, &options.fit)?, &options)?,
-    };
+    let comparison = compare(fit.study(&dataset)?.as_ref(), &options)?;
     drop(step);
     emit(
         &args.output,
@@ -674,81 +640,7 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
 }
 
 fn run_datasets(args: &DatasetsArgs) -> Result<()> {
-    let rows: Vec<[String; 5]> = BUILTINS
-        .iter()
-        .map(|b| {
-            let lines = b.csv.lines().filter(|l| !l.trim().is_empty()).count();
-            let columns = b.csv.lines().next().map_or(0, |h| h.split(',').count());
-            [
-                b.name.to_string(),
-                (lines - 1).to_string(),
-                (columns - 1).to_string(),
-                b.task.to_string(),
-                b.provenance.to_string(),
-            ]
-        })
-        .collect();
-    let header = ["name", "n", "k", "task", "provenance"];
-    let text = match args.output.format {
-        OutputFormat::Json => {
-            let list: Vec<serde_json::Value> = BUILTINS
-                .iter()
-                .zip(&rows)
-                .map(|(b, r)| {
-                    serde_json::json!({
-                        "name": b.name, "n": r[1].parse::<usize>().unwrap_or(0), "k": r[2].parse::<usize>().unwrap_or(0),
-                        "task": b.task, "target": b.target, "provenance": b.provenance,
-                    })
-                })
-                .collect();
-            json_document(&serde_json::json!({ "schema": 1, "datasets": list }))
-        }
-        OutputFormat::Md => {
-            let mut t = format!("| {} |\n|---|---:|---:|---|---|\n", header.join(" | "));
-            for r in &rows {
-                t += &format!(
-                    "| {} |\n",
-                    r.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | ")
-                );
-            }
-            t
-        }
-        OutputFormat::Csv => {
-            let mut t = format!("{}\n", header.join(","));
-            for r in &rows {
-                t += &format!(
-                    "{}\n",
-                    r.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",")
-                );
-            }
-            t
-        }
-        OutputFormat::Tex => {
-            let mut t = String::from("\\begin{tabular}{lrrll}\n\\toprule\nName & $n$ & $k$ & Task & Provenance \\\\\n\\midrule\n");
-            for r in &rows {
-                t += &format!(
-                    "{} \\\\\n",
-                    r.iter()
-                        .map(|c| tex_escape(c))
-                        .collect::<Vec<_>>()
-                        .join(" & ")
-                );
-            }
-            t + "\\bottomrule\n\\end{tabular}\n"
-        }
-        OutputFormat::Table => {
-            let mut t = String::new();
-            for b in BUILTINS.iter().zip(&rows) {
-                let (b, r) = b;
-                t += &format!(
-                    "{:<14} n = {:>4}  k = {:>2}  {}\n{:<14} target: {}\n{:<14} {}\n\n",
-                    r[0], r[1], r[2], r[3], "", b.target, "", r[4]
-                );
-            }
-            t + "use one with --data NAME, e.g. occam fit --data diabetes\n"
-        }
-    };
-    emit(&args.output, &text, &[])
+    emit(&args.output, &render_datasets(args.output.format), &[])
 }
 
 /// Runs the command line and returns the process exit code.

@@ -6,20 +6,22 @@
 //! [`LinearStudy::evaluate`] scores a prior (centre, s, σ) in O(k²·log n) or less: empirical Bayes,
 //! evidence, γ and all four code lengths, without touching the rows again.
 
+use super::center::{resolve_center, CenterHooks};
 use super::{
-    charge_note, charged_reals_note, donor_center, load_donor, load_truth, row_fingerprints,
-    truth_center, EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+    charge_note, charged_reals_note, row_fingerprints, EvidenceMethod, FitOptions, ModelKind,
+    PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::linear::{bic_bits, mixture_bits, two_part_nats, PrequentialPlan};
 use crate::codelength::{
     bits, estimate_charge_bits, lattice_term, optional_code, CodeLengths, CodeSelection,
 };
 use crate::data::{Dataset, DesignOptions, Standardization, SufficientStats};
-use crate::error::{OccamError, Result};
+use crate::error::Result;
 use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaussian, Posterior};
 use crate::model::linear::PenalizedLeastSquares;
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
+use crate::simulate::Truth;
 use nalgebra::DVector;
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -52,23 +54,13 @@ pub struct LinearStudy<'d> {
     prequential: Option<PrequentialPlan>,
 }
 
-/// Translates the intercept choice into the design's centring, refusing choices the linear model
-/// does not offer.
-fn design_options(options: &FitOptions) -> Result<DesignOptions> {
-    let center = match options.intercept {
-        Intercept::Centered => true,
-        Intercept::None => false,
-        other => {
-            return Err(OccamError::invalid(
-                "--intercept",
-                format!("'{other}' is for logistic and MLP models; the linear model centres the data (--intercept centered, its default) or has no intercept (--intercept none)"),
-            ))
-        }
-    };
-    Ok(DesignOptions {
+/// The design's centring from the intercept choice ([`FitOptions::problem`] has already refused
+/// the choices the linear model does not offer: it centres the data or has no intercept).
+fn design_options(options: &FitOptions) -> DesignOptions {
+    DesignOptions {
         standardize: options.standardize,
-        center,
-    })
+        center: options.intercept == Intercept::Centered,
+    }
 }
 
 impl LinearStudy<'static> {
@@ -87,12 +79,7 @@ impl<'d> LinearStudy<'d> {
 
     fn with_data(data: Cow<'d, Dataset>, options: &FitOptions) -> Result<Self> {
         let dataset = data.as_ref();
-        if options.first_block == 0 {
-            return Err(OccamError::invalid(
-                "--first-block",
-                "the first prequential block needs at least one row",
-            ));
-        }
+        options.validate(ModelKind::Linear)?;
         // The k×k matrices alive at once: the Gram matrix, the eigendecomposition's copy and its
         // eigenvectors, and with the prequential code one eigendecomposition per block boundary.
         let blocks = if options.codes.prequential {
@@ -112,7 +99,7 @@ impl<'d> LinearStudy<'d> {
                 "use fewer features (--features or --exclude), or --codes none (the prequential code keeps one k×k matrix per block)",
             )?;
         }
-        let transform = Standardization::fit(dataset, design_options(options)?)?;
+        let transform = Standardization::fit(dataset, design_options(options))?;
         // The prequential plan sums the statistics block by block anyway; its last prefix is the
         // whole data set, so the O(nk²) pass and the eigendecomposition are done once.
         let _step = crate::progress::step(if wide {
@@ -258,10 +245,48 @@ impl<'d> LinearStudy<'d> {
     }
 }
 
+impl CenterHooks for LinearStudy<'_> {
+    fn prior_parameters(&self) -> (usize, Vec<String>) {
+        (self.feature_names.len(), self.feature_names.clone())
+    }
+
+    fn coded_rows(&self) -> usize {
+        self.n
+    }
+
+    fn fingerprints(&self) -> &HashSet<u64> {
+        self.fingerprints
+            .get_or_init(|| row_fingerprints(&self.data))
+    }
+
+    fn truth_values(&self, truth: Truth) -> Result<Vec<f64>> {
+        Ok(self.transform.from_original(&truth.weights))
+    }
+
+    /// The donor's noise sd is its own: fitted, whatever this study fixes.
+    fn donor_values(&self, donor: &Dataset, zero_centred: FitOptions) -> Result<Vec<f64>> {
+        let options = FitOptions {
+            noise_sd: SdSpec::Auto,
+            ..zero_centred
+        };
+        let (original, _) = fit_linear(donor, &options)?.original_units();
+        Ok(self.transform.from_original(&original))
+    }
+
+    fn zero_centred_sd(&self, _spec: &CenterSpec) -> Result<f64> {
+        let k = self.feature_names.len();
+        Ok(self
+            .model
+            .empirical_bayes(&DVector::zeros(k), None, self.options.noise_sd.fixed())?
+            .hyperparameters
+            .prior_sd())
+    }
+}
+
 impl Study for LinearStudy<'_> {
     fn info(&self) -> StudyInfo {
         StudyInfo {
-            kind: "linear",
+            kind: ModelKind::Linear,
             source: self.source.clone(),
             n: self.n,
             feature_names: self.feature_names.clone(),
@@ -275,61 +300,7 @@ impl Study for LinearStudy<'_> {
     /// Resolves a centre spec into design units (`fit:` fits the donor data, `sha256:` without a
     /// scale takes s, or the zero-centred empirical-Bayes s when s is `auto`).
     fn resolve_center(&self, spec: &CenterSpec, prior_sd: SdSpec) -> Result<ResolvedCenter> {
-        let k = self.feature_names.len();
-        match spec {
-            CenterSpec::Truth => {
-                let truth = load_truth(&self.info())?;
-                truth_center(self.transform.from_original(&truth.weights))
-            }
-            CenterSpec::Fit(path) => {
-                let (other, shared_rows) = load_donor(
-                    path,
-                    &self.info(),
-                    self.fingerprints
-                        .get_or_init(|| row_fingerprints(&self.data)),
-                )?;
-                let donor_options = FitOptions {
-                    center: CenterSpec::Zero,
-                    prior_sd: SdSpec::Auto,
-                    noise_sd: SdSpec::Auto,
-                    ..self.options.clone()
-                };
-                let (original, _) = fit_linear(&other, &donor_options)?.original_units();
-                donor_center(
-                    self.transform.from_original(&original),
-                    path,
-                    other.n(),
-                    shared_rows,
-                    self.n,
-                )
-            }
-            CenterSpec::Sha256 { scale: None, .. } => match prior_sd {
-                SdSpec::Fixed(s) => Ok(ResolvedCenter {
-                    values: spec.resolve(k, s, &self.feature_names)?,
-                    estimated_reals: 0,
-                    note: None,
-                }),
-                SdSpec::Auto => {
-                    let s = self
-                        .model
-                        .empirical_bayes(&DVector::zeros(k), None, self.options.noise_sd.fixed())?
-                        .hyperparameters
-                        .prior_sd();
-                    Ok(ResolvedCenter {
-                        values: spec.resolve(k, s, &self.feature_names)?,
-                        estimated_reals: 1,
-                        note: Some(format!(
-                            "prior centre {spec}: scaled by the empirical-Bayes prior sd of the zero-centred prior ({s:.6}) because the sd is 'auto'; that scale is estimated from the coded rows and charged; give sha256:TEXT:SCALE to fix it"
-                        )),
-                    })
-                }
-            },
-            other => Ok(ResolvedCenter {
-                values: other.resolve(k, f64::NAN, &self.feature_names)?,
-                estimated_reals: 0,
-                note: other.truth_file_note(),
-            }),
-        }
+        resolve_center(self, spec, prior_sd)
     }
 
     fn evaluate(

@@ -5,9 +5,10 @@
 //! one). A centre covers the parameters under the shared prior N(μ, s²I): all k + 1 with the
 //! default `shared` intercept, the k weights with `free`, `prior:SD` or `none`.
 
+use super::center::{resolve_center, CenterHooks};
 use super::{
-    charge_note, charged_reals_note, donor_center, load_donor, load_truth, row_fingerprints,
-    truth_center, EvidenceMethod, FitOptions, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+    charge_note, charged_reals_note, row_fingerprints, EvidenceMethod, FitOptions, ModelKind,
+    PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
 use crate::codelength::logistic::{bic_bits, prequential_blocks, two_part_nats};
 use crate::codelength::{
@@ -23,6 +24,7 @@ use crate::inference::laplace::{
 use crate::model::logistic::{binary_target, BinaryTarget, LogisticProblem, Rows};
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
+use crate::simulate::Truth;
 use nalgebra::DVector;
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -121,6 +123,7 @@ impl<'d> LogisticStudy<'d> {
 
     fn with_data(data: Cow<'d, Dataset>, options: &FitOptions) -> Result<Self> {
         let dataset: &Dataset = &data;
+        options.validate(ModelKind::Logistic)?;
         // The (k+1)×(k+1) Hessian, its factor and the Laplace covariance: three at once.
         crate::memory::check_design(
             dataset.n(),
@@ -128,21 +131,7 @@ impl<'d> LogisticStudy<'d> {
             3,
             "use fewer features (--features or --exclude)",
         )?;
-        let intercept = match options.intercept {
-            Intercept::Centered => {
-                return Err(OccamError::invalid(
-                    "--intercept",
-                    "'centered' centres the target, which is for linear regression; the logistic intercept is 'shared' (the default: it shares the weights' prior), 'free' (flat prior), 'prior:SD' or 'none'",
-                ))
-            }
-            other => other,
-        };
-        if options.first_block == 0 {
-            return Err(OccamError::invalid(
-                "--first-block",
-                "the first prequential block needs at least one row",
-            ));
-        }
+        let intercept = options.intercept;
         if dataset.target_labels.len() > 2 {
             return Err(OccamError::Target {
                 source_name: dataset.source.clone(),
@@ -512,10 +501,63 @@ impl<'d> LogisticStudy<'d> {
     }
 }
 
+impl LogisticStudy<'_> {
+    /// Original-unit weights and intercept as this study's parameters: wⱼ·scaleⱼ, and (when the
+    /// intercept is under the prior) b + Σⱼ shiftⱼ·wⱼ — the same function in this standardisation.
+    fn parameters_from_original(&self, weights: &[f64], intercept: f64) -> Vec<f64> {
+        let mut values = self.transform.from_original(weights);
+        if self.n_shared() > self.k {
+            values.push(
+                intercept
+                    + weights
+                        .iter()
+                        .zip(&self.transform.feature_shift)
+                        .map(|(w, m)| w * m)
+                        .sum::<f64>(),
+            );
+        }
+        values
+    }
+}
+
+impl CenterHooks for LogisticStudy<'_> {
+    fn prior_parameters(&self) -> (usize, Vec<String>) {
+        (self.n_shared(), self.shared_names())
+    }
+
+    fn coded_rows(&self) -> usize {
+        self.data.n()
+    }
+
+    fn fingerprints(&self) -> &HashSet<u64> {
+        self.fingerprints
+            .get_or_init(|| row_fingerprints(&self.data))
+    }
+
+    fn truth_values(&self, truth: Truth) -> Result<Vec<f64>> {
+        Ok(self.parameters_from_original(&truth.weights, truth.intercept))
+    }
+
+    fn donor_values(&self, donor: &Dataset, zero_centred: FitOptions) -> Result<Vec<f64>> {
+        let (w_original, b_original) = fit_logistic(donor, &zero_centred)?.original_units();
+        Ok(self.parameters_from_original(&w_original, b_original))
+    }
+
+    fn zero_centred_sd(&self, _spec: &CenterSpec) -> Result<f64> {
+        Ok(self
+            .empirical_bayes(
+                &DVector::zeros(self.n_shared()),
+                DVector::zeros(self.n_params()),
+            )?
+            .log_sd
+            .exp())
+    }
+}
+
 impl Study for LogisticStudy<'_> {
     fn info(&self) -> StudyInfo {
         StudyInfo {
-            kind: "logistic",
+            kind: ModelKind::Logistic,
             source: self.data.source.clone(),
             n: self.data.n(),
             feature_names: self.data.feature_names.clone(),
@@ -527,79 +569,7 @@ impl Study for LogisticStudy<'_> {
     }
 
     fn resolve_center(&self, spec: &CenterSpec, prior_sd: SdSpec) -> Result<ResolvedCenter> {
-        let shared = self.n_shared();
-        let names = self.shared_names();
-        match spec {
-            CenterSpec::Truth => {
-                let truth = load_truth(&self.info())?;
-                let mut values = self.transform.from_original(&truth.weights);
-                if shared > self.k {
-                    values.push(
-                        truth.intercept
-                            + truth
-                                .weights
-                                .iter()
-                                .zip(&self.transform.feature_shift)
-                                .map(|(w, m)| w * m)
-                                .sum::<f64>(),
-                    );
-                }
-                truth_center(values)
-            }
-            CenterSpec::Fit(path) => {
-                let (other, shared_rows) = load_donor(
-                    path,
-                    &self.info(),
-                    self.fingerprints
-                        .get_or_init(|| row_fingerprints(&self.data)),
-                )?;
-                let donor = fit_logistic(
-                    &other,
-                    &FitOptions {
-                        center: CenterSpec::Zero,
-                        prior_sd: SdSpec::Auto,
-                        ..self.options.clone()
-                    },
-                )?;
-                let (w_original, b_original) = donor.original_units();
-                // The same function in this data's standardisation: wⱼ·scaleⱼ, b + Σⱼ shiftⱼ·w_originalⱼ.
-                let mut values = self.transform.from_original(&w_original);
-                if shared > self.k {
-                    values.push(
-                        b_original
-                            + w_original
-                                .iter()
-                                .zip(&self.transform.feature_shift)
-                                .map(|(w, m)| w * m)
-                                .sum::<f64>(),
-                    );
-                }
-                donor_center(values, path, other.n(), shared_rows, self.data.n())
-            }
-            CenterSpec::Sha256 { scale: None, .. } => match prior_sd {
-                SdSpec::Fixed(s) => Ok(ResolvedCenter {
-                    values: spec.resolve(shared, s, &names)?,
-                    estimated_reals: 0,
-                    note: None,
-                }),
-                SdSpec::Auto => {
-                    let s = self
-                        .empirical_bayes(&DVector::zeros(shared), DVector::zeros(self.n_params()))?
-                        .log_sd
-                        .exp();
-                    Ok(ResolvedCenter {
-                        values: spec.resolve(shared, s, &names)?,
-                        estimated_reals: 1,
-                        note: Some(format!("prior centre {spec}: scaled by the empirical-Bayes prior sd of the zero-centred prior ({s:.6}) because the sd is 'auto'; that scale is estimated from the coded rows and charged; give sha256:TEXT:SCALE to fix it")),
-                    })
-                }
-            },
-            other => Ok(ResolvedCenter {
-                values: other.resolve(shared, f64::NAN, &names)?,
-                estimated_reals: 0,
-                note: other.truth_file_note(),
-            }),
-        }
+        resolve_center(self, spec, prior_sd)
     }
 
     fn evaluate(

@@ -5,81 +5,29 @@
 //! where asked, the evidence, γ and the four code lengths. `occam fit` evaluates one prior and adds
 //! its posterior; `occam compare` evaluates many.
 
+mod center;
+pub mod dispatch;
+pub mod kind;
 pub mod linear;
 pub mod logistic;
 pub mod mlp;
+pub mod options;
 
+pub use center::ResolvedCenter;
+pub use dispatch::ModelFit;
+pub use kind::ModelKind;
 pub use linear::{fit_linear, LinearFit, LinearStudy, OptimizerCheck};
 pub use logistic::{fit_logistic, LogisticFit, LogisticStudy};
 pub use mlp::{fit_mlp, HessianKind, MlpFit, MlpOptions, MlpStudy};
+pub use options::{CheckedOptions, FitOptions, OptionsProblem};
 
-use crate::codelength::{estimate_charge_bits, CodeLengths, CodeSelection, RowOrder};
-use crate::data::{self, ColumnSelection, Dataset};
-use crate::error::{OccamError, Result};
+use crate::codelength::{estimate_charge_bits, CodeLengths};
+use crate::data::Dataset;
+use crate::error::Result;
 use crate::linalg::map_row_blocks;
-use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
 use nalgebra::DVector;
 use std::collections::HashSet;
-use std::path::Path;
-
-/// Everything that defines a fit besides the data.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FitOptions {
-    /// Which columns are the target and the features (also used for `fit:PATH` centres).
-    pub selection: ColumnSelection,
-    /// The prior centre μ.
-    pub center: CenterSpec,
-    /// The prior sd s, or `auto`.
-    pub prior_sd: SdSpec,
-    /// The noise sd σ, or `auto`.
-    pub noise_sd: SdSpec,
-    /// How the intercept is treated.
-    pub intercept: Intercept,
-    /// z-score the features (default true).
-    pub standardize: bool,
-    /// The order of the rows in the prequential code.
-    pub order: RowOrder,
-    /// Rows in the first prequential block; later blocks double.
-    pub first_block: usize,
-    /// Which code lengths to compute besides the mixture code.
-    pub codes: CodeSelection,
-    /// The network, for `--model mlp`.
-    pub mlp: MlpOptions,
-    /// Real numbers given as fixed values (a prior sd, a noise sd) that were nevertheless
-    /// estimated from the coded rows (`--charge-reals N`): each is charged ½ log₂ n bits in every
-    /// code that uses it (mixture, prequential, two_part), like an `auto` value (docs/codes.md).
-    pub charged_reals: usize,
-}
-
-impl Default for FitOptions {
-    fn default() -> Self {
-        FitOptions {
-            selection: ColumnSelection::default(),
-            center: CenterSpec::Zero,
-            prior_sd: SdSpec::Auto,
-            noise_sd: SdSpec::Auto,
-            intercept: Intercept::Centered,
-            standardize: true,
-            order: RowOrder::AsGiven,
-            first_block: 16,
-            codes: CodeSelection::default(),
-            mlp: MlpOptions::default(),
-            charged_reals: 0,
-        }
-    }
-}
-
-/// A prior centre in design units, and whether it was estimated from the coded rows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResolvedCenter {
-    /// μ.
-    pub values: DVector<f64>,
-    /// Real numbers estimated from the coded rows to build μ (each charged ½ log₂ n bits).
-    pub estimated_reals: usize,
-    /// How it was built, when that needs saying.
-    pub note: Option<String>,
-}
 
 /// How the evidence was computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,8 +131,8 @@ impl PriorEvaluation {
 /// What a study says about its data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StudyInfo {
-    /// `linear` or `logistic`.
-    pub kind: &'static str,
+    /// The model.
+    pub kind: ModelKind,
     /// A path or `builtin:NAME`.
     pub source: String,
     /// Rows.
@@ -325,109 +273,6 @@ fn row_fingerprint(x: &[f64], y: f64) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
     h ^ (h >> 33)
-}
-
-/// Loads the donor of a `fit:PATH` centre with the study's columns and counts the rows it shares
-/// with the coded data.
-pub(crate) fn load_donor(
-    path: &Path,
-    info: &StudyInfo,
-    coded: &HashSet<u64>,
-) -> Result<(Dataset, usize)> {
-    let path_text = path.to_string_lossy();
-    let donor = data::load(&path_text, &info.options.selection).map_err(|e| match e {
-        OccamError::UnknownDataset { .. } | OccamError::Read { .. } => {
-            OccamError::invalid("--prior-center", format!("fit:{path_text}: {e}"))
-        }
-        other => other,
-    })?;
-    if donor.feature_names != info.feature_names {
-        return Err(OccamError::invalid(
-            "--prior-center",
-            format!(
-                "fit:{path_text} has features [{}] but this data has [{}]; the centre needs the same columns in the same order",
-                donor.feature_names.join(", "),
-                info.feature_names.join(", ")
-            ),
-        ));
-    }
-    let shared = (0..donor.n())
-        .filter(|&i| coded.contains(&row_fingerprint(donor.row(i), donor.y[i])))
-        .count();
-    Ok((donor, shared))
-}
-
-/// A `fit:PATH` centre: free when the donor's rows are not coded; otherwise every coordinate is a
-/// real number estimated from coded rows and is charged (math.md §5).
-pub(crate) fn donor_center(
-    values: Vec<f64>,
-    path: &Path,
-    donor_rows: usize,
-    shared_rows: usize,
-    coded_rows: usize,
-) -> Result<ResolvedCenter> {
-    let path_text = path.to_string_lossy();
-    crate::prior::check_center("--prior-center", &format!("fit:{path_text}"), &values)?;
-    let fitted = format!("prior centre fit:{path_text}: the empirical-Bayes MAP of the same model (zero-centred prior) on those {donor_rows} rows, mapped into this data's standardisation");
-    Ok(if shared_rows == 0 {
-        ResolvedCenter {
-            values: DVector::from_vec(values),
-            estimated_reals: 0,
-            note: Some(format!(
-                "{fitted}; fitted on other rows, so it costs no bits"
-            )),
-        }
-    } else {
-        let count = values.len();
-        ResolvedCenter {
-            note: Some(format!(
-                "{fitted}; {shared_rows} of its rows are also coded here, so the centre is data-derived: its {count} coordinates are charged ½ log₂ n bits each ({:.2} bits)",
-                estimate_charge_bits(count, coded_rows)
-            )),
-            values: DVector::from_vec(values),
-            estimated_reals: count,
-        }
-    })
-}
-
-/// The generating parameters of simulated data (`truth`), read from the truth file beside the CSV.
-pub(crate) fn load_truth(info: &StudyInfo) -> Result<crate::simulate::Truth> {
-    if info.source.starts_with("builtin:") {
-        return Err(OccamError::invalid(
-            "--prior-center",
-            "'truth' needs data with known generating weights (from occam simulate); for real data use zero, const:, vec:, file:, sha256: or fit:",
-        ));
-    }
-    let truth = crate::simulate::read_truth(Path::new(&info.source))?;
-    let network = truth.teacher == crate::simulate::Teacher::Mlp;
-    if network != (info.kind == "mlp") {
-        return Err(OccamError::invalid(
-            "--prior-center",
-            if network {
-                "'truth': these data come from a network teacher, whose parameters fit only --model mlp with the teacher's --hidden and --activation"
-            } else {
-                "'truth' for an MLP needs a network teacher (occam simulate mlp); a linear or logistic teacher's parameters do not fit a network"
-            },
-        ));
-    }
-    if !network && truth.weights.len() != info.feature_names.len() {
-        return Err(OccamError::invalid(
-            "--prior-center",
-            format!("the truth file has {} weights but the data have {} features (were columns excluded?)", truth.weights.len(), info.feature_names.len()),
-        ));
-    }
-    Ok(truth)
-}
-
-/// A `truth` centre: the teacher's parameters mapped into this data's standardisation; known in
-/// advance of the data, so free.
-pub(crate) fn truth_center(values: Vec<f64>) -> Result<ResolvedCenter> {
-    crate::prior::check_center("--prior-center", "truth", &values)?;
-    Ok(ResolvedCenter {
-        values: DVector::from_vec(values),
-        estimated_reals: 0,
-        note: Some("prior centre truth: the generating parameters of the simulated data, mapped into this data's standardisation".into()),
-    })
 }
 
 /// The note that says what was estimated from the coded rows and where its ½ log₂ n bits per real

@@ -6,6 +6,7 @@ use super::format::{
 };
 use crate::codelength::{CodeKind, CodeLengths, MmlForm};
 use crate::compare::Comparison;
+use crate::fit::ModelKind;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -59,12 +60,12 @@ impl CompareReport {
     /// The report of a linear comparison.
     pub fn from_comparison(c: &Comparison) -> Self {
         let options = &c.study.options;
-        let regression = c.study.kind == "linear";
+        let regression = c.study.kind == ModelKind::Linear;
         CompareReport {
             schema: SCHEMA,
             dataset: DatasetInfo::of(&c.study),
             model: ModelInfo {
-                kind: c.study.kind.into(),
+                kind: c.study.kind.name().into(),
                 noise_sd: options.noise_sd.fixed().filter(|_| regression),
                 noise_sd_fitted: regression && options.noise_sd.fixed().is_none(),
                 intercept: options.intercept.to_string(),

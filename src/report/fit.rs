@@ -5,7 +5,7 @@ use super::format::{
 };
 use crate::codelength::{CodeLengths, MmlForm};
 use crate::fit::Study;
-use crate::fit::{LinearFit, LogisticFit, MlpFit, PriorEvaluation, StudyInfo};
+use crate::fit::{LinearFit, LogisticFit, MlpFit, ModelFit, PriorEvaluation, StudyInfo};
 use serde::Serialize;
 use std::f64::consts::LN_2;
 use std::fmt::Write;
@@ -293,6 +293,15 @@ impl EvidenceInfo {
 }
 
 impl FitReport {
+    /// The report of a fit, whatever the model.
+    pub fn from_fit(fit: &ModelFit) -> Self {
+        match fit {
+            ModelFit::Linear(fit) => FitReport::from_linear(fit),
+            ModelFit::Logistic(fit) => FitReport::from_logistic(fit),
+            ModelFit::Mlp(fit) => FitReport::from_mlp(fit),
+        }
+    }
+
     /// The report of a linear-Gaussian fit.
     pub fn from_linear(fit: &LinearFit) -> Self {
         let study = &fit.study;

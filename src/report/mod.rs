@@ -4,6 +4,7 @@
 
 pub mod compare;
 pub mod convert;
+pub mod datasets;
 pub mod engine;
 pub mod figure;
 pub mod fit;

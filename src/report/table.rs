@@ -76,6 +76,8 @@ pub struct Column {
     pub header: String,
     /// The header in LaTeX (math allowed).
     pub tex_header: String,
+    /// Numbers set in LaTeX math mode (`$1.23$`, the default) rather than as plain text.
+    pub tex_math: bool,
 }
 
 impl Column {
@@ -85,6 +87,7 @@ impl Column {
             key: key.into(),
             header: header.into(),
             tex_header: tex_escape(header),
+            tex_math: true,
         }
     }
 
@@ -94,6 +97,15 @@ impl Column {
             key: key.into(),
             header: header.into(),
             tex_header: tex_header.into(),
+            tex_math: true,
+        }
+    }
+
+    /// The column with its numbers as plain text in LaTeX.
+    pub fn plain_tex_numbers(self) -> Self {
+        Column {
+            tex_math: false,
+            ..self
         }
     }
 }
@@ -211,9 +223,6 @@ impl Table {
 
     /// LaTeX with booktabs, ready for `\input`.
     pub fn to_tex(&self) -> String {
-        let spec: String = (0..self.columns.len())
-            .map(|c| if self.numeric_column(c) { 'r' } else { 'l' })
-            .collect();
         // The header is comments: the caption, how to rebuild the file, and its one package.
         let mut out = format!("% {}\n", tex_escape(&self.caption));
         if let Some(command) = self.regenerate_command("tex") {
@@ -222,19 +231,28 @@ impl Table {
         } else {
             let _ = writeln!(out, "% regenerate: {}", self.command);
         }
-        let _ = write!(
-            out,
-            "% requires \\usepackage{{booktabs}}\n\\begin{{tabular}}{{{spec}}}\n\\toprule\n"
-        );
+        out.push_str("% requires \\usepackage{booktabs}\n");
+        out + &self.to_tex_tabular()
+    }
+
+    /// The `tabular` environment alone (booktabs rules), without the comment lines of
+    /// [`Table::to_tex`].
+    pub fn to_tex_tabular(&self) -> String {
+        let spec: String = (0..self.columns.len())
+            .map(|c| if self.numeric_column(c) { 'r' } else { 'l' })
+            .collect();
+        let mut out = format!("\\begin{{tabular}}{{{spec}}}\n\\toprule\n");
         let headers: Vec<&str> = self.columns.iter().map(|c| c.tex_header.as_str()).collect();
         let _ = writeln!(out, "{} \\\\\n\\midrule", headers.join(" & "));
         for row in &self.rows {
             let cells: Vec<String> = row
                 .iter()
-                .map(|c| match c {
+                .zip(&self.columns)
+                .map(|(cell, column)| match cell {
                     Cell::Text(t) => tex_escape(t),
                     Cell::Empty => "---".into(),
-                    other => format!("${}$", other.display()),
+                    other if column.tex_math => format!("${}$", other.display()),
+                    other => other.display(),
                 })
                 .collect();
             let _ = writeln!(out, "{} \\\\", cells.join(" & "));

@@ -8,7 +8,7 @@ pub mod spec;
 use crate::compare::{compare, CompareOptions, Comparison};
 use crate::data::{self, ColumnSelection, Dataset};
 use crate::error::Result;
-use crate::fit::{FitOptions, LinearStudy, LogisticStudy, MlpStudy, Study};
+use crate::fit::{FitOptions, ModelKind};
 use crate::prior::{CenterPath, CenterSpec, SdSpec};
 use crate::report::engine::{write_sections, FolderOptions};
 use crate::report::figure::Figure;
@@ -19,7 +19,7 @@ use crate::simulate::to_csv;
 use nalgebra::DVector;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use spec::{CenterChoice, Direction, FigureKind, ModelKind, Rows, RunSpec, RunStudy, SdChoice};
+use spec::{CenterChoice, Direction, FigureKind, Rows, RunSpec, RunStudy, SdChoice};
 use std::path::{Path, PathBuf};
 
 /// The default output folder for a spec: `occam-run-STEM` in the working directory (a name of
@@ -246,14 +246,6 @@ fn stage(study: &RunStudy, ctx: &StudyContext) -> Result<Staged> {
     })
 }
 
-fn build(kind: ModelKind, data: &Dataset, fit: &FitOptions) -> Result<Box<dyn Study>> {
-    Ok(match kind {
-        ModelKind::Linear => Box::new(LinearStudy::new(data, fit)?),
-        ModelKind::Logistic => Box::new(LogisticStudy::new(data, fit)?),
-        ModelKind::Mlp => Box::new(MlpStudy::new(data, fit)?),
-    })
-}
-
 /// One row of the study's table, in the order priors were given.
 struct Row {
     label: String,
@@ -280,7 +272,13 @@ fn run_study(study: &RunStudy, ctx: &StudyContext, command: &str) -> Result<Sect
         .clone()
         .or_else(|| study.along.as_ref().map(|a| a.location.clone()))
         .unwrap_or_else(|| study.data_location.clone());
-    let mut model = build(study.model, data, &fit).map_err(|e| study.data_location.wrap(e))?;
+    let build = |fit: &FitOptions| {
+        fit.clone()
+            .check(study.model)
+            .and_then(|checked| checked.study(data))
+            .map_err(|e| study.data_location.wrap(e))
+    };
+    let mut model = build(&fit)?;
 
     // auto:zero — empirical Bayes for the zero-centred prior, then shared by every centre; the
     // w* direction is that prior's MAP.
@@ -316,7 +314,7 @@ fn run_study(study: &RunStudy, ctx: &StudyContext, command: &str) -> Result<Sect
         }
     }
     if fit.charged_reals > 0 {
-        model = build(study.model, data, &fit).map_err(|e| study.data_location.wrap(e))?;
+        model = build(&fit)?;
     }
     let sds: Vec<SdSpec> = study
         .sds
@@ -751,12 +749,7 @@ fn compare_command(
     if fit.charged_reals > 0 {
         command += &format!(" --charge-reals {}", fit.charged_reals);
     }
-    let default_intercept = if study.model == ModelKind::Linear {
-        crate::model::Intercept::Centered
-    } else {
-        crate::model::Intercept::Shared
-    };
-    if fit.intercept != default_intercept {
+    if fit.intercept != study.model.default_intercept() {
         command += &format!(" --intercept {}", fit.intercept);
     }
     if !fit.standardize {

@@ -7,17 +7,20 @@ use super::{fit_mlp, HessianKind, MlpMode, MlpStudy, TargetScaling};
 use crate::codelength::{
     bits, estimate_charge_bits, lattice_term, mml87_nats, optional_code, CodeLengths,
 };
-use crate::data::Standardization;
+use crate::data::{Dataset, Standardization};
 use crate::error::{OccamError, Result};
+use crate::fit::center::{resolve_center, CenterHooks};
 use crate::fit::{
-    charge_note, charged_reals_note, load_donor, load_truth, FitOptions, PriorEvaluation,
-    ResolvedCenter, Study, StudyInfo,
+    charge_note, charged_reals_note, FitOptions, ModelKind, PriorEvaluation, ResolvedCenter, Study,
+    StudyInfo,
 };
 use crate::inference::laplace::maximize_over_log_sd;
 use crate::model::mlp::{diagnostics, symmetry_log_count, MlpProblem};
 use crate::prior::{CenterSpec, SdSpec};
+use crate::simulate::Truth;
 use nalgebra::{DMatrix, DVector};
 use std::cell::RefCell;
+use std::collections::HashSet;
 
 impl MlpStudy {
     /// Scores one prior and returns its mode.
@@ -224,10 +227,91 @@ impl MlpStudy {
     }
 }
 
+impl CenterHooks for MlpStudy {
+    fn prior_parameters(&self) -> (usize, Vec<String>) {
+        (self.arch.n_params(), self.arch.parameter_names())
+    }
+
+    fn coded_rows(&self) -> usize {
+        self.n
+    }
+
+    fn fingerprints(&self) -> &HashSet<u64> {
+        &self.fingerprints
+    }
+
+    /// The teacher must be this network's shape; it is a function of the raw columns, mapped
+    /// into this standardisation.
+    fn truth_values(&self, truth: Truth) -> Result<Vec<f64>> {
+        let fits =
+            truth.network.as_ref().is_some_and(|t| {
+                t.hidden == self.arch.hidden && t.activation == self.arch.activation
+            }) && truth.parameters.len() == self.arch.n_params();
+        if !fits {
+            let teacher = truth.network.as_ref().map_or(String::new(), |t| {
+                format!(
+                    " (the teacher is --hidden {} --activation {})",
+                    t.hidden
+                        .iter()
+                        .map(|h| h.to_string())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    t.activation.name()
+                )
+            });
+            return Err(OccamError::invalid(
+                "--prior-center",
+                format!("'truth': the teacher network's shape differs from this one{teacher}; fit the same --hidden and --activation"),
+            ));
+        }
+        let identity = Standardization {
+            feature_shift: vec![0.0; self.arch.inputs],
+            feature_scale: vec![1.0; self.arch.inputs],
+            target_shift: 0.0,
+        };
+        let values = remap_output_layer(
+            &self.arch,
+            &remap_first_layer(
+                &self.arch,
+                &DVector::from_vec(truth.parameters),
+                &identity,
+                &self.transform,
+            ),
+            TargetScaling::IDENTITY,
+            self.target,
+        );
+        Ok(values.iter().copied().collect())
+    }
+
+    /// The donor lives in its own standardisation; a centre is a point in this one. Both are
+    /// z-scored versions of the same columns, so the first layer maps exactly. So does the output
+    /// layer between the two targets' z-scorings.
+    fn donor_values(&self, donor: &Dataset, zero_centred: FitOptions) -> Result<Vec<f64>> {
+        let donor = fit_mlp(donor, &zero_centred)?;
+        let values = remap_output_layer(
+            &self.arch,
+            &remap_first_layer(
+                &self.arch,
+                &donor.mode.params,
+                &donor.study.transform,
+                &self.transform,
+            ),
+            donor.study.target,
+            self.target,
+        );
+        Ok(values.iter().copied().collect())
+    }
+
+    /// A network has no cheap empirical-Bayes sd to borrow: the scale must be given.
+    fn zero_centred_sd(&self, spec: &CenterSpec) -> Result<f64> {
+        Err(OccamError::invalid("--prior-center", format!("'{spec}' takes its scale from the prior sd, which is 'auto' here; give the scale, e.g. {spec}:1, or a fixed --prior-sd")))
+    }
+}
+
 impl Study for MlpStudy {
     fn info(&self) -> StudyInfo {
         StudyInfo {
-            kind: "mlp",
+            kind: ModelKind::Mlp,
             source: self.source.clone(),
             n: self.n,
             feature_names: self.feature_names.clone(),
@@ -239,99 +323,7 @@ impl Study for MlpStudy {
     }
 
     fn resolve_center(&self, spec: &CenterSpec, prior_sd: SdSpec) -> Result<ResolvedCenter> {
-        let p = self.arch.n_params();
-        let names = self.arch.parameter_names();
-        match spec {
-            CenterSpec::Truth => {
-                let truth = load_truth(&self.info())?;
-                let fits = truth.network.as_ref().is_some_and(|t| {
-                    t.hidden == self.arch.hidden && t.activation == self.arch.activation
-                }) && truth.parameters.len() == p;
-                if !fits {
-                    let teacher = truth.network.as_ref().map_or(String::new(), |t| {
-                        format!(
-                            " (the teacher is --hidden {} --activation {})",
-                            t.hidden
-                                .iter()
-                                .map(|h| h.to_string())
-                                .collect::<Vec<_>>()
-                                .join(","),
-                            t.activation.name()
-                        )
-                    });
-                    return Err(OccamError::invalid(
-                        "--prior-center",
-                        format!("'truth': the teacher network's shape differs from this one{teacher}; fit the same --hidden and --activation"),
-                    ));
-                }
-                // The teacher is a function of the raw columns; map it into this standardisation.
-                let identity = Standardization {
-                    feature_shift: vec![0.0; self.arch.inputs],
-                    feature_scale: vec![1.0; self.arch.inputs],
-                    target_shift: 0.0,
-                };
-                let values = remap_output_layer(
-                    &self.arch,
-                    &remap_first_layer(
-                        &self.arch,
-                        &DVector::from_vec(truth.parameters),
-                        &identity,
-                        &self.transform,
-                    ),
-                    TargetScaling::IDENTITY,
-                    self.target,
-                );
-                crate::fit::truth_center(values.iter().copied().collect())
-            }
-            CenterSpec::Fit(path) => {
-                let (other, shared_rows) = load_donor(path, &self.info(), &self.fingerprints)?;
-                let donor = fit_mlp(
-                    &other,
-                    &FitOptions {
-                        center: CenterSpec::Zero,
-                        prior_sd: SdSpec::Auto,
-                        ..self.options.clone()
-                    },
-                )?;
-                // The donor lives in its own standardisation; a centre is a point in this one.
-                // Both are z-scored versions of the same columns, so the first layer maps exactly.
-                // So does the output layer between the two targets' z-scorings.
-                let values = remap_output_layer(
-                    &self.arch,
-                    &remap_first_layer(
-                        &self.arch,
-                        &donor.mode.params,
-                        &donor.study.transform,
-                        &self.transform,
-                    ),
-                    donor.study.target,
-                    self.target,
-                );
-                crate::fit::donor_center(
-                    values.iter().copied().collect(),
-                    path,
-                    other.n(),
-                    shared_rows,
-                    self.n,
-                )
-            }
-            CenterSpec::Sha256 { scale: None, .. } => {
-                let s = match prior_sd {
-                    SdSpec::Fixed(s) => s,
-                    SdSpec::Auto => return Err(OccamError::invalid("--prior-center", format!("'{spec}' takes its scale from the prior sd, which is 'auto' here; give the scale, e.g. {spec}:1, or a fixed --prior-sd"))),
-                };
-                Ok(ResolvedCenter {
-                    values: spec.resolve(p, s, &names)?,
-                    estimated_reals: 0,
-                    note: None,
-                })
-            }
-            other => Ok(ResolvedCenter {
-                values: other.resolve(p, f64::NAN, &names)?,
-                estimated_reals: 0,
-                note: other.truth_file_note(),
-            }),
-        }
+        resolve_center(self, spec, prior_sd)
     }
 
     fn evaluate(

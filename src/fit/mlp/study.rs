@@ -4,10 +4,9 @@ use super::{TargetScaling, MODE_TOLERANCE, RELU_MODE_TOLERANCE};
 use crate::codelength::{doubling_boundaries, reorder};
 use crate::data::{Dataset, Design, DesignOptions, Standardization};
 use crate::error::{OccamError, Result};
-use crate::fit::{row_fingerprints, FitOptions};
+use crate::fit::{row_fingerprints, FitOptions, ModelKind};
 use crate::model::logistic::binary_target;
 use crate::model::mlp::{initial_parameters, Activation, Architecture, Task};
-use crate::model::Intercept;
 use crate::prior::SdSpec;
 use nalgebra::DVector;
 use std::collections::HashSet;
@@ -40,15 +39,7 @@ pub struct MlpStudy {
 impl MlpStudy {
     /// Standardises the inputs and sets up the network.
     pub fn new(dataset: &Dataset, options: &FitOptions) -> Result<Self> {
-        match options.intercept {
-            Intercept::Shared => {}
-            other => {
-                return Err(OccamError::invalid(
-                    "--intercept",
-                    format!("'{other}': every MLP bias shares the weights' prior N(μ, s²) (the default, 'shared')"),
-                ))
-            }
-        }
+        options.validate(ModelKind::Mlp)?;
         let mlp = &options.mlp;
         let binary = binary_target(&dataset.y, &dataset.source, &dataset.target_name);
         let task = mlp.task.unwrap_or(if binary.is_ok() {
@@ -67,12 +58,6 @@ impl MlpStudy {
             return Err(OccamError::invalid(
                 "--noise-sd",
                 "a classification network has no noise sd; drop the flag",
-            ));
-        }
-        if mlp.restarts == 0 {
-            return Err(OccamError::invalid(
-                "--restarts",
-                "at least one start is needed",
             ));
         }
         // Before any matrix is allocated (and before the parameter count, which could overflow):

@@ -6,8 +6,7 @@ use crate::codelength::{CodeKind, CodeLengths};
 use crate::compare::{compare, CompareOptions, Comparison};
 use crate::data::{self, ColumnSelection, Dataset};
 use crate::error::Result;
-use crate::fit::{FitOptions, LinearStudy, LogisticStudy, Study};
-use crate::model::Intercept;
+use crate::fit::{FitOptions, ModelKind};
 use crate::prior::{CenterPath, CenterSpec, SdSpec};
 use crate::report::figure::Figure;
 use crate::report::table::{Cell, Column, Table};
@@ -37,7 +36,7 @@ pub fn halves(data: &Dataset) -> Result<(Dataset, Dataset)> {
 /// One data set's comparison, with the zero-centred MAP w* the distances are measured from.
 struct Case {
     name: &'static str,
-    model: &'static str,
+    model: ModelKind,
     comparison: Comparison,
     center_labels: Vec<String>,
     distances: Vec<f64>,
@@ -47,25 +46,14 @@ struct Case {
 fn run_case(
     ctx: &StudyContext,
     name: &'static str,
-    model: &'static str,
+    model: ModelKind,
     staged_a: &std::path::Path,
     staged_b: &std::path::Path,
     extra: &[CenterSpec],
 ) -> Result<Case> {
     let coded = data::load(&staged_b.to_string_lossy(), &ColumnSelection::default())?;
-    let base = FitOptions {
-        intercept: if model == "linear" {
-            Intercept::Centered
-        } else {
-            Intercept::Shared
-        },
-        ..FitOptions::default()
-    };
-    let study: Box<dyn Study> = if model == "linear" {
-        Box::new(LinearStudy::new(&coded, &base)?)
-    } else {
-        Box::new(LogisticStudy::new(&coded, &base)?)
-    };
+    let base = FitOptions::for_kind(model);
+    let study = base.clone().check(model)?.study(&coded)?;
     // The width every centre shares: empirical Bayes for the zero-centred prior.
     let zero = study.evaluate(
         &CenterSpec::Zero,
@@ -98,17 +86,13 @@ fn run_case(
     centers.extend_from_slice(extra);
     // s (and σ for the linear model) were estimated from the coded rows: every row sends them
     // first and is charged for them (docs/codes.md), the zero row included.
-    let charged = if model == "linear" { 2 } else { 1 };
+    let charged = if model == ModelKind::Linear { 2 } else { 1 };
     let shared = FitOptions {
         noise_sd: noise,
         charged_reals: charged,
         ..base
     };
-    let study = if model == "linear" {
-        Box::new(LinearStudy::new(&coded, &shared)?) as Box<dyn Study>
-    } else {
-        Box::new(LogisticStudy::new(&coded, &shared)?)
-    };
+    let study = shared.clone().check(model)?.study(&coded)?;
     let options = CompareOptions {
         fit: shared,
         centers: centers.clone(),
@@ -139,10 +123,10 @@ fn run_case(
     let command = format!(
         "occam compare --data {} {}--centers '{}' --sds {s}{} --charge-reals {charged}",
         ctx.printed(staged_b),
-        if model == "linear" {
-            ""
+        if model == ModelKind::Linear {
+            String::new()
         } else {
-            "--model logistic "
+            format!("--model {} ", model.name())
         },
         centers_arg.join(";"),
         zero.noise_sd
@@ -196,7 +180,10 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
         "Weight decay centres the prior at zero. Is zero special? Here every prior has the same width — the empirical-Bayes s of the zero-centred prior, with σ fixed likewise for regression — so every centre buys the same capacity γ; s and σ are estimated from the coded rows, so every code below pays ½ log₂ n bits for each (`--charge-reals`). Only the centre moves: to constants ±s/2, to three fixed pseudo-random points (sha256:, scale s), to the MAP fitted on the other half of the data (transfer, free because those rows are not coded), and for simulated data to the generating weights. Each data set is split into even and odd rows; the odd half is coded.",
     );
     let mut cases = Vec::new();
-    for (name, model) in [("diabetes", "linear"), ("breast_cancer", "logistic")] {
+    for (name, model) in [
+        ("diabetes", ModelKind::Linear),
+        ("breast_cancer", ModelKind::Logistic),
+    ] {
         let full = data::load(name, &ColumnSelection::default())?;
         let (a, b) = halves(&full)?;
         let (staged_a, _) = ctx.data_file(&format!("{name}-even.csv"), &to_csv(&a))?;
@@ -229,7 +216,7 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
     cases.push(run_case(
         ctx,
         "simulated (w ~ N(1, 0.5²))",
-        "linear",
+        ModelKind::Linear,
         &staged_a,
         &staged_b,
         &[CenterSpec::Truth],
@@ -249,7 +236,8 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
             ),
             &format!(
                 "{} ({}): priors of equal width s centred elsewhere; ranked by the mixture code.",
-                case.name, case.model
+                case.name,
+                case.model.name()
             ),
             [Column::new("center", "centre")]
                 .into_iter()

@@ -1,0 +1,237 @@
+//! The options of a fit, and their check against a model kind — done once, here, for the
+//! command line, a spec and the library alike (linfa's checked hyperparameters): a
+//! [`CheckedOptions`] is a [`FitOptions`] that the kind's rules have accepted.
+
+use super::{kind::ModelKind, MlpOptions};
+use crate::codelength::{CodeSelection, RowOrder};
+use crate::data::ColumnSelection;
+use crate::error::{OccamError, Result};
+use crate::model::Intercept;
+use crate::prior::{CenterSpec, SdSpec};
+
+/// Everything that defines a fit besides the data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOptions {
+    /// Which columns are the target and the features (also used for `fit:PATH` centres).
+    pub selection: ColumnSelection,
+    /// The prior centre μ.
+    pub center: CenterSpec,
+    /// The prior sd s, or `auto`.
+    pub prior_sd: SdSpec,
+    /// The noise sd σ, or `auto`.
+    pub noise_sd: SdSpec,
+    /// How the intercept is treated.
+    pub intercept: Intercept,
+    /// z-score the features (default true).
+    pub standardize: bool,
+    /// The order of the rows in the prequential code.
+    pub order: RowOrder,
+    /// Rows in the first prequential block; later blocks double.
+    pub first_block: usize,
+    /// Which code lengths to compute besides the mixture code.
+    pub codes: CodeSelection,
+    /// The network, for `--model mlp`.
+    pub mlp: MlpOptions,
+    /// Real numbers given as fixed values (a prior sd, a noise sd) that were nevertheless
+    /// estimated from the coded rows (`--charge-reals N`): each is charged ½ log₂ n bits in every
+    /// code that uses it (mixture, prequential, two_part), like an `auto` value (docs/codes.md).
+    pub charged_reals: usize,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            selection: ColumnSelection::default(),
+            center: CenterSpec::Zero,
+            prior_sd: SdSpec::Auto,
+            noise_sd: SdSpec::Auto,
+            intercept: Intercept::Centered,
+            standardize: true,
+            order: RowOrder::AsGiven,
+            first_block: 16,
+            codes: CodeSelection::default(),
+            mlp: MlpOptions::default(),
+            charged_reals: 0,
+        }
+    }
+}
+
+/// A rule of a model kind that a [`FitOptions`] breaks. The command line and the library word
+/// it with [`OptionsProblem::into_error`]; a spec words it at the key that holds the value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OptionsProblem {
+    /// `first_block` is 0: the prequential code needs at least one row in its first block.
+    EmptyFirstBlock,
+    /// A fixed noise sd for the logistic model, which has none.
+    NoNoiseSd,
+    /// An intercept treatment the model does not offer (the linear model centres the data or
+    /// has none; the logistic model cannot centre a 0/1 target; every network bias is shared).
+    Intercept(Intercept),
+    /// A network with no start for its MAP search (`restarts` = 0).
+    NoRestarts,
+}
+
+impl OptionsProblem {
+    /// The problem as the library's error, naming the command-line option at fault.
+    pub fn into_error(self, kind: ModelKind) -> OccamError {
+        match (self, kind) {
+            (OptionsProblem::EmptyFirstBlock, _) => OccamError::invalid(
+                "--first-block",
+                "the first prequential block needs at least one row",
+            ),
+            (OptionsProblem::NoNoiseSd, _) => OccamError::invalid(
+                "--noise-sd",
+                "the logistic model has no noise sd; drop the flag",
+            ),
+            (OptionsProblem::Intercept(other), ModelKind::Linear) => OccamError::invalid(
+                "--intercept",
+                format!("'{other}' is for logistic and MLP models; the linear model centres the data (--intercept centered, its default) or has no intercept (--intercept none)"),
+            ),
+            (OptionsProblem::Intercept(_), ModelKind::Logistic) => OccamError::invalid(
+                "--intercept",
+                "'centered' centres the target, which is for linear regression; the logistic intercept is 'shared' (the default: it shares the weights' prior), 'free' (flat prior), 'prior:SD' or 'none'",
+            ),
+            (OptionsProblem::Intercept(other), ModelKind::Mlp) => OccamError::invalid(
+                "--intercept",
+                format!("'{other}': every MLP bias shares the weights' prior N(μ, s²) (the default, 'shared')"),
+            ),
+            (OptionsProblem::NoRestarts, _) => {
+                OccamError::invalid("--restarts", "at least one start is needed")
+            }
+        }
+    }
+}
+
+impl FitOptions {
+    /// Default options for `kind`: its default intercept, everything else as [`FitOptions::default`].
+    pub fn for_kind(kind: ModelKind) -> Self {
+        FitOptions {
+            intercept: kind.default_intercept(),
+            ..FitOptions::default()
+        }
+    }
+
+    /// The first rule of `kind` these options break, if any. Rules that need the data (a
+    /// network's task, and with it whether it has a noise sd) are the study's to check.
+    pub fn problem(&self, kind: ModelKind) -> Option<OptionsProblem> {
+        if self.first_block == 0 {
+            return Some(OptionsProblem::EmptyFirstBlock);
+        }
+        if !kind.may_have_noise_sd() && self.noise_sd != SdSpec::Auto {
+            return Some(OptionsProblem::NoNoiseSd);
+        }
+        let intercept_offered = match kind {
+            ModelKind::Linear => matches!(self.intercept, Intercept::Centered | Intercept::None),
+            ModelKind::Logistic => self.intercept != Intercept::Centered,
+            ModelKind::Mlp => self.intercept == Intercept::Shared,
+        };
+        if !intercept_offered {
+            return Some(OptionsProblem::Intercept(self.intercept));
+        }
+        if kind == ModelKind::Mlp && self.mlp.restarts == 0 {
+            return Some(OptionsProblem::NoRestarts);
+        }
+        None
+    }
+
+    /// The first rule of `kind` these options break, as the library's error.
+    pub fn validate(&self, kind: ModelKind) -> Result<()> {
+        self.problem(kind)
+            .map_or(Ok(()), |problem| Err(problem.into_error(kind)))
+    }
+
+    /// These options checked against `kind`'s rules, or the first rule they break.
+    pub fn check(self, kind: ModelKind) -> Result<CheckedOptions> {
+        self.validate(kind)?;
+        Ok(CheckedOptions {
+            kind,
+            options: self,
+        })
+    }
+}
+
+/// [`FitOptions`] that a model kind's rules have accepted, built once from flags or from a spec;
+/// [`CheckedOptions::study`] and [`CheckedOptions::fit`] dispatch on its kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedOptions {
+    kind: ModelKind,
+    options: FitOptions,
+}
+
+impl CheckedOptions {
+    /// The model the options were checked for.
+    pub fn kind(&self) -> ModelKind {
+        self.kind
+    }
+
+    /// The options.
+    pub fn options(&self) -> &FitOptions {
+        &self.options
+    }
+
+    /// The options, given back (to change the prior, which no rule constrains).
+    pub fn into_options(self) -> FitOptions {
+        self.options
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_accepts_its_defaults() {
+        for kind in ModelKind::ALL {
+            assert_eq!(
+                FitOptions::for_kind(kind).problem(kind),
+                None,
+                "{}",
+                kind.name()
+            );
+        }
+    }
+
+    #[test]
+    fn each_rule_is_named() {
+        let linear = FitOptions::default();
+        let broken = |change: fn(&mut FitOptions), kind| {
+            let mut options = FitOptions::for_kind(kind);
+            change(&mut options);
+            options.problem(kind)
+        };
+        assert_eq!(
+            broken(|o| o.first_block = 0, ModelKind::Mlp),
+            Some(OptionsProblem::EmptyFirstBlock)
+        );
+        assert_eq!(
+            broken(|o| o.noise_sd = SdSpec::Fixed(1.0), ModelKind::Logistic),
+            Some(OptionsProblem::NoNoiseSd)
+        );
+        assert_eq!(
+            broken(|o| o.noise_sd = SdSpec::Fixed(1.0), ModelKind::Mlp),
+            None
+        );
+        assert_eq!(
+            broken(|o| o.intercept = Intercept::Free, ModelKind::Linear),
+            Some(OptionsProblem::Intercept(Intercept::Free))
+        );
+        assert_eq!(
+            broken(|o| o.intercept = Intercept::Centered, ModelKind::Logistic),
+            Some(OptionsProblem::Intercept(Intercept::Centered))
+        );
+        assert_eq!(
+            broken(|o| o.intercept = Intercept::None, ModelKind::Mlp),
+            Some(OptionsProblem::Intercept(Intercept::None))
+        );
+        assert_eq!(
+            broken(|o| o.mlp.restarts = 0, ModelKind::Mlp),
+            Some(OptionsProblem::NoRestarts)
+        );
+        assert_eq!(broken(|o| o.mlp.restarts = 0, ModelKind::Linear), None);
+        let checked = linear.clone().check(ModelKind::Linear).unwrap();
+        assert_eq!(
+            (checked.kind(), checked.options()),
+            (ModelKind::Linear, &linear)
+        );
+    }
+}
