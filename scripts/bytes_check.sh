@@ -26,7 +26,7 @@ out="$(cd "$out" && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # Called as `occam` whatever the file's name, since the help text shows the name it was called by.
-mkdir "$work/bin" && ln -s "$occam" "$work/bin/occam" && occam="$work/bin/occam"
+mkdir "$work/.bin" && ln -s "$occam" "$work/.bin/occam" && occam="$work/.bin/occam"
 cd "$work"
 cp "$root"/examples/*.toml "$work"/
 cp -r "$root"/data "$work"/data
