@@ -1,12 +1,14 @@
-//! Dense curvature matrices of a few thousand parameters: a blocked Cholesky factorisation, the
-//! inverse of its factor, extremal eigenvalues by Lanczos, and the change of variables that
-//! whitens a problem by a curvature matrix so that argmin's L-BFGS sees a Hessian near I.
+//! Dense curvature matrices of a few thousand parameters as the solvers use them: a factored
+//! H = LLᵀ with L⁻¹ (log-determinant, trace and diagonal of H⁻¹, solves, extremal eigenvalues),
+//! and the change of variables that whitens a problem by a curvature matrix so that argmin's
+//! L-BFGS sees a Hessian near I. The factorisations themselves are [`crate::linalg`]'s blocked
+//! [`Cholesky`] and Lanczos.
 //!
 //! Why not nalgebra's own `cholesky`, `inverse` and `symmetric_eigenvalues`? They are unblocked
-//! (matrix–vector inner loops): for P ≈ 1500 they take seconds where the blocked forms below,
-//! whose work is matrix products on matrixmultiply's kernels, take tens of milliseconds. Every
-//! routine here runs on the calling thread with a fixed block size, so the bits do not depend on
-//! the machine's thread count.
+//! (matrix–vector inner loops): for P ≈ 1500 they take seconds where the blocked forms, whose
+//! work is matrix products on matrixmultiply's kernels, take tens of milliseconds. (And not faer's:
+//! see bench/README.md.) Every routine uses a fixed block size, so the bits do not depend on the
+//! machine's thread count.
 //!
 //! Storage: a P×P matrix is a row-major `Vec<f64>` (for a symmetric matrix row- and column-major
 //! coincide, so a [`DMatrix`] can be copied in as is).

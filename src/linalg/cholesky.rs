@@ -9,7 +9,7 @@ use super::Real;
 pub(super) const BLOCK: usize = 64;
 
 /// A = LLᵀ: L (row-major p×p, zeros above the diagonal) and the inverses of its diagonal blocks
-/// of [`BLOCK`] columns, which [`Cholesky::lower_inverse`] reuses.
+/// of 64 columns (`BLOCK`), which [`Cholesky::lower_inverse`] reuses.
 #[derive(Debug, Clone)]
 pub struct Cholesky<T> {
     pub(super) p: usize,

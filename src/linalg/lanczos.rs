@@ -6,7 +6,7 @@ use nalgebra::{DMatrix, DVector};
 /// The largest eigenvalue of a symmetric positive semi-definite operator on ℝᵖ by Lanczos from a
 /// fixed pseudo-random start (so the same bits every time), with full reorthogonalisation: the
 /// largest eigenvalue of the tridiagonal matrix after min(p, `steps`) steps, or sooner once it
-/// has moved by at most 1e-13 relative over [`RITZ_CHECK_EVERY`] steps (the Ritz value rises
+/// has moved by at most 1e-13 relative over 4 steps (`RITZ_CHECK_EVERY`) (the Ritz value rises
 /// monotonically to the eigenvalue, so a stalled one has arrived; each step applies the operator
 /// once, for a P ≈ 1500 factor a pass over 8 MB).
 pub fn lanczos_largest<F>(p: usize, steps: usize, apply: F) -> f64

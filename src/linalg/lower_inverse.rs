@@ -6,10 +6,11 @@ use super::parallel::{map_ordered, Par};
 use super::Real;
 
 impl<T: Real> Cholesky<T> {
-    /// L⁻¹ (row-major p×p, lower triangular) by column blocks of [`BLOCK`]: block column c solves L X[:, c] = E[:, c] by
-    /// blocked forward substitution, X[r, c] = L_rr⁻¹ (E[r, c] − L[r, c..r] X[c..r, c]) — one product
-    /// for the bracket and one for L_rr⁻¹ — and the block columns, independent of one another, are
-    /// spread over the threads of `par` (each computed alone: the same bits for every `par`).
+    /// L⁻¹ (row-major p×p, lower triangular) by column blocks of 64 (`BLOCK`): block column c
+    /// solves L X[:, c] = E[:, c] by blocked forward substitution,
+    /// X[r, c] = L_rr⁻¹ (E[r, c] − L[r, c..r] X[c..r, c]) — one product for the bracket and one
+    /// for L_rr⁻¹ — and the block columns, independent of one another, are spread over the
+    /// threads of `par` (each computed alone: the same bits for every `par`).
     pub fn lower_inverse(&self, par: Par) -> Vec<T> {
         let (l, p, diagonal_inverses) = (&self.lower, self.p, &self.diagonal_inverses);
         let starts: Vec<usize> = (0..p).step_by(BLOCK).collect();
