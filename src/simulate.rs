@@ -14,7 +14,8 @@ use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
 
 /// The teacher model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Teacher {
     /// y = xᵀw + b + σε.

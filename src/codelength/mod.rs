@@ -36,7 +36,8 @@ pub struct CodeLengths {
 }
 
 /// Which code length ranks a comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum CodeKind {
     /// −log₂ evidence.
@@ -44,7 +45,7 @@ pub enum CodeKind {
     /// Prequential.
     Prequential,
     /// MML87.
-    #[value(name = "two_part", alias = "two-part")]
+    #[cfg_attr(feature = "cli", value(name = "two_part", alias = "two-part"))]
     TwoPart,
     /// BIC.
     Bic,

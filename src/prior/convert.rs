@@ -19,7 +19,8 @@ use crate::prior::{compact_number, MAX_SD, MIN_SD};
 use std::fmt;
 
 /// A regularisation knob.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Knob {
     /// The prior sd s itself.
     PriorSd,
@@ -38,7 +39,8 @@ pub enum Knob {
 }
 
 /// The loss the knob is paired with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Loss {
     /// Squared error (Gaussian likelihood; needs σ).
     Mse,

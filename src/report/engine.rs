@@ -11,6 +11,7 @@ use super::studies::{Block, Section, Study, StudyContext};
 use super::table::Table;
 use crate::error::{OccamError, Result};
 use crate::files::{self, Staging};
+use crate::progress;
 use serde_json::json;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -211,7 +212,7 @@ pub fn write_report(studies: &[Study], options: &ReportOptions) -> Result<Vec<St
 /// files) before anything is computed.
 pub fn write_sections<F>(options: &FolderOptions, steps: usize, run: F) -> Result<Vec<String>>
 where
-    F: FnOnce(&StudyContext, &indicatif::ProgressBar) -> Result<Vec<Section>>,
+    F: FnOnce(&StudyContext, &progress::Bar) -> Result<Vec<Section>>,
 {
     let out = files::resolve_out(&options.out)?;
     let previous = files::check_folder_out(&out, options.force)?;
@@ -347,7 +348,7 @@ fn build<F>(
     kept: Vec<RenderedSection>,
 ) -> Result<Vec<String>>
 where
-    F: FnOnce(&StudyContext, &indicatif::ProgressBar) -> Result<Vec<Section>>,
+    F: FnOnce(&StudyContext, &progress::Bar) -> Result<Vec<Section>>,
 {
     std::fs::create_dir_all(staging).map_err(|source| OccamError::Write {
         path: staging.to_path_buf(),
@@ -357,18 +358,9 @@ where
         staging: staging.to_path_buf(),
         data_written: Default::default(),
     };
-    let bar = if options.progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        let bar = indicatif::ProgressBar::new(steps as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({elapsed})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = progress::Bar::new(steps, options.progress);
     let sections = run(&context, &bar)?;
-    bar.finish_and_clear();
+    bar.finish();
 
     let mut rendered = Vec::new();
     for section in &sections {

@@ -4,6 +4,7 @@
 
 pub mod compare;
 pub mod convert;
+#[cfg(feature = "figures")]
 pub mod engine;
 pub mod figure;
 pub mod fit;
