@@ -1,0 +1,396 @@
+//! Scoring one prior on a network (empirical Bayes for s, notes, every code length) and the
+//! network's [`Study`] implementation (its centres and code-length notes).
+
+use super::units::{remap_first_layer, remap_output_layer};
+use super::{fit_mlp, HessianKind, MlpMode, MlpStudy, TargetScaling};
+use crate::codelength::{
+    bits, estimate_charge_bits, lattice_term, mml87_nats, optional_code, CodeLengths,
+};
+use crate::data::Standardization;
+use crate::error::{OccamError, Result};
+use crate::fit::{
+    charge_note, charged_reals_note, load_donor, load_truth, FitOptions, PriorEvaluation,
+    ResolvedCenter, Study, StudyInfo,
+};
+use crate::inference::laplace::maximize_over_log_sd;
+use crate::model::mlp::{diagnostics, symmetry_log_count, MlpProblem};
+use crate::prior::{CenterSpec, SdSpec};
+use nalgebra::{DMatrix, DVector};
+use std::cell::RefCell;
+
+impl MlpStudy {
+    /// Scores one prior and returns its mode.
+    pub fn evaluate_mlp(
+        &self,
+        spec: &CenterSpec,
+        center: ResolvedCenter,
+        prior_sd: SdSpec,
+        noise_sd: SdSpec,
+        warm: Option<&DVector<f64>>,
+    ) -> Result<(PriorEvaluation, MlpMode)> {
+        let mu = &center.values;
+        // σ is given in y's units; the network fits y_z = (y − shift)/scale.
+        let noise_sd_given = noise_sd;
+        let noise_sd = match noise_sd {
+            SdSpec::Fixed(sigma) => SdSpec::Fixed(sigma / self.target.scale),
+            SdSpec::Auto => SdSpec::Auto,
+        };
+        let jacobian = self.target.log_jacobian(self.n);
+        let mut eb_notes = Vec::new();
+        let (sd, evaluations, eb_mode) = match prior_sd {
+            SdSpec::Fixed(s) => (s, 0, None),
+            SdSpec::Auto => {
+                // Every s is fitted from the same seeded random starts, never from another s's mode:
+                // the evidence is then a function of s alone (the search's order, and whatever else
+                // is fitted in the same command, cannot change it), and a warm start cannot pin the
+                // search to a degenerate mode — from the all-zero mode of a tiny s, a tanh network
+                // stays at zero for every s, since there ∇f = 0. The mode at ŝ is the one scored
+                // there, not a refit.
+                let scored: RefCell<Vec<(f64, MlpMode)>> = RefCell::new(Vec::new());
+                let evaluate = |log_sd: f64| -> Result<f64> {
+                    let mode = self.mode_with_noise(mu, log_sd.exp(), noise_sd, None)?;
+                    let evidence = mode.log_evidence;
+                    scored.borrow_mut().push((log_sd, mode));
+                    Ok(evidence)
+                };
+                let optimum = maximize_over_log_sd(&evaluate).map_err(|e| {
+                    OccamError::computation(
+                        "empirical Bayes for the network's prior sd",
+                        format!("{e}; a fixed --prior-sd avoids the search, and --restarts adds random starts at every s"),
+                    )
+                })?;
+                eb_notes = optimum.notes;
+                let mode = scored
+                    .into_inner()
+                    .into_iter()
+                    .find(|(log_sd, _)| *log_sd == optimum.log_sd)
+                    .map(|(_, mode)| mode);
+                (optimum.log_sd.exp(), optimum.evaluations, mode)
+            }
+        };
+        let mut notes = eb_notes;
+        let mode = match eb_mode {
+            Some(mode) => mode,
+            None => self.mode_with_noise(mu, sd, noise_sd, warm)?,
+        };
+        let fitted = usize::from(prior_sd == SdSpec::Auto)
+            + usize::from(self.regression() && noise_sd == SdSpec::Auto)
+            + 2 * usize::from(self.target.is_active());
+        let charged = self.options.charged_reals;
+        let charge_bits = estimate_charge_bits(fitted + center.estimated_reals + charged, self.n);
+        notes.extend(charged_reals_note(charged, self.n));
+        if mode.nonpositive_eigenvalues > 0 {
+            notes.push(format!(
+                "the exact Hessian of the negative log posterior at the MAP has {} non-positive eigenvalue(s) (smallest {:.3e}), so it is not a Laplace curvature; the evidence uses the GGN instead",
+                mode.nonpositive_eigenvalues, mode.eigenvalue_range[0]
+            ));
+        }
+        let p = self.arch.n_params();
+        if !(0.0..=p as f64).contains(&mode.effective_parameters) {
+            // γ = P − α·tr(H⁻¹) = tr(H⁻¹(H − Λ)): with the exact Hessian the data's curvature
+            // H − Λ can be indefinite, and eigenvalues of H far below α push the sum out of [0, P].
+            notes.push(format!(
+                "γ is printed as null: P − α·tr(H⁻¹) = {:.1} lies outside [0, P = {p}] — the curvature's smallest eigenvalue ({:.3e}) is far below the prior precision α = {:.3e}, so along those directions the data's own curvature H − αI is negative (the posterior is flatter than the prior there, as for hidden units the prior has switched off that the data would nearly switch on) and γ counts nothing; the GGN's γ (--hessian ggn) is the well-determined-parameter count",
+                mode.effective_parameters, mode.eigenvalue_range[0], 1.0 / (sd * sd)
+            ));
+        }
+        if mode.gradient_norm > mode.gradient_tolerance {
+            notes.push(format!(
+                "the ReLU network's best point has ‖∇f‖ = {:.3e} > {:.3e} (1e-4 of the gradient's scale): its objective has kinks (units switching on or off at some rows) where the gradient need not vanish, so the evidence is a Laplace approximation at a point that is not quite stationary",
+                mode.gradient_norm, mode.gradient_tolerance
+            ));
+        }
+        let codes = self.options.codes;
+        let precision = DVector::from_element(p, 1.0 / (sd * sd));
+        // Prequential: block 0 at the centre; each later block with the MAP on the rows before it
+        // at the full-data s and σ (sent first, at the charge above).
+        let prequential = optional_code(codes.prequential, "prequential", &mut notes, || {
+            let (z, y) = (&self.ordered.0, &self.ordered.1);
+            let k = self.arch.inputs;
+            let mut theta = mu.clone();
+            let mut total = 0.0;
+            for (j, pair) in self.boundaries.windows(2).enumerate() {
+                let (start, end) = (pair[0], pair[1]);
+                if j > 0 {
+                    if let Ok((fitted, ..)) = self.map(
+                        (&z[..start * k], &y[..start]),
+                        mu,
+                        &precision,
+                        mode.noise_precision,
+                        std::slice::from_ref(&theta),
+                    ) {
+                        theta = fitted;
+                    }
+                }
+                let block = MlpProblem::new(
+                    &self.arch,
+                    &z[start * k..end * k],
+                    &y[start..end],
+                    mu,
+                    &precision,
+                    mode.noise_precision,
+                );
+                total += bits(block.negative_log_likelihood(&theta));
+            }
+            // Each row's density of y is that of y_z over the scale (the Jacobian).
+            Ok(total + bits(jacobian) + charge_bits)
+        });
+        let mut two_part_code = None;
+        let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
+            let problem = MlpProblem::new(
+                &self.arch,
+                &self.z,
+                &self.y,
+                mu,
+                &precision,
+                mode.noise_precision,
+            );
+            // MML87 quantises every parameter to the precision the Fisher information gives it; a
+            // direction the data do not determine (relative curvature below 1e-12) has none.
+            let singular = || {
+                "two_part is undefined: the Fisher information (the GGN without the prior) is singular or nearly so — n < P, dead or redundant units, or saturated outputs leave directions the data do not determine".to_string()
+            };
+            if self.n < p {
+                return Err(singular());
+            }
+            let fisher: DMatrix<f64> = problem.ggn(&mode.params);
+            let code = mml87_nats(
+                -mode.log_prior - mode.log_likelihood,
+                &fisher,
+                &precision,
+                singular,
+            )?;
+            if !self.regression() && code.nats < 0.0 {
+                return Err(crate::codelength::logistic::negative_length(&code));
+            }
+            two_part_code = Some(code);
+            Ok(bits(code.nats + jacobian) + charge_bits)
+        });
+        notes.extend(two_part_code.and_then(|code| code.note()));
+        let bic = optional_code(codes.bic, "bic", &mut notes, || {
+            Err("bic is undefined for a network: its maximum-likelihood estimate is not unique (hidden units can be permuted) and need not exist (a classifier's likelihood can rise without bound)".to_string())
+        });
+        if let Some(note) = &center.note {
+            notes.push(note.clone());
+        }
+        let problem = MlpProblem::new(
+            &self.arch,
+            &self.z,
+            &self.y,
+            mu,
+            &precision,
+            mode.noise_precision,
+        );
+        let diagnostics = diagnostics(&problem, &mode.params);
+        if self.target.is_active() {
+            notes.push(format!(
+                "target z-scored for the network: y_z = (y − {})/{} (its mean and population sd over the coded rows, sent first and charged); σ, the evidence and every code are for y in its own units — the Jacobian adds −n ln sd_y = {:.4} nats to ln p(y_z) — and the prior sd s is on the weights of the standardised features and target",
+                self.target.shift, self.target.scale, -jacobian
+            ));
+        }
+        // Reported for y: the log likelihood and evidence with the Jacobian in.
+        let mut mode = mode;
+        mode.log_likelihood -= jacobian;
+        mode.log_evidence -= jacobian;
+        let evaluation = PriorEvaluation {
+            center_spec: spec.clone(),
+            prior_sd_spec: prior_sd,
+            noise_sd_spec: noise_sd_given,
+            prior_sd: sd,
+            noise_sd: self
+                .regression()
+                .then(|| self.target.scale / mode.noise_precision.sqrt()),
+            mode: mode.params.clone(),
+            log_evidence: mode.log_evidence,
+            evidence_method: mode.method,
+            effective_parameters: mode.effective_parameters,
+            distance_from_center: (&mode.params - mu).norm(),
+            empirical_bayes_iterations: evaluations,
+            code_lengths: CodeLengths {
+                mixture: Some(bits(-mode.log_evidence) + charge_bits),
+                prequential,
+                two_part,
+                bic,
+                two_part_form: two_part_code.map(|code| code.form),
+            },
+            charge_bits,
+            notes,
+            symmetry_log_nats: symmetry_log_count(&self.arch, &mode.params),
+            diagnostics: serde_json::to_value(&diagnostics).ok(),
+            center,
+        };
+        Ok((evaluation, mode))
+    }
+}
+
+impl Study for MlpStudy {
+    fn info(&self) -> StudyInfo {
+        StudyInfo {
+            kind: "mlp",
+            source: self.source.clone(),
+            n: self.n,
+            feature_names: self.feature_names.clone(),
+            target_name: self.target_name.clone(),
+            options: self.options.clone(),
+            target_mapping: self.target_mapping,
+            target_labels: self.target_labels.clone(),
+        }
+    }
+
+    fn resolve_center(&self, spec: &CenterSpec, prior_sd: SdSpec) -> Result<ResolvedCenter> {
+        let p = self.arch.n_params();
+        let names = self.arch.parameter_names();
+        match spec {
+            CenterSpec::Truth => {
+                let truth = load_truth(&self.info())?;
+                let fits = truth.network.as_ref().is_some_and(|t| {
+                    t.hidden == self.arch.hidden && t.activation == self.arch.activation
+                }) && truth.parameters.len() == p;
+                if !fits {
+                    let teacher = truth.network.as_ref().map_or(String::new(), |t| {
+                        format!(
+                            " (the teacher is --hidden {} --activation {})",
+                            t.hidden
+                                .iter()
+                                .map(|h| h.to_string())
+                                .collect::<Vec<_>>()
+                                .join(","),
+                            t.activation.name()
+                        )
+                    });
+                    return Err(OccamError::invalid(
+                        "--prior-center",
+                        format!("'truth': the teacher network's shape differs from this one{teacher}; fit the same --hidden and --activation"),
+                    ));
+                }
+                // The teacher is a function of the raw columns; map it into this standardisation.
+                let identity = Standardization {
+                    feature_shift: vec![0.0; self.arch.inputs],
+                    feature_scale: vec![1.0; self.arch.inputs],
+                    target_shift: 0.0,
+                };
+                let values = remap_output_layer(
+                    &self.arch,
+                    &remap_first_layer(
+                        &self.arch,
+                        &DVector::from_vec(truth.parameters),
+                        &identity,
+                        &self.transform,
+                    ),
+                    TargetScaling::IDENTITY,
+                    self.target,
+                );
+                crate::fit::truth_center(values.iter().copied().collect())
+            }
+            CenterSpec::Fit(path) => {
+                let (other, shared_rows) = load_donor(path, &self.info(), &self.fingerprints)?;
+                let donor = fit_mlp(
+                    &other,
+                    &FitOptions {
+                        center: CenterSpec::Zero,
+                        prior_sd: SdSpec::Auto,
+                        ..self.options.clone()
+                    },
+                )?;
+                // The donor lives in its own standardisation; a centre is a point in this one.
+                // Both are z-scored versions of the same columns, so the first layer maps exactly.
+                // So does the output layer between the two targets' z-scorings.
+                let values = remap_output_layer(
+                    &self.arch,
+                    &remap_first_layer(
+                        &self.arch,
+                        &donor.mode.params,
+                        &donor.study.transform,
+                        &self.transform,
+                    ),
+                    donor.study.target,
+                    self.target,
+                );
+                crate::fit::donor_center(
+                    values.iter().copied().collect(),
+                    path,
+                    other.n(),
+                    shared_rows,
+                    self.n,
+                )
+            }
+            CenterSpec::Sha256 { scale: None, .. } => {
+                let s = match prior_sd {
+                    SdSpec::Fixed(s) => s,
+                    SdSpec::Auto => return Err(OccamError::invalid("--prior-center", format!("'{spec}' takes its scale from the prior sd, which is 'auto' here; give the scale, e.g. {spec}:1, or a fixed --prior-sd"))),
+                };
+                Ok(ResolvedCenter {
+                    values: spec.resolve(p, s, &names)?,
+                    estimated_reals: 0,
+                    note: None,
+                })
+            }
+            other => Ok(ResolvedCenter {
+                values: other.resolve(p, f64::NAN, &names)?,
+                estimated_reals: 0,
+                note: other.truth_file_note(),
+            }),
+        }
+    }
+
+    fn evaluate(
+        &self,
+        spec: &CenterSpec,
+        center: ResolvedCenter,
+        prior_sd: SdSpec,
+        noise_sd: SdSpec,
+        warm: Option<&DVector<f64>>,
+    ) -> Result<PriorEvaluation> {
+        self.evaluate_mlp(spec, center, prior_sd, noise_sd, warm)
+            .map(|(e, _)| e)
+    }
+
+    fn code_length_notes(&self, charged: &[&str], charge_bits: Option<f64>) -> Vec<String> {
+        let p = self.arch.n_params();
+        let (_, tabulated) = lattice_term(p);
+        let mut notes = vec![format!(
+            "evidence and mixture code: Laplace approximation at the MAP (best of {} start(s), seed {}), with the {} — approximate; the symmetry term counts the distinct modes the unit permutations and sign flips map the MAP onto — ln(h!/Π m_g!) + ln 2 per unit whose flip moves it (tanh, sigmoid), per hidden layer, m_g the sizes of groups of units equal up to sign (equal, for ReLU) within {} of the largest unit's norm of (incoming weights, bias, outgoing weights), a zero unit being its own flip — is included and shown as evidence.symmetry_log_nats, the groups as diagnostics.symmetry",
+            self.options.mlp.restarts,
+            self.options.mlp.seed,
+            if self.options.mlp.hessian == HessianKind::Exact { "exact Hessian (central differences of the analytic gradient, symmetrised)" } else { "generalised Gauss–Newton matrix" },
+            crate::model::mlp::CLONE_TOLERANCE,
+        )];
+        notes.extend(charge_note(
+            charged,
+            charge_bits,
+            self.n,
+            "mixture, prequential and two_part",
+        ));
+        notes.push(format!(
+            "prequential: {}, {} doubling block(s) from {} row(s); the first block is coded at the prior centre, each later block with the MAP fitted on all rows before it at the full-data s{} (sent first)",
+            self.options.order.describe(),
+            self.boundaries.len() - 1,
+            self.options.first_block,
+            if self.regression() { " and σ" } else { "" }
+        ));
+        notes.push(format!(
+            "two_part: MML87 with F = the GGN at the MAP, P = {p}, F + Λ in its place wherever some eigenvalue of F − Λ is negative (code_length_bits.two_part_form says which), lattice constant {}",
+            if tabulated {
+                "κ_P tabulated"
+            } else {
+                "from Wallace's approximation"
+            }
+        ));
+        notes.push(format!(
+            "network {}-{}-1, {} hidden units, {} task; every weight and bias under N(μ, s²); parameter order as in the model docs (layer by layer, W row-major with one row per output unit, then biases)",
+            self.arch.inputs,
+            self.arch.hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-"),
+            self.arch.activation.name(),
+            if self.regression() { "regression" } else { "classification" }
+        ));
+        if let Some(classes) = crate::fit::class_labels(&self.info()) {
+            notes.push(format!(
+                "target '{}': {} ↦ 0, {} ↦ 1",
+                self.target_name,
+                classes.first().map_or("", String::as_str),
+                classes.last().map_or("", String::as_str),
+            ));
+        }
+        notes
+    }
+}
