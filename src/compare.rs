@@ -7,7 +7,7 @@
 use crate::codelength::CodeKind;
 use crate::codelength::CodeLengths;
 use crate::data::Dataset;
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use crate::fit::{
     EvidenceMethod, FitOptions, LinearStudy, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
@@ -28,7 +28,7 @@ pub fn parse_centers(text: &str) -> Result<Vec<CenterSpec>> {
         .map(|spec| {
             CenterSpec::parse(spec).map_err(|e| match e {
                 OccamError::InvalidArgument { message, .. } => {
-                    OccamError::invalid("--centers", message)
+                    OccamError::invalid(Setting::Centers, message)
                 }
                 other => other,
             })
@@ -36,7 +36,7 @@ pub fn parse_centers(text: &str) -> Result<Vec<CenterSpec>> {
         .collect::<Result<_>>()?;
     if specs.is_empty() {
         return Err(OccamError::invalid(
-            "--centers",
+            Setting::Centers,
             "no centre given; e.g. --centers 'zero;const:0.5;sha256:occam'",
         ));
     }
@@ -56,7 +56,7 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
     if parts.len() > 1 {
         if let Some(i) = parts.iter().position(|p| p.is_empty()) {
             return Err(OccamError::invalid(
-                "--sds",
+                Setting::Sds,
                 format!("entry {} of '{text}' is empty (two commas in a row, or a leading or trailing comma); remove it or give a value", i + 1),
             ));
         }
@@ -65,7 +65,7 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
         if let Some(rest) = part.strip_prefix("logspace:") {
             let fields: Vec<&str> = rest.split(':').collect();
             let bad = || {
-                OccamError::invalid("--sds", format!("'{part}': expected logspace:LO:HI:N with log10 bounds LO ≤ HI and N ≥ 1 points, e.g. logspace:-3:3:100"))
+                OccamError::invalid(Setting::Sds, format!("'{part}': expected logspace:LO:HI:N with log10 bounds LO ≤ HI and N ≥ 1 points, e.g. logspace:-3:3:100"))
             };
             if fields.len() != 3 {
                 return Err(bad());
@@ -83,9 +83,9 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
                     lo + (hi - lo) * i as f64 / (count - 1) as f64
                 };
                 // Every point passes the same range check as a value typed directly.
-                let sd = check_sd("--sds", 10f64.powf(exponent)).map_err(|e| match e {
+                let sd = check_sd(Setting::Sds, 10f64.powf(exponent)).map_err(|e| match e {
                     OccamError::InvalidArgument { message, .. } => OccamError::invalid(
-                        "--sds",
+                        Setting::Sds,
                         format!(
                             "'{part}', point {}: {message}; keep LO and HI within [{:.0}, {:.0}]",
                             i + 1,
@@ -98,12 +98,12 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
                 sds.push(SdSpec::Fixed(sd));
             }
         } else {
-            sds.push(SdSpec::parse("--sds", part)?);
+            sds.push(SdSpec::parse(Setting::Sds, part)?);
         }
     }
     if sds.is_empty() {
         return Err(OccamError::invalid(
-            "--sds",
+            Setting::Sds,
             "no sd given; e.g. --sds 0.1,1,auto",
         ));
     }
@@ -112,7 +112,7 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
     for (i, sd) in sds.iter().enumerate() {
         if let Some(j) = sds[..i].iter().position(|earlier| earlier == sd) {
             return Err(OccamError::invalid(
-                "--sds",
+                Setting::Sds,
                 format!(
                     "the sd {sd} is listed twice (sds {} and {} of the expanded list '{text}'); each sd gives one row per centre — remove the repeat",
                     j + 1,

@@ -26,7 +26,7 @@
 //! SIGKILL, the next write to the same NAME removes staging left by a process that is no longer
 //! alive. Only names of exactly that shape are ever removed.
 
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -232,7 +232,7 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
 fn split(path: &Path) -> Result<(PathBuf, String)> {
     let name = path.file_name().ok_or_else(|| {
         OccamError::invalid(
-            "--out",
+            Setting::Out,
             format!("{}: not a file or folder name", path.display()),
         )
     })?;
@@ -272,7 +272,7 @@ pub fn resolve_out(path: &Path) -> Result<PathBuf> {
         }
     }
     Err(OccamError::invalid(
-        "--out",
+        Setting::Out,
         format!(
             "{}: too many levels of symbolic links; point --out at a real file",
             path.display()
@@ -301,7 +301,7 @@ pub fn check_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
     for input in inputs {
         if identity(input).as_ref() == Some(&out_id) {
             return Err(OccamError::invalid(
-                "--out",
+                Setting::Out,
                 format!(
                     "{} is the input {} (the same file, or a link to it); writing it would destroy the input — choose another --out",
                     out.display(),
@@ -332,7 +332,7 @@ pub fn write_file(out: &Path, contents: &[u8], inputs: &[&Path]) -> Result<()> {
     if let Some(meta) = &existing {
         if meta.is_dir() {
             return Err(OccamError::invalid(
-                "--out",
+                Setting::Out,
                 format!(
                     "{} is a folder; name a file inside it, e.g. {}",
                     out.display(),
@@ -532,7 +532,7 @@ pub fn check_folder_out(out: &Path, force: bool) -> Result<Option<serde_json::Va
     };
     if !meta.is_dir() {
         return Err(OccamError::invalid(
-            "--out",
+            Setting::Out,
             format!(
                 "{} exists and is not a folder; occam writes a report folder there and never replaces a file — choose another --out",
                 out.display()
@@ -563,7 +563,7 @@ pub fn check_folder_out(out: &Path, force: bool) -> Result<Option<serde_json::Va
         });
     let Some(listed) = listed else {
         return Err(OccamError::invalid(
-            "--out",
+            Setting::Out,
             format!(
                 "{} is not a folder occam wrote (it has no {MANIFEST} listing occam's files) and holds {}; occam never deletes files it did not write — choose a new or empty --out folder",
                 out.display(),
@@ -579,7 +579,7 @@ pub fn check_folder_out(out: &Path, force: bool) -> Result<Option<serde_json::Va
         .collect();
     if !unknown.is_empty() {
         return Err(OccamError::invalid(
-            "--out",
+            Setting::Out,
             format!(
                 "{} is an occam folder but also holds {} that occam did not write; occam never deletes them (not even with --force) — move them out of the folder, or choose another --out",
                 out.display(),
@@ -607,7 +607,7 @@ pub fn check_folder_out(out: &Path, force: bool) -> Result<Option<serde_json::Va
             .collect();
         if !edited.is_empty() {
             return Err(OccamError::invalid(
-                "--out",
+                Setting::Out,
                 format!(
                     "{}: {} changed since occam wrote it; rerun with --force to replace the edits, or choose another --out",
                     out.display(),

@@ -4,7 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use occam::codelength::{CodeKind, CodeSelection, RowOrder};
 use occam::compare::{compare, parse_centers, parse_sds, CompareOptions};
 use occam::data::{self, ColumnSelection, BUILTINS};
-use occam::error::{OccamError, Result};
+use occam::error::{OccamError, Result, Setting};
 use occam::fit::{
     fit_linear, fit_logistic, fit_mlp, FitOptions, HessianKind, LinearStudy, LogisticStudy,
     MlpOptions, MlpStudy,
@@ -19,6 +19,7 @@ use occam::report::engine::{render_table, write_report, ReportOptions};
 use occam::report::format::{csv_field, json_document, md_cell, tex_escape};
 use occam::report::studies::STUDIES;
 use occam::report::{write_atomic, CompareReport, FitReport, OutputFormat};
+use occam::run::flags::Flags;
 use occam::run::spec::load_spec;
 use occam::run::{default_out, render_table as render_run_table, run_spec};
 use occam::simulate::{
@@ -385,14 +386,14 @@ impl ModelArgs {
     fn fit_options(&self, selection: ColumnSelection) -> Result<FitOptions> {
         if self.first_block == 0 {
             return Err(OccamError::invalid(
-                "--first-block",
+                Setting::FirstBlock,
                 "the first prequential block needs at least one row",
             ));
         }
-        let noise_sd = SdSpec::parse("--noise-sd", &self.noise_sd)?;
+        let noise_sd = SdSpec::parse(Setting::NoiseSd, &self.noise_sd)?;
         if self.model == ModelKind::Logistic && noise_sd != SdSpec::Auto {
             return Err(OccamError::invalid(
-                "--noise-sd",
+                Setting::NoiseSd,
                 "the logistic model has no noise sd; drop the flag",
             ));
         }
@@ -495,7 +496,7 @@ fn run_fit(args: &FitArgs) -> Result<()> {
     // Parse every flag before touching the data, so a usage error is reported first.
     let options = FitOptions {
         center: CenterSpec::parse(&args.prior.prior_center)?,
-        prior_sd: SdSpec::parse("--prior-sd", &args.prior.prior_sd)?,
+        prior_sd: SdSpec::parse(Setting::PriorSd, &args.prior.prior_sd)?,
         ..args.model.fit_options(args.data.selection())?
     };
     let inputs = input_paths(&args.data.data, std::slice::from_ref(&options.center));
@@ -544,11 +545,11 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
 
 fn run_convert(args: &ConvertArgs) -> Result<()> {
     if let Some(s) = args.noise_sd {
-        occam::prior::check_sd("--noise-sd", s)?;
+        occam::prior::check_sd(Setting::NoiseSd, s)?;
     }
     if args.n == Some(0) {
         return Err(OccamError::invalid(
-            "--n",
+            Setting::Rows,
             "the number of rows must be at least 1",
         ));
     }
@@ -559,7 +560,13 @@ fn run_convert(args: &ConvertArgs) -> Result<()> {
     let conversion = convert(args.from, args.value, args.loss, &context)?;
     emit(
         &args.output,
-        &render_conversion(args.from, args.value, &conversion, args.output.format),
+        &render_conversion(
+            args.from,
+            args.value,
+            &conversion,
+            args.output.format,
+            &Flags,
+        ),
         &[],
     )
 }
@@ -776,7 +783,7 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("occam: error: {e}");
+            eprintln!("occam: error: {}", e.render(&Flags));
             e.exit_code()
         }
     }

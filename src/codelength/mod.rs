@@ -15,6 +15,7 @@
 pub mod linear;
 pub mod logistic;
 
+use crate::error::Setting;
 use crate::random::Stream;
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
@@ -123,7 +124,7 @@ impl CodeSelection {
                 "bic" => selection.bic = true,
                 other => {
                     return Err(crate::error::OccamError::invalid(
-                        "--codes",
+                        Setting::Codes,
                         format!("unknown code '{other}'; use all, none, or a list of mixture, prequential, two_part, bic"),
                     ))
                 }

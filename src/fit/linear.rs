@@ -15,7 +15,7 @@ use crate::codelength::{
     bits, estimate_charge_bits, lattice_term, optional_code, CodeLengths, CodeSelection,
 };
 use crate::data::{Dataset, DesignOptions, Standardization, SufficientStats};
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaussian, Posterior};
 use crate::model::linear::PenalizedLeastSquares;
 use crate::model::Intercept;
@@ -60,7 +60,7 @@ fn design_options(options: &FitOptions) -> Result<DesignOptions> {
         Intercept::None => false,
         other => {
             return Err(OccamError::invalid(
-                "--intercept",
+                Setting::Intercept,
                 format!("'{other}' is for logistic and MLP models; the linear model centres the data (--intercept centered, its default) or has no intercept (--intercept none)"),
             ))
         }
@@ -89,7 +89,7 @@ impl<'d> LinearStudy<'d> {
         let dataset = data.as_ref();
         if options.first_block == 0 {
             return Err(OccamError::invalid(
-                "--first-block",
+                Setting::FirstBlock,
                 "the first prequential block needs at least one row",
             ));
         }

@@ -15,11 +15,12 @@ use crate::codelength::{
     CodeLengths, RowOrder,
 };
 use crate::data::{Dataset, DesignOptions, Standardization};
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use crate::inference::laplace::{
     find_mode_scaled, laplace_evidence, maximize_over_log_sd, scales_from_diagonal,
     LaplaceEvidence, LogSdOptimum, Mode, MODE_TOLERANCE,
 };
+use crate::message;
 use crate::model::logistic::{binary_target, BinaryTarget, LogisticProblem, Rows};
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
@@ -131,7 +132,7 @@ impl<'d> LogisticStudy<'d> {
         let intercept = match options.intercept {
             Intercept::Centered => {
                 return Err(OccamError::invalid(
-                    "--intercept",
+                    Setting::Intercept,
                     "'centered' centres the target, which is for linear regression; the logistic intercept is 'shared' (the default: it shares the weights' prior), 'free' (flat prior), 'prior:SD' or 'none'",
                 ))
             }
@@ -139,19 +140,22 @@ impl<'d> LogisticStudy<'d> {
         };
         if options.first_block == 0 {
             return Err(OccamError::invalid(
-                "--first-block",
+                Setting::FirstBlock,
                 "the first prequential block needs at least one row",
             ));
         }
         if dataset.target_labels.len() > 2 {
             return Err(OccamError::Target {
                 source_name: dataset.source.clone(),
-                message: format!(
-                    "the logistic model needs a target with exactly two distinct values, but '{}' has {} text labels ({}); choose a binary column with --target",
-                    dataset.target_name,
-                    dataset.target_labels.len(),
-                    dataset.target_labels.join(", ")
-                ),
+                message: message![
+                    format!(
+                        "the logistic model needs a target with exactly two distinct values, but '{}' has {} text labels ({}); choose a binary column with ",
+                        dataset.target_name,
+                        dataset.target_labels.len(),
+                        dataset.target_labels.join(", ")
+                    ),
+                    Setting::Target
+                ],
             });
         }
         let target = binary_target(&dataset.y, &dataset.source, &dataset.target_name)?;

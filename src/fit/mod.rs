@@ -15,7 +15,7 @@ pub use mlp::{fit_mlp, HessianKind, MlpFit, MlpOptions, MlpStudy};
 
 use crate::codelength::{estimate_charge_bits, CodeLengths, CodeSelection, RowOrder};
 use crate::data::{self, ColumnSelection, Dataset};
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use crate::linalg::map_row_blocks;
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
@@ -337,13 +337,13 @@ pub(crate) fn load_donor(
     let path_text = path.to_string_lossy();
     let donor = data::load(&path_text, &info.options.selection).map_err(|e| match e {
         OccamError::UnknownDataset { .. } | OccamError::Read { .. } => {
-            OccamError::invalid("--prior-center", format!("fit:{path_text}: {e}"))
+            OccamError::invalid(Setting::PriorCenter, format!("fit:{path_text}: {e}"))
         }
         other => other,
     })?;
     if donor.feature_names != info.feature_names {
         return Err(OccamError::invalid(
-            "--prior-center",
+            Setting::PriorCenter,
             format!(
                 "fit:{path_text} has features [{}] but this data has [{}]; the centre needs the same columns in the same order",
                 donor.feature_names.join(", "),
@@ -367,7 +367,7 @@ pub(crate) fn donor_center(
     coded_rows: usize,
 ) -> Result<ResolvedCenter> {
     let path_text = path.to_string_lossy();
-    crate::prior::check_center("--prior-center", &format!("fit:{path_text}"), &values)?;
+    crate::prior::check_center(Setting::PriorCenter, &format!("fit:{path_text}"), &values)?;
     let fitted = format!("prior centre fit:{path_text}: the empirical-Bayes MAP of the same model (zero-centred prior) on those {donor_rows} rows, mapped into this data's standardisation");
     Ok(if shared_rows == 0 {
         ResolvedCenter {
@@ -394,7 +394,7 @@ pub(crate) fn donor_center(
 pub(crate) fn load_truth(info: &StudyInfo) -> Result<crate::simulate::Truth> {
     if info.source.starts_with("builtin:") {
         return Err(OccamError::invalid(
-            "--prior-center",
+            Setting::PriorCenter,
             "'truth' needs data with known generating weights (from occam simulate); for real data use zero, const:, vec:, file:, sha256: or fit:",
         ));
     }
@@ -402,7 +402,7 @@ pub(crate) fn load_truth(info: &StudyInfo) -> Result<crate::simulate::Truth> {
     let network = truth.teacher == crate::simulate::Teacher::Mlp;
     if network != (info.kind == "mlp") {
         return Err(OccamError::invalid(
-            "--prior-center",
+            Setting::PriorCenter,
             if network {
                 "'truth': these data come from a network teacher, whose parameters fit only --model mlp with the teacher's --hidden and --activation"
             } else {
@@ -412,7 +412,7 @@ pub(crate) fn load_truth(info: &StudyInfo) -> Result<crate::simulate::Truth> {
     }
     if !network && truth.weights.len() != info.feature_names.len() {
         return Err(OccamError::invalid(
-            "--prior-center",
+            Setting::PriorCenter,
             format!("the truth file has {} weights but the data have {} features (were columns excluded?)", truth.weights.len(), info.feature_names.len()),
         ));
     }
@@ -422,7 +422,7 @@ pub(crate) fn load_truth(info: &StudyInfo) -> Result<crate::simulate::Truth> {
 /// A `truth` centre: the teacher's parameters mapped into this data's standardisation; known in
 /// advance of the data, so free.
 pub(crate) fn truth_center(values: Vec<f64>) -> Result<ResolvedCenter> {
-    crate::prior::check_center("--prior-center", "truth", &values)?;
+    crate::prior::check_center(Setting::PriorCenter, "truth", &values)?;
     Ok(ResolvedCenter {
         values: DVector::from_vec(values),
         estimated_reals: 0,

@@ -2,14 +2,14 @@
 //!
 //! `zero` · `const:V` · `vec:v1,v2,…` · `file:PATH` · `sha256:TEXT[:SCALE]` · `truth` · `fit:PATH`.
 
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use crate::random::Stream;
 use nalgebra::DVector;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-const FLAG: &str = "--prior-center";
+const FLAG: Setting = Setting::PriorCenter;
 
 /// A prior centre as the user wrote it.
 #[derive(Debug, Clone, PartialEq)]

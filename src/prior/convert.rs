@@ -14,7 +14,8 @@
 //! | PyTorch SGD weight_decay = d, mean loss | mean ℓ + (d/2)‖w‖² | CE: 1/(nd); MSE: 2σ²/(nd) |
 //! | AdamW decoupled decay | not an L2 penalty | none |
 
-use crate::error::{OccamError, Result};
+use crate::error::{Message, OccamError, Result, Setting};
+use crate::message;
 use crate::prior::{compact_number, MAX_SD, MIN_SD};
 use std::fmt;
 
@@ -119,13 +120,13 @@ pub struct ConversionContext {
 
 fn need_n(ctx: &ConversionContext, knob: Knob) -> Result<f64> {
     ctx.n.map(|n| n as f64).ok_or_else(|| {
-        OccamError::invalid("--n", format!("{} averages the loss over rows, so the conversion needs the number of rows: give --n N", knob.describe()))
+        OccamError::invalid(Setting::Rows, format!("{} averages the loss over rows, so the conversion needs the number of rows: give --n N", knob.describe()))
     })
 }
 
 fn need_sigma(ctx: &ConversionContext, knob: Knob) -> Result<f64> {
     ctx.noise_sd.ok_or_else(|| {
-        OccamError::invalid("--noise-sd", format!("{} with squared error weighs the penalty against Σ(y − ŷ)², so the conversion needs the noise sd σ: give --noise-sd S", knob.describe()))
+        OccamError::invalid(Setting::NoiseSd, format!("{} with squared error weighs the penalty against Σ(y − ŷ)², so the conversion needs the noise sd σ: give --noise-sd S", knob.describe()))
     })
 }
 
@@ -133,7 +134,7 @@ fn need_sigma(ctx: &ConversionContext, knob: Knob) -> Result<f64> {
 pub fn prior_variance(knob: Knob, value: f64, loss: Loss, ctx: &ConversionContext) -> Result<f64> {
     if !(value.is_finite() && value > 0.0) {
         return Err(OccamError::invalid(
-            "--value",
+            Setting::Value,
             format!(
                 "'{}' is not a positive finite strength",
                 compact_number(value)
@@ -152,7 +153,7 @@ pub fn prior_variance(knob: Knob, value: f64, loss: Loss, ctx: &ConversionContex
         (Knob::TorchWeightDecay, Loss::Mse) => {
             2.0 * need_sigma(ctx, knob)?.powi(2) / (need_n(ctx, knob)? * value)
         }
-        (Knob::Adamw, _) => return Err(OccamError::invalid("--from", ADAMW_REFUSAL)),
+        (Knob::Adamw, _) => return Err(OccamError::invalid(Setting::From, ADAMW_REFUSAL)),
     })
 }
 
@@ -173,7 +174,7 @@ pub fn knob_value(knob: Knob, variance: f64, loss: Loss, ctx: &ConversionContext
         (Knob::TorchWeightDecay, Loss::Mse) => {
             2.0 * need_sigma(ctx, knob)?.powi(2) / (need_n(ctx, knob)? * variance)
         }
-        (Knob::Adamw, _) => return Err(OccamError::invalid("--from", ADAMW_REFUSAL)),
+        (Knob::Adamw, _) => return Err(OccamError::invalid(Setting::From, ADAMW_REFUSAL)),
     })
 }
 
@@ -185,7 +186,7 @@ fn six_digits(v: f64) -> f64 {
 fn check_loss(knob: Knob, loss: Loss) -> Result<()> {
     match knob.implied_loss() {
         Some(implied) if implied != loss => Err(OccamError::invalid(
-            "--loss",
+            Setting::Loss,
             format!(
                 "{} goes with the {implied} loss, not {loss}",
                 knob.describe()
@@ -202,8 +203,8 @@ pub struct Equivalent {
     pub knob: Knob,
     /// The loss it is paired with.
     pub loss: Loss,
-    /// Its value, or the reason it has none here.
-    pub value: std::result::Result<f64, String>,
+    /// Its value, or the reason it has none here (naming the setting it needs, if that is why).
+    pub value: std::result::Result<f64, Message>,
 }
 
 /// The conversion of one knob setting: s, α and every equivalent.
@@ -228,12 +229,12 @@ pub fn convert(
     ctx: &ConversionContext,
 ) -> Result<Conversion> {
     if knob == Knob::Adamw {
-        return Err(OccamError::invalid("--from", ADAMW_REFUSAL));
+        return Err(OccamError::invalid(Setting::From, ADAMW_REFUSAL));
     }
     let losses = match (knob.implied_loss(), loss) {
         (Some(implied), Some(given)) if implied != given => {
             return Err(OccamError::invalid(
-                "--loss",
+                Setting::Loss,
                 format!(
                     "{} goes with the {implied} loss, not {given}",
                     knob.describe()
@@ -245,7 +246,7 @@ pub fn convert(
         (None, None) if knob == Knob::PriorSd => vec![Loss::Mse, Loss::CrossEntropy],
         (None, None) => {
             return Err(OccamError::invalid(
-                "--loss",
+                Setting::Loss,
                 format!(
                     "{} depends on the loss: give --loss mse or --loss cross-entropy",
                     knob.describe()
@@ -265,7 +266,7 @@ pub fn convert(
         let ends = [MIN_SD * MIN_SD, MAX_SD * MAX_SD]
             .map(|v| knob_value(knob, v, losses[0], ctx).unwrap_or(f64::NAN));
         return Err(OccamError::invalid(
-            "--value",
+            Setting::Value,
             format!(
                 "{} = {} means a prior sd s = {}, outside [{MIN_SD:e}, {MAX_SD:e}] where s and 1/s² are finite non-zero doubles; give a value between {} and {}",
                 knob.name(),
@@ -284,17 +285,17 @@ pub fn convert(
                 continue;
             }
             let value = if other == Knob::Adamw {
-                Err("no fixed Gaussian prior (decoupled decay is not an L2 penalty)".to_string())
+                Err("no fixed Gaussian prior (decoupled decay is not an L2 penalty)".into())
             } else {
                 knob_value(other, variance, l, ctx).map_err(|e| match e {
-                    OccamError::InvalidArgument { flag, .. } => format!("needs {flag}"),
-                    other => other.to_string(),
+                    OccamError::InvalidArgument { setting, .. } => message!["needs ", setting],
+                    other => other.message(),
                 })
             };
             if let Ok(v) = value {
                 if !(v.is_finite() && v > 0.0) {
                     return Err(OccamError::invalid(
-                        "--value",
+                        Setting::Value,
                         format!(
                             "{} = {} means s = {}, whose {} equivalent ({}) is not a finite non-zero double; give a less extreme value",
                             knob.name(),
@@ -375,14 +376,28 @@ mod tests {
     #[test]
     fn missing_context_and_adamw_are_refused_by_name() {
         let none = ConversionContext::default();
-        let e = prior_variance(Knob::Glmnet, 0.1, Loss::Mse, &none)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("--noise-sd"), "{e}");
-        let e = prior_variance(Knob::TorchWeightDecay, 0.1, Loss::CrossEntropy, &none)
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with("--n"), "{e}");
+        let e = prior_variance(Knob::Glmnet, 0.1, Loss::Mse, &none).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                OccamError::InvalidArgument {
+                    setting: Setting::NoiseSd,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = prior_variance(Knob::TorchWeightDecay, 0.1, Loss::CrossEntropy, &none).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                OccamError::InvalidArgument {
+                    setting: Setting::Rows,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = convert(Knob::Adamw, 0.01, None, &CTX)
             .unwrap_err()
             .to_string();

@@ -9,7 +9,7 @@
 
 use super::studies::{Block, Section, Study, StudyContext};
 use super::table::Table;
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use crate::files::{self, Staging};
 use crate::progress;
 use serde_json::json;
@@ -61,7 +61,7 @@ pub fn render_table(studies: &[Study], name: &str, format: &str) -> Result<Strin
         .find(|s| name == s.id || name.starts_with(&format!("{}-", s.id)))
         .ok_or_else(|| {
             OccamError::invalid(
-                "--table",
+                Setting::Table,
                 format!(
                     "no table '{name}': a table's name starts with its study's id ({}); a report lists its tables in report.md and manifest.json",
                     ids.join(", ")
@@ -80,7 +80,7 @@ pub fn render_table(studies: &[Study], name: &str, format: &str) -> Result<Strin
     let table = tables.iter().find(|t| t.name == name).ok_or_else(|| {
         let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
         OccamError::invalid(
-            "--table",
+            Setting::Table,
             format!(
                 "no table '{name}'; the study '{}' makes {}",
                 study.id,
@@ -90,7 +90,7 @@ pub fn render_table(studies: &[Study], name: &str, format: &str) -> Result<Strin
     })?;
     table.render(format).ok_or_else(|| {
         OccamError::invalid(
-            "--format",
+            Setting::Format,
             format!(
                 "a table is written as {}, not '{format}'",
                 Table::FORMATS.join(", ")
@@ -154,7 +154,7 @@ pub fn write_report(studies: &[Study], options: &ReportOptions) -> Result<Vec<St
             if !studies.iter().any(|s| s.id == id) {
                 let ids: Vec<&str> = studies.iter().map(|s| s.id).collect();
                 return Err(OccamError::invalid(
-                    "--only",
+                    Setting::Only,
                     format!("no study '{id}'; the studies are {}", ids.join(", ")),
                 ));
             }
@@ -262,7 +262,7 @@ fn kept_sections(
     let report_path = out.join("report.md");
     let cannot = |why: &str| {
         OccamError::invalid(
-            "--only",
+            Setting::Only,
             format!("cannot keep the other sections of {}: {why}; rerun without --only to rewrite the whole report, or choose another --out", out.display()),
         )
     };

@@ -3,11 +3,12 @@
 //! as `occam report` (report.md, tables/, figures/, data/, manifest.json), atomic and
 //! byte-identical on rerun.
 
+pub mod flags;
 pub mod spec;
 
 use crate::compare::{compare, CompareOptions, Comparison};
 use crate::data::{self, ColumnSelection, Dataset};
-use crate::error::Result;
+use crate::error::{Result, Setting};
 use crate::fit::{FitOptions, LinearStudy, LogisticStudy, MlpStudy, Study};
 use crate::prior::{CenterPath, CenterSpec, SdSpec};
 use crate::report::engine::{write_sections, FolderOptions};
@@ -60,7 +61,7 @@ pub fn render_table(spec: &RunSpec, name: &str, format: &str) -> Result<String> 
         .ok_or_else(|| {
             let names: Vec<String> = spec.studies.iter().map(table_name).collect();
             crate::error::OccamError::invalid(
-                "--table",
+                Setting::Table,
                 format!(
                     "{} makes no table '{name}'; its tables are {}",
                     spec.path.display(),
@@ -80,7 +81,7 @@ pub fn render_table(spec: &RunSpec, name: &str, format: &str) -> Result<String> 
         })
         .ok_or_else(|| {
             crate::error::OccamError::invalid(
-                "--format",
+                Setting::Format,
                 format!(
                     "a table is written as {}, not '{format}'",
                     Table::FORMATS.join(", ")

@@ -12,11 +12,12 @@
 use crate::codelength::{CodeKind, CodeSelection, RowOrder};
 use crate::compare::parse_sds;
 use crate::data::{builtin, builtin_names, ColumnSelection};
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use crate::fit::{FitOptions, HessianKind, MlpOptions};
 use crate::model::mlp::{Activation, Task};
 use crate::model::Intercept;
 use crate::prior::{CenterPath, CenterSpec, SdSpec};
+use crate::run::flags::Flags;
 use serde::Deserialize;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -763,8 +764,8 @@ fn sd_values(
     }
     let parsed = parse_sds(&text).map_err(|e| {
         let message = match e {
-            OccamError::InvalidArgument { message, .. } => message,
-            other => other.to_string(),
+            OccamError::InvalidArgument { message, .. } => message.render(&Flags),
+            other => other.render(&Flags),
         };
         source.error(
             &span,
@@ -907,7 +908,7 @@ fn build_study(
             source.error(
                 &text.span(),
                 &key("model.intercept"),
-                strip_flag(e, "--intercept"),
+                fault_message(e, Setting::Intercept),
             )
         })?,
         None if kind == ModelKind::Linear => Intercept::Centered,
@@ -1020,7 +1021,11 @@ fn build_study(
                 }
             };
             CodeSelection::parse(&text).map_err(|e| {
-                source.error(&v.span(), &key("codes.compute"), strip_flag(e, "--codes"))
+                source.error(
+                    &v.span(),
+                    &key("codes.compute"),
+                    fault_message(e, Setting::Codes),
+                )
             })?
         }
     };
@@ -1190,14 +1195,17 @@ fn build_study(
     })
 }
 
-/// The message of a library error without its command-line flag.
-fn strip_flag(error: OccamError, flag: &str) -> String {
+/// The message of a library error about `setting`, for the spec's key that sets it: without the
+/// setting at fault (the key names it), and with the settings its fix mentions spelled as flags,
+/// as `occam run` has always printed them.
+fn fault_message(error: OccamError, setting: Setting) -> String {
     match error {
-        OccamError::InvalidArgument { message, .. } => message,
-        other => other
-            .to_string()
-            .trim_start_matches(&format!("{flag}: "))
-            .to_string(),
+        OccamError::InvalidArgument { message, .. } => message.render(&Flags),
+        OccamError::Column {
+            setting: at_fault,
+            message,
+        } if at_fault == setting => message.render(&Flags),
+        other => other.render(&Flags),
     }
 }
 
@@ -1213,7 +1221,7 @@ fn parse_center(text: &str, base: &Path, rows: Rows) -> std::result::Result<Cent
     let spec = CenterSpec::parse(text).map_err(|e| {
         format!(
             "{} (centres: zero, const:V, vec:v1,v2,…, file:PATH, sha256:TEXT[:SCALE], truth, fit:PATH, fit:@rest)",
-            strip_flag(e, "--prior-center")
+            fault_message(e, Setting::PriorCenter)
         )
     })?;
     // The file is opened in the spec's folder but shown as the spec wrote it, so labels and

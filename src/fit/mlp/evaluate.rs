@@ -7,7 +7,7 @@ use crate::codelength::{
     bits, estimate_charge_bits, lattice_term, mml87_nats, optional_code, CodeLengths,
 };
 use crate::data::Standardization;
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use crate::fit::{
     charge_note, charged_reals_note, load_donor, load_truth, FitOptions, PriorEvaluation,
     ResolvedCenter, Study, StudyInfo,
@@ -259,7 +259,7 @@ impl Study for MlpStudy {
                         )
                     });
                     return Err(OccamError::invalid(
-                        "--prior-center",
+                        Setting::PriorCenter,
                         format!("'truth': the teacher network's shape differs from this one{teacher}; fit the same --hidden and --activation"),
                     ));
                 }
@@ -317,7 +317,7 @@ impl Study for MlpStudy {
             CenterSpec::Sha256 { scale: None, .. } => {
                 let s = match prior_sd {
                     SdSpec::Fixed(s) => s,
-                    SdSpec::Auto => return Err(OccamError::invalid("--prior-center", format!("'{spec}' takes its scale from the prior sd, which is 'auto' here; give the scale, e.g. {spec}:1, or a fixed --prior-sd"))),
+                    SdSpec::Auto => return Err(OccamError::invalid(Setting::PriorCenter, format!("'{spec}' takes its scale from the prior sd, which is 'auto' here; give the scale, e.g. {spec}:1, or a fixed --prior-sd"))),
                 };
                 Ok(ResolvedCenter {
                     values: spec.resolve(p, s, &names)?,

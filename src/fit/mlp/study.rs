@@ -3,7 +3,7 @@
 use super::{TargetScaling, MODE_TOLERANCE, RELU_MODE_TOLERANCE};
 use crate::codelength::{doubling_boundaries, reorder};
 use crate::data::{Dataset, Design, DesignOptions, Standardization};
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use crate::fit::{row_fingerprints, FitOptions};
 use crate::model::logistic::binary_target;
 use crate::model::mlp::{initial_parameters, Activation, Architecture, Task};
@@ -44,7 +44,7 @@ impl MlpStudy {
             Intercept::Shared => {}
             other => {
                 return Err(OccamError::invalid(
-                    "--intercept",
+                    Setting::Intercept,
                     format!("'{other}': every MLP bias shares the weights' prior N(μ, s²) (the default, 'shared')"),
                 ))
             }
@@ -65,13 +65,13 @@ impl MlpStudy {
         };
         if task == Task::Classification && options.noise_sd != SdSpec::Auto {
             return Err(OccamError::invalid(
-                "--noise-sd",
+                Setting::NoiseSd,
                 "a classification network has no noise sd; drop the flag",
             ));
         }
         if mlp.restarts == 0 {
             return Err(OccamError::invalid(
-                "--restarts",
+                Setting::Restarts,
                 "at least one start is needed",
             ));
         }
@@ -100,7 +100,7 @@ impl MlpStudy {
             let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
             if !(sd > 0.0 && sd.is_finite()) {
                 return Err(OccamError::invalid(
-                    "--target",
+                    Setting::Target,
                     format!(
                         "the target '{}' of {} is constant, so a regression network has nothing to fit; choose another --target",
                         dataset.target_name, dataset.source
