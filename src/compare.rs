@@ -11,6 +11,7 @@ use crate::error::{OccamError, Result, Setting};
 use crate::fit::{
     EvidenceMethod, FitOptions, LinearStudy, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
+use crate::message;
 use crate::prior::{check_sd, CenterSpec, SdSpec, MAX_SD, MIN_SD};
 use nalgebra::DVector;
 use std::collections::HashMap;
@@ -37,7 +38,10 @@ pub fn parse_centers(text: &str) -> Result<Vec<CenterSpec>> {
     if specs.is_empty() {
         return Err(OccamError::invalid(
             Setting::Centers,
-            "no centre given; e.g. --centers 'zero;const:0.5;sha256:occam'",
+            message![
+                "no centre given; e.g. ",
+                (Setting::Centers, "'zero;const:0.5;sha256:occam'")
+            ],
         ));
     }
     Ok(specs)
@@ -104,7 +108,7 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
     if sds.is_empty() {
         return Err(OccamError::invalid(
             Setting::Sds,
-            "no sd given; e.g. --sds 0.1,1,auto",
+            message!["no sd given; e.g. ", (Setting::Sds, "0.1,1,auto")],
         ));
     }
     // A repeated sd would only repeat its rows (and, listed in logspace: and again by hand, hide

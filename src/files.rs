@@ -27,6 +27,7 @@
 //! alive. Only names of exactly that shape are ever removed.
 
 use crate::error::{OccamError, Result, Setting};
+use crate::message;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -273,10 +274,14 @@ pub fn resolve_out(path: &Path) -> Result<PathBuf> {
     }
     Err(OccamError::invalid(
         Setting::Out,
-        format!(
-            "{}: too many levels of symbolic links; point --out at a real file",
-            path.display()
-        ),
+        message![
+            format!(
+                "{}: too many levels of symbolic links; point ",
+                path.display()
+            ),
+            Setting::Out,
+            " at a real file"
+        ],
     ))
 }
 
@@ -302,11 +307,14 @@ pub fn check_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
         if identity(input).as_ref() == Some(&out_id) {
             return Err(OccamError::invalid(
                 Setting::Out,
-                format!(
-                    "{} is the input {} (the same file, or a link to it); writing it would destroy the input — choose another --out",
-                    out.display(),
-                    input.display()
-                ),
+                message![
+                    format!(
+                        "{} is the input {} (the same file, or a link to it); writing it would destroy the input — choose another ",
+                        out.display(),
+                        input.display()
+                    ),
+                    Setting::Out
+                ],
             ));
         }
     }
@@ -533,10 +541,13 @@ pub fn check_folder_out(out: &Path, force: bool) -> Result<Option<serde_json::Va
     if !meta.is_dir() {
         return Err(OccamError::invalid(
             Setting::Out,
-            format!(
-                "{} exists and is not a folder; occam writes a report folder there and never replaces a file — choose another --out",
-                out.display()
-            ),
+            message![
+                format!(
+                    "{} exists and is not a folder; occam writes a report folder there and never replaces a file — choose another ",
+                    out.display()
+                ),
+                Setting::Out
+            ],
         ));
     }
     let present = list_tree(out)?;
@@ -564,11 +575,15 @@ pub fn check_folder_out(out: &Path, force: bool) -> Result<Option<serde_json::Va
     let Some(listed) = listed else {
         return Err(OccamError::invalid(
             Setting::Out,
-            format!(
-                "{} is not a folder occam wrote (it has no {MANIFEST} listing occam's files) and holds {}; occam never deletes files it did not write — choose a new or empty --out folder",
-                out.display(),
-                name_some(&present)
-            ),
+            message![
+                format!(
+                    "{} is not a folder occam wrote (it has no {MANIFEST} listing occam's files) and holds {}; occam never deletes files it did not write — choose a new or empty ",
+                    out.display(),
+                    name_some(&present)
+                ),
+                Setting::Out,
+                " folder"
+            ],
         ));
     };
     let known: BTreeSet<&str> = listed.iter().map(|(p, _)| p.as_str()).collect();
@@ -580,11 +595,16 @@ pub fn check_folder_out(out: &Path, force: bool) -> Result<Option<serde_json::Va
     if !unknown.is_empty() {
         return Err(OccamError::invalid(
             Setting::Out,
-            format!(
-                "{} is an occam folder but also holds {} that occam did not write; occam never deletes them (not even with --force) — move them out of the folder, or choose another --out",
-                out.display(),
-                name_some(&unknown)
-            ),
+            message![
+                format!(
+                    "{} is an occam folder but also holds {} that occam did not write; occam never deletes them (not even with ",
+                    out.display(),
+                    name_some(&unknown)
+                ),
+                Setting::Force,
+                ") — move them out of the folder, or choose another ",
+                Setting::Out
+            ],
         ));
     }
     if !force {
@@ -608,11 +628,16 @@ pub fn check_folder_out(out: &Path, force: bool) -> Result<Option<serde_json::Va
         if !edited.is_empty() {
             return Err(OccamError::invalid(
                 Setting::Out,
-                format!(
-                    "{}: {} changed since occam wrote it; rerun with --force to replace the edits, or choose another --out",
-                    out.display(),
-                    name_some(&edited)
-                ),
+                message![
+                    format!(
+                        "{}: {} changed since occam wrote it; rerun with ",
+                        out.display(),
+                        name_some(&edited)
+                    ),
+                    Setting::Force,
+                    " to replace the edits, or choose another ",
+                    Setting::Out
+                ],
             ));
         }
     }

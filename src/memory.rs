@@ -3,6 +3,7 @@
 
 use crate::error::{Message, OccamError, Result, Setting};
 use crate::files::human_bytes;
+use crate::message;
 
 /// Bytes of one f64.
 const F64: f64 = 8.0;
@@ -112,7 +113,11 @@ pub fn check_simulation(n: usize, k: usize, params: f64) -> Result<()> {
         simulation_bytes(n, k, params),
         Setting::Hidden,
         &format!("a teacher network of {params:.0} parameters simulating {n} rows"),
-        "use fewer or narrower hidden layers (a smaller --hidden)",
+        message![
+            "use fewer or narrower hidden layers (a smaller ",
+            Setting::Hidden,
+            ")"
+        ],
     )
 }
 
@@ -130,13 +135,17 @@ pub fn check_mlp(n: usize, k: usize, hidden: &[usize], chunk_rows: usize) -> Res
             "a {} network on {n} rows (its Laplace evidence factors a P×P curvature matrix)",
             shape.join("-")
         ),
-        "use fewer or narrower hidden layers (a smaller --hidden)",
+        message![
+            "use fewer or narrower hidden layers (a smaller ",
+            Setting::Hidden,
+            ")"
+        ],
     )
 }
 
 /// Refuses a linear or logistic fit whose [`design_bytes`] exceed the available memory; `k`
 /// counts the design's columns (the features, plus the intercept where it is a parameter).
-pub fn check_design(n: usize, k: usize, k_by_k: usize, fix: &str) -> Result<()> {
+pub fn check_design(n: usize, k: usize, k_by_k: usize, fix: Message) -> Result<()> {
     check_fits(
         design_bytes(n, k, k_by_k),
         Setting::Data,
@@ -152,7 +161,15 @@ pub fn check_wide_design(n: usize, k: usize, prequential: bool) -> Result<()> {
         wide_design_bytes(n, k, prequential),
         Setting::Data,
         &format!("a design of {k} columns on {n} rows (the n × n route: {n}×{n} Gram matrix, {n}×{k} rows and eigenvectors)"),
-        "use fewer features (--features or --exclude), or --codes none (the prequential prefixes keep their own eigenvectors)",
+        message![
+            "use fewer features (",
+            Setting::Features,
+            " or ",
+            Setting::Exclude,
+            "), or ",
+            (Setting::Codes, "none"),
+            " (the prequential prefixes keep their own eigenvectors)"
+        ],
     )
 }
 

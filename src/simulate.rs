@@ -7,6 +7,7 @@
 
 use crate::data::Dataset;
 use crate::error::{OccamError, Result, Setting};
+use crate::message;
 use crate::model::mlp::{Activation, Architecture, Task};
 use crate::prior::compact_number;
 use crate::random::Stream;
@@ -204,7 +205,10 @@ pub fn simulate_mlp(spec: &SimulationSpec, network: &TeacherNetwork) -> Result<(
     if spec.intercept != 0.0 {
         return Err(OccamError::invalid(
             Setting::Intercept,
-            "a network teacher draws its output bias N(C, S²) like every other parameter; drop --intercept",
+            message![
+                "a network teacher draws its output bias N(C, S²) like every other parameter; drop ",
+                Setting::Intercept
+            ],
         ));
     }
     crate::memory::check_simulation(

@@ -10,14 +10,14 @@
 //! So errors, and their line numbers, always come from one place.
 
 use super::{ColumnSelection, Dataset};
-use crate::error::{OccamError, Result, Setting};
+use crate::error::{Message, OccamError, Result, Setting};
 use crate::message;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-fn csv_error(source_name: &str, message: String) -> OccamError {
+fn csv_error(source_name: &str, message: impl Into<Message>) -> OccamError {
     OccamError::Csv {
         source_name: source_name.to_string(),
-        message,
+        message: message.into(),
     }
 }
 
@@ -159,7 +159,10 @@ fn parse_cell(field: &[u8], line: u64, column: &str, source_name: &str) -> Resul
         )),
         Err(_) => Err(csv_error(
             source_name,
-            format!("line {line}, column '{column}': cannot read '{text}' as a number; fix the cell, or leave a text column out with --exclude '{column}'"),
+            message![
+                format!("line {line}, column '{column}': cannot read '{text}' as a number; fix the cell, or leave a text column out with "),
+                (Setting::Exclude, format!("'{column}'"))
+            ],
         )),
     }
 }
@@ -241,7 +244,7 @@ fn parse_csv_with(
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(csv_error(
             source_name,
-            "the file is empty; expected a header row naming the columns, then one row per observation".into(),
+            "the file is empty; expected a header row naming the columns, then one row per observation",
         ));
     }
     if let Some((threads, min_chunk)) = fast {
@@ -342,7 +345,7 @@ fn parse_with_csv_crate(
     if y.is_empty() {
         return Err(csv_error(
             source_name,
-            "the file has a header row but no data rows".into(),
+            "the file has a header row but no data rows",
         ));
     }
     Ok(Dataset {
@@ -951,7 +954,7 @@ mod tests {
                 assert_same(
                     &fast.ok_or(OccamError::Csv {
                         source_name: String::new(),
-                        message: String::new(),
+                        message: Message::default(),
                     }),
                     &slow,
                     &|| format!("{threads} threads, chunks of {min_chunk}"),

@@ -42,7 +42,7 @@ pub enum OccamError {
         /// The file or built-in name.
         source_name: String,
         /// What is wrong, naming the line and column.
-        message: String,
+        message: Message,
     },
 
     /// A column named in the settings does not exist, or is named twice.
@@ -158,7 +158,7 @@ impl OccamError {
             OccamError::Csv {
                 source_name,
                 message,
-            } => format!("{source_name}: {message}").into(),
+            } => Message::from(format!("{source_name}: ")).then(message.clone()),
             OccamError::Column { setting, message }
             | OccamError::InvalidArgument { setting, message } => {
                 crate::message![*setting, ": "].then(message.clone())

@@ -17,6 +17,7 @@ use crate::codelength::{
 use crate::data::{Dataset, DesignOptions, Standardization, SufficientStats};
 use crate::error::{OccamError, Result, Setting};
 use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaussian, Posterior};
+use crate::message;
 use crate::model::linear::PenalizedLeastSquares;
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
@@ -58,12 +59,18 @@ fn design_options(options: &FitOptions) -> Result<DesignOptions> {
     let center = match options.intercept {
         Intercept::Centered => true,
         Intercept::None => false,
-        other => {
-            return Err(OccamError::invalid(
-                Setting::Intercept,
-                format!("'{other}' is for logistic and MLP models; the linear model centres the data (--intercept centered, its default) or has no intercept (--intercept none)"),
-            ))
-        }
+        other => return Err(OccamError::invalid(
+            Setting::Intercept,
+            message![
+                format!(
+                    "'{other}' is for logistic and MLP models; the linear model centres the data ("
+                ),
+                (Setting::Intercept, "centered"),
+                ", its default) or has no intercept (",
+                (Setting::Intercept, "none"),
+                ")"
+            ],
+        )),
     };
     Ok(DesignOptions {
         standardize: options.standardize,
@@ -109,7 +116,15 @@ impl<'d> LinearStudy<'d> {
                 n,
                 k,
                 3 + blocks,
-                "use fewer features (--features or --exclude), or --codes none (the prequential code keeps one k×k matrix per block)",
+                message![
+                    "use fewer features (",
+                    Setting::Features,
+                    " or ",
+                    Setting::Exclude,
+                    "), or ",
+                    (Setting::Codes, "none"),
+                    " (the prequential code keeps one k×k matrix per block)"
+                ],
             )?;
         }
         let transform = Standardization::fit(dataset, design_options(options)?)?;

@@ -127,7 +127,13 @@ impl<'d> LogisticStudy<'d> {
             dataset.n(),
             dataset.k() + 1,
             3,
-            "use fewer features (--features or --exclude)",
+            message![
+                "use fewer features (",
+                Setting::Features,
+                " or ",
+                Setting::Exclude,
+                ")"
+            ],
         )?;
         let intercept = match options.intercept {
             Intercept::Centered => {

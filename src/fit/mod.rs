@@ -17,6 +17,7 @@ use crate::codelength::{estimate_charge_bits, CodeLengths, CodeSelection, RowOrd
 use crate::data::{self, ColumnSelection, Dataset};
 use crate::error::{OccamError, Result, Setting};
 use crate::linalg::map_row_blocks;
+use crate::message;
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
 use nalgebra::DVector;
@@ -404,9 +405,16 @@ pub(crate) fn load_truth(info: &StudyInfo) -> Result<crate::simulate::Truth> {
         return Err(OccamError::invalid(
             Setting::PriorCenter,
             if network {
-                "'truth': these data come from a network teacher, whose parameters fit only --model mlp with the teacher's --hidden and --activation"
+                message![
+                    "'truth': these data come from a network teacher, whose parameters fit only ",
+                    (Setting::Model, "mlp"),
+                    " with the teacher's ",
+                    Setting::Hidden,
+                    " and ",
+                    Setting::Activation
+                ]
             } else {
-                "'truth' for an MLP needs a network teacher (occam simulate mlp); a linear or logistic teacher's parameters do not fit a network"
+                "'truth' for an MLP needs a network teacher (occam simulate mlp); a linear or logistic teacher's parameters do not fit a network".into()
             },
         ));
     }

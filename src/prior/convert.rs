@@ -120,13 +120,13 @@ pub struct ConversionContext {
 
 fn need_n(ctx: &ConversionContext, knob: Knob) -> Result<f64> {
     ctx.n.map(|n| n as f64).ok_or_else(|| {
-        OccamError::invalid(Setting::Rows, format!("{} averages the loss over rows, so the conversion needs the number of rows: give --n N", knob.describe()))
+        OccamError::invalid(Setting::Rows, message![format!("{} averages the loss over rows, so the conversion needs the number of rows: give ", knob.describe()), (Setting::Rows, "N")])
     })
 }
 
 fn need_sigma(ctx: &ConversionContext, knob: Knob) -> Result<f64> {
     ctx.noise_sd.ok_or_else(|| {
-        OccamError::invalid(Setting::NoiseSd, format!("{} with squared error weighs the penalty against Σ(y − ŷ)², so the conversion needs the noise sd σ: give --noise-sd S", knob.describe()))
+        OccamError::invalid(Setting::NoiseSd, message![format!("{} with squared error weighs the penalty against Σ(y − ŷ)², so the conversion needs the noise sd σ: give ", knob.describe()), (Setting::NoiseSd, "S")])
     })
 }
 
@@ -247,10 +247,12 @@ pub fn convert(
         (None, None) => {
             return Err(OccamError::invalid(
                 Setting::Loss,
-                format!(
-                    "{} depends on the loss: give --loss mse or --loss cross-entropy",
-                    knob.describe()
-                ),
+                message![
+                    format!("{} depends on the loss: give ", knob.describe()),
+                    (Setting::Loss, "mse"),
+                    " or ",
+                    (Setting::Loss, "cross-entropy")
+                ],
             ))
         }
     };

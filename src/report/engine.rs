@@ -11,6 +11,7 @@ use super::studies::{Block, Section, Study, StudyContext};
 use super::table::Table;
 use crate::error::{OccamError, Result, Setting};
 use crate::files::{self, Staging};
+use crate::message;
 use crate::progress;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -263,7 +264,15 @@ fn kept_sections(
     let cannot = |why: &str| {
         OccamError::invalid(
             Setting::Only,
-            format!("cannot keep the other sections of {}: {why}; rerun without --only to rewrite the whole report, or choose another --out", out.display()),
+            message![
+                format!(
+                    "cannot keep the other sections of {}: {why}; rerun without ",
+                    out.display()
+                ),
+                Setting::Only,
+                " to rewrite the whole report, or choose another ",
+                Setting::Out
+            ],
         )
     };
     let Some(listed) = manifest.get("sections").and_then(|s| s.as_array()) else {

@@ -7,12 +7,13 @@ use crate::codelength::{
     bits, estimate_charge_bits, lattice_term, mml87_nats, optional_code, CodeLengths,
 };
 use crate::data::Standardization;
-use crate::error::{OccamError, Result, Setting};
+use crate::error::{Message, OccamError, Result, Setting};
 use crate::fit::{
     charge_note, charged_reals_note, load_donor, load_truth, FitOptions, PriorEvaluation,
     ResolvedCenter, Study, StudyInfo,
 };
 use crate::inference::laplace::maximize_over_log_sd;
+use crate::message;
 use crate::model::mlp::{diagnostics, symmetry_log_count, MlpProblem};
 use crate::prior::{CenterSpec, SdSpec};
 use nalgebra::{DMatrix, DVector};
@@ -247,20 +248,26 @@ impl Study for MlpStudy {
                     t.hidden == self.arch.hidden && t.activation == self.arch.activation
                 }) && truth.parameters.len() == p;
                 if !fits {
-                    let teacher = truth.network.as_ref().map_or(String::new(), |t| {
-                        format!(
-                            " (the teacher is --hidden {} --activation {})",
-                            t.hidden
-                                .iter()
-                                .map(|h| h.to_string())
-                                .collect::<Vec<_>>()
-                                .join(","),
-                            t.activation.name()
-                        )
+                    let teacher = truth.network.as_ref().map_or(Message::default(), |t| {
+                        let hidden: Vec<String> = t.hidden.iter().map(|h| h.to_string()).collect();
+                        message![
+                            " (the teacher is ",
+                            (Setting::Hidden, hidden.join(",")),
+                            " ",
+                            (Setting::Activation, t.activation.name()),
+                            ")"
+                        ]
                     });
                     return Err(OccamError::invalid(
                         Setting::PriorCenter,
-                        format!("'truth': the teacher network's shape differs from this one{teacher}; fit the same --hidden and --activation"),
+                        message!["'truth': the teacher network's shape differs from this one"]
+                            .then(teacher)
+                            .then(message![
+                                "; fit the same ",
+                                Setting::Hidden,
+                                " and ",
+                                Setting::Activation
+                            ]),
                     ));
                 }
                 // The teacher is a function of the raw columns; map it into this standardisation.
@@ -317,7 +324,7 @@ impl Study for MlpStudy {
             CenterSpec::Sha256 { scale: None, .. } => {
                 let s = match prior_sd {
                     SdSpec::Fixed(s) => s,
-                    SdSpec::Auto => return Err(OccamError::invalid(Setting::PriorCenter, format!("'{spec}' takes its scale from the prior sd, which is 'auto' here; give the scale, e.g. {spec}:1, or a fixed --prior-sd"))),
+                    SdSpec::Auto => return Err(OccamError::invalid(Setting::PriorCenter, message![format!("'{spec}' takes its scale from the prior sd, which is 'auto' here; give the scale, e.g. {spec}:1, or a fixed "), Setting::PriorSd])),
                 };
                 Ok(ResolvedCenter {
                     values: spec.resolve(p, s, &names)?,

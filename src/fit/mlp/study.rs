@@ -5,6 +5,7 @@ use crate::codelength::{doubling_boundaries, reorder};
 use crate::data::{Dataset, Design, DesignOptions, Standardization};
 use crate::error::{OccamError, Result, Setting};
 use crate::fit::{row_fingerprints, FitOptions};
+use crate::message;
 use crate::model::logistic::binary_target;
 use crate::model::mlp::{initial_parameters, Activation, Architecture, Task};
 use crate::model::Intercept;
@@ -101,10 +102,13 @@ impl MlpStudy {
             if !(sd > 0.0 && sd.is_finite()) {
                 return Err(OccamError::invalid(
                     Setting::Target,
-                    format!(
-                        "the target '{}' of {} is constant, so a regression network has nothing to fit; choose another --target",
-                        dataset.target_name, dataset.source
-                    ),
+                    message![
+                        format!(
+                            "the target '{}' of {} is constant, so a regression network has nothing to fit; choose another ",
+                            dataset.target_name, dataset.source
+                        ),
+                        Setting::Target
+                    ],
                 ));
             }
             TargetScaling {
