@@ -7,7 +7,7 @@
 use crate::codelength::CodeKind;
 use crate::codelength::CodeLengths;
 use crate::data::Dataset;
-use crate::error::{OccamError, Result, Setting};
+use crate::error::{Message, OccamError, Result, Setting};
 use crate::fit::{
     EvidenceMethod, FitOptions, LinearStudy, PriorEvaluation, ResolvedCenter, Study, StudyInfo,
 };
@@ -90,12 +90,13 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
                 let sd = check_sd(Setting::Sds, 10f64.powf(exponent)).map_err(|e| match e {
                     OccamError::InvalidArgument { message, .. } => OccamError::invalid(
                         Setting::Sds,
-                        format!(
-                            "'{part}', point {}: {message}; keep LO and HI within [{:.0}, {:.0}]",
-                            i + 1,
-                            MIN_SD.log10(),
-                            MAX_SD.log10()
-                        ),
+                        Message::from(format!("'{part}', point {}: ", i + 1))
+                            .then(message)
+                            .and(format!(
+                                "; keep LO and HI within [{:.0}, {:.0}]",
+                                MIN_SD.log10(),
+                                MAX_SD.log10()
+                            )),
                     ),
                     other => other,
                 })?;

@@ -6,7 +6,7 @@
 //! Every draw comes from [`crate::random::Stream`] seeded with `--seed`: value-stable.
 
 use crate::data::Dataset;
-use crate::error::{OccamError, Result, Setting};
+use crate::error::{Message, OccamError, Result, Setting};
 use crate::message;
 use crate::model::mlp::{Activation, Architecture, Task};
 use crate::prior::compact_number;
@@ -314,7 +314,12 @@ pub fn read_truth(data_path: &std::path::Path) -> Result<Truth> {
     }
     let text =
         crate::files::read_text_bounded(&path, crate::files::MAX_VECTOR_BYTES, "a truth file")
-            .map_err(|e| OccamError::invalid(Setting::PriorCenter, format!("truth: {e}")))?;
+            .map_err(|e| {
+                OccamError::invalid(
+                    Setting::PriorCenter,
+                    Message::from("truth: ").then(e.message()),
+                )
+            })?;
     serde_json::from_str(&text).map_err(|e| {
         OccamError::invalid(
             Setting::PriorCenter,

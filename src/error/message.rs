@@ -82,6 +82,11 @@ impl Message {
         Message { parts }
     }
 
+    /// The parts, in order.
+    pub fn parts(&self) -> &[Part] {
+        &self.parts
+    }
+
     /// The message with its settings spelled by `names`.
     pub fn render(&self, names: &dyn SettingNames) -> String {
         let mut text = String::new();

@@ -59,18 +59,21 @@ fn design_options(options: &FitOptions) -> Result<DesignOptions> {
     let center = match options.intercept {
         Intercept::Centered => true,
         Intercept::None => false,
-        other => return Err(OccamError::invalid(
-            Setting::Intercept,
-            message![
-                format!(
-                    "'{other}' is for logistic and MLP models; the linear model centres the data ("
-                ),
-                (Setting::Intercept, "centered"),
-                ", its default) or has no intercept (",
-                (Setting::Intercept, "none"),
-                ")"
-            ],
-        )),
+        other => {
+            let refusal = format!(
+                "'{other}' is for logistic and MLP models; the linear model centres the data ("
+            );
+            return Err(OccamError::invalid(
+                Setting::Intercept,
+                message![
+                    refusal,
+                    (Setting::Intercept, "centered"),
+                    ", its default) or has no intercept (",
+                    (Setting::Intercept, "none"),
+                    ")"
+                ],
+            ));
+        }
     };
     Ok(DesignOptions {
         standardize: options.standardize,

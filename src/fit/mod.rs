@@ -15,7 +15,7 @@ pub use mlp::{fit_mlp, HessianKind, MlpFit, MlpOptions, MlpStudy};
 
 use crate::codelength::{estimate_charge_bits, CodeLengths, CodeSelection, RowOrder};
 use crate::data::{self, ColumnSelection, Dataset};
-use crate::error::{OccamError, Result, Setting};
+use crate::error::{Message, OccamError, Result, Setting};
 use crate::linalg::map_row_blocks;
 use crate::message;
 use crate::model::Intercept;
@@ -337,9 +337,10 @@ pub(crate) fn load_donor(
 ) -> Result<(Dataset, usize)> {
     let path_text = path.to_string_lossy();
     let donor = data::load(&path_text, &info.options.selection).map_err(|e| match e {
-        OccamError::UnknownDataset { .. } | OccamError::Read { .. } => {
-            OccamError::invalid(Setting::PriorCenter, format!("fit:{path_text}: {e}"))
-        }
+        OccamError::UnknownDataset { .. } | OccamError::Read { .. } => OccamError::invalid(
+            Setting::PriorCenter,
+            Message::from(format!("fit:{path_text}: ")).then(e.message()),
+        ),
         other => other,
     })?;
     if donor.feature_names != info.feature_names {

@@ -54,3 +54,79 @@ impl SettingNames for Flags {
         Flags::flag(setting).to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::OccamError;
+    use crate::message;
+
+    #[test]
+    fn errors_spell_their_settings_as_flags_here_and_by_name_in_the_library() {
+        let e = OccamError::invalid(
+            Setting::Codes,
+            message!["try ", (Setting::Codes, "none"), " or ", Setting::Exclude],
+        );
+        assert_eq!(e.render(&Flags), "--codes: try --codes none or --exclude");
+        assert_eq!(e.to_string(), "codes: try codes = none or exclude");
+
+        let e = OccamError::CenterLength {
+            spec: "vec:1".into(),
+            expected: 3,
+            found: 1,
+            detail: "w1, w2, w3".into(),
+        };
+        assert!(e
+            .render(&Flags)
+            .starts_with("--prior-center vec:1: the centre has 1"));
+        assert!(e.to_string().starts_with("prior_center vec:1: "));
+
+        let e = OccamError::ConstantFeature {
+            source_name: "d.csv".into(),
+            column: "c".into(),
+        };
+        assert!(e.render(&Flags).ends_with("drop it with `--exclude c`"));
+    }
+
+    #[test]
+    fn every_flag_is_distinct() {
+        let all = [
+            Setting::Data,
+            Setting::Target,
+            Setting::Features,
+            Setting::Exclude,
+            Setting::Model,
+            Setting::Intercept,
+            Setting::PriorSd,
+            Setting::PriorCenter,
+            Setting::NoiseSd,
+            Setting::FirstBlock,
+            Setting::Codes,
+            Setting::ChargeReals,
+            Setting::Hidden,
+            Setting::Activation,
+            Setting::Restarts,
+            Setting::Seed,
+            Setting::Hessian,
+            Setting::Centers,
+            Setting::Sds,
+            Setting::Rows,
+            Setting::Size,
+            Setting::Value,
+            Setting::From,
+            Setting::Loss,
+            Setting::Teacher,
+            Setting::WeightCenter,
+            Setting::WeightScale,
+            Setting::Out,
+            Setting::Force,
+            Setting::Only,
+            Setting::Table,
+            Setting::Format,
+        ];
+        let flags: std::collections::BTreeSet<&str> = all.iter().map(|&s| Flags::flag(s)).collect();
+        let names: std::collections::BTreeSet<&str> = all.iter().map(|s| s.name()).collect();
+        assert_eq!(flags.len(), all.len());
+        assert_eq!(names.len(), all.len());
+    }
+}

@@ -16,6 +16,7 @@ use crate::report::figure::Figure;
 use crate::report::studies::centres::{add_two_part_notes, comparison_columns, two_part_form_cell};
 use crate::report::studies::{Section, StudyContext};
 use crate::report::table::{Cell, Column, Table};
+use crate::run::flags::Flags;
 use crate::simulate::to_csv;
 use nalgebra::DVector;
 use serde_json::json;
@@ -388,7 +389,7 @@ fn run_study(study: &RunStudy, ctx: &StudyContext, command: &str) -> Result<Sect
     };
     let mut comparison = compare(model.as_ref(), &options).map_err(|e| {
         // Blame the centre the message names, if it names one.
-        let text = e.to_string();
+        let text = e.render(&Flags);
         let named = study
             .centers
             .iter()

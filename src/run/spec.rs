@@ -12,7 +12,7 @@
 use crate::codelength::{CodeKind, CodeSelection, RowOrder};
 use crate::compare::parse_sds;
 use crate::data::{builtin, builtin_names, ColumnSelection};
-use crate::error::{OccamError, Result, Setting};
+use crate::error::{Message, OccamError, Part, Result, Setting};
 use crate::fit::{FitOptions, HessianKind, MlpOptions};
 use crate::model::mlp::{Activation, Task};
 use crate::model::Intercept;
@@ -49,22 +49,24 @@ impl Location {
         }
     }
 
-    /// Re-raises a bad-input error from the library (which names command-line flags) at this
+    /// Re-raises a bad-input error from the library (which names the setting at fault first) at this
     /// location; computation failures (exit 1) pass through unchanged.
     pub fn wrap(&self, error: OccamError) -> OccamError {
         match error {
             e @ (OccamError::Computation { .. } | OccamError::Spec { .. }) => e,
             other => {
-                // The library names its command-line flag first ("--target: …",
-                // "--prior-center file:…: …"); here the key stands in for the flag.
-                let text = other.to_string();
-                let text = match text.strip_prefix("--") {
-                    Some(rest) => rest.split_once([' ', ':']).map_or(text.as_str(), |(_, r)| {
-                        r.trim_start_matches(':').trim_start()
-                    }),
-                    None => text.as_str(),
-                };
-                self.error(text)
+                // The library names the setting at fault first ("target: …", "prior_center
+                // file:…: …"); here the key stands in for it.
+                let message = other.message();
+                match message.parts().split_first() {
+                    Some((Part::Setting(_), rest)) => self.error(
+                        Message::from_parts(rest.to_vec())
+                            .render(&Flags)
+                            .trim_start_matches(':')
+                            .trim_start(),
+                    ),
+                    _ => self.error(message.render(&Flags)),
+                }
             }
         }
     }
