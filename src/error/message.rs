@@ -1,8 +1,8 @@
 //! An error's text with typed references to settings, spelled by whoever shows it.
 //!
-//! "choose a binary column with --target" is, in the library, the text "choose a binary column
-//! with " and the setting [`Setting::Target`]; `occam` renders the setting as `--target`, and the
-//! library's own [`Display`](fmt::Display) as `target` ([`Setting::name`]).
+//! "choose a binary column with" and then the target column's setting is, in the library, the
+//! text "choose a binary column with " and [`Setting::Target`]; `occam` renders the setting as its
+//! flag, and the library's own [`Display`](fmt::Display) as `target` ([`Setting::name`]).
 
 use std::fmt;
 
@@ -10,10 +10,10 @@ use super::Setting;
 
 /// How a front end spells the settings an error mentions.
 pub trait SettingNames {
-    /// The setting alone, e.g. `--prior-sd`.
+    /// The setting alone (`occam`: its flag).
     fn setting(&self, setting: Setting) -> String;
 
-    /// The setting given a value, e.g. `--codes none`.
+    /// The setting given a value (`occam`: the flag, a space, the value).
     fn assignment(&self, setting: Setting, value: &str) -> String {
         format!("{} {value}", self.setting(setting))
     }
@@ -40,7 +40,7 @@ pub enum Part {
     Text(String),
     /// A setting, spelled by the front end.
     Setting(Setting),
-    /// A setting given a value (`--loss mse`).
+    /// A setting given a value (the loss given as mse).
     Assignment(Setting, String),
 }
 
