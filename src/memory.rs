@@ -143,6 +143,17 @@ pub fn check_mlp(n: usize, k: usize, hidden: &[usize], chunk_rows: usize) -> Res
     )
 }
 
+/// The fix for a design too large: fewer feature columns.
+pub fn fewer_features() -> Message {
+    message![
+        "use fewer features (",
+        Setting::Features,
+        " or ",
+        Setting::Exclude,
+        ")"
+    ]
+}
+
 /// Refuses a linear or logistic fit whose [`design_bytes`] exceed the available memory; `k`
 /// counts the design's columns (the features, plus the intercept where it is a parameter).
 pub fn check_design(n: usize, k: usize, k_by_k: usize, fix: Message) -> Result<()> {
@@ -161,15 +172,10 @@ pub fn check_wide_design(n: usize, k: usize, prequential: bool) -> Result<()> {
         wide_design_bytes(n, k, prequential),
         Setting::Data,
         &format!("a design of {k} columns on {n} rows (the n × n route: {n}×{n} Gram matrix, {n}×{k} rows and eigenvectors)"),
-        message![
-            "use fewer features (",
-            Setting::Features,
-            " or ",
-            Setting::Exclude,
-            "), or ",
-            (Setting::Codes, "none"),
-            " (the prequential prefixes keep their own eigenvectors)"
-        ],
+        fewer_features()
+            .and(", or ")
+            .and((Setting::Codes, "none"))
+            .and(" (the prequential prefixes keep their own eigenvectors)"),
     )
 }
 

@@ -119,15 +119,10 @@ impl<'d> LinearStudy<'d> {
                 n,
                 k,
                 3 + blocks,
-                message![
-                    "use fewer features (",
-                    Setting::Features,
-                    " or ",
-                    Setting::Exclude,
-                    "), or ",
-                    (Setting::Codes, "none"),
-                    " (the prequential code keeps one k×k matrix per block)"
-                ],
+                crate::memory::fewer_features()
+                    .and(", or ")
+                    .and((Setting::Codes, "none"))
+                    .and(" (the prequential code keeps one k×k matrix per block)"),
             )?;
         }
         let transform = Standardization::fit(dataset, design_options(options)?)?;

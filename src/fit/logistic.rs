@@ -127,13 +127,7 @@ impl<'d> LogisticStudy<'d> {
             dataset.n(),
             dataset.k() + 1,
             3,
-            message![
-                "use fewer features (",
-                Setting::Features,
-                " or ",
-                Setting::Exclude,
-                ")"
-            ],
+            crate::memory::fewer_features(),
         )?;
         let intercept = match options.intercept {
             Intercept::Centered => {
