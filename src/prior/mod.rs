@@ -41,12 +41,13 @@ pub fn compact_number(v: f64) -> String {
     }
 }
 
-/// The one range check for a standard deviation, whatever route it came by (`--prior-sd`,
-/// `--noise-sd`, `--sds` values and `logspace:` points, run specs, `sha256:` scales, `convert`):
+/// The one range check for a standard deviation, whatever route it came by (the prior sd, the
+/// noise sd, a comparison's sds and `logspace:` points, run specs, `sha256:` scales, `convert`):
 /// positive, finite and within [`MIN_SD`, `MAX_SD`], where the precision 1/s² is a finite,
-/// non-zero double. Returns the value; the error names `flag` and echoes the value compactly.
+/// non-zero double. Returns the value; the error names `setting` and echoes the value compactly.
 ///
 /// ```
+/// use occam::error::Setting;
 /// use occam::prior::check_sd;
 /// assert_eq!(check_sd(Setting::PriorSd, 0.5).unwrap(), 0.5);
 /// assert!(check_sd(Setting::PriorSd, 1e300).unwrap_err().to_string().contains("'1e300'"));
@@ -79,6 +80,7 @@ pub fn check_sd(setting: Setting, value: f64) -> Result<f64> {
 /// `what` names the centre in the error.
 ///
 /// ```
+/// use occam::error::Setting;
 /// use occam::prior::check_center;
 /// assert!(check_center(Setting::PriorCenter, "const:1", &[1.0, -2.0]).is_ok());
 /// assert!(check_center(Setting::PriorCenter, "const:1e308", &[1e308]).is_err());
