@@ -7,11 +7,12 @@
 use crate::codelength::CodeKind;
 use crate::codelength::CodeLengths;
 use crate::data::Dataset;
-use crate::error::{OccamError, Result};
+use crate::error::{Message, OccamError, Result, Setting};
 use crate::fit::{
     EvidenceMethod, FitOptions, LinearStudy, ModelKind, PriorEvaluation, ResolvedCenter, Study,
     StudyInfo,
 };
+use crate::message;
 use crate::prior::{check_sd, CenterSpec, SdSpec, MAX_SD, MIN_SD};
 use nalgebra::DVector;
 use std::collections::HashMap;
@@ -29,7 +30,7 @@ pub fn parse_centers(text: &str) -> Result<Vec<CenterSpec>> {
         .map(|spec| {
             CenterSpec::parse(spec).map_err(|e| match e {
                 OccamError::InvalidArgument { message, .. } => {
-                    OccamError::invalid("--centers", message)
+                    OccamError::invalid(Setting::Centers, message)
                 }
                 other => other,
             })
@@ -37,8 +38,11 @@ pub fn parse_centers(text: &str) -> Result<Vec<CenterSpec>> {
         .collect::<Result<_>>()?;
     if specs.is_empty() {
         return Err(OccamError::invalid(
-            "--centers",
-            "no centre given; e.g. --centers 'zero;const:0.5;sha256:occam'",
+            Setting::Centers,
+            message![
+                "no centre given; e.g. ",
+                (Setting::Centers, "'zero;const:0.5;sha256:occam'")
+            ],
         ));
     }
     Ok(specs)
@@ -57,7 +61,7 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
     if parts.len() > 1 {
         if let Some(i) = parts.iter().position(|p| p.is_empty()) {
             return Err(OccamError::invalid(
-                "--sds",
+                Setting::Sds,
                 format!("entry {} of '{text}' is empty (two commas in a row, or a leading or trailing comma); remove it or give a value", i + 1),
             ));
         }
@@ -66,7 +70,7 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
         if let Some(rest) = part.strip_prefix("logspace:") {
             let fields: Vec<&str> = rest.split(':').collect();
             let bad = || {
-                OccamError::invalid("--sds", format!("'{part}': expected logspace:LO:HI:N with log10 bounds LO ≤ HI and N ≥ 1 points, e.g. logspace:-3:3:100"))
+                OccamError::invalid(Setting::Sds, format!("'{part}': expected logspace:LO:HI:N with log10 bounds LO ≤ HI and N ≥ 1 points, e.g. logspace:-3:3:100"))
             };
             if fields.len() != 3 {
                 return Err(bad());
@@ -84,28 +88,29 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
                     lo + (hi - lo) * i as f64 / (count - 1) as f64
                 };
                 // Every point passes the same range check as a value typed directly.
-                let sd = check_sd("--sds", 10f64.powf(exponent)).map_err(|e| match e {
+                let sd = check_sd(Setting::Sds, 10f64.powf(exponent)).map_err(|e| match e {
                     OccamError::InvalidArgument { message, .. } => OccamError::invalid(
-                        "--sds",
-                        format!(
-                            "'{part}', point {}: {message}; keep LO and HI within [{:.0}, {:.0}]",
-                            i + 1,
-                            MIN_SD.log10(),
-                            MAX_SD.log10()
-                        ),
+                        Setting::Sds,
+                        Message::from(format!("'{part}', point {}: ", i + 1))
+                            .then(message)
+                            .and(format!(
+                                "; keep LO and HI within [{:.0}, {:.0}]",
+                                MIN_SD.log10(),
+                                MAX_SD.log10()
+                            )),
                     ),
                     other => other,
                 })?;
                 sds.push(SdSpec::Fixed(sd));
             }
         } else {
-            sds.push(SdSpec::parse("--sds", part)?);
+            sds.push(SdSpec::parse(Setting::Sds, part)?);
         }
     }
     if sds.is_empty() {
         return Err(OccamError::invalid(
-            "--sds",
-            "no sd given; e.g. --sds 0.1,1,auto",
+            Setting::Sds,
+            message!["no sd given; e.g. ", (Setting::Sds, "0.1,1,auto")],
         ));
     }
     // A repeated sd would only repeat its rows (and, listed in logspace: and again by hand, hide
@@ -113,7 +118,7 @@ pub fn parse_sds(text: &str) -> Result<Vec<SdSpec>> {
     for (i, sd) in sds.iter().enumerate() {
         if let Some(j) = sds[..i].iter().position(|earlier| earlier == sd) {
             return Err(OccamError::invalid(
-                "--sds",
+                Setting::Sds,
                 format!(
                     "the sd {sd} is listed twice (sds {} and {} of the expanded list '{text}'); each sd gives one row per centre — remove the repeat",
                     j + 1,

@@ -26,7 +26,8 @@
 //! SIGKILL, the next write to the same NAME removes staging left by a process that is no longer
 //! alive. Only names of exactly that shape are ever removed.
 
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
+use crate::message;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -232,7 +233,7 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
 fn split(path: &Path) -> Result<(PathBuf, String)> {
     let name = path.file_name().ok_or_else(|| {
         OccamError::invalid(
-            "--out",
+            Setting::Out,
             format!("{}: not a file or folder name", path.display()),
         )
     })?;
@@ -272,11 +273,15 @@ pub fn resolve_out(path: &Path) -> Result<PathBuf> {
         }
     }
     Err(OccamError::invalid(
-        "--out",
-        format!(
-            "{}: too many levels of symbolic links; point --out at a real file",
-            path.display()
-        ),
+        Setting::Out,
+        message![
+            format!(
+                "{}: too many levels of symbolic links; point ",
+                path.display()
+            ),
+            Setting::Out,
+            " at a real file"
+        ],
     ))
 }
 
@@ -301,12 +306,15 @@ pub fn check_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
     for input in inputs {
         if identity(input).as_ref() == Some(&out_id) {
             return Err(OccamError::invalid(
-                "--out",
-                format!(
-                    "{} is the input {} (the same file, or a link to it); writing it would destroy the input — choose another --out",
-                    out.display(),
-                    input.display()
-                ),
+                Setting::Out,
+                message![
+                    format!(
+                        "{} is the input {} (the same file, or a link to it); writing it would destroy the input — choose another ",
+                        out.display(),
+                        input.display()
+                    ),
+                    Setting::Out
+                ],
             ));
         }
     }
@@ -332,7 +340,7 @@ pub fn write_file(out: &Path, contents: &[u8], inputs: &[&Path]) -> Result<()> {
     if let Some(meta) = &existing {
         if meta.is_dir() {
             return Err(OccamError::invalid(
-                "--out",
+                Setting::Out,
                 format!(
                     "{} is a folder; name a file inside it, e.g. {}",
                     out.display(),
@@ -532,11 +540,14 @@ pub fn check_folder_out(out: &Path, force: bool) -> Result<Option<serde_json::Va
     };
     if !meta.is_dir() {
         return Err(OccamError::invalid(
-            "--out",
-            format!(
-                "{} exists and is not a folder; occam writes a report folder there and never replaces a file — choose another --out",
-                out.display()
-            ),
+            Setting::Out,
+            message![
+                format!(
+                    "{} exists and is not a folder; occam writes a report folder there and never replaces a file — choose another ",
+                    out.display()
+                ),
+                Setting::Out
+            ],
         ));
     }
     let present = list_tree(out)?;
@@ -563,12 +574,16 @@ pub fn check_folder_out(out: &Path, force: bool) -> Result<Option<serde_json::Va
         });
     let Some(listed) = listed else {
         return Err(OccamError::invalid(
-            "--out",
-            format!(
-                "{} is not a folder occam wrote (it has no {MANIFEST} listing occam's files) and holds {}; occam never deletes files it did not write — choose a new or empty --out folder",
-                out.display(),
-                name_some(&present)
-            ),
+            Setting::Out,
+            message![
+                format!(
+                    "{} is not a folder occam wrote (it has no {MANIFEST} listing occam's files) and holds {}; occam never deletes files it did not write — choose a new or empty ",
+                    out.display(),
+                    name_some(&present)
+                ),
+                Setting::Out,
+                " folder"
+            ],
         ));
     };
     let known: BTreeSet<&str> = listed.iter().map(|(p, _)| p.as_str()).collect();
@@ -579,12 +594,17 @@ pub fn check_folder_out(out: &Path, force: bool) -> Result<Option<serde_json::Va
         .collect();
     if !unknown.is_empty() {
         return Err(OccamError::invalid(
-            "--out",
-            format!(
-                "{} is an occam folder but also holds {} that occam did not write; occam never deletes them (not even with --force) — move them out of the folder, or choose another --out",
-                out.display(),
-                name_some(&unknown)
-            ),
+            Setting::Out,
+            message![
+                format!(
+                    "{} is an occam folder but also holds {} that occam did not write; occam never deletes them (not even with ",
+                    out.display(),
+                    name_some(&unknown)
+                ),
+                Setting::Force,
+                ") — move them out of the folder, or choose another ",
+                Setting::Out
+            ],
         ));
     }
     if !force {
@@ -607,12 +627,17 @@ pub fn check_folder_out(out: &Path, force: bool) -> Result<Option<serde_json::Va
             .collect();
         if !edited.is_empty() {
             return Err(OccamError::invalid(
-                "--out",
-                format!(
-                    "{}: {} changed since occam wrote it; rerun with --force to replace the edits, or choose another --out",
-                    out.display(),
-                    name_some(&edited)
-                ),
+                Setting::Out,
+                message![
+                    format!(
+                        "{}: {} changed since occam wrote it; rerun with ",
+                        out.display(),
+                        name_some(&edited)
+                    ),
+                    Setting::Force,
+                    " to replace the edits, or choose another ",
+                    Setting::Out
+                ],
             ));
         }
     }

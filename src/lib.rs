@@ -20,6 +20,12 @@
 //! assert_eq!(fit.posterior.mean.len(), 10);
 //! assert!(fit.posterior.summary.effective_parameters < 10.0);
 //! ```
+//!
+//! Cargo features, all on by default: `cli` (the `occam` binary and clap's `ValueEnum` on the
+//! library's enums; it turns on the other two), `figures` (report folders with SVG figures:
+//! [`report::engine`] and `occam run`'s runner, drawn by plotters) and `progress` (spinners on a
+//! terminal, by indicatif). `default-features = false` gives the library without clap, plotters
+//! or indicatif.
 
 pub mod codelength;
 pub mod compare;
@@ -35,6 +41,7 @@ pub mod prior;
 pub mod progress;
 pub mod random;
 pub mod report;
+#[cfg(feature = "figures")]
 pub mod run;
 pub mod simulate;
 pub mod special;

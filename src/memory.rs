@@ -1,8 +1,9 @@
 //! Memory checked before it is allocated: a model whose matrices cannot fit is refused with the
 //! figure and the fix (exit 2) instead of aborting halfway with "memory allocation failed".
 
-use crate::error::{OccamError, Result};
+use crate::error::{Message, OccamError, Result, Setting};
 use crate::files::human_bytes;
+use crate::message;
 
 /// Bytes of one f64.
 const F64: f64 = 8.0;
@@ -34,16 +35,21 @@ pub const NO_MACHINE_HAS: f64 = 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0;
 
 /// Refuses `needed` bytes (for `what`, with `fix` saying how to need less) when they exceed the
 /// memory available now, or [`NO_MACHINE_HAS`] where that is not known.
-pub fn check_fits(needed: f64, flag: &str, what: &str, fix: &str) -> Result<()> {
-    check_fits_in(needed, available_bytes(), flag, what, fix)
+pub fn check_fits(
+    needed: f64,
+    setting: Setting,
+    what: &str,
+    fix: impl Into<Message>,
+) -> Result<()> {
+    check_fits_in(needed, available_bytes(), setting, what, fix)
 }
 
 fn check_fits_in(
     needed: f64,
     available: Option<f64>,
-    flag: &str,
+    setting: Setting,
     what: &str,
-    fix: &str,
+    fix: impl Into<Message>,
 ) -> Result<()> {
     let limit = available.unwrap_or(NO_MACHINE_HAS);
     if needed <= limit {
@@ -54,11 +60,12 @@ fn check_fits_in(
         None => "no machine has that much".to_string(),
     };
     Err(OccamError::invalid(
-        flag,
-        format!(
-            "{what} needs at least {} of memory and {have}; {fix}",
+        setting,
+        Message::from(format!(
+            "{what} needs at least {} of memory and {have}; ",
             human_bytes(needed)
-        ),
+        ))
+        .then(fix.into()),
     ))
 }
 
@@ -104,9 +111,13 @@ pub fn simulation_bytes(n: usize, k: usize, params: f64) -> f64 {
 pub fn check_simulation(n: usize, k: usize, params: f64) -> Result<()> {
     check_fits(
         simulation_bytes(n, k, params),
-        "--hidden",
+        Setting::Hidden,
         &format!("a teacher network of {params:.0} parameters simulating {n} rows"),
-        "use fewer or narrower hidden layers (a smaller --hidden)",
+        message![
+            "use fewer or narrower hidden layers (a smaller ",
+            Setting::Hidden,
+            ")"
+        ],
     )
 }
 
@@ -119,21 +130,36 @@ pub fn check_mlp(n: usize, k: usize, hidden: &[usize], chunk_rows: usize) -> Res
         .collect();
     check_fits(
         mlp_bytes(n, k, hidden, chunk_rows),
-        "--hidden",
+        Setting::Hidden,
         &format!(
             "a {} network on {n} rows (its Laplace evidence factors a P×P curvature matrix)",
             shape.join("-")
         ),
-        "use fewer or narrower hidden layers (a smaller --hidden)",
+        message![
+            "use fewer or narrower hidden layers (a smaller ",
+            Setting::Hidden,
+            ")"
+        ],
     )
+}
+
+/// The fix for a design too large: fewer feature columns.
+pub fn fewer_features() -> Message {
+    message![
+        "use fewer features (",
+        Setting::Features,
+        " or ",
+        Setting::Exclude,
+        ")"
+    ]
 }
 
 /// Refuses a linear or logistic fit whose [`design_bytes`] exceed the available memory; `k`
 /// counts the design's columns (the features, plus the intercept where it is a parameter).
-pub fn check_design(n: usize, k: usize, k_by_k: usize, fix: &str) -> Result<()> {
+pub fn check_design(n: usize, k: usize, k_by_k: usize, fix: Message) -> Result<()> {
     check_fits(
         design_bytes(n, k, k_by_k),
-        "--data",
+        Setting::Data,
         &format!("a design of {k} columns on {n} rows ({k_by_k} matrices of {k}×{k})"),
         fix,
     )
@@ -144,9 +170,12 @@ pub fn check_design(n: usize, k: usize, k_by_k: usize, fix: &str) -> Result<()> 
 pub fn check_wide_design(n: usize, k: usize, prequential: bool) -> Result<()> {
     check_fits(
         wide_design_bytes(n, k, prequential),
-        "--data",
+        Setting::Data,
         &format!("a design of {k} columns on {n} rows (the n × n route: {n}×{n} Gram matrix, {n}×{k} rows and eigenvectors)"),
-        "use fewer features (--features or --exclude), or --codes none (the prequential prefixes keep their own eigenvectors)",
+        fewer_features()
+            .and(", or ")
+            .and((Setting::Codes, "none"))
+            .and(" (the prequential prefixes keep their own eigenvectors)"),
     )
 }
 
@@ -207,11 +236,11 @@ mod tests {
 
     #[test]
     fn over_the_limit_is_refused_with_the_figure() {
-        assert!(check_fits_in(1.0e6, Some(2.0e6), "--hidden", "x", "y").is_ok());
+        assert!(check_fits_in(1.0e6, Some(2.0e6), Setting::Hidden, "x", "y").is_ok());
         let e = check_fits_in(
             4.0 * 1024.0 * 1024.0,
             Some(1024.0 * 1024.0),
-            "--hidden",
+            Setting::Hidden,
             "a network",
             "use fewer units",
         )
@@ -222,6 +251,6 @@ mod tests {
             "{text}"
         );
         assert_eq!(e.exit_code(), 2);
-        assert!(check_fits_in(2.0 * NO_MACHINE_HAS, None, "--hidden", "x", "y").is_err());
+        assert!(check_fits_in(2.0 * NO_MACHINE_HAS, None, Setting::Hidden, "x", "y").is_err());
     }
 }

@@ -6,7 +6,8 @@
 //! Every draw comes from [`crate::random::Stream`] seeded with `--seed`: value-stable.
 
 use crate::data::Dataset;
-use crate::error::{OccamError, Result};
+use crate::error::{Message, OccamError, Result, Setting};
+use crate::message;
 use crate::model::mlp::{Activation, Architecture, Task};
 use crate::prior::compact_number;
 use crate::random::Stream;
@@ -14,7 +15,8 @@ use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
 
 /// The teacher model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Teacher {
     /// y = xᵀw + b + σε.
@@ -90,7 +92,7 @@ pub struct TeacherNetwork {
 pub fn simulate(spec: &SimulationSpec) -> Result<(Dataset, Truth)> {
     if spec.teacher == Teacher::Mlp {
         return Err(OccamError::invalid(
-            "teacher",
+            Setting::Teacher,
             "a network teacher needs its shape: use simulate_mlp",
         ));
     }
@@ -155,32 +157,32 @@ pub fn simulate(spec: &SimulationSpec) -> Result<(Dataset, Truth)> {
 fn check_spec(spec: &SimulationSpec) -> Result<()> {
     if spec.n == 0 || spec.k == 0 {
         return Err(OccamError::invalid(
-            "--n/--k",
+            Setting::Size,
             "simulate needs at least one row and one feature",
         ));
     }
     if spec.n.saturating_mul(spec.k) > 500_000_000 {
         return Err(OccamError::invalid(
-            "--n/--k",
+            Setting::Size,
             "n·k above 5e8 values would not fit in memory comfortably; simulate less",
         ));
     }
     // The same ranges as every other route into a centre or an sd (crate::prior), except that
     // a teacher may have no spread at all (0).
-    for (flag, v) in [
-        ("--weight-center", spec.weight_center),
-        ("--intercept", spec.intercept),
+    for (setting, v) in [
+        (Setting::WeightCenter, spec.weight_center),
+        (Setting::Intercept, spec.intercept),
     ] {
-        crate::prior::check_center(flag, "the teacher", &[v])?;
+        crate::prior::check_center(setting, "the teacher", &[v])?;
     }
-    for (flag, v) in [
-        ("--weight-scale", spec.weight_scale),
-        ("--noise-sd", spec.noise_sd),
+    for (setting, v) in [
+        (Setting::WeightScale, spec.weight_scale),
+        (Setting::NoiseSd, spec.noise_sd),
     ] {
         if v != 0.0 {
-            crate::prior::check_sd(flag, v).map_err(|e| match e {
+            crate::prior::check_sd(setting, v).map_err(|e| match e {
                 OccamError::InvalidArgument { message, .. } => {
-                    OccamError::invalid(flag, format!("{message} (or 0 for none)"))
+                    OccamError::invalid(setting, message.and(" (or 0 for none)"))
                 }
                 other => other,
             })?;
@@ -202,8 +204,11 @@ pub fn simulate_mlp(spec: &SimulationSpec, network: &TeacherNetwork) -> Result<(
     check_spec(spec)?;
     if spec.intercept != 0.0 {
         return Err(OccamError::invalid(
-            "--intercept",
-            "a network teacher draws its output bias N(C, S²) like every other parameter; drop --intercept",
+            Setting::Intercept,
+            message![
+                "a network teacher draws its output bias N(C, S²) like every other parameter; drop ",
+                Setting::Intercept
+            ],
         ));
     }
     crate::memory::check_simulation(
@@ -303,16 +308,21 @@ pub fn read_truth(data_path: &std::path::Path) -> Result<Truth> {
     let path = truth_path(data_path);
     if !path.exists() {
         return Err(OccamError::invalid(
-            "--prior-center",
+            Setting::PriorCenter,
             format!("'truth' needs the generating parameters in {} (written by occam simulate beside the CSV); it is not there", path.display()),
         ));
     }
     let text =
         crate::files::read_text_bounded(&path, crate::files::MAX_VECTOR_BYTES, "a truth file")
-            .map_err(|e| OccamError::invalid("--prior-center", format!("truth: {e}")))?;
+            .map_err(|e| {
+                OccamError::invalid(
+                    Setting::PriorCenter,
+                    Message::from("truth: ").then(e.message()),
+                )
+            })?;
     serde_json::from_str(&text).map_err(|e| {
         OccamError::invalid(
-            "--prior-center",
+            Setting::PriorCenter,
             format!("{}: not a truth file ({e})", path.display()),
         )
     })

@@ -4,7 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use occam::codelength::{CodeKind, CodeSelection, RowOrder};
 use occam::compare::{compare, parse_centers, parse_sds, CompareOptions};
 use occam::data::{self, ColumnSelection};
-use occam::error::{OccamError, Result};
+use occam::error::{OccamError, Result, Setting};
 use occam::fit::{CheckedOptions, FitOptions, HessianKind, MlpOptions, ModelKind};
 use occam::model::mlp::{Activation, Task};
 use occam::model::Intercept;
@@ -17,6 +17,7 @@ use occam::report::engine::{render_table, write_report, ReportOptions};
 use occam::report::format::json_document;
 use occam::report::studies::STUDIES;
 use occam::report::{write_atomic, CompareReport, FitReport, OutputFormat};
+use occam::run::flags::Flags;
 use occam::run::spec::load_spec;
 use occam::run::{default_out, render_table as render_run_table, run_spec};
 use occam::simulate::{
@@ -380,7 +381,7 @@ impl ModelArgs {
             selection,
             center,
             prior_sd,
-            noise_sd: SdSpec::parse("--noise-sd", &self.noise_sd)?,
+            noise_sd: SdSpec::parse(Setting::NoiseSd, &self.noise_sd)?,
             intercept: match &self.intercept {
                 Some(text) => Intercept::parse(text)?,
                 None => self.model.default_intercept(),
@@ -466,7 +467,7 @@ fn run_fit(args: &FitArgs) -> Result<()> {
     let options = args.model.options(
         args.data.selection(),
         CenterSpec::parse(&args.prior.prior_center)?,
-        SdSpec::parse("--prior-sd", &args.prior.prior_sd)?,
+        SdSpec::parse(Setting::PriorSd, &args.prior.prior_sd)?,
     )?;
     let inputs = input_paths(
         &args.data.data,
@@ -510,11 +511,11 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
 
 fn run_convert(args: &ConvertArgs) -> Result<()> {
     if let Some(s) = args.noise_sd {
-        occam::prior::check_sd("--noise-sd", s)?;
+        occam::prior::check_sd(Setting::NoiseSd, s)?;
     }
     if args.n == Some(0) {
         return Err(OccamError::invalid(
-            "--n",
+            Setting::Rows,
             "the number of rows must be at least 1",
         ));
     }
@@ -525,7 +526,13 @@ fn run_convert(args: &ConvertArgs) -> Result<()> {
     let conversion = convert(args.from, args.value, args.loss, &context)?;
     emit(
         &args.output,
-        &render_conversion(args.from, args.value, &conversion, args.output.format),
+        &render_conversion(
+            args.from,
+            args.value,
+            &conversion,
+            args.output.format,
+            &Flags,
+        ),
         &[],
     )
 }
@@ -668,7 +675,7 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("occam: error: {e}");
+            eprintln!("occam: error: {}", e.render(&Flags));
             e.exit_code()
         }
     }

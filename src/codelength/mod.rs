@@ -15,6 +15,7 @@
 pub mod linear;
 pub mod logistic;
 
+use crate::error::Setting;
 use crate::random::Stream;
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
@@ -36,7 +37,8 @@ pub struct CodeLengths {
 }
 
 /// Which code length ranks a comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum CodeKind {
     /// −log₂ evidence.
@@ -44,7 +46,7 @@ pub enum CodeKind {
     /// Prequential.
     Prequential,
     /// MML87.
-    #[value(name = "two_part", alias = "two-part")]
+    #[cfg_attr(feature = "cli", value(name = "two_part", alias = "two-part"))]
     TwoPart,
     /// BIC.
     Bic,
@@ -122,7 +124,7 @@ impl CodeSelection {
                 "bic" => selection.bic = true,
                 other => {
                     return Err(crate::error::OccamError::invalid(
-                        "--codes",
+                        Setting::Codes,
                         format!("unknown code '{other}'; use all, none, or a list of mixture, prequential, two_part, bic"),
                     ))
                 }

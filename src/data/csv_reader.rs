@@ -10,14 +10,15 @@
 //! So errors, and their line numbers, always come from one place.
 
 use super::{ColumnSelection, Dataset};
-use crate::error::{OccamError, Result};
+use crate::error::{Message, OccamError, Result, Setting};
 use crate::linalg::{map_ordered, Par};
+use crate::message;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-fn csv_error(source_name: &str, message: String) -> OccamError {
+fn csv_error(source_name: &str, message: impl Into<Message>) -> OccamError {
     OccamError::Csv {
         source_name: source_name.to_string(),
-        message,
+        message: message.into(),
     }
 }
 
@@ -48,28 +49,29 @@ fn select_columns(
         }
     }
     let available = || header.join(", ");
-    let find = |flag: &str, name: &str| -> Result<usize> {
+    let find = |setting: Setting, name: &str| -> Result<usize> {
         header
             .iter()
             .position(|h| h == name)
             .ok_or_else(|| OccamError::Column {
-                flag: flag.to_string(),
+                setting,
                 message: format!(
                     "no column '{name}' in {source_name} (columns: {})",
                     available()
-                ),
+                )
+                .into(),
             })
     };
     let target = match &selection.target {
-        Some(name) => find("--target", name)?,
+        Some(name) => find(Setting::Target, name)?,
         None => header.len() - 1,
     };
-    let check_unique = |flag: &str, names: &[String]| -> Result<()> {
+    let check_unique = |setting: Setting, names: &[String]| -> Result<()> {
         for (i, name) in names.iter().enumerate() {
             if names[..i].contains(name) {
                 return Err(OccamError::Column {
-                    flag: flag.to_string(),
-                    message: format!("column '{name}' is named twice"),
+                    setting,
+                    message: format!("column '{name}' is named twice").into(),
                 });
             }
         }
@@ -79,32 +81,39 @@ fn select_columns(
         Some(names) => {
             if !selection.exclude.is_empty() {
                 return Err(OccamError::Column {
-                    flag: "--exclude".into(),
-                    message: "give either --features or --exclude, not both".into(),
+                    setting: Setting::Exclude,
+                    message: message![
+                        "give either ",
+                        Setting::Features,
+                        " or ",
+                        Setting::Exclude,
+                        ", not both"
+                    ],
                 });
             }
-            check_unique("--features", names)?;
+            check_unique(Setting::Features, names)?;
             let idx = names
                 .iter()
-                .map(|n| find("--features", n))
+                .map(|n| find(Setting::Features, n))
                 .collect::<Result<Vec<_>>>()?;
             if idx.contains(&target) {
                 return Err(OccamError::Column {
-                    flag: "--features".into(),
+                    setting: Setting::Features,
                     message: format!(
                         "'{}' is the target; a column cannot be both",
                         header[target]
-                    ),
+                    )
+                    .into(),
                 });
             }
             idx
         }
         None => {
-            check_unique("--exclude", &selection.exclude)?;
+            check_unique(Setting::Exclude, &selection.exclude)?;
             let excluded = selection
                 .exclude
                 .iter()
-                .map(|n| find("--exclude", n))
+                .map(|n| find(Setting::Exclude, n))
                 .collect::<Result<Vec<_>>>()?;
             (0..header.len())
                 .filter(|i| *i != target && !excluded.contains(i))
@@ -113,12 +122,13 @@ fn select_columns(
     };
     if features.is_empty() {
         return Err(OccamError::Column {
-            flag: "--features".into(),
+            setting: Setting::Features,
             message: format!(
                 "no feature columns are left in {source_name} (columns: {}; target: '{}')",
                 available(),
                 header[target]
-            ),
+            )
+            .into(),
         });
     }
     Ok((target, features))
@@ -150,7 +160,10 @@ fn parse_cell(field: &[u8], line: u64, column: &str, source_name: &str) -> Resul
         )),
         Err(_) => Err(csv_error(
             source_name,
-            format!("line {line}, column '{column}': cannot read '{text}' as a number; fix the cell, or leave a text column out with --exclude '{column}'"),
+            message![
+                format!("line {line}, column '{column}': cannot read '{text}' as a number; fix the cell, or leave a text column out with "),
+                (Setting::Exclude, format!("'{column}'"))
+            ],
         )),
     }
 }
@@ -232,7 +245,7 @@ fn parse_csv_with(
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(csv_error(
             source_name,
-            "the file is empty; expected a header row naming the columns, then one row per observation".into(),
+            "the file is empty; expected a header row naming the columns, then one row per observation",
         ));
     }
     if let Some((threads, min_chunk)) = fast {
@@ -333,7 +346,7 @@ fn parse_with_csv_crate(
     if y.is_empty() {
         return Err(csv_error(
             source_name,
-            "the file has a header row but no data rows".into(),
+            "the file has a header row but no data rows",
         ));
     }
     Ok(Dataset {
@@ -921,7 +934,7 @@ mod tests {
                 assert_same(
                     &fast.ok_or(OccamError::Csv {
                         source_name: String::new(),
-                        message: String::new(),
+                        message: Message::default(),
                     }),
                     &slow,
                     &|| format!("{threads} threads, chunks of {min_chunk}"),

@@ -120,7 +120,7 @@ impl Standardization {
         if n < 2 {
             return Err(OccamError::Csv {
                 source_name: data.source.clone(),
-                message: format!("only {n} data row: standardising a feature and fitting any prior need at least 2 rows (and more rows than weights to estimate the noise); add rows"),
+                message: format!("only {n} data row: standardising a feature and fitting any prior need at least 2 rows (and more rows than weights to estimate the noise); add rows").into(),
             });
         }
         let blocks = map_row_blocks(n, |block| {

@@ -62,13 +62,14 @@ impl Dataset {
                     "expected at least one feature and one row with x of length n·k, got k = {k}, n = {}, x of length {}",
                     y.len(),
                     x.len()
-                ),
+                )
+                .into(),
             });
         }
         if let Some(i) = x.iter().chain(y.iter()).position(|v| !v.is_finite()) {
             return Err(OccamError::Csv {
                 source_name: source,
-                message: format!("value number {i} is not finite"),
+                message: format!("value number {i} is not finite").into(),
             });
         }
         Ok(Dataset {

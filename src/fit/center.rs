@@ -6,7 +6,8 @@
 use super::{row_fingerprint, FitOptions, ModelKind, Study, StudyInfo};
 use crate::codelength::estimate_charge_bits;
 use crate::data::{self, Dataset};
-use crate::error::{OccamError, Result};
+use crate::error::{Message, OccamError, Result, Setting};
+use crate::message;
 use crate::prior::{CenterSpec, SdSpec};
 use crate::simulate::Truth;
 use nalgebra::DVector;
@@ -105,14 +106,15 @@ pub(crate) fn resolve_center<S: CenterHooks>(
 fn load_donor(path: &Path, info: &StudyInfo, coded: &HashSet<u64>) -> Result<(Dataset, usize)> {
     let path_text = path.to_string_lossy();
     let donor = data::load(&path_text, &info.options.selection).map_err(|e| match e {
-        OccamError::UnknownDataset { .. } | OccamError::Read { .. } => {
-            OccamError::invalid("--prior-center", format!("fit:{path_text}: {e}"))
-        }
+        OccamError::UnknownDataset { .. } | OccamError::Read { .. } => OccamError::invalid(
+            Setting::PriorCenter,
+            Message::from(format!("fit:{path_text}: ")).then(e.message()),
+        ),
         other => other,
     })?;
     if donor.feature_names != info.feature_names {
         return Err(OccamError::invalid(
-            "--prior-center",
+            Setting::PriorCenter,
             format!(
                 "fit:{path_text} has features [{}] but this data has [{}]; the centre needs the same columns in the same order",
                 donor.feature_names.join(", "),
@@ -136,7 +138,7 @@ fn donor_center(
     coded_rows: usize,
 ) -> Result<ResolvedCenter> {
     let path_text = path.to_string_lossy();
-    crate::prior::check_center("--prior-center", &format!("fit:{path_text}"), &values)?;
+    crate::prior::check_center(Setting::PriorCenter, &format!("fit:{path_text}"), &values)?;
     let fitted = format!("prior centre fit:{path_text}: the empirical-Bayes MAP of the same model (zero-centred prior) on those {donor_rows} rows, mapped into this data's standardisation");
     Ok(if shared_rows == 0 {
         ResolvedCenter {
@@ -163,7 +165,7 @@ fn donor_center(
 fn load_truth(info: &StudyInfo) -> Result<crate::simulate::Truth> {
     if info.source.starts_with("builtin:") {
         return Err(OccamError::invalid(
-            "--prior-center",
+            Setting::PriorCenter,
             "'truth' needs data with known generating weights (from occam simulate); for real data use zero, const:, vec:, file:, sha256: or fit:",
         ));
     }
@@ -171,17 +173,24 @@ fn load_truth(info: &StudyInfo) -> Result<crate::simulate::Truth> {
     let network = truth.teacher == crate::simulate::Teacher::Mlp;
     if network != (info.kind == ModelKind::Mlp) {
         return Err(OccamError::invalid(
-            "--prior-center",
+            Setting::PriorCenter,
             if network {
-                "'truth': these data come from a network teacher, whose parameters fit only --model mlp with the teacher's --hidden and --activation"
+                message![
+                    "'truth': these data come from a network teacher, whose parameters fit only ",
+                    (Setting::Model, "mlp"),
+                    " with the teacher's ",
+                    Setting::Hidden,
+                    " and ",
+                    Setting::Activation
+                ]
             } else {
-                "'truth' for an MLP needs a network teacher (occam simulate mlp); a linear or logistic teacher's parameters do not fit a network"
+                "'truth' for an MLP needs a network teacher (occam simulate mlp); a linear or logistic teacher's parameters do not fit a network".into()
             },
         ));
     }
     if !network && truth.weights.len() != info.feature_names.len() {
         return Err(OccamError::invalid(
-            "--prior-center",
+            Setting::PriorCenter,
             format!("the truth file has {} weights but the data have {} features (were columns excluded?)", truth.weights.len(), info.feature_names.len()),
         ));
     }
@@ -191,7 +200,7 @@ fn load_truth(info: &StudyInfo) -> Result<crate::simulate::Truth> {
 /// A `truth` centre: the teacher's parameters mapped into this data's standardisation; known in
 /// advance of the data, so free.
 fn truth_center(values: Vec<f64>) -> Result<ResolvedCenter> {
-    crate::prior::check_center("--prior-center", "truth", &values)?;
+    crate::prior::check_center(Setting::PriorCenter, "truth", &values)?;
     Ok(ResolvedCenter {
         values: DVector::from_vec(values),
         estimated_reals: 0,

@@ -16,7 +16,7 @@ use crate::codelength::{
     bits, estimate_charge_bits, lattice_term, optional_code, CodeLengths, CodeSelection,
 };
 use crate::data::{Dataset, DesignOptions, Standardization, SufficientStats};
-use crate::error::Result;
+use crate::error::{Result, Setting};
 use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaussian, Posterior};
 use crate::model::linear::PenalizedLeastSquares;
 use crate::model::Intercept;
@@ -96,7 +96,10 @@ impl<'d> LinearStudy<'d> {
                 n,
                 k,
                 3 + blocks,
-                "use fewer features (--features or --exclude), or --codes none (the prequential code keeps one k×k matrix per block)",
+                crate::memory::fewer_features()
+                    .and(", or ")
+                    .and((Setting::Codes, "none"))
+                    .and(" (the prequential code keeps one k×k matrix per block)"),
             )?;
         }
         let transform = Standardization::fit(dataset, design_options(options))?;

@@ -16,11 +16,12 @@ use crate::codelength::{
     CodeLengths, RowOrder,
 };
 use crate::data::{Dataset, DesignOptions, Standardization};
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use crate::inference::laplace::{
     find_mode_scaled, laplace_evidence, maximize_over_log_sd, scales_from_diagonal,
     LaplaceEvidence, LogSdOptimum, Mode, MODE_TOLERANCE,
 };
+use crate::message;
 use crate::model::logistic::{binary_target, BinaryTarget, LogisticProblem, Rows};
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
@@ -129,18 +130,21 @@ impl<'d> LogisticStudy<'d> {
             dataset.n(),
             dataset.k() + 1,
             3,
-            "use fewer features (--features or --exclude)",
+            crate::memory::fewer_features(),
         )?;
         let intercept = options.intercept;
         if dataset.target_labels.len() > 2 {
             return Err(OccamError::Target {
                 source_name: dataset.source.clone(),
-                message: format!(
-                    "the logistic model needs a target with exactly two distinct values, but '{}' has {} text labels ({}); choose a binary column with --target",
-                    dataset.target_name,
-                    dataset.target_labels.len(),
-                    dataset.target_labels.join(", ")
-                ),
+                message: message![
+                    format!(
+                        "the logistic model needs a target with exactly two distinct values, but '{}' has {} text labels ({}); choose a binary column with ",
+                        dataset.target_name,
+                        dataset.target_labels.len(),
+                        dataset.target_labels.join(", ")
+                    ),
+                    Setting::Target
+                ],
             });
         }
         let target = binary_target(&dataset.y, &dataset.source, &dataset.target_name)?;

@@ -5,7 +5,8 @@
 use super::{kind::ModelKind, MlpOptions};
 use crate::codelength::{CodeSelection, RowOrder};
 use crate::data::ColumnSelection;
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
+use crate::message;
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
 
@@ -72,31 +73,37 @@ pub enum OptionsProblem {
 }
 
 impl OptionsProblem {
-    /// The problem as the library's error, naming the command-line option at fault.
+    /// The problem as the library's error, naming the setting at fault.
     pub fn into_error(self, kind: ModelKind) -> OccamError {
         match (self, kind) {
             (OptionsProblem::EmptyFirstBlock, _) => OccamError::invalid(
-                "--first-block",
+                Setting::FirstBlock,
                 "the first prequential block needs at least one row",
             ),
             (OptionsProblem::NoNoiseSd, _) => OccamError::invalid(
-                "--noise-sd",
+                Setting::NoiseSd,
                 "the logistic model has no noise sd; drop the flag",
             ),
             (OptionsProblem::Intercept(other), ModelKind::Linear) => OccamError::invalid(
-                "--intercept",
-                format!("'{other}' is for logistic and MLP models; the linear model centres the data (--intercept centered, its default) or has no intercept (--intercept none)"),
+                Setting::Intercept,
+                message![
+                    format!("'{other}' is for logistic and MLP models; the linear model centres the data ("),
+                    (Setting::Intercept, "centered"),
+                    ", its default) or has no intercept (",
+                    (Setting::Intercept, "none"),
+                    ")"
+                ],
             ),
             (OptionsProblem::Intercept(_), ModelKind::Logistic) => OccamError::invalid(
-                "--intercept",
+                Setting::Intercept,
                 "'centered' centres the target, which is for linear regression; the logistic intercept is 'shared' (the default: it shares the weights' prior), 'free' (flat prior), 'prior:SD' or 'none'",
             ),
             (OptionsProblem::Intercept(other), ModelKind::Mlp) => OccamError::invalid(
-                "--intercept",
+                Setting::Intercept,
                 format!("'{other}': every MLP bias shares the weights' prior N(μ, s²) (the default, 'shared')"),
             ),
             (OptionsProblem::NoRestarts, _) => {
-                OccamError::invalid("--restarts", "at least one start is needed")
+                OccamError::invalid(Setting::Restarts, "at least one start is needed")
             }
         }
     }

@@ -13,8 +13,9 @@
 //! * negative log posterior f(θ) = ℓ(θ) + ½(θ − μ)ᵀΛ(θ − μ), ∇f = ∇ℓ + Λ(θ − μ), ∇²f = X̃ᵀSX̃ + Λ.
 
 use super::problem::{CostAndCurvature, Curvature, LastEvaluation, NewtonProblem, Objective};
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use crate::linalg::map_row_blocks;
+use crate::message;
 use nalgebra::{DMatrix, DVector};
 use std::ops::Range;
 
@@ -52,11 +53,14 @@ pub fn binary_target(y: &[f64], source_name: &str, target_name: &str) -> Result<
         let shown: Vec<String> = values.iter().map(|v| v.to_string()).collect();
         return Err(OccamError::Target {
             source_name: source_name.to_string(),
-            message: format!(
-                "the logistic model needs a target with exactly two distinct values, but '{target_name}' has {}{}; choose a binary column with --target",
-                if values.len() > 2 { "more than two: " } else { "only " },
-                shown.join(", ") + if values.len() > 2 { ", …" } else { "" }
-            ),
+            message: message![
+                format!(
+                    "the logistic model needs a target with exactly two distinct values, but '{target_name}' has {}{}; choose a binary column with ",
+                    if values.len() > 2 { "more than two: " } else { "only " },
+                    shown.join(", ") + if values.len() > 2 { ", …" } else { "" }
+                ),
+                Setting::Target
+            ],
         });
     }
     values.sort_by(f64::total_cmp);

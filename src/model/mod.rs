@@ -9,7 +9,7 @@ pub mod logistic;
 pub mod mlp;
 pub mod problem;
 
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use std::fmt;
 
 /// How the intercept is treated (math.md §1).
@@ -40,13 +40,15 @@ impl Intercept {
                 .strip_prefix("prior:")
                 .map(|s| s.trim().parse::<f64>())
             {
-                Some(Ok(sd)) => crate::prior::check_sd("--intercept", sd).map(Intercept::Prior),
+                Some(Ok(sd)) => {
+                    crate::prior::check_sd(Setting::Intercept, sd).map(Intercept::Prior)
+                }
                 Some(Err(_)) => Err(OccamError::invalid(
-                    "--intercept",
+                    Setting::Intercept,
                     format!("'{other}': prior:SD needs a positive finite sd, e.g. prior:10"),
                 )),
                 None => Err(OccamError::invalid(
-                    "--intercept",
+                    Setting::Intercept,
                     format!(
                         "unknown intercept '{other}'; use centered, shared, free, prior:SD or none"
                     ),

@@ -2,14 +2,14 @@
 //!
 //! `zero` · `const:V` · `vec:v1,v2,…` · `file:PATH` · `sha256:TEXT[:SCALE]` · `truth` · `fit:PATH`.
 
-use crate::error::{OccamError, Result};
+use crate::error::{Message, OccamError, Result, Setting};
 use crate::random::Stream;
 use nalgebra::DVector;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-const FLAG: &str = "--prior-center";
+const FLAG: Setting = Setting::PriorCenter;
 
 /// A prior centre as the user wrote it.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,7 +143,7 @@ impl CenterSpec {
                         super::check_sd(FLAG, scale).map_err(|e| match e {
                             OccamError::InvalidArgument { message, .. } => OccamError::invalid(
                                 FLAG,
-                                format!("'{text}': the scale {message}"),
+                                Message::from(format!("'{text}': the scale ")).then(message),
                             ),
                             other => other,
                         })?;
@@ -263,7 +263,12 @@ impl fmt::Display for CenterSpec {
 fn read_center_file(path: &Path) -> Result<Vec<f64>> {
     let text =
         crate::files::read_text_bounded(path, crate::files::MAX_VECTOR_BYTES, "a centre file")
-            .map_err(|e| OccamError::invalid(FLAG, format!("file:{}: {e}", path.display())))?;
+            .map_err(|e| {
+                OccamError::invalid(
+                    FLAG,
+                    Message::from(format!("file:{}: ", path.display())).then(e.message()),
+                )
+            })?;
     let bad =
         |message: String| OccamError::invalid(FLAG, format!("file:{}: {message}", path.display()));
     let trimmed = text.trim_start();

@@ -14,12 +14,14 @@
 //! | PyTorch SGD weight_decay = d, mean loss | mean ℓ + (d/2)‖w‖² | CE: 1/(nd); MSE: 2σ²/(nd) |
 //! | AdamW decoupled decay | not an L2 penalty | none |
 
-use crate::error::{OccamError, Result};
+use crate::error::{Message, OccamError, Result, Setting};
+use crate::message;
 use crate::prior::{compact_number, MAX_SD, MIN_SD};
 use std::fmt;
 
 /// A regularisation knob.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Knob {
     /// The prior sd s itself.
     PriorSd,
@@ -38,7 +40,8 @@ pub enum Knob {
 }
 
 /// The loss the knob is paired with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Loss {
     /// Squared error (Gaussian likelihood; needs σ).
     Mse,
@@ -117,13 +120,13 @@ pub struct ConversionContext {
 
 fn need_n(ctx: &ConversionContext, knob: Knob) -> Result<f64> {
     ctx.n.map(|n| n as f64).ok_or_else(|| {
-        OccamError::invalid("--n", format!("{} averages the loss over rows, so the conversion needs the number of rows: give --n N", knob.describe()))
+        OccamError::invalid(Setting::Rows, message![format!("{} averages the loss over rows, so the conversion needs the number of rows: give ", knob.describe()), (Setting::Rows, "N")])
     })
 }
 
 fn need_sigma(ctx: &ConversionContext, knob: Knob) -> Result<f64> {
     ctx.noise_sd.ok_or_else(|| {
-        OccamError::invalid("--noise-sd", format!("{} with squared error weighs the penalty against Σ(y − ŷ)², so the conversion needs the noise sd σ: give --noise-sd S", knob.describe()))
+        OccamError::invalid(Setting::NoiseSd, message![format!("{} with squared error weighs the penalty against Σ(y − ŷ)², so the conversion needs the noise sd σ: give ", knob.describe()), (Setting::NoiseSd, "S")])
     })
 }
 
@@ -131,7 +134,7 @@ fn need_sigma(ctx: &ConversionContext, knob: Knob) -> Result<f64> {
 pub fn prior_variance(knob: Knob, value: f64, loss: Loss, ctx: &ConversionContext) -> Result<f64> {
     if !(value.is_finite() && value > 0.0) {
         return Err(OccamError::invalid(
-            "--value",
+            Setting::Value,
             format!(
                 "'{}' is not a positive finite strength",
                 compact_number(value)
@@ -150,7 +153,7 @@ pub fn prior_variance(knob: Knob, value: f64, loss: Loss, ctx: &ConversionContex
         (Knob::TorchWeightDecay, Loss::Mse) => {
             2.0 * need_sigma(ctx, knob)?.powi(2) / (need_n(ctx, knob)? * value)
         }
-        (Knob::Adamw, _) => return Err(OccamError::invalid("--from", ADAMW_REFUSAL)),
+        (Knob::Adamw, _) => return Err(OccamError::invalid(Setting::From, ADAMW_REFUSAL)),
     })
 }
 
@@ -171,7 +174,7 @@ pub fn knob_value(knob: Knob, variance: f64, loss: Loss, ctx: &ConversionContext
         (Knob::TorchWeightDecay, Loss::Mse) => {
             2.0 * need_sigma(ctx, knob)?.powi(2) / (need_n(ctx, knob)? * variance)
         }
-        (Knob::Adamw, _) => return Err(OccamError::invalid("--from", ADAMW_REFUSAL)),
+        (Knob::Adamw, _) => return Err(OccamError::invalid(Setting::From, ADAMW_REFUSAL)),
     })
 }
 
@@ -183,7 +186,7 @@ fn six_digits(v: f64) -> f64 {
 fn check_loss(knob: Knob, loss: Loss) -> Result<()> {
     match knob.implied_loss() {
         Some(implied) if implied != loss => Err(OccamError::invalid(
-            "--loss",
+            Setting::Loss,
             format!(
                 "{} goes with the {implied} loss, not {loss}",
                 knob.describe()
@@ -200,8 +203,8 @@ pub struct Equivalent {
     pub knob: Knob,
     /// The loss it is paired with.
     pub loss: Loss,
-    /// Its value, or the reason it has none here.
-    pub value: std::result::Result<f64, String>,
+    /// Its value, or the reason it has none here (naming the setting it needs, if that is why).
+    pub value: std::result::Result<f64, Message>,
 }
 
 /// The conversion of one knob setting: s, α and every equivalent.
@@ -226,12 +229,12 @@ pub fn convert(
     ctx: &ConversionContext,
 ) -> Result<Conversion> {
     if knob == Knob::Adamw {
-        return Err(OccamError::invalid("--from", ADAMW_REFUSAL));
+        return Err(OccamError::invalid(Setting::From, ADAMW_REFUSAL));
     }
     let losses = match (knob.implied_loss(), loss) {
         (Some(implied), Some(given)) if implied != given => {
             return Err(OccamError::invalid(
-                "--loss",
+                Setting::Loss,
                 format!(
                     "{} goes with the {implied} loss, not {given}",
                     knob.describe()
@@ -243,11 +246,13 @@ pub fn convert(
         (None, None) if knob == Knob::PriorSd => vec![Loss::Mse, Loss::CrossEntropy],
         (None, None) => {
             return Err(OccamError::invalid(
-                "--loss",
-                format!(
-                    "{} depends on the loss: give --loss mse or --loss cross-entropy",
-                    knob.describe()
-                ),
+                Setting::Loss,
+                message![
+                    format!("{} depends on the loss: give ", knob.describe()),
+                    (Setting::Loss, "mse"),
+                    " or ",
+                    (Setting::Loss, "cross-entropy")
+                ],
             ))
         }
     };
@@ -263,7 +268,7 @@ pub fn convert(
         let ends = [MIN_SD * MIN_SD, MAX_SD * MAX_SD]
             .map(|v| knob_value(knob, v, losses[0], ctx).unwrap_or(f64::NAN));
         return Err(OccamError::invalid(
-            "--value",
+            Setting::Value,
             format!(
                 "{} = {} means a prior sd s = {}, outside [{MIN_SD:e}, {MAX_SD:e}] where s and 1/s² are finite non-zero doubles; give a value between {} and {}",
                 knob.name(),
@@ -282,17 +287,17 @@ pub fn convert(
                 continue;
             }
             let value = if other == Knob::Adamw {
-                Err("no fixed Gaussian prior (decoupled decay is not an L2 penalty)".to_string())
+                Err("no fixed Gaussian prior (decoupled decay is not an L2 penalty)".into())
             } else {
                 knob_value(other, variance, l, ctx).map_err(|e| match e {
-                    OccamError::InvalidArgument { flag, .. } => format!("needs {flag}"),
-                    other => other.to_string(),
+                    OccamError::InvalidArgument { setting, .. } => message!["needs ", setting],
+                    other => other.message(),
                 })
             };
             if let Ok(v) = value {
                 if !(v.is_finite() && v > 0.0) {
                     return Err(OccamError::invalid(
-                        "--value",
+                        Setting::Value,
                         format!(
                             "{} = {} means s = {}, whose {} equivalent ({}) is not a finite non-zero double; give a less extreme value",
                             knob.name(),
@@ -373,14 +378,28 @@ mod tests {
     #[test]
     fn missing_context_and_adamw_are_refused_by_name() {
         let none = ConversionContext::default();
-        let e = prior_variance(Knob::Glmnet, 0.1, Loss::Mse, &none)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("--noise-sd"), "{e}");
-        let e = prior_variance(Knob::TorchWeightDecay, 0.1, Loss::CrossEntropy, &none)
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with("--n"), "{e}");
+        let e = prior_variance(Knob::Glmnet, 0.1, Loss::Mse, &none).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                OccamError::InvalidArgument {
+                    setting: Setting::NoiseSd,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = prior_variance(Knob::TorchWeightDecay, 0.1, Loss::CrossEntropy, &none).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                OccamError::InvalidArgument {
+                    setting: Setting::Rows,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = convert(Knob::Adamw, 0.01, None, &CTX)
             .unwrap_err()
             .to_string();

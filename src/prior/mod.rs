@@ -10,7 +10,7 @@ pub mod convert;
 
 pub use center::{sha256_point, CenterPath, CenterSpec};
 
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use nalgebra::DVector;
 use std::fmt;
 use std::str::FromStr;
@@ -41,23 +41,24 @@ pub fn compact_number(v: f64) -> String {
     }
 }
 
-/// The one range check for a standard deviation, whatever route it came by (`--prior-sd`,
-/// `--noise-sd`, `--sds` values and `logspace:` points, run specs, `sha256:` scales, `convert`):
+/// The one range check for a standard deviation, whatever route it came by (the prior sd, the
+/// noise sd, a comparison's sds and `logspace:` points, run specs, `sha256:` scales, `convert`):
 /// positive, finite and within [`MIN_SD`, `MAX_SD`], where the precision 1/s² is a finite,
-/// non-zero double. Returns the value; the error names `flag` and echoes the value compactly.
+/// non-zero double. Returns the value; the error names `setting` and echoes the value compactly.
 ///
 /// ```
+/// use occam::error::Setting;
 /// use occam::prior::check_sd;
-/// assert_eq!(check_sd("--prior-sd", 0.5).unwrap(), 0.5);
-/// assert!(check_sd("--prior-sd", 1e300).unwrap_err().to_string().contains("'1e300'"));
-/// assert!(check_sd("--prior-sd", 0.0).is_err());
+/// assert_eq!(check_sd(Setting::PriorSd, 0.5).unwrap(), 0.5);
+/// assert!(check_sd(Setting::PriorSd, 1e300).unwrap_err().to_string().contains("'1e300'"));
+/// assert!(check_sd(Setting::PriorSd, 0.0).is_err());
 /// ```
-pub fn check_sd(flag: &str, value: f64) -> Result<f64> {
+pub fn check_sd(setting: Setting, value: f64) -> Result<f64> {
     if (MIN_SD..=MAX_SD).contains(&value) {
         Ok(value)
     } else if value.is_finite() && value > 0.0 {
         Err(OccamError::invalid(
-            flag,
+            setting,
             format!(
                 "'{}' is outside [{MIN_SD:e}, {MAX_SD:e}], where the precision 1/s² stays a finite non-zero number; rescale the data instead",
                 compact_number(value)
@@ -65,7 +66,7 @@ pub fn check_sd(flag: &str, value: f64) -> Result<f64> {
         ))
     } else {
         Err(OccamError::invalid(
-            flag,
+            setting,
             format!(
                 "'{}' is not a positive finite standard deviation; give a value > 0 or 'auto'",
                 compact_number(value)
@@ -79,18 +80,19 @@ pub fn check_sd(flag: &str, value: f64) -> Result<f64> {
 /// `what` names the centre in the error.
 ///
 /// ```
+/// use occam::error::Setting;
 /// use occam::prior::check_center;
-/// assert!(check_center("--prior-center", "const:1", &[1.0, -2.0]).is_ok());
-/// assert!(check_center("--prior-center", "const:1e308", &[1e308]).is_err());
+/// assert!(check_center(Setting::PriorCenter, "const:1", &[1.0, -2.0]).is_ok());
+/// assert!(check_center(Setting::PriorCenter, "const:1e308", &[1e308]).is_err());
 /// ```
-pub fn check_center(flag: &str, what: &str, values: &[f64]) -> Result<()> {
+pub fn check_center(setting: Setting, what: &str, values: &[f64]) -> Result<()> {
     match values
         .iter()
         .position(|v| !(v.is_finite() && v.abs() <= MAX_CENTER))
     {
         None => Ok(()),
         Some(j) => Err(OccamError::invalid(
-            flag,
+            setting,
             format!(
                 "{what}: coordinate {} is {}, outside [-{MAX_CENTER:e}, {MAX_CENTER:e}] (centres live on the standardised weights, where ‖w − μ‖² must stay finite); give a centre of a sensible size",
                 j + 1,
@@ -110,17 +112,17 @@ pub enum SdSpec {
 }
 
 impl SdSpec {
-    /// Parses `S|auto` for `flag`, rejecting non-positive and non-finite values and values
+    /// Parses `S|auto` for `setting`, rejecting non-positive and non-finite values and values
     /// outside [`MIN_SD`, `MAX_SD`] (through [`check_sd`], the one range check for every sd).
-    pub fn parse(flag: &str, text: &str) -> Result<Self> {
+    pub fn parse(setting: Setting, text: &str) -> Result<Self> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("auto") {
             return Ok(SdSpec::Auto);
         }
         match text.parse::<f64>() {
-            Ok(v) => check_sd(flag, v).map(SdSpec::Fixed),
+            Ok(v) => check_sd(setting, v).map(SdSpec::Fixed),
             Err(_) => Err(OccamError::invalid(
-                flag,
+                setting,
                 format!("cannot read '{text}' as a standard deviation; give a positive number or 'auto'"),
             )),
         }
@@ -147,7 +149,7 @@ impl fmt::Display for SdSpec {
 impl FromStr for SdSpec {
     type Err = OccamError;
     fn from_str(s: &str) -> Result<Self> {
-        SdSpec::parse("sd", s)
+        SdSpec::parse(Setting::PriorSd, s)
     }
 }
 
@@ -169,8 +171,8 @@ impl GaussianPrior {
     /// assert!(GaussianPrior::new(DVector::zeros(2), 0.0).is_err());
     /// ```
     pub fn new(center: DVector<f64>, sd: f64) -> Result<Self> {
-        check_sd("--prior-sd", sd)?;
-        check_center("--prior-center", "the centre", center.as_slice())?;
+        check_sd(Setting::PriorSd, sd)?;
+        check_center(Setting::PriorCenter, "the centre", center.as_slice())?;
         Ok(GaussianPrior { center, sd })
     }
 

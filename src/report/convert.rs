@@ -3,12 +3,20 @@
 use super::format::{
     csv_field, json_document, md_cell, significant, tex_escape, tex_number, OutputFormat,
 };
+use crate::error::SettingNames;
 use crate::prior::convert::{Conversion, Knob};
 use serde_json::json;
 use std::fmt::Write;
 
-/// Renders a conversion of `knob = value` in `format`.
-pub fn render_conversion(knob: Knob, value: f64, c: &Conversion, format: OutputFormat) -> String {
+/// Renders a conversion of `knob = value` in `format`, the settings a missing equivalent needs
+/// spelled by `names`.
+pub fn render_conversion(
+    knob: Knob,
+    value: f64,
+    c: &Conversion,
+    format: OutputFormat,
+    names: &dyn SettingNames,
+) -> String {
     let rows: Vec<[String; 3]> = c
         .equivalents
         .iter()
@@ -18,7 +26,10 @@ pub fn render_conversion(knob: Knob, value: f64, c: &Conversion, format: OutputF
                 e.value
                     .as_ref()
                     .map_or_else(|_| "—".to_string(), |v| significant(*v, 6)),
-                e.value.as_ref().err().cloned().unwrap_or_default(),
+                e.value
+                    .as_ref()
+                    .err()
+                    .map_or_else(String::new, |reason| reason.render(names)),
             ]
         })
         .collect();
@@ -36,7 +47,7 @@ pub fn render_conversion(knob: Knob, value: f64, c: &Conversion, format: OutputF
                 .iter()
                 .map(|e| match &e.value {
                     Ok(v) => json!({ "knob": e.knob.name(), "loss": e.loss.to_string(), "value": v }),
-                    Err(reason) => json!({ "knob": e.knob.name(), "loss": e.loss.to_string(), "value": null, "reason": reason }),
+                    Err(reason) => json!({ "knob": e.knob.name(), "loss": e.loss.to_string(), "value": null, "reason": reason.render(names) }),
                 })
                 .collect();
             json_document(&json!({
@@ -95,7 +106,7 @@ pub fn render_conversion(knob: Knob, value: f64, c: &Conversion, format: OutputF
             for e in &c.equivalents {
                 let (v, note) = match &e.value {
                     Ok(v) => (v.to_string(), String::new()),
-                    Err(r) => (String::new(), r.clone()),
+                    Err(r) => (String::new(), r.render(names)),
                 };
                 let _ = writeln!(
                     out,

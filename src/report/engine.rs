@@ -9,8 +9,10 @@
 
 use super::studies::{Block, Section, Study, StudyContext};
 use super::table::Table;
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use crate::files::{self, Staging};
+use crate::message;
+use crate::progress;
 use serde_json::json;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -60,7 +62,7 @@ pub fn render_table(studies: &[Study], name: &str, format: &str) -> Result<Strin
         .find(|s| name == s.id || name.starts_with(&format!("{}-", s.id)))
         .ok_or_else(|| {
             OccamError::invalid(
-                "--table",
+                Setting::Table,
                 format!(
                     "no table '{name}': a table's name starts with its study's id ({}); a report lists its tables in report.md and manifest.json",
                     ids.join(", ")
@@ -79,7 +81,7 @@ pub fn render_table(studies: &[Study], name: &str, format: &str) -> Result<Strin
     let table = tables.iter().find(|t| t.name == name).ok_or_else(|| {
         let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
         OccamError::invalid(
-            "--table",
+            Setting::Table,
             format!(
                 "no table '{name}'; the study '{}' makes {}",
                 study.id,
@@ -89,7 +91,7 @@ pub fn render_table(studies: &[Study], name: &str, format: &str) -> Result<Strin
     })?;
     table.render(format).ok_or_else(|| {
         OccamError::invalid(
-            "--format",
+            Setting::Format,
             format!(
                 "a table is written as {}, not '{format}'",
                 Table::FORMATS.join(", ")
@@ -153,7 +155,7 @@ pub fn write_report(studies: &[Study], options: &ReportOptions) -> Result<Vec<St
             if !studies.iter().any(|s| s.id == id) {
                 let ids: Vec<&str> = studies.iter().map(|s| s.id).collect();
                 return Err(OccamError::invalid(
-                    "--only",
+                    Setting::Only,
                     format!("no study '{id}'; the studies are {}", ids.join(", ")),
                 ));
             }
@@ -211,7 +213,7 @@ pub fn write_report(studies: &[Study], options: &ReportOptions) -> Result<Vec<St
 /// files) before anything is computed.
 pub fn write_sections<F>(options: &FolderOptions, steps: usize, run: F) -> Result<Vec<String>>
 where
-    F: FnOnce(&StudyContext, &indicatif::ProgressBar) -> Result<Vec<Section>>,
+    F: FnOnce(&StudyContext, &progress::Bar) -> Result<Vec<Section>>,
 {
     let out = files::resolve_out(&options.out)?;
     let previous = files::check_folder_out(&out, options.force)?;
@@ -261,8 +263,16 @@ fn kept_sections(
     let report_path = out.join("report.md");
     let cannot = |why: &str| {
         OccamError::invalid(
-            "--only",
-            format!("cannot keep the other sections of {}: {why}; rerun without --only to rewrite the whole report, or choose another --out", out.display()),
+            Setting::Only,
+            message![
+                format!(
+                    "cannot keep the other sections of {}: {why}; rerun without ",
+                    out.display()
+                ),
+                Setting::Only,
+                " to rewrite the whole report, or choose another ",
+                Setting::Out
+            ],
         )
     };
     let Some(listed) = manifest.get("sections").and_then(|s| s.as_array()) else {
@@ -347,7 +357,7 @@ fn build<F>(
     kept: Vec<RenderedSection>,
 ) -> Result<Vec<String>>
 where
-    F: FnOnce(&StudyContext, &indicatif::ProgressBar) -> Result<Vec<Section>>,
+    F: FnOnce(&StudyContext, &progress::Bar) -> Result<Vec<Section>>,
 {
     std::fs::create_dir_all(staging).map_err(|source| OccamError::Write {
         path: staging.to_path_buf(),
@@ -357,18 +367,9 @@ where
         staging: staging.to_path_buf(),
         data_written: Default::default(),
     };
-    let bar = if options.progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        let bar = indicatif::ProgressBar::new(steps as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({elapsed})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = progress::Bar::new(steps, options.progress);
     let sections = run(&context, &bar)?;
-    bar.finish_and_clear();
+    bar.finish();
 
     let mut rendered = Vec::new();
     for section in &sections {

@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// The formats every command can print.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum OutputFormat {
     /// A readable table for the terminal.
     Table,

@@ -5,6 +5,7 @@
 pub mod compare;
 pub mod convert;
 pub mod datasets;
+#[cfg(feature = "figures")]
 pub mod engine;
 pub mod figure;
 pub mod fit;

@@ -3,11 +3,12 @@
 //! as `occam report` (report.md, tables/, figures/, data/, manifest.json), atomic and
 //! byte-identical on rerun.
 
+pub mod flags;
 pub mod spec;
 
 use crate::compare::{compare, CompareOptions, Comparison};
 use crate::data::{self, ColumnSelection, Dataset};
-use crate::error::Result;
+use crate::error::{Result, Setting};
 use crate::fit::{FitOptions, ModelKind};
 use crate::prior::{CenterPath, CenterSpec, SdSpec};
 use crate::report::engine::{write_sections, FolderOptions};
@@ -15,6 +16,7 @@ use crate::report::figure::Figure;
 use crate::report::studies::centres::{add_two_part_notes, comparison_columns, two_part_form_cell};
 use crate::report::studies::{Section, StudyContext};
 use crate::report::table::{Cell, Column, Table};
+use crate::run::flags::Flags;
 use crate::simulate::to_csv;
 use nalgebra::DVector;
 use serde_json::json;
@@ -60,7 +62,7 @@ pub fn render_table(spec: &RunSpec, name: &str, format: &str) -> Result<String> 
         .ok_or_else(|| {
             let names: Vec<String> = spec.studies.iter().map(table_name).collect();
             crate::error::OccamError::invalid(
-                "--table",
+                Setting::Table,
                 format!(
                     "{} makes no table '{name}'; its tables are {}",
                     spec.path.display(),
@@ -80,7 +82,7 @@ pub fn render_table(spec: &RunSpec, name: &str, format: &str) -> Result<String> 
         })
         .ok_or_else(|| {
             crate::error::OccamError::invalid(
-                "--format",
+                Setting::Format,
                 format!(
                     "a table is written as {}, not '{format}'",
                     Table::FORMATS.join(", ")
@@ -385,7 +387,7 @@ fn run_study(study: &RunStudy, ctx: &StudyContext, command: &str) -> Result<Sect
     };
     let mut comparison = compare(model.as_ref(), &options).map_err(|e| {
         // Blame the centre the message names, if it names one.
-        let text = e.to_string();
+        let text = e.render(&Flags);
         let named = study
             .centers
             .iter()

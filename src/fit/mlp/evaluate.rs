@@ -8,13 +8,14 @@ use crate::codelength::{
     bits, estimate_charge_bits, lattice_term, mml87_nats, optional_code, CodeLengths,
 };
 use crate::data::{Dataset, Standardization};
-use crate::error::{OccamError, Result};
+use crate::error::{Message, OccamError, Result, Setting};
 use crate::fit::center::{resolve_center, CenterHooks};
 use crate::fit::{
     charge_note, charged_reals_note, FitOptions, ModelKind, PriorEvaluation, ResolvedCenter, Study,
     StudyInfo,
 };
 use crate::inference::laplace::maximize_over_log_sd;
+use crate::message;
 use crate::model::mlp::{diagnostics, symmetry_log_count, MlpProblem};
 use crate::prior::{CenterSpec, SdSpec};
 use crate::simulate::Truth;
@@ -248,20 +249,26 @@ impl CenterHooks for MlpStudy {
                 t.hidden == self.arch.hidden && t.activation == self.arch.activation
             }) && truth.parameters.len() == self.arch.n_params();
         if !fits {
-            let teacher = truth.network.as_ref().map_or(String::new(), |t| {
-                format!(
-                    " (the teacher is --hidden {} --activation {})",
-                    t.hidden
-                        .iter()
-                        .map(|h| h.to_string())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    t.activation.name()
-                )
+            let teacher = truth.network.as_ref().map_or(Message::default(), |t| {
+                let hidden: Vec<String> = t.hidden.iter().map(|h| h.to_string()).collect();
+                message![
+                    " (the teacher is ",
+                    (Setting::Hidden, hidden.join(",")),
+                    " ",
+                    (Setting::Activation, t.activation.name()),
+                    ")"
+                ]
             });
             return Err(OccamError::invalid(
-                "--prior-center",
-                format!("'truth': the teacher network's shape differs from this one{teacher}; fit the same --hidden and --activation"),
+                Setting::PriorCenter,
+                message!["'truth': the teacher network's shape differs from this one"]
+                    .then(teacher)
+                    .then(message![
+                        "; fit the same ",
+                        Setting::Hidden,
+                        " and ",
+                        Setting::Activation
+                    ]),
             ));
         }
         let identity = Standardization {
@@ -304,7 +311,13 @@ impl CenterHooks for MlpStudy {
 
     /// A network has no cheap empirical-Bayes sd to borrow: the scale must be given.
     fn zero_centred_sd(&self, spec: &CenterSpec) -> Result<f64> {
-        Err(OccamError::invalid("--prior-center", format!("'{spec}' takes its scale from the prior sd, which is 'auto' here; give the scale, e.g. {spec}:1, or a fixed --prior-sd")))
+        Err(OccamError::invalid(
+            Setting::PriorCenter,
+            message![
+                format!("'{spec}' takes its scale from the prior sd, which is 'auto' here; give the scale, e.g. {spec}:1, or a fixed "),
+                Setting::PriorSd
+            ],
+        ))
     }
 }
 

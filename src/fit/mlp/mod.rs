@@ -29,7 +29,8 @@ pub const MODE_TOLERANCE: f64 = 1e-6;
 pub const RELU_MODE_TOLERANCE: f64 = 1e-4;
 
 /// Which curvature the Laplace evidence uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum HessianKind {
     /// The generalised Gauss–Newton matrix (always positive semi-definite).
     Ggn,

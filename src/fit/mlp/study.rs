@@ -3,8 +3,9 @@
 use super::{TargetScaling, MODE_TOLERANCE, RELU_MODE_TOLERANCE};
 use crate::codelength::{doubling_boundaries, reorder};
 use crate::data::{Dataset, Design, DesignOptions, Standardization};
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use crate::fit::{row_fingerprints, FitOptions, ModelKind};
+use crate::message;
 use crate::model::logistic::binary_target;
 use crate::model::mlp::{initial_parameters, Activation, Architecture, Task};
 use crate::prior::SdSpec;
@@ -56,7 +57,7 @@ impl MlpStudy {
         };
         if task == Task::Classification && options.noise_sd != SdSpec::Auto {
             return Err(OccamError::invalid(
-                "--noise-sd",
+                Setting::NoiseSd,
                 "a classification network has no noise sd; drop the flag",
             ));
         }
@@ -85,11 +86,14 @@ impl MlpStudy {
             let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
             if !(sd > 0.0 && sd.is_finite()) {
                 return Err(OccamError::invalid(
-                    "--target",
-                    format!(
-                        "the target '{}' of {} is constant, so a regression network has nothing to fit; choose another --target",
-                        dataset.target_name, dataset.source
-                    ),
+                    Setting::Target,
+                    message![
+                        format!(
+                            "the target '{}' of {} is constant, so a regression network has nothing to fit; choose another ",
+                            dataset.target_name, dataset.source
+                        ),
+                        Setting::Target
+                    ],
                 ));
             }
             TargetScaling {

@@ -6,7 +6,8 @@ use crate::special::{logistic_kernel, tanh_kernel};
 use serde::{Deserialize, Serialize};
 
 /// The hidden units' nonlinearity φ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum Activation {
     /// φ(a) = 1/(1 + e⁻ᵃ).

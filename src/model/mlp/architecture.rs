@@ -2,13 +2,14 @@
 //! parameter vector θ.
 
 use super::Activation;
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use crate::random::Stream;
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
 /// What the single output unit predicts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum Task {
     /// A real target, y ~ N(η, 1/β).
@@ -79,13 +80,13 @@ impl Architecture {
     pub fn validate(&self) -> Result<()> {
         if self.inputs == 0 {
             return Err(OccamError::invalid(
-                "--hidden",
+                Setting::Hidden,
                 "an MLP needs at least one input feature",
             ));
         }
         if let Some(l) = self.hidden.iter().position(|&h| h == 0) {
             return Err(OccamError::invalid(
-                "--hidden",
+                Setting::Hidden,
                 format!(
                     "hidden layer {} has no units; every width must be ≥ 1",
                     l + 1

@@ -19,9 +19,10 @@ mod study;
 mod values;
 
 use crate::codelength::CodeKind;
-use crate::error::{OccamError, Result};
+use crate::error::{Message, OccamError, Part, Result};
 use crate::fit::FitOptions;
 use crate::prior::{CenterSpec, SdSpec};
+use crate::run::flags::Flags;
 use source::{toml_error, Source};
 use std::path::{Path, PathBuf};
 use study::{build_study, StudyTables};
@@ -53,22 +54,24 @@ impl Location {
         }
     }
 
-    /// Re-raises a bad-input error from the library (which names command-line flags) at this
-    /// location; computation failures (exit 1) pass through unchanged.
+    /// Re-raises a bad-input error from the library (which names the setting at fault first) at
+    /// this location; computation failures (exit 1) pass through unchanged.
     pub fn wrap(&self, error: OccamError) -> OccamError {
         match error {
             e @ (OccamError::Computation { .. } | OccamError::Spec { .. }) => e,
             other => {
-                // The library names its command-line flag first ("--target: …",
-                // "--prior-center file:…: …"); here the key stands in for the flag.
-                let text = other.to_string();
-                let text = match text.strip_prefix("--") {
-                    Some(rest) => rest.split_once([' ', ':']).map_or(text.as_str(), |(_, r)| {
-                        r.trim_start_matches(':').trim_start()
-                    }),
-                    None => text.as_str(),
-                };
-                self.error(text)
+                // The library names the setting at fault first ("target: …", "prior_center
+                // file:…: …"); here the key stands in for it.
+                let message = other.message();
+                match message.parts().split_first() {
+                    Some((Part::Setting(_), rest)) => self.error(
+                        Message::from_parts(rest.to_vec())
+                            .render(&Flags)
+                            .trim_start_matches(':')
+                            .trim_start(),
+                    ),
+                    _ => self.error(message.render(&Flags)),
+                }
             }
         }
     }

@@ -4,11 +4,11 @@
 
 use super::raw::{RawCodes, RawData, RawModel, RawOutputs, RawPriors};
 use super::source::{choose, Source};
-use super::values::{build_along, parse_center, resolve_path, sd_values, strip_flag};
+use super::values::{build_along, fault_message, parse_center, resolve_path, sd_values};
 use super::{Along, CenterChoice, DataSource, FigureKind, Location, Rows, RunStudy, SdChoice};
 use crate::codelength::{CodeKind, CodeSelection, RowOrder};
 use crate::data::{builtin, builtin_names, ColumnSelection};
-use crate::error::Result;
+use crate::error::{Result, Setting};
 use crate::fit::{FitOptions, HessianKind, MlpOptions, ModelKind, OptionsProblem};
 use crate::model::mlp::{Activation, Task};
 use crate::model::Intercept;
@@ -274,7 +274,7 @@ impl Steps<'_> {
                 self.source.error(
                     &text.span(),
                     &self.key("model.intercept"),
-                    strip_flag(e, "--intercept"),
+                    fault_message(e, Setting::Intercept),
                 )
             })?,
             None => kind.default_intercept(),
@@ -379,7 +379,7 @@ impl Steps<'_> {
                     self.source.error(
                         &v.span(),
                         &self.key("codes.compute"),
-                        strip_flag(e, "--codes"),
+                        fault_message(e, Setting::Codes),
                     )
                 })?
             }
@@ -442,13 +442,14 @@ impl Steps<'_> {
                 let text = m.intercept.as_ref();
                 let message = match (kind, text) {
                     (ModelKind::Linear, Some(text)) => format!("'{}' is for logistic and MLP models; the linear model centres the data (\"centered\", its default) or has no intercept (\"none\")", text.get_ref()),
-                    _ => strip_flag(problem.into_error(kind), "--intercept"),
+                    _ => fault_message(problem.into_error(kind), Setting::Intercept),
                 };
                 at(text.map(|t| (t.span(), "model.intercept")), message)
             }
-            OptionsProblem::NoNoiseSd => {
-                at(None, strip_flag(problem.into_error(kind), "--noise-sd"))
-            }
+            OptionsProblem::NoNoiseSd => at(
+                None,
+                fault_message(problem.into_error(kind), Setting::NoiseSd),
+            ),
         })
     }
 

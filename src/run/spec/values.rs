@@ -5,8 +5,9 @@ use super::raw::RawAlong;
 use super::source::Source;
 use super::{Along, CenterChoice, Direction, Rows, SdChoice};
 use crate::compare::parse_sds;
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
 use crate::prior::{CenterPath, CenterSpec};
+use crate::run::flags::Flags;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
@@ -55,8 +56,8 @@ pub(super) fn sd_values(
     }
     let parsed = parse_sds(&text).map_err(|e| {
         let message = match e {
-            OccamError::InvalidArgument { message, .. } => message,
-            other => other.to_string(),
+            OccamError::InvalidArgument { message, .. } => message.render(&Flags),
+            other => other.render(&Flags),
         };
         source.error(
             &span,
@@ -74,14 +75,17 @@ pub(super) fn sd_values(
     Ok(parsed.into_iter().map(SdChoice::Spec).collect())
 }
 
-/// The message of a library error without its command-line flag.
-pub(super) fn strip_flag(error: OccamError, flag: &str) -> String {
+/// The message of a library error about `setting`, for the spec's key that sets it: without the
+/// setting at fault (the key names it), and with the settings its fix mentions spelled as flags,
+/// as `occam run` has always printed them.
+pub(super) fn fault_message(error: OccamError, setting: Setting) -> String {
     match error {
-        OccamError::InvalidArgument { message, .. } => message,
-        other => other
-            .to_string()
-            .trim_start_matches(&format!("{flag}: "))
-            .to_string(),
+        OccamError::InvalidArgument { message, .. } => message.render(&Flags),
+        OccamError::Column {
+            setting: at_fault,
+            message,
+        } if at_fault == setting => message.render(&Flags),
+        other => other.render(&Flags),
     }
 }
 
@@ -101,7 +105,7 @@ pub(super) fn parse_center(
     let spec = CenterSpec::parse(text).map_err(|e| {
         format!(
             "{} (centres: zero, const:V, vec:v1,v2,…, file:PATH, sha256:TEXT[:SCALE], truth, fit:PATH, fit:@rest)",
-            strip_flag(e, "--prior-center")
+            fault_message(e, Setting::PriorCenter)
         )
     })?;
     // The file is opened in the spec's folder but shown as the spec wrote it, so labels and

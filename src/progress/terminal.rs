@@ -1,21 +1,16 @@
-//! Progress for long steps: a spinner on stderr, only when stderr is a terminal, only once a step
-//! has run for a second, and never in the bytes of an output (stdout or `--out`).
+//! Progress drawn by indicatif on a terminal's stderr.
 //!
-//! The command line switches it on ([`enable`]); the library alone never draws. A step is a guard:
-//! `let _step = progress::step("eigendecomposition of XᵀX (2000 × 2000)");` shows the message
-//! with the elapsed time if the step takes more than [`SHOW_AFTER`], and clears it when dropped.
+//! The items are documented on their wrappers in [`super`].
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Steps shorter than this draw nothing.
-pub const SHOW_AFTER: Duration = Duration::from_secs(1);
+use super::SHOW_AFTER;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
-/// Lets [`step`] draw, if stderr is a terminal (a pipe or a file never gets progress bytes).
 pub fn enable() {
     ENABLED.store(
         std::io::IsTerminal::is_terminal(&std::io::stderr()),
@@ -36,15 +31,10 @@ static STEPS: Mutex<Steps> = Mutex::new(Steps {
     next_id: 0,
 });
 
-/// A long step in progress; its message leaves the spinner when the guard is dropped, and the
-/// spinner is cleared when the outermost step ends.
 pub struct Step {
     id: Option<u64>,
 }
 
-/// Starts a step described by `message`: once progress is enabled and the outermost step has run
-/// for [`SHOW_AFTER`], one spinner on stderr shows the innermost step's message; nothing happens
-/// otherwise.
 pub fn step(message: impl Into<String>) -> Step {
     if !ENABLED.load(Ordering::Relaxed) {
         return Step { id: None };
@@ -99,5 +89,34 @@ impl Drop for Step {
                 }
             }
         }
+    }
+}
+
+pub struct Bar(ProgressBar);
+
+impl Bar {
+    pub fn new(steps: usize, show: bool) -> Self {
+        if show && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            let bar = ProgressBar::new(steps as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            Bar(bar)
+        } else {
+            Bar(ProgressBar::hidden())
+        }
+    }
+
+    pub fn set_message(&self, message: impl Into<String>) {
+        self.0.set_message(message.into());
+    }
+
+    pub fn inc(&self, steps: u64) {
+        self.0.inc(steps);
+    }
+
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
     }
 }
