@@ -26,7 +26,10 @@
 
 use super::logistic::Rows;
 use super::problem::{NewtonProblem, Objective};
+use super::Intercept;
+use crate::error::{OccamError, Result, Setting};
 use crate::linalg::{gemm, gram_accumulate, map_row_blocks, Operand};
+use crate::message;
 use nalgebra::{DMatrix, DVector};
 use std::ops::Range;
 
@@ -57,6 +60,130 @@ pub fn diagonal_weights(p: &[f64], out: &mut [f64]) {
             .sum();
         *o = pc * rest;
     }
+}
+
+/// A class target: each row's class index in 0..K and the K distinct values, in sorted order
+/// (numerically, by `f64::total_cmp`), so that class c is `classes[c]` (math.md §7).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassTarget {
+    /// Class index of each row.
+    pub labels: Vec<usize>,
+    /// The distinct target values, sorted: class c is `classes[c]`.
+    pub classes: Vec<f64>,
+}
+
+/// Maps a target with at least two distinct values to class indices 0…K−1 in sorted order.
+pub fn class_target(y: &[f64], source_name: &str, target_name: &str) -> Result<ClassTarget> {
+    let mut classes: Vec<f64> = y.to_vec();
+    classes.sort_by(f64::total_cmp);
+    classes.dedup_by(|a, b| a.total_cmp(b).is_eq());
+    if classes.len() < 2 {
+        return Err(OccamError::Target {
+            source_name: source_name.to_string(),
+            message: message![
+                format!(
+                    "a classification model needs at least two distinct target values, but '{target_name}' has {}; choose a class column with ",
+                    match classes.first() {
+                        Some(v) => format!("only {v}"),
+                        None => "no rows".to_string(),
+                    }
+                ),
+                Setting::Target
+            ],
+        });
+    }
+    let labels = y
+        .iter()
+        .map(|v| {
+            classes
+                .binary_search_by(|c| c.total_cmp(v))
+                .unwrap_or_default()
+        })
+        .collect();
+    Ok(ClassTarget { labels, classes })
+}
+
+/// The prior over all P = K·m parameters (class-major) of a softmax model: centre and diagonal
+/// precision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SoftmaxPrior {
+    /// μ, length P.
+    pub center: DVector<f64>,
+    /// Λ's diagonal, length P.
+    pub precision: DVector<f64>,
+}
+
+/// The parameters per class that the shared prior N(μ, s²I) covers: k + 1 with the `shared`
+/// intercept, k otherwise (`prior:SD` puts the intercepts under N(0, SD²), `none` has none).
+pub fn shared_width(k: usize, intercept: Intercept) -> usize {
+    k + usize::from(intercept == Intercept::Shared)
+}
+
+/// The prior arrays for K classes, k features, an intercept treatment, prior sd s and a shared
+/// centre of length K·[`shared_width`] (class-major): α = 1/s² on every shared coordinate, 1/SD²
+/// and centre 0 on the intercepts under `prior:SD`.
+///
+/// `free` is refused for K ≥ 3 (math.md §7): adding one constant to every intercept changes no
+/// probability, and a flat prior does not stop it, so the posterior has no mode. (For K = 2 the
+/// same holds — the multinomial parametrisation with two flat intercepts is not identifiable
+/// either — so `free` is refused for every K here; the binary model handles K = 2 with `free`.)
+/// `centered` is a regression setting and is refused too.
+pub fn prior_arrays(
+    k: usize,
+    classes: usize,
+    intercept: Intercept,
+    sd: f64,
+    shared_center: &DVector<f64>,
+) -> Result<SoftmaxPrior> {
+    match intercept {
+        Intercept::Free => {
+            return Err(OccamError::invalid(
+                Setting::Intercept,
+                message![
+                    format!(
+                        "'free' is not identifiable with {classes} classes: adding one constant to every class's intercept changes no probability, and a flat prior does not stop it; use "
+                    ),
+                    Setting::Intercept,
+                    " shared (the default), prior:SD or none"
+                ],
+            ))
+        }
+        Intercept::Centered => {
+            return Err(OccamError::invalid(
+                Setting::Intercept,
+                message![
+                    "'centered' is for regression; a softmax model takes ",
+                    Setting::Intercept,
+                    " shared (the default), prior:SD or none"
+                ],
+            ))
+        }
+        _ => {}
+    }
+    let has_intercept = intercept != Intercept::None;
+    let (m, shared) = (k + usize::from(has_intercept), shared_width(k, intercept));
+    if shared_center.len() != classes * shared {
+        return Err(OccamError::invalid(
+            Setting::PriorCenter,
+            format!(
+                "the centre has {} values but the prior covers {} parameters ({classes} classes × {shared})",
+                shared_center.len(),
+                classes * shared
+            ),
+        ));
+    }
+    let alpha = 1.0 / (sd * sd);
+    let mut center = DVector::zeros(classes * m);
+    let mut precision = DVector::from_element(classes * m, alpha);
+    for c in 0..classes {
+        for j in 0..shared {
+            center[c * m + j] = shared_center[c * shared + j];
+        }
+        if let Intercept::Prior(sd0) = intercept {
+            precision[c * m + k] = 1.0 / (sd0 * sd0);
+        }
+    }
+    Ok(SoftmaxPrior { center, precision })
 }
 
 /// The negative log posterior of linear-softmax regression, as a [`NewtonProblem`] (see the
@@ -436,6 +563,44 @@ mod tests {
             f += 0.5 * precision[j] * (theta[j] - center[j]).powi(2);
         }
         f
+    }
+
+    #[test]
+    fn class_targets_are_sorted_and_need_two_values() {
+        let t = class_target(&[2.0, -1.0, 7.5, 2.0, -1.0], "d", "y").unwrap();
+        assert_eq!(t.classes, vec![-1.0, 2.0, 7.5]);
+        assert_eq!(t.labels, vec![1, 0, 2, 1, 0]);
+        let e = class_target(&[3.0, 3.0], "d", "species")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("only 3") && e.contains("species"), "{e}");
+        assert!(class_target(&[], "d", "y").is_err());
+    }
+
+    #[test]
+    fn prior_arrays_follow_the_intercept_and_refuse_free() {
+        let shared = DVector::from_fn(6, |i, _| i as f64);
+        let p = prior_arrays(2, 2, Intercept::Shared, 0.5, &shared).unwrap();
+        assert_eq!(p.center, shared);
+        assert_eq!(p.precision, DVector::from_element(6, 4.0));
+        let center = DVector::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let p = prior_arrays(2, 3, Intercept::Prior(10.0), 1.0, &center).unwrap();
+        assert_eq!(
+            p.center.as_slice(),
+            &[1.0, 2.0, 0.0, 3.0, 4.0, 0.0, 5.0, 6.0, 0.0]
+        );
+        assert_eq!(
+            p.precision.as_slice(),
+            &[1.0, 1.0, 0.01, 1.0, 1.0, 0.01, 1.0, 1.0, 0.01]
+        );
+        let p = prior_arrays(2, 3, Intercept::None, 2.0, &center).unwrap();
+        assert_eq!(p.center, center);
+        assert_eq!(p.precision, DVector::from_element(6, 0.25));
+        let e = prior_arrays(2, 3, Intercept::Free, 1.0, &center).unwrap_err();
+        assert!(e.to_string().contains("not identifiable"), "{e}");
+        assert!(prior_arrays(2, 3, Intercept::Centered, 1.0, &center).is_err());
+        let e = prior_arrays(2, 3, Intercept::Shared, 1.0, &center).unwrap_err();
+        assert!(e.to_string().contains("3 classes × 3"), "{e}");
     }
 
     #[test]
