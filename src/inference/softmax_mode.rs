@@ -16,10 +16,13 @@
 //! θ̂₁ + θ̂₀ = μ₁ + μ₀. The tests check all four.
 
 use super::laplace::{
-    find_mode_scaled, laplace_evidence, scales_from_diagonal, LaplaceEvidence, Mode, MODE_TOLERANCE,
+    find_mode_scaled, laplace_evidence, maximize_over_log_sd, scales_from_diagonal,
+    LaplaceEvidence, LogSdOptimum, Mode, MODE_TOLERANCE,
 };
 use crate::error::{OccamError, Result};
-use crate::model::softmax::SoftmaxProblem;
+use crate::model::logistic::Rows;
+use crate::model::softmax::{prior_arrays, SoftmaxProblem};
+use crate::model::Intercept;
 use nalgebra::DVector;
 
 /// The mode of a softmax problem from `init` and the Laplace evidence there.
@@ -45,6 +48,38 @@ pub fn softmax_mode_and_evidence(
     }
     let laplace = laplace_evidence(&mode, -nll, problem.center(), problem.precision());
     Ok((mode, laplace))
+}
+
+/// Empirical Bayes for the prior sd s of a softmax model: the s maximising the Laplace evidence
+/// ([`maximize_over_log_sd`]: a grid in ln s, then Brent), the prior at each s built by
+/// [`prior_arrays`] from the intercept treatment and the shared centre (class-major, length
+/// K·[`crate::model::softmax::shared_width`]). Every evaluation fits the mode from the same `init`
+/// (as the binary study does), so the evidence is a function of s alone.
+///
+/// By the K = 2 relation above, two classes give ŝ = ŝ_binary/√2 with the same evidence (tested).
+pub fn softmax_empirical_bayes(
+    rows: Rows<'_>,
+    labels: &[usize],
+    classes: usize,
+    intercept: Intercept,
+    shared_center: &DVector<f64>,
+    init: &DVector<f64>,
+) -> Result<LogSdOptimum> {
+    let evaluate = |log_sd: f64| -> Result<f64> {
+        let prior = prior_arrays(rows.k(), classes, intercept, log_sd.exp(), shared_center)?;
+        let problem = SoftmaxProblem::new(
+            rows,
+            labels,
+            classes,
+            intercept != Intercept::None,
+            &prior.center,
+            &prior.precision,
+        );
+        Ok(softmax_mode_and_evidence(&problem, init.clone())?
+            .1
+            .log_evidence)
+    };
+    maximize_over_log_sd(&evaluate)
 }
 
 #[cfg(test)]
@@ -142,6 +177,92 @@ mod tests {
                     assert!((t1 + t0 - (mu0[j] + mu1[j])).abs() <= 1e-7, "σ{j}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn two_class_empirical_bayes_is_the_binary_one_over_root_two() {
+        let (k, n) = (2, 60);
+        let (z, labels) = data(n, k, 2, 21);
+        let m = k + 1;
+        let shared = DVector::zeros(2 * m);
+        let init = DVector::zeros(2 * m);
+        let multi = softmax_empirical_bayes(
+            Rows::design(&z, k),
+            &labels,
+            2,
+            Intercept::Shared,
+            &shared,
+            &init,
+        )
+        .unwrap();
+        let y: Vec<f64> = labels.iter().map(|&c| c as f64).collect();
+        let center = DVector::zeros(m);
+        let binary = maximize_over_log_sd(&|log_sd: f64| {
+            let precision = DVector::from_element(m, (-2.0 * log_sd).exp());
+            let problem = LogisticProblem::new(&z, &y, k, true, &center, &precision);
+            let mode = crate::inference::laplace::find_mode(
+                &problem,
+                DVector::zeros(m),
+                MODE_TOLERANCE * problem.gradient_scale(),
+            )?;
+            Ok(laplace_evidence(
+                &mode,
+                -problem.negative_log_likelihood(&mode.params),
+                &center,
+                &precision,
+            )
+            .log_evidence)
+        })
+        .unwrap();
+        let shift = multi.log_sd - (binary.log_sd - 0.5 * 2f64.ln());
+        assert!(
+            shift.abs() < 1e-5,
+            "ln ŝ {} vs {}",
+            multi.log_sd,
+            binary.log_sd
+        );
+        assert!(
+            (multi.log_evidence - binary.log_evidence).abs() < 1e-9 * binary.log_evidence.abs(),
+            "{} vs {}",
+            multi.log_evidence,
+            binary.log_evidence
+        );
+    }
+
+    #[test]
+    fn three_class_empirical_bayes_finds_the_evidence_maximum() {
+        let (k, n, classes) = (3, 90, 3);
+        let (z, labels) = data(n, k, classes, 17);
+        let m = k + 1;
+        let shared = DVector::zeros(classes * m);
+        let init = DVector::zeros(classes * m);
+        let rows = Rows::design(&z, k);
+        let best =
+            softmax_empirical_bayes(rows, &labels, classes, Intercept::Shared, &shared, &init)
+                .unwrap();
+        let at = |log_sd: f64| {
+            let prior = prior_arrays(k, classes, Intercept::Shared, log_sd.exp(), &shared).unwrap();
+            let problem = SoftmaxProblem::new(
+                rows,
+                &labels,
+                classes,
+                true,
+                &prior.center,
+                &prior.precision,
+            );
+            softmax_mode_and_evidence(&problem, init.clone())
+                .unwrap()
+                .1
+                .log_evidence
+        };
+        assert!((at(best.log_sd) - best.log_evidence).abs() < 1e-9 * best.log_evidence.abs());
+        for step in [-0.05, 0.05, -0.5, 0.5] {
+            assert!(
+                at(best.log_sd + step) < best.log_evidence,
+                "ln s {} + {step} beats the optimum",
+                best.log_sd
+            );
         }
     }
 
