@@ -1,4 +1,5 @@
-//! Code lengths of linear-softmax regression (math.md §5, §7): the two_part (MML87) length.
+//! Code lengths of linear-softmax regression (math.md §5, §7): the two_part (MML87) length and
+//! bic.
 //!
 //! **The structural null space.** In the symmetric parametrisation every θ_c may be shifted by one
 //! vector v ∈ ℝᵐ without changing a probability, so the data part of the Hessian,
@@ -19,9 +20,11 @@
 //! (P/2)(1 + ln 2πκ_P) exactly (the identity math.md §5 states for the linear-Gaussian model);
 //! the test checks it.
 
-use super::{lattice_term, MmlForm, TwoPartCode};
+use super::{bits, lattice_term, MmlForm, TwoPartCode};
+use crate::inference::laplace::MODE_TOLERANCE;
 use crate::inference::Mode;
 use crate::model::softmax::SoftmaxProblem;
+use nalgebra::{DMatrix, DVector};
 
 /// MML87 two_part length in nats for a softmax fit at its mode (see the module documentation):
 /// always the F + Λ form; `Err` with the reason where F is singular beyond its m structural
@@ -75,6 +78,104 @@ pub fn two_part_nats(
         return Err(super::logistic::negative_length(&code));
     }
     Ok(code)
+}
+
+/// BIC in bits, −log₂ p(y | θ̂_ML) + (P_eff/2) log₂ n with P_eff = (K − 1)·m, the identifiable
+/// parameter count (the m structural directions carry no information, as for two_part); `Err`
+/// with the reason where the ML estimate does not exist. `flat` is the problem whose prior is
+/// ignored (only its likelihood is used), `start` e.g. the MAP.
+///
+/// The ML fit pins the structural directions with the sum-to-zero constraint Σ_c θ_c = 0, by
+/// minimising ℓ(θ) + ½‖Σ_c θ_c‖²: the pin changes no probability, and ∇ℓ sums to zero over the
+/// classes (Σ_c (p_ic − [yᵢ = c]) = 0), so every stationary point of the pinned objective is an ML
+/// point with Σ_c θ_c = 0. Its Hessian is F + (1_K1_Kᵀ) ⊗ I_m. Damped Newton from `start`.
+///
+/// Non-existence: if for some class c the iterate's θ_c (with Σ_c θ_c = 0, θ_c ∝ θ_c − the mean
+/// of the others) scores every row of class c above 0 and every other row below, moving θ_c along
+/// itself raises every row's likelihood (∂ℓᵢ/∂t = (p_ic − [yᵢ = c])·θ_cᵀx̃ᵢ < 0 for every i, at
+/// every θ), so no ML estimate exists: that class is linearly separable from the rest. Newton's
+/// failure to converge is reported as quasi-separation or collinearity.
+pub fn bic_bits(flat: &SoftmaxProblem, start: &DVector<f64>) -> std::result::Result<f64, String> {
+    let (n, m, classes) = (flat.n(), flat.width(), flat.classes());
+    let p = flat.n_params();
+    let effective = (classes - 1) * m;
+    if n <= effective {
+        return Err(format!("bic is undefined: n = {n} ≤ (K − 1)·m = {effective}, so the maximum-likelihood estimate is not determined"));
+    }
+    let pin = |theta: &DVector<f64>| -> DVector<f64> {
+        let mut sum = DVector::zeros(m);
+        for c in 0..classes {
+            sum += theta.rows(c * m, m);
+        }
+        sum
+    };
+    let cost_of = |theta: &DVector<f64>| {
+        flat.negative_log_likelihood(theta) + 0.5 * pin(theta).norm_squared()
+    };
+    let tolerance = MODE_TOLERANCE * flat.gradient_scale();
+    let mut theta = start.clone();
+    let mut cost = cost_of(&theta);
+    for _ in 0..200 {
+        if let Some(c) = separated_class(flat, &theta) {
+            return Err(format!("bic is undefined: class {c} is linearly separable from the rest, so the likelihood rises without bound and no maximum-likelihood estimate exists"));
+        }
+        let sum = pin(&theta);
+        let mut gradient = flat.likelihood_and_gradient(&theta).1;
+        for c in 0..classes {
+            let mut block = gradient.rows_mut(c * m, m);
+            block += &sum;
+        }
+        if gradient.norm() <= tolerance {
+            return Ok(bits(flat.negative_log_likelihood(&theta))
+                + 0.5 * effective as f64 * (n as f64).log2());
+        }
+        let mut hessian = flat.fisher_information(&theta);
+        hessian += DMatrix::from_element(classes, classes, 1.0).kronecker(&DMatrix::identity(m, m));
+        let Some(cholesky) = hessian.cholesky() else {
+            break;
+        };
+        let step = cholesky.solve(&gradient);
+        let decrement = gradient.dot(&step);
+        let mut t = 1.0;
+        loop {
+            let candidate = &theta - &step * t;
+            let candidate_cost = cost_of(&candidate);
+            if candidate_cost <= cost - 1e-4 * t * decrement
+                || (decrement <= 1e-13 * cost.max(1.0) && t == 1.0)
+            {
+                theta = candidate;
+                cost = candidate_cost;
+                break;
+            }
+            t *= 0.5;
+            if t < 1e-12 {
+                return Err("bic is undefined: the maximum-likelihood fit stalled (the classes are probably quasi-separated)".into());
+            }
+        }
+    }
+    debug_assert_eq!(theta.len(), p);
+    if let Some(c) = separated_class(flat, &theta) {
+        return Err(format!("bic is undefined: class {c} is linearly separable from the rest, so the likelihood rises without bound and no maximum-likelihood estimate exists"));
+    }
+    Err("bic is undefined: no finite maximum-likelihood estimate (Newton without a prior did not converge: the classes are quasi-separated or the features collinear)".into())
+}
+
+/// A class c whose centred score (θ_c − mean_d θ_d)ᵀx̃ᵢ is positive on every row of class c and
+/// negative on every other row, if there is one: a certificate that no ML estimate exists.
+fn separated_class(problem: &SoftmaxProblem, theta: &DVector<f64>) -> Option<usize> {
+    let (m, classes) = (problem.width(), problem.classes());
+    let mut mean = DVector::zeros(m);
+    for c in 0..classes {
+        mean += theta.rows(c * m, m);
+    }
+    mean /= classes as f64;
+    (0..classes).find(|&c| {
+        let mut direction = DVector::zeros(theta.len());
+        direction
+            .rows_mut(c * m, m)
+            .copy_from(&(theta.rows(c * m, m) - &mean));
+        problem.separates_class(&direction, c)
+    })
 }
 
 #[cfg(test)]
@@ -132,6 +233,54 @@ mod tests {
                 "{gap} vs {expected_simple}"
             );
         }
+    }
+
+    #[test]
+    fn two_class_bic_equals_the_binary_bic() {
+        use crate::model::logistic::LogisticProblem;
+        let (k, n) = (2, 80);
+        let (z, labels) = data(n, k, 2, 8);
+        let m = k + 1;
+        let (center, precision) = (DVector::zeros(2 * m), DVector::from_element(2 * m, 0.3));
+        let multi = SoftmaxProblem::new(Rows::design(&z, k), &labels, 2, true, &center, &precision);
+        let (mode, _) = softmax_mode_and_evidence(&multi, DVector::zeros(2 * m)).unwrap();
+        let ours = bic_bits(&multi, &mode.params).unwrap();
+        let y: Vec<f64> = labels.iter().map(|&c| c as f64).collect();
+        let (bc, bp) = (DVector::zeros(m), DVector::zeros(m));
+        let binary = LogisticProblem::new(&z, &y, k, true, &bc, &bp);
+        let theirs = crate::codelength::logistic::bic_bits(&binary, &DVector::zeros(m)).unwrap();
+        assert!((ours - theirs).abs() <= 1e-9 * theirs, "{ours} vs {theirs}");
+    }
+
+    #[test]
+    fn bic_is_null_where_a_class_is_separable() {
+        // Class 0 is x₀ < −0.5, class 1 and 2 overlap on x₀ ≥ −0.5 (told apart by noise).
+        let (k, n, classes) = (2, 90, 3);
+        let (z, _) = data(n, k, classes, 12);
+        let labels: Vec<usize> = (0..n)
+            .map(|i| {
+                if z[i * k] < -0.5 {
+                    0
+                } else if (i * 7) % 3 == 0 {
+                    1
+                } else {
+                    2
+                }
+            })
+            .collect();
+        let p = classes * (k + 1);
+        let (center, precision) = (DVector::zeros(p), DVector::from_element(p, 1.0));
+        let problem = SoftmaxProblem::new(
+            Rows::design(&z, k),
+            &labels,
+            classes,
+            true,
+            &center,
+            &precision,
+        );
+        let (mode, _) = softmax_mode_and_evidence(&problem, DVector::zeros(p)).unwrap();
+        let e = bic_bits(&problem, &mode.params).unwrap_err();
+        assert!(e.contains("class 0 is linearly separable"), "{e}");
     }
 
     #[test]

@@ -372,6 +372,27 @@ impl<'a> SoftmaxProblem<'a> {
         (loss, g)
     }
 
+    /// Whether class c's score under `theta` alone, θ_cᵀx̃ᵢ, is positive on every row of class c and
+    /// negative on every other row (class c separated from the rest by a hyperplane).
+    pub fn separates_class(&self, theta: &DVector<f64>, c: usize) -> bool {
+        let m = self.width();
+        let block = &theta.as_slice()[c * m..(c + 1) * m];
+        map_row_blocks(self.n(), |rows| {
+            let (mut buffer, mut x) = (vec![0.0; self.k()], vec![0.0; m]);
+            rows.into_iter().all(|i| {
+                self.extended_row(i, &mut buffer, &mut x);
+                let score = super::logistic::dot(&x, block);
+                if self.labels[i] == c {
+                    score > 0.0
+                } else {
+                    score < 0.0
+                }
+            })
+        })
+        .into_iter()
+        .all(|b| b)
+    }
+
     /// ½(θ − μ)ᵀΛ(θ − μ).
     pub fn penalty(&self, theta: &DVector<f64>) -> f64 {
         0.5 * theta
