@@ -51,7 +51,8 @@ pub fn two_part_nats(
         .collect();
     eigenvalues.sort_by(f64::total_cmp);
     let largest = eigenvalues.last().copied().unwrap_or(0.0);
-    if !(largest > 0.0)
+    if largest.is_nan()
+        || largest <= 0.0
         || !eigenvalues[structural..]
             .iter()
             .all(|l| *l > 1e-12 * largest)

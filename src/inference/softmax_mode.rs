@@ -38,7 +38,7 @@ pub fn softmax_mode_and_evidence(
     let mode = find_mode_scaled(problem, init, tolerance, Some(&scale))?;
     let (nll, gradient) = problem.likelihood_and_gradient(&mode.params);
     let recheck = (gradient + problem.penalty_gradient(&mode.params)).norm();
-    if !(recheck <= tolerance) {
+    if recheck.is_nan() || recheck > tolerance {
         return Err(OccamError::computation(
             "rechecking the softmax posterior mode",
             format!(

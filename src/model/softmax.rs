@@ -556,6 +556,7 @@ mod tests {
 
     /// f at θ straight from the definition: Σᵢ ln Σ_c exp(η_ic) − η_{i,yᵢ} (naively, no shift)
     /// plus the penalty.
+    #[allow(clippy::too_many_arguments)]
     fn naive_objective(
         z: &[f64],
         labels: &[usize],
