@@ -1,5 +1,5 @@
-//! Code lengths of linear-softmax regression (math.md §5, §7): the two_part (MML87) length and
-//! bic.
+//! Code lengths of linear-softmax regression (math.md §5, §7): prequential (doubling blocks, as
+//! the binary model: [`prequential_blocks`]), the two_part (MML87) length and bic.
 //!
 //! **The structural null space.** In the symmetric parametrisation every θ_c may be shifted by one
 //! vector v ∈ ℝᵐ without changing a probability, so the data part of the Hessian,
@@ -20,11 +20,29 @@
 //! (P/2)(1 + ln 2πκ_P) exactly (the identity math.md §5 states for the linear-Gaussian model);
 //! the test checks it.
 
+use super::logistic::{prequential_blocks_of, Block, PrefixFit};
 use super::{bits, lattice_term, MmlForm, TwoPartCode};
 use crate::inference::laplace::MODE_TOLERANCE;
 use crate::inference::Mode;
 use crate::model::softmax::SoftmaxProblem;
 use nalgebra::{DMatrix, DVector};
+
+/// The prequential code of a softmax problem's rows (already in visiting order) in the blocks
+/// `boundaries`: block 0 at `center`, block j at `fit_prefix(start_j, previous θ)` (the MAP on the
+/// rows before it); a failed prefix fit keeps the previous parameters.
+pub fn prequential_blocks(
+    problem: &SoftmaxProblem,
+    boundaries: &[usize],
+    center: &DVector<f64>,
+    fit_prefix: &PrefixFit,
+) -> Vec<Block> {
+    prequential_blocks_of(
+        &|theta, rows| problem.rows_negative_log_likelihood(theta, rows),
+        boundaries,
+        center,
+        fit_prefix,
+    )
+}
 
 /// MML87 two_part length in nats for a softmax fit at its mode (see the module documentation):
 /// always the F + Λ form; `Err` with the reason where F is singular beyond its m structural
@@ -232,6 +250,60 @@ mod tests {
             assert!(
                 (gap - expected_simple).abs() < 1e-9 * code.nats.abs(),
                 "{gap} vs {expected_simple}"
+            );
+        }
+    }
+
+    #[test]
+    fn two_class_prequential_equals_the_binary_one_at_root_two_sd() {
+        use crate::inference::laplace::find_mode;
+        use crate::model::logistic::LogisticProblem;
+        let (k, n) = (2, 100);
+        let (z, labels) = data(n, k, 2, 44);
+        let m = k + 1;
+        let alpha = 0.5;
+        let mu0 = DVector::from_fn(m, |j, _| 0.1 * j as f64);
+        let mu1 = DVector::from_fn(m, |j, _| -0.2 + 0.05 * j as f64);
+        let center = DVector::from_iterator(2 * m, mu0.iter().chain(mu1.iter()).copied());
+        let precision = DVector::from_element(2 * m, alpha);
+        let boundaries = crate::codelength::doubling_boundaries(n, 10);
+        let multi = SoftmaxProblem::new(Rows::design(&z, k), &labels, 2, true, &center, &precision);
+        let fit_multi = |rows: usize, warm: &DVector<f64>| {
+            let prefix = SoftmaxProblem::new(
+                Rows::design(&z[..rows * k], k),
+                &labels[..rows],
+                2,
+                true,
+                &center,
+                &precision,
+            );
+            softmax_mode_and_evidence(&prefix, warm.clone())
+                .ok()
+                .map(|(mode, _)| mode.params)
+        };
+        let ours = prequential_blocks(&multi, &boundaries, &center, &fit_multi);
+
+        let y: Vec<f64> = labels.iter().map(|&c| c as f64).collect();
+        let (bc, bp) = (&mu1 - &mu0, DVector::from_element(m, alpha / 2.0));
+        let binary = LogisticProblem::new(&z, &y, k, true, &bc, &bp);
+        let fit_binary = |rows: usize, warm: &DVector<f64>| {
+            let prefix = LogisticProblem::new(&z[..rows * k], &y[..rows], k, true, &bc, &bp);
+            find_mode(&prefix, warm.clone(), 1e-11 * prefix.gradient_scale())
+                .ok()
+                .map(|mode| mode.params)
+        };
+        let theirs =
+            crate::codelength::logistic::prequential_blocks(&binary, &boundaries, &bc, &fit_binary);
+        assert_eq!(ours.len(), theirs.len());
+        assert!(ours.len() >= 3);
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert_eq!(
+                (a.start, a.end, a.refit_failed),
+                (b.start, b.end, b.refit_failed)
+            );
+            assert!(
+                (a.bits - b.bits).abs() <= 1e-7 * b.bits.max(1.0),
+                "{a:?} vs {b:?}"
             );
         }
     }
