@@ -103,6 +103,39 @@ pub fn class_target(y: &[f64], source_name: &str, target_name: &str) -> Result<C
     Ok(ClassTarget { labels, classes })
 }
 
+/// Standardised parameters (class-major, K·m) in original units: for each class,
+/// w_cj / scale_j and, with the intercept, b_c − Σ_j shift_j·w_cj / scale_j — so that
+/// η_c = Σ_j w_cj (x_j − shift_j)/scale_j + b_c is the same linear predictor on raw features.
+/// Returns (K × k weights row by row, the K intercepts or `None`).
+pub fn original_units(
+    theta: &DVector<f64>,
+    classes: usize,
+    intercept: bool,
+    shift: &[f64],
+    scale: &[f64],
+) -> (Vec<Vec<f64>>, Option<Vec<f64>>) {
+    let k = shift.len();
+    let m = k + usize::from(intercept);
+    assert_eq!(theta.len(), classes * m, "class-major parameters");
+    assert_eq!(scale.len(), k, "one scale per feature");
+    let weights: Vec<Vec<f64>> = (0..classes)
+        .map(|c| (0..k).map(|j| theta[c * m + j] / scale[j]).collect())
+        .collect();
+    let intercepts = intercept.then(|| {
+        (0..classes)
+            .map(|c| {
+                theta[c * m + k]
+                    - weights[c]
+                        .iter()
+                        .zip(shift)
+                        .map(|(w, s)| w * s)
+                        .sum::<f64>()
+            })
+            .collect()
+    });
+    (weights, intercepts)
+}
+
 /// The prior over all P = K·m parameters (class-major) of a softmax model: centre and diagonal
 /// precision.
 #[derive(Debug, Clone, PartialEq)]
@@ -623,6 +656,66 @@ mod tests {
         assert!(prior_arrays(2, 3, Intercept::Centered, 1.0, &center).is_err());
         let e = prior_arrays(2, 3, Intercept::Shared, 1.0, &center).unwrap_err();
         assert!(e.to_string().contains("3 classes × 3"), "{e}");
+    }
+
+    #[test]
+    fn original_units_give_the_same_predictors_on_raw_rows() {
+        let (k, classes, n) = (3, 4, 25);
+        let (raw, labels) = softmax_data(n, k, classes, 19);
+        let raw: Vec<f64> = raw
+            .iter()
+            .enumerate()
+            .map(|(i, v)| 3.0 * v + (i % k) as f64 * 10.0)
+            .collect();
+        let shift = [10.0, -2.0, 7.5];
+        let scale = [2.0, 0.5, 4.0];
+        let inv: Vec<f64> = scale.iter().map(|s| 1.0 / s).collect();
+        for intercept in [true, false] {
+            let p = classes * (k + usize::from(intercept));
+            let (center, precision) = (DVector::zeros(p), DVector::from_element(p, 1.0));
+            let problem = SoftmaxProblem::new(
+                Rows::standardized(&raw, k, &shift, &inv),
+                &labels,
+                classes,
+                intercept,
+                &center,
+                &precision,
+            );
+            let theta = DVector::from_fn(p, |i, _| 0.3 * ((i * 5) % 7) as f64 - 0.8);
+            let (weights, intercepts) = original_units(&theta, classes, intercept, &shift, &scale);
+            let probabilities = problem.probabilities(&theta);
+            for i in 0..n {
+                let eta: Vec<f64> = (0..classes)
+                    .map(|c| {
+                        (0..k).map(|j| weights[c][j] * raw[i * k + j]).sum::<f64>()
+                            + intercepts.as_ref().map_or(0.0, |b| b[c])
+                    })
+                    .collect();
+                let mut p = vec![0.0; classes];
+                log_sum_exp_and_probabilities(&eta, &mut p);
+                for c in 0..classes {
+                    let expected = probabilities[i * classes + c];
+                    if intercept {
+                        assert!((p[c] - expected).abs() < 1e-12, "row {i} class {c}");
+                    }
+                }
+                if !intercept {
+                    // Without an intercept the shift cannot be absorbed: the raw predictor
+                    // differs by −Σ_j shift_j w_cj, so only the centred rows agree.
+                    let centred: Vec<f64> = (0..classes)
+                        .map(|c| {
+                            (0..k)
+                                .map(|j| weights[c][j] * (raw[i * k + j] - shift[j]))
+                                .sum::<f64>()
+                        })
+                        .collect();
+                    log_sum_exp_and_probabilities(&centred, &mut p);
+                    for c in 0..classes {
+                        assert!((p[c] - probabilities[i * classes + c]).abs() < 1e-12);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
