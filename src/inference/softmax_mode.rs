@@ -35,7 +35,8 @@ pub fn softmax_mode_and_evidence(
 ) -> Result<(Mode, LaplaceEvidence)> {
     let scale = scales_from_diagonal(&problem.hessian_at(&init).diagonal());
     let tolerance = MODE_TOLERANCE * problem.gradient_scale();
-    let mode = find_mode_scaled(problem, init, tolerance, Some(&scale))?;
+    // L-BFGS asks for f and ∇f at each point: one pass for both through the fused problem.
+    let mode = find_mode_scaled(&problem.fused(), init, tolerance, Some(&scale))?;
     let (nll, gradient) = problem.likelihood_and_gradient(&mode.params);
     let recheck = (gradient + problem.penalty_gradient(&mode.params)).norm();
     if recheck.is_nan() || recheck > tolerance {

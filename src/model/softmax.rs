@@ -25,7 +25,7 @@
 //! −(diag(p_c)X̃)ᵀ(diag(p_d)X̃) — never from an n × P Jacobian.
 
 use super::logistic::Rows;
-use super::problem::{NewtonProblem, Objective};
+use super::problem::{LastEvaluation, NewtonProblem, Objective};
 use super::Intercept;
 use crate::error::{OccamError, Result, Setting};
 use crate::linalg::{gemm, gram_accumulate, map_row_blocks, Operand};
@@ -538,6 +538,56 @@ impl<'a> SoftmaxProblem<'a> {
     }
 }
 
+/// A [`SoftmaxProblem`] whose cost and gradient come from one pass over the rows
+/// ([`SoftmaxProblem::likelihood_and_gradient`]), remembered for the next request at the same θ
+/// (argmin's L-BFGS asks for the cost, then the gradient, at every trial point). Only the
+/// likelihood part is remembered; the prior's O(P) part is added on each request. Clones share
+/// the memory.
+#[derive(Debug, Clone)]
+pub struct FusedSoftmaxProblem<'a> {
+    problem: SoftmaxProblem<'a>,
+    last: LastEvaluation,
+}
+
+impl<'a> SoftmaxProblem<'a> {
+    /// This problem with f and ∇f computed together and remembered.
+    pub fn fused(&self) -> FusedSoftmaxProblem<'a> {
+        FusedSoftmaxProblem {
+            problem: *self,
+            last: LastEvaluation::default(),
+        }
+    }
+}
+
+impl<'a> FusedSoftmaxProblem<'a> {
+    /// The problem itself.
+    pub fn problem(&self) -> &SoftmaxProblem<'a> {
+        &self.problem
+    }
+
+    /// (ℓ(θ), ∇ℓ(θ)), remembered.
+    pub fn likelihood_and_gradient(&self, theta: &DVector<f64>) -> (f64, DVector<f64>) {
+        self.last
+            .get_or_compute(theta, |theta| self.problem.likelihood_and_gradient(theta))
+    }
+}
+
+impl Objective for FusedSoftmaxProblem<'_> {
+    fn cost(&self, theta: &DVector<f64>) -> f64 {
+        self.likelihood_and_gradient(theta).0 + self.problem.penalty(theta)
+    }
+
+    fn gradient(&self, theta: &DVector<f64>) -> DVector<f64> {
+        self.likelihood_and_gradient(theta).1 + self.problem.penalty_gradient(theta)
+    }
+}
+
+impl NewtonProblem for FusedSoftmaxProblem<'_> {
+    fn hessian(&self, theta: &DVector<f64>) -> DMatrix<f64> {
+        self.problem.hessian_at(theta)
+    }
+}
+
 impl Objective for SoftmaxProblem<'_> {
     fn cost(&self, theta: &DVector<f64>) -> f64 {
         self.objective(theta)
@@ -715,6 +765,32 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_fused_problem_answers_as_the_plain_one() {
+        let (k, classes) = (3, 3);
+        let (z, labels) = softmax_data(40, k, classes, 23);
+        let p = classes * (k + 1);
+        let center = DVector::from_element(p, 0.1);
+        let precision = DVector::from_element(p, 0.6);
+        let problem = SoftmaxProblem::new(
+            Rows::design(&z, k),
+            &labels,
+            classes,
+            true,
+            &center,
+            &precision,
+        );
+        let fused = problem.fused();
+        for t in [0.0, 0.3, -0.7] {
+            let theta = DVector::from_fn(p, |i, _| t * (1.0 + (i % 3) as f64));
+            assert_eq!(fused.cost(&theta), problem.cost(&theta));
+            assert_eq!(fused.gradient(&theta), problem.gradient(&theta));
+            // Remembered: the same bits again.
+            assert_eq!(fused.cost(&theta), problem.cost(&theta));
+            assert_eq!(fused.hessian(&theta), problem.hessian(&theta));
         }
     }
 
