@@ -33,7 +33,7 @@ pub fn softmax_mode_and_evidence(
     problem: &SoftmaxProblem<'_>,
     init: DVector<f64>,
 ) -> Result<(Mode, LaplaceEvidence)> {
-    let scale = scales_from_diagonal(&problem.hessian_at(&init).diagonal());
+    let scale = scales_from_diagonal(&problem.hessian_diagonal(&init));
     let tolerance = MODE_TOLERANCE * problem.gradient_scale();
     // L-BFGS asks for f and ∇f at each point: one pass for both through the fused problem.
     let mode = find_mode_scaled(&problem.fused(), init, tolerance, Some(&scale))?;
