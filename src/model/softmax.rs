@@ -25,7 +25,7 @@
 //! −(diag(p_c)X̃)ᵀ(diag(p_d)X̃) — never from an n × P Jacobian.
 
 use super::logistic::Rows;
-use super::problem::{LastEvaluation, NewtonProblem, Objective};
+use super::problem::{CostAndCurvature, Curvature, LastEvaluation, NewtonProblem, Objective};
 use super::Intercept;
 use crate::error::{OccamError, Result, Setting};
 use crate::linalg::{gemm, gram_accumulate, map_row_blocks, Operand};
@@ -455,6 +455,25 @@ impl<'a> SoftmaxProblem<'a> {
     /// information): per block of rows, block (c, c) += Gram(√(p_c(1 − p_c)) ∘ X̃) and block
     /// (c, d), c < d, −= (p_c ∘ X̃)ᵀ(p_d ∘ X̃); upper blocks computed, lower mirrored.
     pub fn fisher_information(&self, theta: &DVector<f64>) -> DMatrix<f64> {
+        self.curvature_pass::<false>(theta).2
+    }
+
+    /// ℓ(θ), ∇ℓ(θ) and the Fisher information in one pass over the rows (a Newton candidate's
+    /// cost, gradient and curvature: see [`NewtonProblem::cost_and_curvature`]). ℓ and ∇ℓ are
+    /// summed row by row as in [`Self::likelihood_and_gradient`].
+    pub fn likelihood_gradient_and_information(
+        &self,
+        theta: &DVector<f64>,
+    ) -> (f64, DVector<f64>, DMatrix<f64>) {
+        self.curvature_pass::<true>(theta)
+    }
+
+    /// The pass behind [`Self::fisher_information`], with ℓ and ∇ℓ when `GRADIENT` (zeros
+    /// otherwise).
+    fn curvature_pass<const GRADIENT: bool>(
+        &self,
+        theta: &DVector<f64>,
+    ) -> (f64, DVector<f64>, DMatrix<f64>) {
         let (m, kk) = (self.width(), self.classes);
         let pp = kk * m;
         let partial = map_row_blocks(self.n(), |block| {
@@ -464,11 +483,23 @@ impl<'a> SoftmaxProblem<'a> {
             // scaled[c]: the block's rows times p_c (r × m); root[c]: times √(p_c(1 − p_c)).
             let mut scaled = vec![vec![0.0; r * m]; kk];
             let mut root = vec![vec![0.0; r * m]; kk];
+            let mut g = vec![0.0; if GRADIENT { pp } else { 0 }];
+            let mut loss = 0.0;
             for (row, i) in block.enumerate() {
                 self.extended_row(i, &mut buffer, &mut x);
                 self.predictors(theta.as_slice(), &x, &mut eta);
-                log_sum_exp_and_probabilities(&eta, &mut p);
+                let lse = log_sum_exp_and_probabilities(&eta, &mut p);
                 diagonal_weights(&p, &mut v);
+                if GRADIENT {
+                    let y = self.labels[i];
+                    loss += lse - eta[y];
+                    for (c, gc) in g.chunks_exact_mut(m).enumerate() {
+                        let residual = p[c] - if c == y { 1.0 } else { 0.0 };
+                        for (gj, xj) in gc.iter_mut().zip(&x) {
+                            *gj += residual * xj;
+                        }
+                    }
+                }
                 for c in 0..kk {
                     let s = v[c].sqrt();
                     let (a, b) = (
@@ -500,10 +531,15 @@ impl<'a> SoftmaxProblem<'a> {
                     );
                 }
             }
-            out
+            (loss, g, out)
         });
         let mut f = DMatrix::zeros(pp, pp);
-        for block in partial {
+        let (mut loss, mut g) = (0.0, DVector::zeros(pp));
+        for (block_loss, block_g, block) in partial {
+            if GRADIENT {
+                loss += block_loss;
+                g += DVector::from_vec(block_g);
+            }
             for i in 0..pp {
                 for j in i..pp {
                     f[(i, j)] += block[i * pp + j];
@@ -515,7 +551,7 @@ impl<'a> SoftmaxProblem<'a> {
                 f[(i, j)] = f[(j, i)];
             }
         }
-        f
+        (loss, g, f)
     }
 
     /// The diagonal of ∇²f = ∇²ℓ + Λ, one pass without forming H: entry (c, j) is
@@ -610,9 +646,26 @@ impl Objective for FusedSoftmaxProblem<'_> {
     }
 }
 
+/// One pass for f, ∇f and ∇²f at a Newton candidate
+/// ([`SoftmaxProblem::likelihood_gradient_and_information`]); ℓ and ∇ℓ are remembered.
 impl NewtonProblem for FusedSoftmaxProblem<'_> {
     fn hessian(&self, theta: &DVector<f64>) -> DMatrix<f64> {
         self.problem.hessian_at(theta)
+    }
+
+    fn cost_and_curvature(&self, theta: &DVector<f64>) -> CostAndCurvature {
+        let (l, g, mut h) = self.problem.likelihood_gradient_and_information(theta);
+        self.last.store(theta, l, g.clone());
+        for j in 0..self.problem.n_params() {
+            h[(j, j)] += self.problem.precision[j];
+        }
+        CostAndCurvature {
+            cost: l + self.problem.penalty(theta),
+            curvature: Some(Curvature {
+                gradient: g + self.problem.penalty_gradient(theta),
+                hessian: h,
+            }),
+        }
     }
 }
 
@@ -842,6 +895,14 @@ mod tests {
             // Remembered: the same bits again.
             assert_eq!(fused.cost(&theta), problem.cost(&theta));
             assert_eq!(fused.hessian(&theta), problem.hessian(&theta));
+            // The one-pass candidate: the same cost, gradient and Hessian.
+            let CostAndCurvature { cost, curvature } = fused.cost_and_curvature(&theta);
+            let Curvature { gradient, hessian } = curvature.unwrap();
+            let f = problem.cost(&theta);
+            assert!((cost - f).abs() <= 1e-12 * f.abs(), "{cost} vs {f}");
+            let g = problem.gradient(&theta);
+            assert!((&gradient - &g).amax() <= 1e-12 * g.amax().max(1.0));
+            assert_eq!(hessian, problem.hessian(&theta));
         }
     }
 
