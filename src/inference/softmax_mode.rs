@@ -33,8 +33,22 @@ pub fn softmax_mode_and_evidence(
     problem: &SoftmaxProblem<'_>,
     init: DVector<f64>,
 ) -> Result<(Mode, LaplaceEvidence)> {
+    let zero = problem
+        .likelihood_and_gradient(&DVector::zeros(problem.n_params()))
+        .1;
+    softmax_mode_and_evidence_from(problem, init, &zero)
+}
+
+/// [`softmax_mode_and_evidence`] given ∇ℓ(0) on the problem's rows (for its gradient scale,
+/// [`SoftmaxProblem::gradient_scale_from`]), so that a search over priors on the same rows
+/// computes it once.
+pub fn softmax_mode_and_evidence_from(
+    problem: &SoftmaxProblem<'_>,
+    init: DVector<f64>,
+    likelihood_gradient_at_zero: &DVector<f64>,
+) -> Result<(Mode, LaplaceEvidence)> {
     let scale = scales_from_diagonal(&problem.hessian_diagonal(&init));
-    let tolerance = MODE_TOLERANCE * problem.gradient_scale();
+    let tolerance = MODE_TOLERANCE * problem.gradient_scale_from(likelihood_gradient_at_zero);
     // L-BFGS asks for f and ∇f at each point: one pass for both through the fused problem.
     let mode = find_mode_scaled(&problem.fused(), init, tolerance, Some(&scale))?;
     let (nll, gradient) = problem.likelihood_and_gradient(&mode.params);
@@ -66,6 +80,7 @@ pub fn softmax_empirical_bayes(
     shared_center: &DVector<f64>,
     init: &DVector<f64>,
 ) -> Result<LogSdOptimum> {
+    let zero = std::sync::OnceLock::new();
     let evaluate = |log_sd: f64| -> Result<f64> {
         let prior = prior_arrays(rows.k(), classes, intercept, log_sd.exp(), shared_center)?;
         let problem = SoftmaxProblem::new(
@@ -76,9 +91,16 @@ pub fn softmax_empirical_bayes(
             &prior.center,
             &prior.precision,
         );
-        Ok(softmax_mode_and_evidence(&problem, init.clone())?
-            .1
-            .log_evidence)
+        let zero = zero.get_or_init(|| {
+            problem
+                .likelihood_and_gradient(&DVector::zeros(problem.n_params()))
+                .1
+        });
+        Ok(
+            softmax_mode_and_evidence_from(&problem, init.clone(), zero)?
+                .1
+                .log_evidence,
+        )
     };
     maximize_over_log_sd(&evaluate)
 }

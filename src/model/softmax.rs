@@ -594,11 +594,17 @@ impl<'a> SoftmaxProblem<'a> {
     /// The size of the gradient's terms, against which a gradient norm counts as small:
     /// ‖∇ℓ(0)‖ + ‖Λμ‖ + 1 (at θ = 0 every pᵢ is uniform, 1/K).
     pub fn gradient_scale(&self) -> f64 {
-        self.likelihood_and_gradient(&DVector::zeros(self.n_params()))
-            .1
-            .norm()
-            + self.precision.component_mul(self.center).norm()
-            + 1.0
+        self.gradient_scale_from(
+            &self
+                .likelihood_and_gradient(&DVector::zeros(self.n_params()))
+                .1,
+        )
+    }
+
+    /// [`Self::gradient_scale`] from ∇ℓ(0), which depends only on the rows (not on the prior), so
+    /// a search over priors on the same rows computes it once.
+    pub fn gradient_scale_from(&self, likelihood_gradient_at_zero: &DVector<f64>) -> f64 {
+        likelihood_gradient_at_zero.norm() + self.precision.component_mul(self.center).norm() + 1.0
     }
 }
 
