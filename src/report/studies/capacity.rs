@@ -114,7 +114,7 @@ fn fit_degree(
 }
 
 /// Runs the study.
-pub fn run(_ctx: &StudyContext) -> Result<Section> {
+pub fn run(ctx: &StudyContext) -> Result<Section> {
     let mut section = Section::new("capacity", "Capacity, not magic");
     section.text(format!(
         "Polynomials of degree 0–{MAX_DEGREE} fitted to y = sin(2πx) + N(0, {NOISE_SD}²) with x ~ U(0, 1), for n = 10 and n = 100 training points (seed {SEED}), and scored on {TEST_ROWS} held-out points. The prior on the z-scored coefficients is N(0, s²I) and σ is fitted; s is fitted too (empirical Bayes) in the degree table, and swept in the figure. The evidence sees only the training points."
@@ -182,7 +182,7 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
                         Cell::Empty,
                         Cell::Empty,
                         Cell::Empty,
-                        Cell::text(format!("failed: {e}")),
+                        Cell::text(format!("failed: {}", e.render(ctx.names))),
                     ]);
                     continue;
                 }

@@ -5,7 +5,7 @@ use super::{Section, StudyContext};
 use crate::codelength::{CodeKind, CodeLengths};
 use crate::compare::{compare, CompareOptions, Comparison};
 use crate::data::{self, ColumnSelection, Dataset};
-use crate::error::Result;
+use crate::error::{Message, Result, SettingNames};
 use crate::fit::{FitOptions, ModelKind};
 use crate::prior::{CenterPath, CenterSpec, SdSpec};
 use crate::report::figure::Figure;
@@ -281,6 +281,7 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
                 .iter()
                 .zip(&case.center_labels)
                 .map(|(row, label)| (label.as_str(), row.evaluation.notes.as_slice())),
+            ctx.names,
         );
         section.table(table);
         panels.push(
@@ -334,14 +335,16 @@ pub(crate) fn two_part_form_cell(codes: &CodeLengths) -> Cell {
 /// why a value is null) under its table, each once with the rows it concerns.
 pub(crate) fn add_two_part_notes<'a>(
     table: &mut Table,
-    rows: impl IntoIterator<Item = (&'a str, &'a [String])>,
+    rows: impl IntoIterator<Item = (&'a str, &'a [Message])>,
+    names: &dyn SettingNames,
 ) {
-    let mut grouped: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut grouped: Vec<(String, Vec<&str>)> = Vec::new();
     let mut count = 0;
     for (label, notes) in rows {
         count += 1;
-        for note in notes.iter().filter(|n| n.starts_with("two_part")) {
-            match grouped.iter_mut().find(|(n, _)| *n == note.as_str()) {
+        let notes = notes.iter().map(|note| note.render(names));
+        for note in notes.filter(|n| n.starts_with("two_part")) {
+            match grouped.iter_mut().find(|(n, _)| *n == note) {
                 Some((_, labels)) => labels.push(label),
                 None => grouped.push((note, vec![label])),
             }
