@@ -648,7 +648,11 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
 }
 
 fn run_datasets(args: &DatasetsArgs) -> Result<()> {
-    emit(&args.output, &render_datasets(args.output.format), &[])
+    emit(
+        &args.output,
+        &render_datasets(args.output.format, &Flags),
+        &[],
+    )
 }
 
 /// Runs the command line and returns the process exit code.

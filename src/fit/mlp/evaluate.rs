@@ -100,10 +100,14 @@ impl MlpStudy {
         if !(0.0..=p as f64).contains(&mode.effective_parameters) {
             // γ = P − α·tr(H⁻¹) = tr(H⁻¹(H − Λ)): with the exact Hessian the data's curvature
             // H − Λ can be indefinite, and eigenvalues of H far below α push the sum out of [0, P].
-            notes.push(format!(
-                "γ is printed as null: P − α·tr(H⁻¹) = {:.1} lies outside [0, P = {p}] — the curvature's smallest eigenvalue ({:.3e}) is far below the prior precision α = {:.3e}, so along those directions the data's own curvature H − αI is negative (the posterior is flatter than the prior there, as for hidden units the prior has switched off that the data would nearly switch on) and γ counts nothing; the GGN's γ (--hessian ggn) is the well-determined-parameter count",
-                mode.effective_parameters, mode.eigenvalue_range[0], 1.0 / (sd * sd)
-            ).into());
+            notes.push(message![
+                format!(
+                    "γ is printed as null: P − α·tr(H⁻¹) = {:.1} lies outside [0, P = {p}] — the curvature's smallest eigenvalue ({:.3e}) is far below the prior precision α = {:.3e}, so along those directions the data's own curvature H − αI is negative (the posterior is flatter than the prior there, as for hidden units the prior has switched off that the data would nearly switch on) and γ counts nothing; the GGN's γ (",
+                    mode.effective_parameters, mode.eigenvalue_range[0], 1.0 / (sd * sd)
+                ),
+                (Setting::Hessian, "ggn"),
+                ") is the well-determined-parameter count"
+            ]);
         }
         if mode.gradient_norm > mode.gradient_tolerance {
             notes.push(format!(

@@ -3,10 +3,11 @@
 
 use super::{Section, StudyContext};
 use crate::data::Dataset;
-use crate::error::Result;
+use crate::error::{Result, Setting};
 use crate::fit::{fit_linear, FitOptions, LinearFit};
 use crate::prior::SdSpec;
 use crate::random::Stream;
+use crate::report::command::Command;
 use crate::report::figure::Figure;
 use crate::report::table::{Cell, Column, Table};
 
@@ -134,7 +135,9 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
             Column::new("train_rmse", "train RMSE"),
             Column::new("test_rmse", "test RMSE"),
         ],
-        "occam report --only capacity",
+        Command::occam("report", ctx.names)
+            .with(Setting::Only, "capacity")
+            .to_string(),
     );
     let mut sweep = Table::new(
         "capacity-sweep",
@@ -147,7 +150,9 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
             Column::new("train_rmse", "train RMSE"),
             Column::new("test_rmse", "test RMSE"),
         ],
-        "occam report --only capacity",
+        Command::occam("report", ctx.names)
+            .with(Setting::Only, "capacity")
+            .to_string(),
     );
     let mut evidence_figure = Figure::new(
         format!("Degree-{MAX_DEGREE} polynomial: evidence per point against the prior sd"),
