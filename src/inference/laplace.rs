@@ -637,7 +637,9 @@ mod tests {
         assert!((close.log_sd - 3.0).abs() < 1e-5, "{close:?}");
         assert_eq!(close.notes.len(), 1, "{:?}", close.notes);
         assert!(
-            close.notes[0].contains("second peak at s = 0.1353"),
+            close.notes[0]
+                .to_string()
+                .contains("second peak at s = 0.1353"),
             "{}",
             close.notes[0]
         );
@@ -670,7 +672,10 @@ mod tests {
         .unwrap();
         assert!((patchy.log_sd - 1.0).abs() < 1e-5, "{patchy:?}");
         assert!(
-            patchy.notes.iter().any(|n| n.contains("diverged")),
+            patchy
+                .notes
+                .iter()
+                .any(|n| n.to_string().contains("diverged")),
             "{:?}",
             patchy.notes
         );
