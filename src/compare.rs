@@ -288,10 +288,8 @@ pub fn compare(study: &dyn Study, options: &CompareOptions) -> Result<Comparison
     if rows.iter().all(|r| r.failure.is_some()) {
         return Err(OccamError::computation(
             "compare",
-            format!(
-                "every prior failed; the first: {}",
-                first_failure.unwrap_or_default()
-            ),
+            Message::from("every prior failed; the first: ")
+                .then(first_failure.unwrap_or_default()),
         ));
     }
     let key = |r: &CompareRow| options.rank_by.of(&r.evaluation.code_lengths);

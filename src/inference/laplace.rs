@@ -26,6 +26,7 @@ use crate::model::problem::{CostAndCurvature, Curvature, NewtonProblem, Objectiv
 use argmin::core::{CostFunction, Executor, State};
 use argmin::solver::brent::BrentOpt;
 use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
+use std::cell::RefCell;
 use std::f64::consts::PI;
 
 /// A mode θ̂ with the Hessian there, checked: ‖∇f(θ̂)‖ ≤ tolerance.
@@ -309,17 +310,23 @@ pub fn laplace_evidence(
 pub const LOG_SD_RANGE: (f64, f64) = (-9.210_340_371_976_182, 9.210_340_371_976_182);
 
 /// A 1-D function of ln s, minimised by argmin's Brent method.
+///
+/// argmin carries a failed evaluation as text; the first failure's typed message is kept here so
+/// that the settings it names reach the front end as settings, not as the library's spelling.
 struct NegativeLogEvidence<'f> {
     evaluate: &'f dyn Fn(f64) -> Result<f64>,
+    first_failure: &'f RefCell<Option<Message>>,
 }
 
 impl CostFunction for NegativeLogEvidence<'_> {
     type Param = f64;
     type Output = f64;
     fn cost(&self, log_sd: &f64) -> std::result::Result<f64, argmin::core::Error> {
-        (self.evaluate)(*log_sd)
-            .map(|e| -e)
-            .map_err(|e| argmin::core::Error::msg(e.to_string()))
+        (self.evaluate)(*log_sd).map(|e| -e).map_err(|e| {
+            let text = e.to_string();
+            self.first_failure.borrow_mut().get_or_insert(e.message());
+            argmin::core::Error::msg(text)
+        })
     }
 }
 
@@ -359,20 +366,25 @@ fn refine_log_sd(
     log_evidence: &dyn Fn(f64) -> Result<f64>,
     lo: f64,
     hi: f64,
-) -> std::result::Result<(f64, f64, usize), String> {
-    let result = Executor::new(
-        NegativeLogEvidence {
-            evaluate: log_evidence,
-        },
-        BrentOpt::new(lo, hi).set_tolerance(1e-8, 1e-7),
-    )
-    .configure(|state| state.max_iters(100))
-    .run()
-    .map_err(|e| e.to_string())?;
+) -> std::result::Result<(f64, f64, usize), Message> {
+    let first_failure = RefCell::new(None);
+    let problem = NegativeLogEvidence {
+        evaluate: log_evidence,
+        first_failure: &first_failure,
+    };
+    let result = Executor::new(problem, BrentOpt::new(lo, hi).set_tolerance(1e-8, 1e-7))
+        .configure(|state| state.max_iters(100))
+        .run()
+        .map_err(|e| {
+            // The evaluation's own message when an evaluation failed; argmin's otherwise.
+            first_failure
+                .take()
+                .unwrap_or_else(|| Message::from(e.to_string()))
+        })?;
     let state = result.state();
     let best = *state
         .get_best_param()
-        .ok_or_else(|| "no point evaluated".to_string())?;
+        .ok_or_else(|| Message::from("no point evaluated"))?;
     Ok((best, -state.get_best_cost(), state.get_iter() as usize))
 }
 
@@ -452,11 +464,11 @@ pub fn maximize_over_log_sd(log_evidence: &dyn Fn(f64) -> Result<f64>) -> Result
             }
             Err(reason) if i == top => {
                 return Err(fail(
-                    format!(
-                        "refining the peak near s = {:.3e} failed: {reason}",
+                    Message::from(format!(
+                        "refining the peak near s = {:.3e} failed: ",
                         grid[i].exp()
-                    )
-                    .into(),
+                    ))
+                    .then(reason),
                 ))
             }
             Err(_) => peaks.push((grid[i], values[i])),
