@@ -16,7 +16,7 @@ pub mod linear;
 pub mod logistic;
 pub mod softmax;
 
-use crate::error::Setting;
+use crate::error::{Message, Setting};
 use crate::random::Stream;
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
@@ -135,8 +135,12 @@ impl CodeSelection {
     }
 
     /// The note for a code that was not requested.
-    pub fn skipped(name: &str) -> String {
-        format!("{name}: not computed (not requested with --codes)")
+    pub fn skipped(name: &str) -> Message {
+        crate::message![
+            format!("{name}: not computed (not requested with "),
+            Setting::Codes,
+            ")"
+        ]
     }
 }
 
@@ -145,8 +149,8 @@ impl CodeSelection {
 pub fn optional_code(
     selected: bool,
     name: &str,
-    notes: &mut Vec<String>,
-    compute: impl FnOnce() -> std::result::Result<f64, String>,
+    notes: &mut Vec<Message>,
+    compute: impl FnOnce() -> std::result::Result<f64, Message>,
 ) -> Option<f64> {
     if !selected {
         notes.push(CodeSelection::skipped(name));
