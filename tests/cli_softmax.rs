@@ -375,6 +375,43 @@ fn centres_cover_k_times_k_plus_one_parameters_in_class_major_order() {
     assert_usage_error(occam(&args), &["--prior-center", "rectangular"]);
 }
 
+/// `fit:PATH` on the same rows: the donor's zero-centred empirical-Bayes MAP, mapped through
+/// original units into this (identical) standardisation, is this data's own such MAP; and since
+/// the rows are shared, all K(k + 1) coordinates are charged.
+#[test]
+fn a_fit_centre_is_the_donors_map_in_this_standardisation() {
+    let iris = concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv");
+    let own = fit_json(&["--data", "iris", "--model", "logistic", "--codes", "none"]);
+    let centre = format!("fit:{iris}");
+    let fitted = fit_json(&[
+        "--data",
+        "iris",
+        "--model",
+        "logistic",
+        "--prior-center",
+        &centre,
+        "--prior-sd",
+        "1",
+        "--codes",
+        "none",
+    ]);
+    let values = numbers(&fitted["prior"]["center_values"]);
+    let weights = matrix(&own["map"]["weights"]);
+    let intercept = numbers(&own["map"]["intercept"]);
+    assert_eq!(values.len(), 15);
+    for c in 0..3 {
+        for j in 0..4 {
+            assert!(close(values[c * 5 + j], weights[c][j], 1e-9), "({c}, {j})");
+        }
+        assert!(
+            close(values[c * 5 + 4], intercept[c], 1e-9),
+            "intercept {c}"
+        );
+    }
+    let notes = strings(&fitted["notes"]).join("\n");
+    assert!(notes.contains("its 15 coordinates are charged"), "{notes}");
+}
+
 /// `simulate logistic --classes K` writes K weight vectors; `truth` maps them into the data's
 /// standardisation (checked here from the CSV's own means and sds), and the truth centre beats
 /// the zero centre at the same s.
