@@ -228,6 +228,21 @@ fn text_labels_sort_lexicographically_and_numbers_numerically() {
     assert_eq!(strings(&binary["model"]["classes"]), ["ant", "cat"]);
 }
 
+/// A numeric target that does not look like class labels is refused before any fitting: more than
+/// 100 distinct values (diabetes' 214), or a value that is not a whole number.
+#[test]
+fn continuous_targets_are_not_classes() {
+    assert_usage_error(
+        occam(&["fit", "--data", "diabetes", "--model", "logistic"]),
+        &["214 distinct values", "--model linear", "--target"],
+    );
+    let (_dir, path) = temp_csv("frac.csv", "a,y\n1,0.5\n2,1.5\n3,2.5\n4,0.5\n");
+    assert_usage_error(
+        occam(&["fit", "--data", arg(&path), "--model", "logistic"]),
+        &["not whole numbers (e.g. 0.5)", "--model linear"],
+    );
+}
+
 #[test]
 fn the_intercept_treatments() {
     assert_usage_error(

@@ -59,6 +59,42 @@ pub fn is_multiclass(data: &Dataset) -> bool {
     false
 }
 
+/// The most classes a multinomial target may have: more distinct values than this are taken for a
+/// continuous target, not class labels (P = K(k + 1) grows with them, and the Hessian with K²).
+pub const MAX_CLASSES: usize = 100;
+
+/// Refuses a numeric target that does not look like class labels: a value that is not a whole
+/// number, or more than [`MAX_CLASSES`] distinct values (text labels are classes whatever their
+/// count, up to the same limit).
+fn check_class_target(data: &Dataset) -> Result<()> {
+    let refuse = |what: String| {
+        Err(OccamError::Target {
+            source_name: data.source.clone(),
+            message: message![
+                format!(
+                    "'{}' {what}, so it does not look like class labels (logistic takes 2 classes, or 3 to {MAX_CLASSES} for the multinomial model); for a continuous target use ",
+                    data.target_name
+                ),
+                (Setting::Model, "linear"),
+                ", or choose a class column with ",
+                Setting::Target
+            ],
+        })
+    };
+    if data.target_labels.is_empty() {
+        if let Some(v) = data.y.iter().find(|v| v.fract() != 0.0) {
+            return refuse(format!("has values that are not whole numbers (e.g. {v})"));
+        }
+    }
+    let mut distinct = data.y.clone();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup_by(|a, b| a.total_cmp(b).is_eq());
+    if distinct.len() > MAX_CLASSES {
+        return refuse(format!("has {} distinct values", distinct.len()));
+    }
+    Ok(())
+}
+
 /// The data side of a linear-softmax study (raw rows read in place, standardised on the fly).
 #[derive(Debug, Clone)]
 pub struct SoftmaxStudy<'d> {
@@ -118,6 +154,7 @@ impl<'d> SoftmaxStudy<'d> {
     /// set in place.
     pub fn borrowing(data: &'d Dataset, options: &FitOptions) -> Result<Self> {
         options.validate(ModelKind::Logistic)?;
+        check_class_target(data)?;
         let target = class_target(&data.y, &data.source, &data.target_name)?;
         let classes = target.classes.len();
         let k = data.k();
