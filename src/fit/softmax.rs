@@ -166,15 +166,24 @@ impl<'d> SoftmaxStudy<'d> {
             1.0,
             &DVector::zeros(classes * shared_width(k, options.intercept)),
         )?;
-        // The P×P Hessian, its factor and the Laplace covariance, P = K(k + 1).
-        crate::memory::check_design(0, classes * (k + 1), 3, crate::memory::fewer_features())?;
+        // The P×P Hessian, its factor and the Laplace covariance, P = K(k + 1), and the n × K
+        // class probabilities (training accuracy): 8·(3P² + nK) bytes.
+        let p = (classes * (k + 1)) as f64;
+        crate::memory::check_fits(
+            8.0 * (3.0 * p * p + (data.n() * classes) as f64),
+            Setting::Data,
+            &format!(
+                "three {P}×{P} matrices of a {classes}-class model (P = K(k + 1)) and the n × K class probabilities",
+                P = classes * (k + 1)
+            ),
+            crate::memory::fewer_features(),
+        )?;
         let class_names = target
             .classes
             .iter()
             .map(|&code| {
                 data.target_labels
                     .get(code as usize)
-                    .filter(|_| !data.target_labels.is_empty())
                     .cloned()
                     .unwrap_or_else(|| code.to_string())
             })
