@@ -560,6 +560,29 @@ fn simulated_classes_and_the_truth_centre() {
         arg(&b),
     ]);
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    // The same seed gives the same multiclass data and truth, byte for byte.
+    let again = dir.path().join("again.csv");
+    assert_success(&[
+        "simulate",
+        "logistic",
+        "--classes",
+        "3",
+        "--n",
+        "400",
+        "--k",
+        "3",
+        "--intercept",
+        "0.5",
+        "--seed",
+        "4",
+        "--out",
+        arg(&again),
+    ]);
+    assert_eq!(std::fs::read(&csv).unwrap(), std::fs::read(&again).unwrap());
+    assert_eq!(
+        std::fs::read(dir.path().join("sim.truth.json")).unwrap(),
+        std::fs::read(dir.path().join("again.truth.json")).unwrap()
+    );
     assert_usage_error(
         occam(&[
             "simulate",
