@@ -7,6 +7,7 @@ pub mod exact;
 pub mod laplace;
 pub mod map;
 pub mod network_mode;
+pub mod softmax_mode;
 
 pub use exact::{EmpiricalBayes, Hyperparameters, LinearGaussian, Posterior, Summary};
 pub use laplace::{find_mode, laplace_evidence, maximize_over_log_sd, LaplaceEvidence, Mode};

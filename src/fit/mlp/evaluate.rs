@@ -346,6 +346,7 @@ impl Study for MlpStudy {
             options: self.options.clone(),
             target_mapping: self.target_mapping,
             target_labels: self.target_labels.clone(),
+            classes: None,
         }
     }
 
