@@ -23,6 +23,8 @@ pub enum Setting {
     PriorSd,
     /// The prior centre μ.
     PriorCenter,
+    /// The prior's structure: its groups, each with a centre and an sd (math.md §8).
+    Prior,
     /// The noise sd σ of a regression.
     NoiseSd,
     /// The rows of the prequential code's first block.
@@ -86,6 +88,7 @@ impl Setting {
             Setting::Intercept => "intercept",
             Setting::PriorSd => "prior_sd",
             Setting::PriorCenter => "prior_center",
+            Setting::Prior => "prior",
             Setting::NoiseSd => "noise_sd",
             Setting::FirstBlock => "first_block",
             Setting::Codes => "codes",
