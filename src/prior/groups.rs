@@ -194,10 +194,12 @@ impl GroupSpec {
         };
         let sd = match SdSpec::parse(FLAG, sd_text) {
             Ok(sd) => sd,
-            Err(_) if sd_text.trim().parse::<f64>().is_err() => return Err(invalid(format!(
+            Err(_) if sd_text.trim().parse::<f64>().is_err() => {
+                return Err(invalid(format!(
                 "'{text}': the sd after the last ':' must be a positive number or 'auto', not '{}'",
                 sd_text.trim()
-            ))),
+            )))
+            }
             Err(e) => return Err(wrap(e)),
         };
         let center = CenterSpec::parse(center_text).map_err(wrap)?;
