@@ -14,7 +14,8 @@
 
 use nalgebra::DVector;
 use occam::data::{self, ColumnSelection, Design, DesignOptions, SufficientStats};
-use occam::inference::grouped::GroupedLinear;
+use occam::inference::grouped::{fixed_precisions, GroupedLinear};
+use occam::prior::groups::{ParameterInfo, PriorStructure};
 use serde_json::Value;
 
 const TOLERANCE: f64 = 1e-6;
@@ -45,8 +46,21 @@ fn ard_matches_sklearn_ard_regression_on_diabetes() {
     let stats = SufficientStats::from_design(&design);
     let k = stats.xty.len();
     assert_eq!(k, 10);
-    let model = GroupedLinear::new(&stats, (0..k).collect(), DVector::zeros(k)).unwrap();
-    let eb = model.empirical_bayes(&[None; 10], None).unwrap();
+    // `--prior ard`: one group per feature, centre zero, sd auto.
+    let params: Vec<ParameterInfo> = dataset
+        .feature_names
+        .iter()
+        .map(|f| ParameterInfo::weight(f, 1, Some(f)))
+        .collect();
+    let groups = PriorStructure::parse("ard")
+        .unwrap()
+        .resolve(&params)
+        .unwrap();
+    assert_eq!(groups.len(), k);
+    let model = GroupedLinear::from_groups(&stats, &groups, DVector::zeros(k)).unwrap();
+    let eb = model
+        .empirical_bayes(&fixed_precisions(&groups), None)
+        .unwrap();
 
     let coef = g["coef"].as_array().unwrap();
     let lambda = g["lambda"].as_array().unwrap();
@@ -54,6 +68,7 @@ fn ard_matches_sklearn_ard_regression_on_diabetes() {
     let mut worst: f64 = 0.0;
     for j in 0..k {
         let name = g["features"][j].as_str().unwrap();
+        assert_eq!(groups[j].name, name);
         if pruned[j].as_bool().unwrap() {
             assert!(
                 eb.precisions[j].is_infinite(),

@@ -21,6 +21,8 @@
 
 use crate::data::SufficientStats;
 use crate::error::{OccamError, Result};
+use crate::prior::groups::Group;
+use crate::prior::SdSpec;
 use nalgebra::{DMatrix, DVector};
 use std::f64::consts::PI;
 
@@ -100,6 +102,24 @@ impl<'a> GroupedLinear<'a> {
             groups,
             center,
         })
+    }
+
+    /// The model for `stats` with the groups of a resolved prior structure
+    /// ([`crate::prior::groups::PriorStructure::resolve`]) and the centre `center` (the groups'
+    /// centres already resolved and placed at their indices).
+    pub fn from_groups(
+        stats: &'a SufficientStats,
+        groups: &[Group],
+        center: DVector<f64>,
+    ) -> Result<Self> {
+        let labels = group_labels(groups, center.len());
+        if labels.contains(&groups.len()) {
+            return Err(OccamError::computation(
+                "grouped linear model",
+                "a weight is in no group; resolve the prior structure first (this is a bug in the caller)",
+            ));
+        }
+        Self::new(stats, labels, center)
     }
 
     /// The number of groups G.
@@ -284,6 +304,33 @@ impl<'a> GroupedLinear<'a> {
     }
 }
 
+/// The group of each of the `k` parameters (groups numbered in the order given); a parameter in
+/// no group gets label `groups.len()`, which [`GroupedLinear::from_groups`] refuses (resolved
+/// groups cover every parameter).
+pub fn group_labels(groups: &[Group], k: usize) -> Vec<usize> {
+    let mut labels = vec![groups.len(); k];
+    for (g, group) in groups.iter().enumerate() {
+        for &j in &group.indices {
+            if j < k {
+                labels[j] = g;
+            }
+        }
+    }
+    labels
+}
+
+/// The precision α_g = 1/s_g² of each group with a fixed sd, `None` for `auto`: the `fixed`
+/// argument of [`GroupedLinear::empirical_bayes`].
+pub fn fixed_precisions(groups: &[Group]) -> Vec<Option<f64>> {
+    groups
+        .iter()
+        .map(|g| match g.sd {
+            SdSpec::Fixed(s) => Some(1.0 / (s * s)),
+            SdSpec::Auto => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +387,27 @@ mod tests {
             assert!((near.mean.clone() - &limit.mean).amax() < 1e-6);
             assert_eq!(limit.effective_parameters[1], 0.0);
         }
+    }
+
+    #[test]
+    fn resolved_groups_label_the_weights_and_fix_their_precisions() {
+        use crate::prior::groups::{ParameterInfo, PriorStructure};
+        let params: Vec<ParameterInfo> = ["a", "b", "c"]
+            .iter()
+            .map(|f| ParameterInfo::weight(f, 1, Some(f)))
+            .collect();
+        let groups = PriorStructure::parse("features:a,c=zero:0.5; rest=zero:auto")
+            .unwrap()
+            .resolve(&params)
+            .unwrap();
+        assert_eq!(group_labels(&groups, 3), [0, 1, 0]);
+        assert_eq!(fixed_precisions(&groups), [Some(4.0), None]);
+        let (stats, _) = random_stats(20, 3, 3);
+        let model = GroupedLinear::from_groups(&stats, &groups, DVector::zeros(3)).unwrap();
+        assert_eq!(model.groups(), 2);
+        // A parameter left out of every group is refused.
+        assert_eq!(group_labels(&groups[..1], 3), [0, 1, 0]);
+        assert!(GroupedLinear::from_groups(&stats, &groups[1..], DVector::zeros(3)).is_err());
     }
 
     #[test]
@@ -404,9 +472,9 @@ mod tests {
         let model = GroupedLinear::new(&stats, (0..6).collect(), DVector::zeros(6)).unwrap();
         let eb = model.empirical_bayes(&[None; 6], None).unwrap();
         let (grad, grad_beta) = model.gradient(&eb.posterior, &eb.precisions, eb.noise_precision);
-        for g in 0..6 {
-            if eb.precisions[g].is_finite() {
-                assert!(grad[g].abs() < 1e-8, "group {g}: gradient {}", grad[g]);
+        for (g, (d, a)) in grad.iter().zip(&eb.precisions).enumerate() {
+            if a.is_finite() {
+                assert!(d.abs() < 1e-8, "group {g}: gradient {d}");
             }
         }
         assert!(grad_beta.abs() < 1e-8);
