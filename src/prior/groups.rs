@@ -18,6 +18,7 @@
 //! | `biases` | every bias (intercept) |
 //! | `layerL` | layer L's weights and biases (1-based; a GLM has one layer) |
 //! | `layerL.weights`, `layerL.biases` | layer L's weights, or its biases |
+//! | `output`, `output.weights`, `output.biases` | the last layer (a network's head; `layerL+1` for L hidden layers) |
 //! | `features:a,b,…` | the weights leaving the named input features (all classes, all units) |
 //! | `ard` | one group per input feature, named by the feature: its outgoing weights |
 //! | `rest` | every parameter no other group claims |
@@ -47,6 +48,9 @@ pub enum Selector {
         /// Which of its parameters.
         part: LayerPart,
     },
+    /// The last layer (a network's `output`, a GLM's one layer): its weights and biases, or one
+    /// of the two.
+    Output(LayerPart),
     /// The weights leaving the named input features, as one group.
     Features(Vec<String>),
     /// One group per input feature (automatic relevance determination).
@@ -76,6 +80,11 @@ impl fmt::Display for Selector {
                 LayerPart::Both => write!(f, "layer{layer}"),
                 LayerPart::Weights => write!(f, "layer{layer}.weights"),
                 LayerPart::Biases => write!(f, "layer{layer}.biases"),
+            },
+            Selector::Output(part) => match part {
+                LayerPart::Both => write!(f, "output"),
+                LayerPart::Weights => write!(f, "output.weights"),
+                LayerPart::Biases => write!(f, "output.biases"),
             },
             Selector::Features(names) => write!(f, "features:{}", names.join(",")),
             Selector::Ard => write!(f, "ard"),
@@ -160,8 +169,11 @@ impl Selector {
         if let Some(layer) = parse_layer(layer_text) {
             return Ok(Selector::Layer { layer, part });
         }
+        if layer_text == "output" {
+            return Ok(Selector::Output(part));
+        }
         Err(invalid(format!(
-            "unknown group '{text}'; use all, weights, biases, layerL, layerL.weights, layerL.biases, features:a,b, ard or rest"
+            "unknown group '{text}'; use all, weights, biases, layerL, layerL.weights, layerL.biases, output, output.weights, output.biases, features:a,b, ard or rest"
         )))
     }
 }
@@ -330,6 +342,7 @@ impl PriorStructure {
         let select = |pred: &dyn Fn(&ParameterInfo) -> bool| -> Vec<usize> {
             (0..params.len()).filter(|&j| pred(&params[j])).collect()
         };
+        let last_layer = params.iter().map(|p| p.layer).max().unwrap_or(0);
         let mut rest = None;
         for spec in &self.groups {
             match &spec.selector {
@@ -354,6 +367,20 @@ impl PriorStructure {
                     "biases".into(),
                     spec,
                     select(&|p| p.kind == ParameterKind::Bias),
+                )?,
+                Selector::Output(part) => claim(
+                    &mut groups,
+                    &mut owner,
+                    spec.selector.to_string(),
+                    spec,
+                    select(&|p| {
+                        p.layer == last_layer
+                            && match part {
+                                LayerPart::Both => true,
+                                LayerPart::Weights => p.kind == ParameterKind::Weight,
+                                LayerPart::Biases => p.kind == ParameterKind::Bias,
+                            }
+                    }),
                 )?,
                 Selector::Layer { layer, part } => claim(
                     &mut groups,
@@ -526,6 +553,8 @@ mod tests {
             "layer1.weights=zero:1; layer1.biases=zero:2; layer2=zero:auto",
             "features:age,bmi=zero:auto; rest=zero:1",
             "ard=zero:auto; rest=zero:auto",
+            "layer1=file:pre.json:auto; output=zero:auto",
+            "output.weights=zero:1; output.biases=zero:2; rest=zero:auto",
             "all=sha256:occam:0.5:auto",
         ] {
             let p = PriorStructure::parse(text).unwrap();
@@ -604,6 +633,22 @@ mod tests {
             .unwrap();
         assert_eq!(g[0].indices, [0, 1, 2, 3, 4, 5]);
         assert_eq!(g[1].indices, [6, 7, 8]);
+        let g =
+            PriorStructure::parse("layer1=zero:auto; output.weights=zero:1; output.biases=zero:1")
+                .unwrap()
+                .resolve(&params)
+                .unwrap();
+        assert_eq!(g[1].name, "output.weights");
+        assert_eq!(g[1].indices, [6, 7]);
+        assert_eq!(g[2].indices, [8]);
+        assert!(
+            PriorStructure::parse("layer2=zero:1; output=zero:1; layer1=zero:1")
+                .unwrap()
+                .resolve(&params)
+                .unwrap_err()
+                .to_string()
+                .contains("in two groups, 'layer2' and 'output'")
+        );
 
         let g = PriorStructure::parse("ard; rest=zero:1")
             .unwrap()
