@@ -47,11 +47,7 @@ fn ard_matches_sklearn_ard_regression_on_diabetes() {
     let k = stats.xty.len();
     assert_eq!(k, 10);
     // `--prior ard`: one group per feature, centre zero, sd auto.
-    let params: Vec<ParameterInfo> = dataset
-        .feature_names
-        .iter()
-        .map(|f| ParameterInfo::weight(f, 1, Some(f)))
-        .collect();
+    let params = ParameterInfo::glm(&dataset.feature_names, false);
     let groups = PriorStructure::parse("ard")
         .unwrap()
         .resolve(&params)

@@ -496,6 +496,26 @@ impl ParameterInfo {
         }
     }
 
+    /// The parameters of a GLM (linear or logistic regression) in its order: one weight per
+    /// feature, then, if it is a parameter, the intercept `(intercept)` (one layer).
+    ///
+    /// ```
+    /// use occam::prior::groups::ParameterInfo;
+    /// let p = ParameterInfo::glm(&["age".to_string(), "bmi".to_string()], true);
+    /// assert_eq!(p[1].feature.as_deref(), Some("bmi"));
+    /// assert_eq!(p[2].name, "(intercept)");
+    /// ```
+    pub fn glm(feature_names: &[String], intercept: bool) -> Vec<Self> {
+        let mut info: Vec<Self> = feature_names
+            .iter()
+            .map(|f| ParameterInfo::weight(f, 1, Some(f)))
+            .collect();
+        if intercept {
+            info.push(ParameterInfo::bias("(intercept)", 1));
+        }
+        info
+    }
+
     /// A bias of layer `layer`.
     pub fn bias(name: &str, layer: usize) -> Self {
         ParameterInfo {
