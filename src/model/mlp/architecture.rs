@@ -169,9 +169,13 @@ impl Architecture {
         let mut info = Vec::with_capacity(names.len());
         for (l, shape) in self.shapes().iter().enumerate() {
             let layer = l + 1;
+            let inputs: Vec<Option<&str>> = if layer == 1 {
+                feature_names.iter().map(|f| Some(f.as_str())).collect()
+            } else {
+                vec![None; shape.fan_in]
+            };
             for _ in 0..shape.fan_out {
-                for i in 0..shape.fan_in {
-                    let feature = (layer == 1).then(|| feature_names[i].as_str());
+                for &feature in &inputs {
                     info.push(ParameterInfo::weight(&names[info.len()], layer, feature));
                 }
             }
