@@ -561,6 +561,26 @@ mod tests {
     }
 
     #[test]
+    fn one_group_empirical_bayes_is_the_isotropic_one() {
+        for (n, k, seed) in [(50, 6, 7), (200, 12, 8)] {
+            let (stats, _) = random_stats(n, k, seed);
+            let mu = DVector::from_fn(k, |j, _| 0.1 * j as f64);
+            let ours = GroupedLinear::new(&stats, vec![0; k], mu.clone())
+                .unwrap()
+                .empirical_bayes(&[None], None)
+                .unwrap();
+            let theirs = LinearGaussian::new(&stats)
+                .unwrap()
+                .empirical_bayes(&mu, None, None)
+                .unwrap()
+                .hyperparameters;
+            let rel = |a: f64, b: f64| ((a - b) / b).abs();
+            assert!(rel(ours.precisions[0], theirs.prior_precision) < 1e-9);
+            assert!(rel(ours.noise_precision, theirs.noise_precision) < 1e-9);
+        }
+    }
+
+    #[test]
     fn the_gradient_matches_finite_differences() {
         let (stats, _) = random_stats(40, 6, 11);
         let group_of = vec![0, 0, 1, 1, 2, 2];
