@@ -151,7 +151,7 @@ pub struct CompareRow {
     /// The ranking code length minus that of the `zero` centre at the same sd.
     pub delta_bits: Option<f64>,
     /// Why this prior could not be scored, naming what to change; `None` when it was.
-    pub failure: Option<String>,
+    pub failure: Option<Message>,
 }
 
 /// A ranked comparison.
@@ -164,7 +164,7 @@ pub struct Comparison {
     /// The ranking code.
     pub rank_by: CodeKind,
     /// Notes shared by the rows, then each distinct row note once.
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
 }
 
 /// Scores every centre × sd on `dataset` with the linear-Gaussian model and ranks them.
@@ -172,12 +172,14 @@ pub fn compare_linear(dataset: &Dataset, options: &CompareOptions) -> Result<Com
     compare(&LinearStudy::borrowing(dataset, &options.fit)?, options)
 }
 
-/// A computation that failed for one prior, told as `compare` users set priors: `--sds` for the
-/// prior sd (`fit` calls it `--prior-sd`). Bad input (exit 2) is not a row's failure and is
-/// passed on.
-fn row_failure(error: OccamError) -> Result<String> {
+/// A computation that failed for one prior, told as a comparison sets priors: its prior sds are
+/// [`Setting::Sds`] (a fit's message says [`Setting::PriorSd`]). Bad input (exit 2) is not a
+/// row's failure and is passed on.
+fn row_failure(error: OccamError) -> Result<Message> {
     match error {
-        OccamError::Computation { .. } => Ok(error.to_string().replace("--prior-sd", "--sds")),
+        OccamError::Computation { .. } => {
+            Ok(error.message().substitute(Setting::PriorSd, Setting::Sds))
+        }
         other => Err(other),
     }
 }
@@ -189,7 +191,7 @@ fn failed_row(
     spec: &CenterSpec,
     sd: SdSpec,
     noise: SdSpec,
-    reason: String,
+    reason: Message,
 ) -> CompareRow {
     let evidence_method = match info.kind {
         ModelKind::Linear => EvidenceMethod::Exact,
@@ -216,7 +218,10 @@ fn failed_row(
             empirical_bayes_iterations: 0,
             code_lengths: CodeLengths::default(),
             charge_bits: 0.0,
-            notes: vec![format!("centre {spec}, s = {sd}: not scored — {reason}")],
+            notes: vec![
+                Message::from(format!("centre {spec}, s = {sd}: not scored — "))
+                    .then(reason.clone()),
+            ],
             symmetry_log_nats: 0.0,
             diagnostics: None,
         },
@@ -283,10 +288,8 @@ pub fn compare(study: &dyn Study, options: &CompareOptions) -> Result<Comparison
     if rows.iter().all(|r| r.failure.is_some()) {
         return Err(OccamError::computation(
             "compare",
-            format!(
-                "every prior failed; the first: {}",
-                first_failure.unwrap_or_default()
-            ),
+            Message::from("every prior failed; the first: ")
+                .then(first_failure.unwrap_or_default()),
         ));
     }
     let key = |r: &CompareRow| options.rank_by.of(&r.evaluation.code_lengths);
@@ -298,13 +301,23 @@ pub fn compare(study: &dyn Study, options: &CompareOptions) -> Result<Comparison
         (None, None) => std::cmp::Ordering::Equal,
     });
 
-    let charged: &[&str] = match (rows.iter().any(|r| r.evaluation.charge_bits > 0.0), info.kind) {
+    let charged: &[Message] = match (
+        rows.iter().any(|r| r.evaluation.charge_bits > 0.0),
+        info.kind,
+    ) {
         (false, _) => &[],
-        (true, ModelKind::Linear) => &["in each row, s where 'auto', σ when --noise-sd auto, and a sha256 centre's scale when taken from the data"],
-        (true, _) => &["in each row, s where 'auto', and a sha256 centre's scale when taken from the data"],
+        (true, ModelKind::Linear) => &[message![
+            "in each row, s where 'auto', σ when ",
+            (Setting::NoiseSd, "auto"),
+            ", and a sha256 centre's scale when taken from the data"
+        ]],
+        (true, _) => &[
+            "in each row, s where 'auto', and a sha256 centre's scale when taken from the data"
+                .into(),
+        ],
     };
     let mut notes = study.code_length_notes(charged, None);
-    notes.push(format!("rows ranked by the {} code; Δbits is that code minus the zero-centred prior's at the same sd", options.rank_by.name()));
+    notes.push(format!("rows ranked by the {} code; Δbits is that code minus the zero-centred prior's at the same sd", options.rank_by.name()).into());
     for row in &rows {
         for note in &row.evaluation.notes {
             if !notes.contains(note) {

@@ -413,7 +413,7 @@ mod tests {
             residual.sqrt()
         );
         // simulate() needs the network shape, so it refuses an mlp teacher; a network draws its
-        // output bias, so --intercept is refused.
+        // output bias, so an intercept is refused.
         assert!(simulate(&s).is_err());
         s.intercept = 1.0;
         assert!(simulate_mlp(&s, &network).is_err());

@@ -172,13 +172,15 @@ fn separable_map_matches_and_bic_is_undefined() {
     let fit = fit_logistic(&dataset, &sklearn_options(number(&case["C"]))).unwrap();
     assert_map_matches("separable toy set", &fit, case);
 
-    let report = FitReport::from_logistic(&fit);
+    let report = FitReport::from_logistic(&fit, &occam::error::LibraryNames);
     assert_eq!(
         report.code_length_bits.bic, None,
         "no maximum-likelihood estimate on separable data, so no BIC"
     );
     assert!(
-        fit.notes.iter().any(|n| n.contains("separable")),
+        fit.notes
+            .iter()
+            .any(|n| n.to_string().contains("separable")),
         "a note says the classes are separable: {:#?}",
         fit.notes
     );

@@ -476,7 +476,7 @@ fn run_fit(args: &FitArgs) -> Result<()> {
     check_out(&args.output, &inputs)?;
     let dataset = load_data(&args.data)?;
     let step = progress::step(format!("fitting the {} model", args.model.model.name()));
-    let report = FitReport::from_fit(&options.fit(&dataset)?);
+    let report = FitReport::from_fit(&options.fit(&dataset)?, &Flags);
     // The spinner is cleared before the output reaches a terminal, so it never erases a line.
     drop(step);
     emit(&args.output, &report.render(args.output.format), &inputs)
@@ -504,7 +504,7 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
     drop(step);
     emit(
         &args.output,
-        &CompareReport::from_comparison(&comparison).render(args.output.format),
+        &CompareReport::from_comparison(&comparison, &Flags).render(args.output.format),
         &inputs,
     )
 }
@@ -539,7 +539,7 @@ fn run_convert(args: &ConvertArgs) -> Result<()> {
 
 fn run_report(args: &ReportArgs) -> Result<()> {
     if let Some(name) = &args.table {
-        let text = render_table(STUDIES, name, table_extension(args.format))?;
+        let text = render_table(STUDIES, name, table_extension(args.format), &Flags)?;
         return emit_to(args.out.as_deref(), &text, &[]);
     }
     let out = args
@@ -556,6 +556,7 @@ fn run_report(args: &ReportArgs) -> Result<()> {
         progress: true,
         command,
         force: args.force,
+        names: &Flags,
     };
     let started = std::time::Instant::now();
     let written = write_report(STUDIES, &options)?;
@@ -647,7 +648,11 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
 }
 
 fn run_datasets(args: &DatasetsArgs) -> Result<()> {
-    emit(&args.output, &render_datasets(args.output.format), &[])
+    emit(
+        &args.output,
+        &render_datasets(args.output.format, &Flags),
+        &[],
+    )
 }
 
 /// Runs the command line and returns the process exit code.

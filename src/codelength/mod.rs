@@ -15,7 +15,7 @@
 pub mod linear;
 pub mod logistic;
 
-use crate::error::Setting;
+use crate::error::{Message, Setting};
 use crate::random::Stream;
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
@@ -134,8 +134,12 @@ impl CodeSelection {
     }
 
     /// The note for a code that was not requested.
-    pub fn skipped(name: &str) -> String {
-        format!("{name}: not computed (not requested with --codes)")
+    pub fn skipped(name: &str) -> Message {
+        crate::message![
+            format!("{name}: not computed (not requested with "),
+            Setting::Codes,
+            ")"
+        ]
     }
 }
 
@@ -144,8 +148,8 @@ impl CodeSelection {
 pub fn optional_code(
     selected: bool,
     name: &str,
-    notes: &mut Vec<String>,
-    compute: impl FnOnce() -> std::result::Result<f64, String>,
+    notes: &mut Vec<Message>,
+    compute: impl FnOnce() -> std::result::Result<f64, Message>,
 ) -> Option<f64> {
     if !selected {
         notes.push(CodeSelection::skipped(name));

@@ -8,8 +8,9 @@ use std::fmt;
 
 use super::Setting;
 
-/// How a front end spells the settings an error mentions.
-pub trait SettingNames {
+/// How a front end spells the settings an error, a note or a printed command mentions. `Sync`,
+/// so that the studies of a report may share one; `Debug`, so that what holds one can be shown.
+pub trait SettingNames: fmt::Debug + Sync {
     /// The setting alone (`occam`: its flag).
     fn setting(&self, setting: Setting) -> String;
 
@@ -103,6 +104,19 @@ impl Message {
     /// This message followed by `other`.
     pub fn then(mut self, other: Message) -> Self {
         self.parts.extend(other.parts);
+        self
+    }
+
+    /// The message with every mention of `from` (alone or given a value) turned into `to`: for a
+    /// front end whose command names a setting differently (`compare` sets the prior sd as
+    /// [`Setting::Sds`], where a fit's message says [`Setting::PriorSd`]).
+    pub fn substitute(mut self, from: Setting, to: Setting) -> Self {
+        for part in &mut self.parts {
+            match part {
+                Part::Setting(s) | Part::Assignment(s, _) if *s == from => *s = to,
+                _ => {}
+            }
+        }
         self
     }
 

@@ -117,7 +117,7 @@ pub enum OccamError {
         /// The step that failed.
         what: String,
         /// What was tried, and what the user can change.
-        message: String,
+        message: Message,
     },
 }
 
@@ -198,12 +198,14 @@ impl OccamError {
             OccamError::Write { path, source } => {
                 format!("cannot write {}: {source}", path.display()).into()
             }
-            OccamError::Computation { what, message } => format!("{what} failed: {message}").into(),
+            OccamError::Computation { what, message } => {
+                Message::from(format!("{what} failed: ")).then(message.clone())
+            }
         }
     }
 
     /// Shorthand for an [`OccamError::Computation`].
-    pub fn computation(what: &str, message: impl Into<String>) -> Self {
+    pub fn computation(what: &str, message: impl Into<Message>) -> Self {
         OccamError::Computation {
             what: what.to_string(),
             message: message.into(),

@@ -22,7 +22,7 @@ pub struct ResolvedCenter {
     /// Real numbers estimated from the coded rows to build μ (each charged ½ log₂ n bits).
     pub estimated_reals: usize,
     /// How it was built, when that needs saying.
-    pub note: Option<String>,
+    pub note: Option<Message>,
 }
 
 /// The model-specific parts of [`resolve_center`].
@@ -87,9 +87,9 @@ pub(crate) fn resolve_center<S: CenterHooks>(
                 Ok(ResolvedCenter {
                     values: spec.resolve(count, s, &names)?,
                     estimated_reals: 1,
-                    note: Some(format!(
+                    note: Some(Message::from(format!(
                         "prior centre {spec}: scaled by the empirical-Bayes prior sd of the zero-centred prior ({s:.6}) because the sd is 'auto'; that scale is estimated from the coded rows and charged; give sha256:TEXT:SCALE to fix it"
-                    )),
+                    ))),
                 })
             }
         },
@@ -144,17 +144,17 @@ fn donor_center(
         ResolvedCenter {
             values: DVector::from_vec(values),
             estimated_reals: 0,
-            note: Some(format!(
+            note: Some(Message::from(format!(
                 "{fitted}; fitted on other rows, so it costs no bits"
-            )),
+            ))),
         }
     } else {
         let count = values.len();
         ResolvedCenter {
-            note: Some(format!(
+            note: Some(Message::from(format!(
                 "{fitted}; {shared_rows} of its rows are also coded here, so the centre is data-derived: its {count} coordinates are charged ½ log₂ n bits each ({:.2} bits)",
                 estimate_charge_bits(count, coded_rows)
-            )),
+            ))),
             values: DVector::from_vec(values),
             estimated_reals: count,
         }

@@ -7,7 +7,8 @@ use crate::model::Intercept;
 /// noise), its rules in [`FitOptions::problem`](super::FitOptions::problem) and its arms in
 /// [`CheckedOptions::study`](super::CheckedOptions::study) and
 /// [`CheckedOptions::fit`](super::CheckedOptions::fit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum ModelKind {
     /// Linear regression with Gaussian noise: exact evidence.
     Linear,
@@ -52,7 +53,7 @@ impl std::fmt::Display for ModelKind {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "cli"))]
 mod tests {
     use super::*;
     use clap::ValueEnum;

@@ -16,7 +16,7 @@ use crate::codelength::{
     bits, estimate_charge_bits, lattice_term, optional_code, CodeLengths, CodeSelection,
 };
 use crate::data::{Dataset, DesignOptions, Standardization, SufficientStats};
-use crate::error::{Result, Setting};
+use crate::error::{Message, Result, Setting};
 use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaussian, Posterior};
 use crate::model::linear::PenalizedLeastSquares;
 use crate::model::Intercept;
@@ -177,7 +177,7 @@ impl<'d> LinearStudy<'d> {
             usize::from(prior_sd.fixed().is_none()) + usize::from(noise_sd.fixed().is_none());
         let estimated = fitted + center.estimated_reals + self.options.charged_reals;
         let charge_bits = estimate_charge_bits(estimated, self.n);
-        let mut notes: Vec<String> = charged_reals_note(self.options.charged_reals, self.n)
+        let mut notes: Vec<Message> = charged_reals_note(self.options.charged_reals, self.n)
             .into_iter()
             .collect();
         if let Some((other, log_evidence)) = eb.second_peak {
@@ -186,7 +186,7 @@ impl<'d> LinearStudy<'d> {
                 other.prior_sd(),
                 other.noise_sd(),
                 summary.log_evidence - log_evidence
-            ));
+            ).into());
         }
 
         let codes = self.options.codes;
@@ -203,7 +203,7 @@ impl<'d> LinearStudy<'d> {
         if refit_failures > 0 {
             notes.push(format!(
                 "prequential: empirical Bayes failed on {refit_failures} prefix(es) (too few rows to fit s or σ); those blocks reuse the previous block's values, which the receiver can reproduce"
-            ));
+            ).into());
         }
         let mut two_part_code = None;
         let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
@@ -211,9 +211,13 @@ impl<'d> LinearStudy<'d> {
             two_part_code = Some(code);
             Ok(bits(code.nats) + charge_bits)
         });
-        notes.extend(two_part_code.and_then(|code| code.note()));
+        notes.extend(
+            two_part_code
+                .and_then(|code| code.note())
+                .map(Message::from),
+        );
         let bic = optional_code(codes.bic, "bic", &mut notes, || {
-            bic_bits(&self.model, noise_sd.fixed())
+            bic_bits(&self.model, noise_sd.fixed()).map_err(Message::from)
         });
         if let Some(note) = &center.note {
             notes.push(note.clone());
@@ -319,10 +323,10 @@ impl Study for LinearStudy<'_> {
     }
 
     /// Precision, charges, prequential blocks, the lattice constant.
-    fn code_length_notes(&self, charged: &[&str], charge_bits: Option<f64>) -> Vec<String> {
+    fn code_length_notes(&self, charged: &[Message], charge_bits: Option<f64>) -> Vec<Message> {
         let k = self.feature_names.len();
         let (_, tabulated) = lattice_term(k);
-        let mut notes = vec!["continuous targets are coded at unit precision: a precision ε adds n·log₂(1/ε) bits to every model alike, so differences between priors are unaffected".to_string()];
+        let mut notes = vec![Message::from("continuous targets are coded at unit precision: a precision ε adds n·log₂(1/ε) bits to every model alike, so differences between priors are unaffected")];
         notes.extend(charge_note(
             charged,
             charge_bits,
@@ -335,12 +339,12 @@ impl Study for LinearStudy<'_> {
                 self.options.order.describe(),
                 plan.boundaries().len() - 1,
                 self.options.first_block
-            ));
+            ).into());
         }
         notes.push(format!(
             "two_part: MML87 with F = βXᵀX, P = {k}, F + Λ in its place wherever some eigenvalue of F − Λ is negative (code_length_bits.two_part_form says which), lattice constant {}",
             if tabulated { "κ_P tabulated (Conway & Sloane)".to_string() } else { "from Wallace's approximation −(P/2) ln 2π + ½ ln(Pπ) − γ_Euler (within 0.25 nats of the tabulated κ₁₂, κ₁₆, κ₂₄)".to_string() }
-        ));
+        ).into());
         notes
     }
 }
@@ -368,7 +372,7 @@ pub struct LinearFit<'d> {
     /// The same MAP reached by argmin's L-BFGS, if it converged.
     pub optimizer_check: Option<OptimizerCheck>,
     /// What the reader needs to know about this fit.
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
 }
 
 impl LinearFit<'_> {
@@ -401,7 +405,7 @@ pub fn fit_linear<'d>(dataset: &'d Dataset, options: &FitOptions) -> Result<Line
             "optimizer check: not run on the n × n route (k = {} > n = {}), where each L-BFGS step would cost O(k²); the closed form is checked against the n × n Gaussian form in the tests",
             dataset.k(),
             dataset.n()
-        ));
+        ).into());
         None
     };
     if options.intercept == Intercept::Centered {
@@ -410,13 +414,13 @@ pub fn fit_linear<'d>(dataset: &'d Dataset, options: &FitOptions) -> Result<Line
     notes.extend(super::class_like_target_note(dataset));
     let mut fitted = Vec::new();
     if options.prior_sd.fixed().is_none() {
-        fitted.push("the prior sd s");
+        fitted.push("the prior sd s".into());
     }
     if options.noise_sd.fixed().is_none() {
-        fitted.push("the noise sd σ");
+        fitted.push("the noise sd σ".into());
     }
     if evaluation.center.estimated_reals > 0 {
-        fitted.push("the centre's scale");
+        fitted.push("the centre's scale".into());
     }
     notes.extend(study.code_length_notes(&fitted, Some(evaluation.charge_bits)));
     notes.extend(evaluation.notes.iter().cloned());
@@ -435,7 +439,7 @@ fn check_with_lbfgs(
     stats: &SufficientStats,
     center: &DVector<f64>,
     posterior: &Posterior,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Message>,
 ) -> Option<OptimizerCheck> {
     let h = posterior.hyperparameters;
     let problem = PenalizedLeastSquares::new(stats, center, h.prior_precision, h.noise_precision);
@@ -458,9 +462,11 @@ fn check_with_lbfgs(
             })
         }
         Err(e) => {
-            notes.push(format!(
-                "optimizer check: {e}; the closed-form MAP is reported"
-            ));
+            notes.push(
+                Message::from("optimizer check: ")
+                    .then(e.message())
+                    .and("; the closed-form MAP is reported"),
+            );
             None
         }
     }

@@ -16,7 +16,7 @@ use crate::codelength::{
     CodeLengths, RowOrder,
 };
 use crate::data::{Dataset, DesignOptions, Standardization};
-use crate::error::{OccamError, Result, Setting};
+use crate::error::{Message, OccamError, Result, Setting};
 use crate::inference::laplace::{
     find_mode_scaled, laplace_evidence, maximize_over_log_sd, scales_from_diagonal,
     LaplaceEvidence, LogSdOptimum, Mode, MODE_TOLERANCE,
@@ -70,7 +70,7 @@ pub struct LogisticFit<'d> {
     /// The Laplace evidence and posterior sds.
     pub laplace: LaplaceEvidence,
     /// What the reader needs to know.
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
 }
 
 impl LogisticFit<'_> {
@@ -455,10 +455,10 @@ impl<'d> LogisticStudy<'d> {
                 } else {
                     String::new()
                 }
-            ));
+            ).into());
         }
         if refit_failures > 0 {
-            notes.push(format!("prequential: the fit on {refit_failures} prefix(es) failed (too few rows); those blocks reuse the previous block's parameters, which the receiver can reproduce"));
+            notes.push(format!("prequential: the fit on {refit_failures} prefix(es) failed (too few rows); those blocks reuse the previous block's parameters, which the receiver can reproduce").into());
         }
         let mut two_part_code = None;
         let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
@@ -466,10 +466,14 @@ impl<'d> LogisticStudy<'d> {
             two_part_code = Some(code);
             Ok(bits(code.nats) + charge_bits)
         });
-        notes.extend(two_part_code.and_then(|code| code.note()));
+        notes.extend(
+            two_part_code
+                .and_then(|code| code.note())
+                .map(Message::from),
+        );
         let flat_precision = DVector::zeros(p);
         let bic = optional_code(codes.bic, "bic", &mut notes, || {
-            bic_bits(&problem.with_precision(&flat_precision), &mode.params)
+            bic_bits(&problem.with_precision(&flat_precision), &mode.params).map_err(Message::from)
         });
         if let Some(note) = &center.note {
             notes.push(note.clone());
@@ -588,39 +592,42 @@ impl Study for LogisticStudy<'_> {
             .map(|(evaluation, _, _)| evaluation)
     }
 
-    fn code_length_notes(&self, charged: &[&str], charge_bits: Option<f64>) -> Vec<String> {
+    fn code_length_notes(&self, charged: &[Message], charge_bits: Option<f64>) -> Vec<Message> {
         let p = self.n_params();
         let (_, tabulated) = lattice_term(p);
-        let mut notes = vec!["evidence and mixture code: Laplace approximation with the exact Hessian X̃ᵀSX̃ + Λ at the MAP — approximate".to_string()];
+        let mut notes = vec![Message::from("evidence and mixture code: Laplace approximation with the exact Hessian X̃ᵀSX̃ + Λ at the MAP — approximate")];
         notes.extend(charge_note(charged, charge_bits, self.data.n(), "mixture and two_part (prequential refits s on each prefix instead, and pays only for a data-derived centre)"));
         notes.push(format!(
             "prequential: {}, {} doubling block(s) from {} row(s); the first block is coded with the parameters at the prior centre, each later block with the MAP fitted on all rows before it (s refitted there when 'auto'), so no hyperparameter is sent",
             self.options.order.describe(),
             self.boundaries.len() - 1,
             self.options.first_block
-        ));
+        ).into());
         notes.push(format!(
             "two_part: MML87 with F = X̃ᵀSX̃ at the MAP, P = {p}, F + Λ in its place wherever some eigenvalue of F − Λ is negative (code_length_bits.two_part_form says which), lattice constant {}",
             if tabulated { "κ_P tabulated (Conway & Sloane)" } else { "from Wallace's approximation −(P/2) ln 2π + ½ ln(Pπ) − γ_Euler (within 0.25 nats of the tabulated κ₁₂, κ₁₆, κ₂₄)" }
-        ));
+        ).into());
         match self.intercept {
             Intercept::Free => notes.push("intercept: free (flat prior) — the evidence, mixture and two_part omit its prior normaliser, so they are defined up to that constant".into()),
-            Intercept::Prior(sd) => notes.push(format!("intercept: its own prior N(0, {sd}²)")),
+            Intercept::Prior(sd) => notes.push(format!("intercept: its own prior N(0, {sd}²)").into()),
             Intercept::Shared => notes.push("intercept: a parameter under the same prior as the weights (the last coordinate of the centre)".into()),
             _ => {}
         }
         let classes = super::class_labels(&self.info()).unwrap_or_default();
-        notes.push(format!(
-            "target '{}': {} ↦ 0, {} ↦ 1{}",
-            self.data.target_name,
-            classes.first().map_or("", String::as_str),
-            classes.last().map_or("", String::as_str),
-            if self.data.target_labels.is_empty() {
-                ""
-            } else {
-                " (text labels, in sorted order)"
-            }
-        ));
+        notes.push(
+            format!(
+                "target '{}': {} ↦ 0, {} ↦ 1{}",
+                self.data.target_name,
+                classes.first().map_or("", String::as_str),
+                classes.last().map_or("", String::as_str),
+                if self.data.target_labels.is_empty() {
+                    ""
+                } else {
+                    " (text labels, in sorted order)"
+                }
+            )
+            .into(),
+        );
         notes
     }
 }
@@ -633,10 +640,10 @@ pub fn fit_logistic<'d>(dataset: &'d Dataset, options: &FitOptions) -> Result<Lo
         study.evaluate_logistic(&options.center, center, options.prior_sd, None)?;
     let mut charged = Vec::new();
     if options.prior_sd.fixed().is_none() {
-        charged.push("the prior sd s");
+        charged.push("the prior sd s".into());
     }
     if evaluation.center.estimated_reals > 0 {
-        charged.push("the centre's scale");
+        charged.push("the centre's scale".into());
     }
     let mut notes = study.code_length_notes(&charged, Some(evaluation.charge_bits));
     notes.extend(evaluation.notes.iter().cloned());

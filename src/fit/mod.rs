@@ -23,8 +23,9 @@ pub use options::{CheckedOptions, FitOptions, OptionsProblem};
 
 use crate::codelength::{estimate_charge_bits, CodeLengths};
 use crate::data::Dataset;
-use crate::error::Result;
+use crate::error::{Message, Result, Setting};
 use crate::linalg::map_row_blocks;
+use crate::message;
 use crate::prior::{CenterSpec, SdSpec};
 use nalgebra::DVector;
 use std::collections::HashSet;
@@ -83,7 +84,7 @@ pub struct PriorEvaluation {
     /// Bits added to mixture, prequential and two_part for reals estimated from the coded rows.
     pub charge_bits: f64,
     /// Reasons for null code lengths and other remarks.
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
     /// ln of the number of equivalent parameter settings (hidden-unit symmetries), included in
     /// `log_evidence`; 0 without hidden units.
     pub symmetry_log_nats: f64,
@@ -123,7 +124,7 @@ impl PriorEvaluation {
         self.charge_bits += bits;
         self.notes.push(format!(
             "not free — {what}: {reals} real number(s) estimated from the coded rows, sent first at ½ log₂ n bits each ({bits:.4} bits), added to mixture, prequential and two_part"
-        ));
+        ).into());
         bits
     }
 }
@@ -169,15 +170,18 @@ pub fn class_labels(info: &StudyInfo) -> Option<Vec<String>> {
 /// A note for a regression whose target looks like class labels (math.md §7 is the model for
 /// those): text labels coded 0…K−1, or a few distinct integers (at most 10, each seen on average
 /// at least 3 times). A regression on class codes treats them as ordered and equally spaced.
-pub(crate) fn class_like_target_note(data: &Dataset) -> Option<String> {
+pub(crate) fn class_like_target_note(data: &Dataset) -> Option<Message> {
     let n = data.n();
     if !data.target_labels.is_empty() {
-        return Some(format!(
-            "target '{}' holds text labels ({}), coded 0…{} in sorted order: this regression treats the classes as ordered, equally spaced numbers; for two classes use --model logistic",
-            data.target_name,
-            data.target_labels.join(", "),
-            data.target_labels.len() - 1
-        ));
+        return Some(message![
+            format!(
+                "target '{}' holds text labels ({}), coded 0…{} in sorted order: this regression treats the classes as ordered, equally spaced numbers; for two classes use ",
+                data.target_name,
+                data.target_labels.join(", "),
+                data.target_labels.len() - 1
+            ),
+            (Setting::Model, "logistic")
+        ]);
     }
     let mut distinct: Vec<f64> = Vec::new();
     for &v in &data.y {
@@ -196,12 +200,15 @@ pub(crate) fn class_like_target_note(data: &Dataset) -> Option<String> {
     }
     distinct.sort_by(f64::total_cmp);
     let shown: Vec<String> = distinct.iter().map(|v| v.to_string()).collect();
-    Some(format!(
-        "target '{}' has only {} distinct values, all integers ({}): it looks like class labels, which this regression treats as ordered, equally spaced numbers; for two classes use --model logistic",
-        data.target_name,
-        distinct.len(),
-        shown.join(", ")
-    ))
+    Some(message![
+        format!(
+            "target '{}' has only {} distinct values, all integers ({}): it looks like class labels, which this regression treats as ordered, equally spaced numbers; for two classes use ",
+            data.target_name,
+            distinct.len(),
+            shown.join(", ")
+        ),
+        (Setting::Model, "logistic")
+    ])
 }
 
 /// The data side of a model, computed once, scoring any number of priors.
@@ -223,7 +230,7 @@ pub trait Study {
     ) -> Result<PriorEvaluation>;
     /// The notes every code length of this study shares; `charged` names what was estimated from
     /// the coded rows and `charge_bits` the total, when one prior is reported.
-    fn code_length_notes(&self, charged: &[&str], charge_bits: Option<f64>) -> Vec<String>;
+    fn code_length_notes(&self, charged: &[Message], charge_bits: Option<f64>) -> Vec<Message>;
 }
 
 /// Fingerprints of a data set's rows (features and target, bit for bit), to tell whether a
@@ -278,29 +285,40 @@ fn row_fingerprint(x: &[f64], y: f64) -> u64 {
 /// The note that says what was estimated from the coded rows and where its ½ log₂ n bits per real
 /// number went (`added_to` names the codes that carry the charge), or `None` when nothing was.
 pub(crate) fn charge_note(
-    charged: &[&str],
+    charged: &[Message],
     charge_bits: Option<f64>,
     n: usize,
     added_to: &str,
-) -> Option<String> {
+) -> Option<Message> {
     if charged.is_empty() {
         return None;
     }
     let total = charge_bits.map_or(String::new(), |b| format!(" — {b:.4} bits in all"));
-    Some(format!(
-        "not free — estimated from the coded rows: {}; each such real number is sent first at ½ log₂ n = {:.4} bits, added to {added_to}{total}",
-        charged.join(", "),
+    let mut note = Message::from("not free — estimated from the coded rows: ");
+    for (i, what) in charged.iter().enumerate() {
+        if i > 0 {
+            note = note.and(", ");
+        }
+        note = note.then(what.clone());
+    }
+    Some(note.and(format!(
+        "; each such real number is sent first at ½ log₂ n = {:.4} bits, added to {added_to}{total}",
         estimate_charge_bits(1, n)
-    ))
+    )))
 }
 
-/// The note for `--charge-reals N`: which fixed values were charged, and for what.
-pub(crate) fn charged_reals_note(count: usize, n: usize) -> Option<String> {
+/// The note for the charged reals (N values given as fixed but estimated from the coded rows):
+/// which were charged, and for what.
+pub(crate) fn charged_reals_note(count: usize, n: usize) -> Option<Message> {
     (count > 0).then(|| {
-        format!(
-            "not free — {count} value(s) given as fixed were estimated from the coded rows (--charge-reals {count}): each is sent first at ½ log₂ n = {:.4} bits, added to mixture, prequential and two_part",
-            estimate_charge_bits(1, n)
-        )
+        message![
+            format!("not free — {count} value(s) given as fixed were estimated from the coded rows ("),
+            (Setting::ChargeReals, count.to_string()),
+            format!(
+                "): each is sent first at ½ log₂ n = {:.4} bits, added to mixture, prequential and two_part",
+                estimate_charge_bits(1, n)
+            )
+        ]
     })
 }
 

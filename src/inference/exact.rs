@@ -18,7 +18,8 @@
 //! for the mean and sds, and no O(k³) step is taken.
 
 use crate::data::SufficientStats;
-use crate::error::{OccamError, Result};
+use crate::error::{Message, OccamError, Result, Setting};
+use crate::message;
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use std::f64::consts::PI;
 
@@ -618,7 +619,7 @@ impl LinearGaussian {
             });
         }
         let rotated_center = self.rotate(center);
-        let fail = |message: String| {
+        let fail = |message: Message| {
             OccamError::computation("empirical Bayes (MacKay's fixed point)", message)
         };
         for iteration in 1..=MAX_EB_ITERATIONS {
@@ -626,9 +627,11 @@ impl LinearGaussian {
             let mut next = h;
             if prior_sd.is_none() {
                 if s.distance_squared.is_nan() || s.distance_squared <= 0.0 {
-                    return Err(fail(format!(
-                        "the posterior mean sits on the prior centre (‖m − μ‖ = 0) at iteration {iteration}, so the evidence grows without bound as the prior sd → 0; fix --prior-sd instead of 'auto'"
-                    )));
+                    return Err(fail(message![
+                        format!("the posterior mean sits on the prior centre (‖m − μ‖ = 0) at iteration {iteration}, so the evidence grows without bound as the prior sd → 0; fix "),
+                        Setting::PriorSd,
+                        " instead of 'auto'"
+                    ]));
                 }
                 next.prior_precision = s.effective_parameters / s.distance_squared;
             }
@@ -646,19 +649,28 @@ impl LinearGaussian {
                     } else {
                         String::new()
                     };
-                    return Err(fail(format!(
-                        "the fit interpolates the data (‖y − Xm‖² = {:.3e}, n − γ = {dof:.3e}) at iteration {iteration}, so the noise sd → 0{span}; fix --noise-sd instead of 'auto'",
-                        s.residual_sum_of_squares
-                    )));
+                    return Err(fail(message![
+                        format!(
+                            "the fit interpolates the data (‖y − Xm‖² = {:.3e}, n − γ = {dof:.3e}) at iteration {iteration}, so the noise sd → 0{span}; fix ",
+                            s.residual_sum_of_squares
+                        ),
+                        Setting::NoiseSd,
+                        " instead of 'auto'"
+                    ]));
                 }
                 next.noise_precision = dof / s.residual_sum_of_squares;
             }
             let valid = |v: f64| v.is_finite() && v > 0.0 && v < 1e300;
             if !valid(next.prior_precision) || !valid(next.noise_precision) {
-                return Err(fail(format!(
-                    "the precisions left the representable range at iteration {iteration} (α = {:.3e}, β = {:.3e}); the evidence has no interior maximum here — fix --prior-sd or --noise-sd",
-                    next.prior_precision, next.noise_precision
-                )));
+                return Err(fail(message![
+                    format!(
+                        "the precisions left the representable range at iteration {iteration} (α = {:.3e}, β = {:.3e}); the evidence has no interior maximum here — fix ",
+                        next.prior_precision, next.noise_precision
+                    ),
+                    Setting::PriorSd,
+                    " or ",
+                    Setting::NoiseSd
+                ]));
             }
             // The prior swamping every direction of the data (γ → 0) means the evidence keeps rising
             // as s → 0: the data sit at the centre, and there is no finite optimum to report.
@@ -667,11 +679,14 @@ impl LinearGaussian {
                 && next.prior_precision
                     > 1e12 * (next.noise_precision * largest).max(f64::MIN_POSITIVE)
             {
-                return Err(fail(format!(
-                    "the evidence keeps rising as the prior sd shrinks (s = {:.3e} at iteration {iteration}, γ = {:.3e}): the data are fitted as well by the centre itself, so empirical Bayes has no finite optimum — fix --prior-sd",
-                    next.prior_sd(),
-                    s.effective_parameters
-                )));
+                return Err(fail(message![
+                    format!(
+                        "the evidence keeps rising as the prior sd shrinks (s = {:.3e} at iteration {iteration}, γ = {:.3e}): the data are fitted as well by the centre itself, so empirical Bayes has no finite optimum — fix ",
+                        next.prior_sd(),
+                        s.effective_parameters
+                    ),
+                    Setting::PriorSd
+                ]));
             }
             let change = ((next.prior_precision / h.prior_precision).ln().abs())
                 .max((next.noise_precision / h.noise_precision).ln().abs());
@@ -684,10 +699,15 @@ impl LinearGaussian {
                 });
             }
         }
-        Err(fail(format!(
-            "no convergence in {MAX_EB_ITERATIONS} iterations (last α = {:.6e}, β = {:.6e}); the evidence is very flat in the prior or noise scale — fix --prior-sd or --noise-sd",
-            h.prior_precision, h.noise_precision
-        )))
+        Err(fail(message![
+            format!(
+                "no convergence in {MAX_EB_ITERATIONS} iterations (last α = {:.6e}, β = {:.6e}); the evidence is very flat in the prior or noise scale — fix ",
+                h.prior_precision, h.noise_precision
+            ),
+            Setting::PriorSd,
+            " or ",
+            Setting::NoiseSd
+        ]))
     }
 }
 

@@ -20,11 +20,13 @@
 
 use super::argmin_problem::ArgminProblem;
 use super::map::{run_lbfgs, LbfgsEnd, LbfgsOptions};
-use crate::error::{OccamError, Result};
+use crate::error::{Message, OccamError, Result, Setting};
+use crate::message;
 use crate::model::problem::{CostAndCurvature, Curvature, NewtonProblem, Objective};
 use argmin::core::{CostFunction, Executor, State};
 use argmin::solver::brent::BrentOpt;
 use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
+use std::cell::RefCell;
 use std::f64::consts::PI;
 
 /// A mode θ̂ with the Hessian there, checked: ‖∇f(θ̂)‖ ≤ tolerance.
@@ -308,17 +310,23 @@ pub fn laplace_evidence(
 pub const LOG_SD_RANGE: (f64, f64) = (-9.210_340_371_976_182, 9.210_340_371_976_182);
 
 /// A 1-D function of ln s, minimised by argmin's Brent method.
+///
+/// argmin carries a failed evaluation as text; the first failure's typed message is kept here so
+/// that the settings it names reach the front end as settings, not as the library's spelling.
 struct NegativeLogEvidence<'f> {
     evaluate: &'f dyn Fn(f64) -> Result<f64>,
+    first_failure: &'f RefCell<Option<Message>>,
 }
 
 impl CostFunction for NegativeLogEvidence<'_> {
     type Param = f64;
     type Output = f64;
     fn cost(&self, log_sd: &f64) -> std::result::Result<f64, argmin::core::Error> {
-        (self.evaluate)(*log_sd)
-            .map(|e| -e)
-            .map_err(|e| argmin::core::Error::msg(e.to_string()))
+        (self.evaluate)(*log_sd).map(|e| -e).map_err(|e| {
+            let text = e.to_string();
+            self.first_failure.borrow_mut().get_or_insert(e.message());
+            argmin::core::Error::msg(text)
+        })
     }
 }
 
@@ -345,7 +353,7 @@ pub struct LogSdOptimum {
     pub evaluations: usize,
     /// Remarks for the notes: another peak within [`SECOND_PEAK_NATS`] of the highest, grid
     /// points where the evaluation failed.
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
 }
 
 /// A second local maximum of the evidence at least this close (in nats) to the highest is
@@ -358,20 +366,25 @@ fn refine_log_sd(
     log_evidence: &dyn Fn(f64) -> Result<f64>,
     lo: f64,
     hi: f64,
-) -> std::result::Result<(f64, f64, usize), String> {
-    let result = Executor::new(
-        NegativeLogEvidence {
-            evaluate: log_evidence,
-        },
-        BrentOpt::new(lo, hi).set_tolerance(1e-8, 1e-7),
-    )
-    .configure(|state| state.max_iters(100))
-    .run()
-    .map_err(|e| e.to_string())?;
+) -> std::result::Result<(f64, f64, usize), Message> {
+    let first_failure = RefCell::new(None);
+    let problem = NegativeLogEvidence {
+        evaluate: log_evidence,
+        first_failure: &first_failure,
+    };
+    let result = Executor::new(problem, BrentOpt::new(lo, hi).set_tolerance(1e-8, 1e-7))
+        .configure(|state| state.max_iters(100))
+        .run()
+        .map_err(|e| {
+            // The evaluation's own message when an evaluation failed; argmin's otherwise.
+            first_failure
+                .take()
+                .unwrap_or_else(|| Message::from(e.to_string()))
+        })?;
     let state = result.state();
     let best = *state
         .get_best_param()
-        .ok_or_else(|| "no point evaluated".to_string())?;
+        .ok_or_else(|| Message::from("no point evaluated"))?;
     Ok((best, -state.get_best_cost(), state.get_iter() as usize))
 }
 
@@ -385,7 +398,7 @@ fn refine_log_sd(
 /// an edge of the range is an error: the evidence has no interior maximum. The number of
 /// evaluations is bounded (17 + 100 per refined peak) whatever the function.
 pub fn maximize_over_log_sd(log_evidence: &dyn Fn(f64) -> Result<f64>) -> Result<LogSdOptimum> {
-    let fail = |message: String| {
+    let fail = |message: Message| {
         OccamError::computation(
             "empirical Bayes for the prior sd (a grid in ln s, then Brent)",
             message,
@@ -393,16 +406,16 @@ pub fn maximize_over_log_sd(log_evidence: &dyn Fn(f64) -> Result<f64>) -> Result
     };
     let grid = log_sd_grid();
     let mut values = Vec::with_capacity(grid.len());
-    let mut failures: Vec<(f64, String)> = Vec::new();
+    let mut failures: Vec<(f64, Message)> = Vec::new();
     for &log_sd in &grid {
         match log_evidence(log_sd) {
             Ok(v) if v.is_finite() => values.push(v),
             Ok(v) => {
-                failures.push((log_sd, format!("the evidence is {v}")));
+                failures.push((log_sd, format!("the evidence is {v}").into()));
                 values.push(f64::NEG_INFINITY);
             }
             Err(e) => {
-                failures.push((log_sd, e.to_string()));
+                failures.push((log_sd, e.message()));
                 values.push(f64::NEG_INFINITY);
             }
         }
@@ -415,17 +428,23 @@ pub fn maximize_over_log_sd(log_evidence: &dyn Fn(f64) -> Result<f64>) -> Result
         .max_by(|a, b| a.1.total_cmp(b.1))
     else {
         let (log_sd, reason) = &failures[0];
-        return Err(fail(format!(
-            "the evidence could not be evaluated at any of the {} grid points from s = 1e-4 to 1e4; at s = {:.3e}: {reason}",
-            grid.len(),
-            log_sd.exp()
-        )));
+        return Err(fail(
+            Message::from(format!(
+                "the evidence could not be evaluated at any of the {} grid points from s = 1e-4 to 1e4; at s = {:.3e}: ",
+                grid.len(),
+                log_sd.exp()
+            ))
+            .then(reason.clone()),
+        ));
     };
     if top == 0 || top == grid.len() - 1 {
-        return Err(fail(format!(
-            "the evidence keeps rising towards s = {:.3e}, the edge of the searched range [1e-4, 1e4]; fix --prior-sd",
-            grid[top].exp()
-        )));
+        return Err(fail(message![
+            format!(
+                "the evidence keeps rising towards s = {:.3e}, the edge of the searched range [1e-4, 1e4]; fix ",
+                grid[top].exp()
+            ),
+            Setting::PriorSd
+        ]));
     }
     let mut peaks: Vec<(f64, f64)> = Vec::new();
     for i in 1..grid.len() - 1 {
@@ -444,10 +463,13 @@ pub fn maximize_over_log_sd(log_evidence: &dyn Fn(f64) -> Result<f64>) -> Result
                 });
             }
             Err(reason) if i == top => {
-                return Err(fail(format!(
-                    "refining the peak near s = {:.3e} failed: {reason}",
-                    grid[i].exp()
-                )))
+                return Err(fail(
+                    Message::from(format!(
+                        "refining the peak near s = {:.3e} failed: ",
+                        grid[i].exp()
+                    ))
+                    .then(reason),
+                ))
             }
             Err(_) => peaks.push((grid[i], values[i])),
         }
@@ -465,16 +487,20 @@ pub fn maximize_over_log_sd(log_evidence: &dyn Fn(f64) -> Result<f64>) -> Result
                 other.exp(),
                 best - value,
                 log_sd.exp()
-            ));
+            ).into());
         }
     }
     if let Some((at, reason)) = failures.first() {
-        notes.push(format!(
-            "empirical Bayes: the evidence could not be evaluated at {} of the {} grid points in ln s (first at s = {:.3e}: {reason}); they were skipped",
-            failures.len(),
-            grid.len(),
-            at.exp()
-        ));
+        notes.push(
+            Message::from(format!(
+                "empirical Bayes: the evidence could not be evaluated at {} of the {} grid points in ln s (first at s = {:.3e}: ",
+                failures.len(),
+                grid.len(),
+                at.exp()
+            ))
+            .then(reason.clone())
+            .and("); they were skipped"),
+        );
     }
     Ok(LogSdOptimum {
         log_sd,
@@ -623,7 +649,9 @@ mod tests {
         assert!((close.log_sd - 3.0).abs() < 1e-5, "{close:?}");
         assert_eq!(close.notes.len(), 1, "{:?}", close.notes);
         assert!(
-            close.notes[0].contains("second peak at s = 0.1353"),
+            close.notes[0]
+                .to_string()
+                .contains("second peak at s = 0.1353"),
             "{}",
             close.notes[0]
         );
@@ -635,7 +663,7 @@ mod tests {
     fn empirical_bayes_says_why_it_has_no_answer() {
         let rising = maximize_over_log_sd(&|l| Ok(l)).unwrap_err().to_string();
         assert!(
-            rising.contains("keeps rising towards s = 1.000e4") && rising.contains("--prior-sd"),
+            rising.contains("keeps rising towards s = 1.000e4") && rising.ends_with("fix prior_sd"),
             "{rising}"
         );
         let broken = maximize_over_log_sd(&|_| Err(OccamError::computation("a mode", "no luck")))
@@ -656,7 +684,10 @@ mod tests {
         .unwrap();
         assert!((patchy.log_sd - 1.0).abs() < 1e-5, "{patchy:?}");
         assert!(
-            patchy.notes.iter().any(|n| n.contains("diverged")),
+            patchy
+                .notes
+                .iter()
+                .any(|n| n.to_string().contains("diverged")),
             "{:?}",
             patchy.notes
         );

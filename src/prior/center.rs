@@ -174,7 +174,7 @@ impl CenterSpec {
     /// used as they are, on the scale where the prior lives, unlike `truth`, which maps the
     /// teacher's raw-unit weights into this data's standardisation (the two differ unless the
     /// features were not standardised). `None` for every other centre.
-    pub fn truth_file_note(&self) -> Option<String> {
+    pub fn truth_file_note(&self) -> Option<Message> {
         let CenterSpec::File(path) = self else {
             return None;
         };
@@ -184,9 +184,11 @@ impl CenterSpec {
             "a centre file",
         )
         .ok()?;
-        String::from_utf8_lossy(&bytes).trim_start().starts_with('{').then(|| format!(
-            "prior centre {self}: the truth file's 'parameters' used as they are, as standardised-unit weights; --prior-center truth instead maps the teacher's raw-unit weights into this data's standardisation, so the two differ — use truth for the generating weights"
-        ))
+        String::from_utf8_lossy(&bytes).trim_start().starts_with('{').then(|| crate::message![
+            format!("prior centre {self}: the truth file's 'parameters' used as they are, as standardised-unit weights; "),
+            (Setting::PriorCenter, "truth"),
+            " instead maps the teacher's raw-unit weights into this data's standardisation, so the two differ — use truth for the generating weights"
+        ])
     }
 
     /// The coordinates of a centre that needs no fitting, for `k` parameters.

@@ -1,11 +1,14 @@
 //! The report of `occam compare`: one row per prior, ranked.
 
-use super::fit::{DatasetInfo, EvidenceInfo, ModelInfo, PriorInfo, TargetMapping, SCHEMA};
+use super::fit::{
+    render_all, DatasetInfo, EvidenceInfo, ModelInfo, PriorInfo, TargetMapping, SCHEMA,
+};
 use super::format::{
     csv_field, json_document, md_cell, significant, tex_escape, tex_number, OutputFormat,
 };
 use crate::codelength::{CodeKind, CodeLengths, MmlForm};
 use crate::compare::Comparison;
+use crate::error::SettingNames;
 use crate::fit::ModelKind;
 use serde::Serialize;
 use std::fmt::Write;
@@ -57,8 +60,8 @@ pub struct CompareReport {
 }
 
 impl CompareReport {
-    /// The report of a linear comparison.
-    pub fn from_comparison(c: &Comparison) -> Self {
+    /// The report of a comparison; `names` spells the settings its notes and failures mention.
+    pub fn from_comparison(c: &Comparison, names: &dyn SettingNames) -> Self {
         let options = &c.study.options;
         let regression = c.study.kind == ModelKind::Linear;
         CompareReport {
@@ -94,11 +97,11 @@ impl CompareReport {
                         delta_bits: r.delta_bits,
                         charged_bits: e.charge_bits,
                         diagnostics: e.diagnostics.clone(),
-                        failure: r.failure.clone(),
+                        failure: r.failure.as_ref().map(|f| f.render(names)),
                     }
                 })
                 .collect(),
-            notes: c.notes.clone(),
+            notes: render_all(&c.notes, names),
         }
     }
 

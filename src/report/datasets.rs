@@ -1,9 +1,11 @@
 //! The report of `occam datasets`: the built-in data sets with n, k, task and provenance — a
 //! [`Table`] in Markdown, LaTeX and CSV, a JSON document, and a terminal listing.
 
+use super::command::Command;
 use super::format::{json_document, OutputFormat};
 use super::table::{Cell, Column, Table};
 use crate::data::{BuiltinDataset, BUILTINS};
+use crate::error::{Setting, SettingNames};
 
 /// Rows n and features k of a built-in: its CSV's non-blank lines less the header, and its
 /// columns less the target.
@@ -45,7 +47,7 @@ fn table() -> Table {
 }
 
 /// The built-in data sets in `format`.
-pub fn render_datasets(format: OutputFormat) -> String {
+pub fn render_datasets(format: OutputFormat, names: &'static dyn SettingNames) -> String {
     match format {
         OutputFormat::Md => table().to_markdown(),
         OutputFormat::Csv => table().to_csv(),
@@ -72,7 +74,11 @@ pub fn render_datasets(format: OutputFormat) -> String {
                     b.name, b.task, "", b.target, "", b.provenance
                 );
             }
-            text + "use one with --data NAME, e.g. occam fit --data diabetes\n"
+            let example = Command::occam("fit", names).with(Setting::Data, "diabetes");
+            format!(
+                "{text}use one with {}, e.g. {example}\n",
+                names.assignment(Setting::Data, "NAME")
+            )
         }
     }
 }
@@ -83,12 +89,12 @@ mod tests {
 
     #[test]
     fn the_table_forms_keep_their_layout() {
-        let md = render_datasets(OutputFormat::Md);
+        let md = render_datasets(OutputFormat::Md, &crate::error::LibraryNames);
         assert!(md.starts_with("| name | n | k | task | provenance |\n|---|---:|---:|---|---|\n| diabetes | 442 | 10 |"));
-        let tex = render_datasets(OutputFormat::Tex);
+        let tex = render_datasets(OutputFormat::Tex, &crate::error::LibraryNames);
         assert!(tex.starts_with("\\begin{tabular}{lrrll}\n\\toprule\nName & $n$ & $k$ & Task & Provenance \\\\\n\\midrule\ndiabetes & 442 & 10 & "));
         assert!(tex.ends_with("\\bottomrule\n\\end{tabular}\n"));
-        let csv = render_datasets(OutputFormat::Csv);
+        let csv = render_datasets(OutputFormat::Csv, &crate::error::LibraryNames);
         assert!(csv.starts_with("name,n,k,task,provenance\ndiabetes,442,10,"));
         assert_eq!(csv.lines().count(), BUILTINS.len() + 1);
     }

@@ -7,9 +7,10 @@
 //! [`write_report`] runs the built-in studies; [`write_sections`] is the same folder writer for
 //! any producer of sections (`occam run` uses it for a spec's studies).
 
+use super::command::Command;
 use super::studies::{Block, Section, Study, StudyContext};
 use super::table::Table;
-use crate::error::{OccamError, Result, Setting};
+use crate::error::{OccamError, Result, Setting, SettingNames};
 use crate::files::{self, Staging};
 use crate::message;
 use crate::progress;
@@ -18,7 +19,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// What to run and where to write it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ReportOptions {
     /// The folder to write.
     pub out: PathBuf,
@@ -30,32 +31,39 @@ pub struct ReportOptions {
     pub command: String,
     /// Replace an occam report whose files were edited since occam wrote them.
     pub force: bool,
+    /// How the front end spells settings, in the commands and notes the report prints.
+    pub names: &'static dyn SettingNames,
 }
 
-/// The command that reproduces a built-in table's files from any folder: with `--format EXT`
-/// it prints `tables/NAME.EXT` of a report byte for byte.
-pub fn regenerate_command(table: &str) -> String {
-    format!("occam report --table {table}")
+/// The command that reproduces a built-in table's files from any folder: given the format as
+/// well, it prints `tables/NAME.FORMAT` of a report byte for byte.
+pub fn regenerate_command(table: &str, names: &'static dyn SettingNames) -> Command {
+    Command::occam("report", names).with(Setting::Table, table)
 }
 
 /// Gives every table of a built-in study's section its [`regenerate_command`].
-fn with_regenerate(mut section: Section) -> Section {
+fn with_regenerate(mut section: Section, names: &'static dyn SettingNames) -> Section {
     for block in &mut section.blocks {
         if let Block::Table(table) = block {
-            table.regenerate = Some(regenerate_command(&table.name));
+            table.regenerate = Some(regenerate_command(&table.name, names));
         }
     }
     section
 }
 
 /// Runs the one built-in study that makes table `name` and renders the table as `format` (md,
-/// tex, csv or json): what `occam report --table NAME --format FORMAT` prints, the same bytes as
-/// `tables/NAME.FORMAT` in a report written anywhere.
+/// tex, csv or json): what `occam report` prints for one table in one format, the same bytes as
+/// `tables/NAME.FORMAT` in a report written anywhere. `names` spells the settings it mentions.
 ///
 /// Every table's name starts with its study's id (`centres-diabetes` is made by `centres`), so
 /// only that study runs, its data files staged in a temporary folder
 /// ([`StudyContext::in_temporary_folder`]).
-pub fn render_table(studies: &[Study], name: &str, format: &str) -> Result<String> {
+pub fn render_table(
+    studies: &[Study],
+    name: &str,
+    format: &str,
+    names: &'static dyn SettingNames,
+) -> Result<String> {
     let ids: Vec<&str> = studies.iter().map(|s| s.id).collect();
     let study = studies
         .iter()
@@ -69,7 +77,7 @@ pub fn render_table(studies: &[Study], name: &str, format: &str) -> Result<Strin
                 ),
             )
         })?;
-    let section = with_regenerate(StudyContext::in_temporary_folder(study.run)?);
+    let section = with_regenerate(StudyContext::in_temporary_folder(names, study.run)?, names);
     let tables: Vec<&Table> = section
         .blocks
         .iter()
@@ -102,7 +110,7 @@ pub fn render_table(studies: &[Study], name: &str, format: &str) -> Result<Strin
 
 /// What a folder says about itself besides its sections: the heading of report.md, an optional
 /// opening paragraph, extra manifest keys, and which table formats to write.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct FolderOptions {
     /// The folder to write.
     pub out: PathBuf,
@@ -110,7 +118,7 @@ pub struct FolderOptions {
     pub progress: bool,
     /// The command that made the folder as report.md shows it: without the output folder or
     /// anything else of the machine it ran on, so report.md is the same bytes wherever written.
-    pub command: String,
+    pub command: Command,
     /// The command line as it was typed, recorded in manifest.json only.
     pub typed_command: String,
     /// The `# heading` of report.md.
@@ -125,8 +133,11 @@ pub struct FolderOptions {
     /// Replace an occam folder whose files were edited since occam wrote them (never one that
     /// holds files occam did not write).
     pub force: bool,
-    /// Keep the sections of an existing report that `run` does not produce (`report --only`).
+    /// Keep the sections of an existing report that `run` does not produce (a report of only
+    /// some studies).
     pub merge: Option<Merge>,
+    /// How the front end spells settings, for the studies' commands and notes.
+    pub names: &'static dyn SettingNames,
 }
 
 /// Every table format the engine writes.
@@ -145,7 +156,8 @@ fn write(path: &Path, contents: &str) -> Result<()> {
     })
 }
 
-/// Runs the chosen studies and writes the report folder. With `--only`, an existing occam report
+/// Runs the chosen studies and writes the report folder. With only some studies chosen, an
+/// existing occam report
 /// at `out` keeps its other sections (their report.md text and files); see [`Merge`].
 pub fn write_report(studies: &[Study], options: &ReportOptions) -> Result<Vec<String>> {
     let chosen: Vec<&Study> = if options.only.is_empty() {
@@ -171,9 +183,9 @@ pub fn write_report(studies: &[Study], options: &ReportOptions) -> Result<Vec<St
         json!({ "capacity": super::studies::capacity::SEED, "centres_simulation": 7, "sha256_centres": ["occam-1", "occam-2", "occam-3", "razor-1", "razor-2", "razor-3"] }),
     );
     // report.md names the command without its output folder: the same bytes wherever written.
-    let mut command = "occam report".to_string();
+    let mut command = Command::occam("report", options.names);
     if !options.only.is_empty() {
-        command += &format!(" --only {}", options.only.join(","));
+        command = command.with(Setting::Only, options.only.join(","));
     }
     let folder = FolderOptions {
         out: options.out.clone(),
@@ -188,14 +200,15 @@ pub fn write_report(studies: &[Study], options: &ReportOptions) -> Result<Vec<St
         merge: (!options.only.is_empty()).then(|| Merge {
             order: studies.iter().map(|s| s.id.to_string()).collect(),
             // Named without its output folder, like every command report.md shows.
-            command: "occam report".into(),
+            command: Command::occam("report", options.names),
         }),
+        names: options.names,
     };
     write_sections(&folder, chosen.len(), |context, bar| {
         let mut sections = Vec::new();
         for study in &chosen {
             bar.set_message(study.title);
-            let mut section = with_regenerate((study.run)(context)?);
+            let mut section = with_regenerate((study.run)(context)?, options.names);
             section.data_files = context.take_data_files();
             sections.push(section);
             bar.inc(1);
@@ -230,14 +243,14 @@ where
     Ok(written)
 }
 
-/// Keeping the other sections of an existing report when only some are rerun (`--only`).
-#[derive(Debug, Clone, PartialEq)]
+/// Keeping the other sections of an existing report when only some studies are rerun.
+#[derive(Debug, Clone)]
 pub struct Merge {
     /// Every section id, in report order: kept and rerun sections are listed in this order.
     pub order: Vec<String>,
-    /// The command without `--only`; the folder's command adds `--only` with the ids present
-    /// when they are not all of `order`.
-    pub command: String,
+    /// The command without the studies chosen; the folder's command adds the ids present when
+    /// they are not all of `order`.
+    pub command: Command,
 }
 
 /// A section as it stands in report.md: its text under the heading, the files it owns, and its
@@ -366,6 +379,7 @@ where
     let context = StudyContext {
         staging: staging.to_path_buf(),
         data_written: Default::default(),
+        names: options.names,
     };
     let bar = progress::Bar::new(steps, options.progress);
     let sections = run(&context, &bar)?;
@@ -398,7 +412,7 @@ where
         command = merge.command.clone();
         if rendered.len() < merge.order.len() {
             let ids: Vec<&str> = rendered.iter().map(|r| r.id.as_str()).collect();
-            command += &format!(" --only {}", ids.join(","));
+            command = command.with(Setting::Only, ids.join(","));
         }
     }
 
@@ -564,7 +578,7 @@ fn render_section(
                 }
                 let mut entry = json!({ "name": table.name, "section": section.id, "caption": table.caption, "command": table.command });
                 if let Some(command) = &table.regenerate {
-                    entry["regenerate"] = json!(command);
+                    entry["regenerate"] = json!(command.to_string());
                 }
                 tables.push(entry);
             }

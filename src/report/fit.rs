@@ -4,6 +4,7 @@ use super::format::{
     csv_field, json_document, md_cell, significant, tex_escape, tex_number, OutputFormat,
 };
 use crate::codelength::{CodeLengths, MmlForm};
+use crate::error::{Message, SettingNames};
 use crate::fit::Study;
 use crate::fit::{LinearFit, LogisticFit, MlpFit, ModelFit, PriorEvaluation, StudyInfo};
 use serde::Serialize;
@@ -292,18 +293,23 @@ impl EvidenceInfo {
     }
 }
 
+/// Notes as the front end spells their settings.
+pub(crate) fn render_all(notes: &[Message], names: &dyn SettingNames) -> Vec<String> {
+    notes.iter().map(|note| note.render(names)).collect()
+}
+
 impl FitReport {
-    /// The report of a fit, whatever the model.
-    pub fn from_fit(fit: &ModelFit) -> Self {
+    /// The report of a fit, whatever the model; `names` spells the settings its notes mention.
+    pub fn from_fit(fit: &ModelFit, names: &dyn SettingNames) -> Self {
         match fit {
-            ModelFit::Linear(fit) => FitReport::from_linear(fit),
-            ModelFit::Logistic(fit) => FitReport::from_logistic(fit),
-            ModelFit::Mlp(fit) => FitReport::from_mlp(fit),
+            ModelFit::Linear(fit) => FitReport::from_linear(fit, names),
+            ModelFit::Logistic(fit) => FitReport::from_logistic(fit, names),
+            ModelFit::Mlp(fit) => FitReport::from_mlp(fit, names),
         }
     }
 
     /// The report of a linear-Gaussian fit.
-    pub fn from_linear(fit: &LinearFit) -> Self {
+    pub fn from_linear(fit: &LinearFit, names: &dyn SettingNames) -> Self {
         let study = &fit.study;
         let evaluation = &fit.evaluation;
         let post = &fit.posterior;
@@ -353,12 +359,12 @@ impl FitReport {
                     gradient_norm: c.gradient_norm,
                 }),
             }),
-            notes: fit.notes.clone(),
+            notes: render_all(&fit.notes, names),
         }
     }
 
     /// The report of a logistic-regression fit.
-    pub fn from_logistic(fit: &LogisticFit) -> Self {
+    pub fn from_logistic(fit: &LogisticFit, names: &dyn SettingNames) -> Self {
         let study = &fit.study;
         let evaluation = &fit.evaluation;
         let info = study.info();
@@ -414,14 +420,14 @@ impl FitReport {
                 training_accuracy: problem_accuracy,
                 charged_bits: evaluation.charge_bits,
             }),
-            notes: fit.notes.clone(),
+            notes: render_all(&fit.notes, names),
         }
     }
 
     /// The report of a network fit. `weights` lists every parameter in the model's order;
     /// `weights_original` the same with the first layer mapped to raw feature units and, for
     /// regression, the output layer to the target's own units.
-    pub fn from_mlp(fit: &MlpFit) -> Self {
+    pub fn from_mlp(fit: &MlpFit, names: &dyn SettingNames) -> Self {
         let study = &fit.study;
         let evaluation = &fit.evaluation;
         let info = study.info();
@@ -482,7 +488,7 @@ impl FitReport {
                 log_likelihood: fit.mode.log_likelihood,
                 charged_bits: evaluation.charge_bits,
             }),
-            notes: fit.notes.clone(),
+            notes: render_all(&fit.notes, names),
         }
     }
 

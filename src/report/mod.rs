@@ -2,6 +2,7 @@
 //! Markdown, LaTeX and CSV; figures; `occam report`'s built-in studies and the folder writer
 //! that `occam run` ([`crate::run`]) shares.
 
+pub mod command;
 pub mod compare;
 pub mod convert;
 pub mod datasets;

@@ -1,7 +1,9 @@
 //! A plain table — named columns with units, rows of text and numbers — rendered as Markdown,
 //! LaTeX (booktabs), CSV and JSON. The studies of `occam report` are made of these.
 
+use super::command::Command;
 use super::format::{csv_field, json_document, md_cell, tex_escape};
+use crate::error::Setting;
 use serde_json::{json, Map, Value};
 use std::fmt::Write;
 
@@ -111,7 +113,7 @@ impl Column {
 }
 
 /// A named table with its caption and the command that regenerates it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Table {
     /// File stem under `tables/`.
     pub name: String,
@@ -127,9 +129,9 @@ pub struct Table {
     /// Warnings about the numbers (e.g. which MML87 form a two_part value used), shown under the
     /// table in report.md and kept in the JSON.
     pub notes: Vec<String>,
-    /// The command that reproduces this table's files byte for byte, when there is one:
-    /// `--format EXT` appended gives `tables/NAME.EXT` (`occam report --table NAME`).
-    pub regenerate: Option<String>,
+    /// The command that reproduces this table's files byte for byte, when there is one (the
+    /// report's, given the table): given the format EXT as well, it prints `tables/NAME.EXT`.
+    pub regenerate: Option<Command>,
 }
 
 impl Table {
@@ -177,7 +179,7 @@ impl Table {
     pub fn regenerate_command(&self, format: &str) -> Option<String> {
         self.regenerate
             .as_ref()
-            .map(|command| format!("{command} --format {format}"))
+            .map(|command| command.clone().with(Setting::Format, format).to_string())
     }
 
     /// Adds a row (as many cells as columns).
@@ -301,6 +303,7 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::LibraryNames;
 
     fn sample() -> Table {
         let mut t = Table::new(
@@ -341,12 +344,12 @@ mod tests {
     #[test]
     fn a_regenerate_command_names_each_files_format() {
         let mut t = sample();
-        t.regenerate = Some("occam report --table t".into());
+        t.regenerate = Some(Command::occam("report", &LibraryNames).with(Setting::Table, "t"));
         assert!(t.to_tex().starts_with(
-            "% A test, 50\\% done\n% regenerate: occam report --table t --format tex\n% numbers: occam x\n% requires \\usepackage{booktabs}\n"
+            "% A test, 50\\% done\n% regenerate: occam report table = t format = tex\n% numbers: occam x\n% requires \\usepackage{booktabs}\n"
         ));
         let v: Value = serde_json::from_str(&t.to_json()).unwrap();
-        assert_eq!(v["regenerate"], "occam report --table t --format json");
+        assert_eq!(v["regenerate"], "occam report table = t format = json");
         assert_eq!(v["command"], "occam x");
     }
 }

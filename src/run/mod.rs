@@ -11,6 +11,7 @@ use crate::data::{self, ColumnSelection, Dataset};
 use crate::error::{Result, Setting};
 use crate::fit::{FitOptions, ModelKind};
 use crate::prior::{CenterPath, CenterSpec, SdSpec};
+use crate::report::command::Command;
 use crate::report::engine::{write_sections, FolderOptions};
 use crate::report::figure::Figure;
 use crate::report::studies::centres::{add_two_part_notes, comparison_columns, two_part_form_cell};
@@ -36,12 +37,11 @@ pub fn default_out(spec: &Path) -> PathBuf {
 /// The command report.md and the tables show for a spec: the spec by its file name, run from its
 /// own folder (which the paths it gives are relative to), so they do not depend on where occam
 /// ran.
-fn shown_command(spec: &RunSpec) -> String {
-    format!(
-        "occam run {}",
+fn shown_command(spec: &RunSpec) -> Command {
+    Command::occam("run", &Flags).argument(
         spec.path
             .file_name()
-            .map_or_else(|| "SPEC.toml".into(), |n| n.to_string_lossy())
+            .map_or_else(|| "SPEC.toml".into(), |n| n.to_string_lossy()),
     )
 }
 
@@ -71,7 +71,7 @@ pub fn render_table(spec: &RunSpec, name: &str, format: &str) -> Result<String> 
             )
         })?;
     let command = shown_command(spec);
-    StudyContext::in_temporary_folder(|context| run_study(study, context, &command))?
+    StudyContext::in_temporary_folder(&Flags, |context| run_study(study, context, &command))?
         .blocks
         .iter()
         .find_map(|block| match block {
@@ -155,6 +155,7 @@ pub fn run_spec(
         table_formats: spec.formats.clone(),
         force,
         merge: None,
+        names: &Flags,
     };
     write_sections(&options, spec.studies.len(), |context, bar| {
         let mut sections = Vec::new();
@@ -258,7 +259,7 @@ struct Row {
     rank: usize,
 }
 
-fn run_study(study: &RunStudy, ctx: &StudyContext, command: &str) -> Result<Section> {
+fn run_study(study: &RunStudy, ctx: &StudyContext, command: &Command) -> Result<Section> {
     let staged = stage(study, ctx)?;
     let data = &staged.coded;
     let mut fit = study.fit.clone();
@@ -627,7 +628,7 @@ fn table(
     staged: &Staged,
     labels: &[String],
     sds: &[SdSpec],
-    command: &str,
+    command: &Command,
 ) -> Table {
     let along = study.along.is_some();
     let network = rows.iter().any(|r| r.evaluation.diagnostics.is_some());
@@ -674,7 +675,7 @@ fn table(
     };
     let mut table = Table::new(&table_name(study), &caption, columns, regenerate);
     // From the spec's folder, this reprints the table's files byte for byte.
-    table.regenerate = Some(format!("{command} --table {}", table.name));
+    table.regenerate = Some(command.clone().with(Setting::Table, &table.name));
     for r in rows {
         let e = &r.evaluation;
         let mut cells = vec![Cell::Count(r.rank), Cell::text(r.label.clone())];
@@ -716,6 +717,7 @@ fn table(
         &mut table,
         rows.iter()
             .map(|r| (r.label.as_str(), r.evaluation.notes.as_slice())),
+        &Flags,
     );
     table
 }

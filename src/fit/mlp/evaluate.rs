@@ -61,7 +61,13 @@ impl MlpStudy {
                 let optimum = maximize_over_log_sd(&evaluate).map_err(|e| {
                     OccamError::computation(
                         "empirical Bayes for the network's prior sd",
-                        format!("{e}; a fixed --prior-sd avoids the search, and --restarts adds random starts at every s"),
+                        e.message().then(message![
+                            "; a fixed ",
+                            Setting::PriorSd,
+                            " avoids the search, and ",
+                            Setting::Restarts,
+                            " adds random starts at every s"
+                        ]),
                     )
                 })?;
                 eb_notes = optimum.notes;
@@ -88,22 +94,26 @@ impl MlpStudy {
             notes.push(format!(
                 "the exact Hessian of the negative log posterior at the MAP has {} non-positive eigenvalue(s) (smallest {:.3e}), so it is not a Laplace curvature; the evidence uses the GGN instead",
                 mode.nonpositive_eigenvalues, mode.eigenvalue_range[0]
-            ));
+            ).into());
         }
         let p = self.arch.n_params();
         if !(0.0..=p as f64).contains(&mode.effective_parameters) {
             // γ = P − α·tr(H⁻¹) = tr(H⁻¹(H − Λ)): with the exact Hessian the data's curvature
             // H − Λ can be indefinite, and eigenvalues of H far below α push the sum out of [0, P].
-            notes.push(format!(
-                "γ is printed as null: P − α·tr(H⁻¹) = {:.1} lies outside [0, P = {p}] — the curvature's smallest eigenvalue ({:.3e}) is far below the prior precision α = {:.3e}, so along those directions the data's own curvature H − αI is negative (the posterior is flatter than the prior there, as for hidden units the prior has switched off that the data would nearly switch on) and γ counts nothing; the GGN's γ (--hessian ggn) is the well-determined-parameter count",
-                mode.effective_parameters, mode.eigenvalue_range[0], 1.0 / (sd * sd)
-            ));
+            notes.push(message![
+                format!(
+                    "γ is printed as null: P − α·tr(H⁻¹) = {:.1} lies outside [0, P = {p}] — the curvature's smallest eigenvalue ({:.3e}) is far below the prior precision α = {:.3e}, so along those directions the data's own curvature H − αI is negative (the posterior is flatter than the prior there, as for hidden units the prior has switched off that the data would nearly switch on) and γ counts nothing; the GGN's γ (",
+                    mode.effective_parameters, mode.eigenvalue_range[0], 1.0 / (sd * sd)
+                ),
+                (Setting::Hessian, "ggn"),
+                ") is the well-determined-parameter count"
+            ]);
         }
         if mode.gradient_norm > mode.gradient_tolerance {
             notes.push(format!(
                 "the ReLU network's best point has ‖∇f‖ = {:.3e} > {:.3e} (1e-4 of the gradient's scale): its objective has kinks (units switching on or off at some rows) where the gradient need not vanish, so the evidence is a Laplace approximation at a point that is not quite stationary",
                 mode.gradient_norm, mode.gradient_tolerance
-            ));
+            ).into());
         }
         let codes = self.options.codes;
         let precision = DVector::from_element(p, 1.0 / (sd * sd));
@@ -156,7 +166,7 @@ impl MlpStudy {
                 "two_part is undefined: the Fisher information (the GGN without the prior) is singular or nearly so — n < P, dead or redundant units, or saturated outputs leave directions the data do not determine".to_string()
             };
             if self.n < p {
-                return Err(singular());
+                return Err(singular().into());
             }
             let fisher: DMatrix<f64> = problem.ggn(&mode.params);
             let code = mml87_nats(
@@ -166,14 +176,18 @@ impl MlpStudy {
                 singular,
             )?;
             if !self.regression() && code.nats < 0.0 {
-                return Err(crate::codelength::logistic::negative_length(&code));
+                return Err(crate::codelength::logistic::negative_length(&code).into());
             }
             two_part_code = Some(code);
             Ok(bits(code.nats + jacobian) + charge_bits)
         });
-        notes.extend(two_part_code.and_then(|code| code.note()));
+        notes.extend(
+            two_part_code
+                .and_then(|code| code.note())
+                .map(Message::from),
+        );
         let bic = optional_code(codes.bic, "bic", &mut notes, || {
-            Err("bic is undefined for a network: its maximum-likelihood estimate is not unique (hidden units can be permuted) and need not exist (a classifier's likelihood can rise without bound)".to_string())
+            Err("bic is undefined for a network: its maximum-likelihood estimate is not unique (hidden units can be permuted) and need not exist (a classifier's likelihood can rise without bound)".into())
         });
         if let Some(note) = &center.note {
             notes.push(note.clone());
@@ -191,7 +205,7 @@ impl MlpStudy {
             notes.push(format!(
                 "target z-scored for the network: y_z = (y − {})/{} (its mean and population sd over the coded rows, sent first and charged); σ, the evidence and every code are for y in its own units — the Jacobian adds −n ln sd_y = {:.4} nats to ln p(y_z) — and the prior sd s is on the weights of the standardised features and target",
                 self.target.shift, self.target.scale, -jacobian
-            ));
+            ).into());
         }
         // Reported for y: the log likelihood and evidence with the Jacobian in.
         let mut mode = mode;
@@ -351,7 +365,7 @@ impl Study for MlpStudy {
             .map(|(e, _)| e)
     }
 
-    fn code_length_notes(&self, charged: &[&str], charge_bits: Option<f64>) -> Vec<String> {
+    fn code_length_notes(&self, charged: &[Message], charge_bits: Option<f64>) -> Vec<Message> {
         let p = self.arch.n_params();
         let (_, tabulated) = lattice_term(p);
         let mut notes = vec![format!(
@@ -360,7 +374,7 @@ impl Study for MlpStudy {
             self.options.mlp.seed,
             if self.options.mlp.hessian == HessianKind::Exact { "exact Hessian (central differences of the analytic gradient, symmetrised)" } else { "generalised Gauss–Newton matrix" },
             crate::model::mlp::CLONE_TOLERANCE,
-        )];
+        ).into()];
         notes.extend(charge_note(
             charged,
             charge_bits,
@@ -373,7 +387,7 @@ impl Study for MlpStudy {
             self.boundaries.len() - 1,
             self.options.first_block,
             if self.regression() { " and σ" } else { "" }
-        ));
+        ).into());
         notes.push(format!(
             "two_part: MML87 with F = the GGN at the MAP, P = {p}, F + Λ in its place wherever some eigenvalue of F − Λ is negative (code_length_bits.two_part_form says which), lattice constant {}",
             if tabulated {
@@ -381,21 +395,24 @@ impl Study for MlpStudy {
             } else {
                 "from Wallace's approximation"
             }
-        ));
+        ).into());
         notes.push(format!(
             "network {}-{}-1, {} hidden units, {} task; every weight and bias under N(μ, s²); parameter order as in the model docs (layer by layer, W row-major with one row per output unit, then biases)",
             self.arch.inputs,
             self.arch.hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-"),
             self.arch.activation.name(),
             if self.regression() { "regression" } else { "classification" }
-        ));
+        ).into());
         if let Some(classes) = crate::fit::class_labels(&self.info()) {
-            notes.push(format!(
-                "target '{}': {} ↦ 0, {} ↦ 1",
-                self.target_name,
-                classes.first().map_or("", String::as_str),
-                classes.last().map_or("", String::as_str),
-            ));
+            notes.push(
+                format!(
+                    "target '{}': {} ↦ 0, {} ↦ 1",
+                    self.target_name,
+                    classes.first().map_or("", String::as_str),
+                    classes.last().map_or("", String::as_str),
+                )
+                .into(),
+            );
         }
         notes
     }

@@ -16,7 +16,7 @@ pub use study::MlpStudy;
 pub use units::{to_original_units, TargetScaling};
 
 use crate::data::Dataset;
-use crate::error::Result;
+use crate::error::{Message, Result};
 use crate::fit::{EvidenceMethod, FitOptions, PriorEvaluation, Study};
 use crate::model::mlp::{diagnostics, Activation, Diagnostics, MlpProblem, Task};
 use crate::prior::SdSpec;
@@ -113,7 +113,7 @@ pub struct MlpFit {
     /// Saturation, dead units, participation ratios, weight norms.
     pub diagnostics: Diagnostics,
     /// What the reader needs to know.
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
 }
 
 /// Fits an MLP to `dataset` under the prior of `options`.
@@ -142,13 +142,13 @@ pub fn fit_mlp(dataset: &Dataset, options: &FitOptions) -> Result<MlpFit> {
     let diagnostics = diagnostics(&problem, &mode.params);
     let mut charged = Vec::new();
     if options.prior_sd == SdSpec::Auto {
-        charged.push("the prior sd s");
+        charged.push("the prior sd s".into());
     }
     if study.regression() && options.noise_sd == SdSpec::Auto {
-        charged.push("the noise sd σ");
+        charged.push("the noise sd σ".into());
     }
     if study.target.is_active() {
-        charged.push("the target's mean and sd (its z-scoring)");
+        charged.push("the target's mean and sd (its z-scoring)".into());
     }
     let mut notes = study.code_length_notes(&charged, Some(evaluation.charge_bits));
     notes.extend(evaluation.notes.iter().cloned());

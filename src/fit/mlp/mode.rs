@@ -2,7 +2,7 @@
 
 use super::search::BestStart;
 use super::{HessianKind, MlpMode, MlpStudy};
-use crate::error::{OccamError, Result};
+use crate::error::{Message, OccamError, Result};
 use crate::fit::EvidenceMethod;
 use crate::inference::curvature::Factored;
 use crate::inference::laplace::log_prior_density;
@@ -38,7 +38,10 @@ impl MlpStudy {
                         .map_err(|e| {
                             OccamError::computation(
                                 "finding the MLP posterior mode (argmin L-BFGS)",
-                                format!("from the previous mode: {warm_error}; and then from the random starts: {e}"),
+                                Message::from("from the previous mode: ")
+                                    .then(warm_error.message())
+                                    .and("; and then from the random starts: ")
+                                    .then(e.message()),
                             )
                         })
                 }),

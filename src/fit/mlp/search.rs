@@ -2,8 +2,9 @@
 //! [`crate::inference::network_mode`]'s), the best log posterior kept and its ‖∇f‖ checked.
 
 use super::MlpStudy;
-use crate::error::{OccamError, Result};
+use crate::error::{Message, OccamError, Result, Setting};
 use crate::inference::network_mode::search_network_mode;
+use crate::message;
 use crate::model::mlp::{Activation, MlpProblem};
 use nalgebra::DVector;
 
@@ -48,13 +49,15 @@ impl MlpStudy {
                 match search_network_mode(&problem, start.clone(), 1e-2 * tolerance, tolerance) {
                     Ok(end) => end,
                     Err(e) => {
-                        failures.push(e.to_string());
+                        failures.push(e.message());
                         continue;
                     }
                 };
             let (objective, gradient) = problem.objective_and_gradient(&end.params);
             if !objective.is_finite() {
-                failures.push(format!("the log posterior is {objective} at its end point"));
+                failures.push(Message::from(format!(
+                    "the log posterior is {objective} at its end point"
+                )));
                 continue;
             }
             if best.as_ref().is_none_or(|b| objective < b.objective) {
@@ -70,20 +73,38 @@ impl MlpStudy {
         let best = best.ok_or_else(|| {
             OccamError::computation(
                 "finding the MLP posterior mode (argmin L-BFGS)",
-                format!(
-                    "every one of {} start(s) failed (first: {}); more random starts may find a mode: raise --restarts, or try another --seed",
-                    starts.len(),
-                    failures.first().map_or("no reason given", String::as_str)
-                ),
+                Message::from(format!(
+                    "every one of {} start(s) failed (first: ",
+                    starts.len()
+                ))
+                .then(
+                    failures
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| "no reason given".into()),
+                )
+                .then(message![
+                    "); more random starts may find a mode: raise ",
+                    Setting::Restarts,
+                    ", or try another ",
+                    Setting::Seed
+                ]),
             )
         })?;
         if best.gradient_norm > tolerance && self.arch.activation != Activation::Relu {
             return Err(OccamError::computation(
                 "finding the MLP posterior mode (argmin L-BFGS)",
-                format!(
-                    "after {} iterations ‖∇f‖ = {:.3e} > {tolerance:.3e} ({relative:e} of the gradient's scale), so the point is not a mode the Laplace evidence can use; try --restarts, another --seed, or a different --prior-sd",
-                    best.iterations, best.gradient_norm
-                ),
+                message![
+                    format!(
+                        "after {} iterations ‖∇f‖ = {:.3e} > {tolerance:.3e} ({relative:e} of the gradient's scale), so the point is not a mode the Laplace evidence can use; try ",
+                        best.iterations, best.gradient_norm
+                    ),
+                    Setting::Restarts,
+                    ", another ",
+                    Setting::Seed,
+                    ", or a different ",
+                    Setting::PriorSd
+                ],
             ));
         }
         Ok(best)

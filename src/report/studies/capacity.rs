@@ -3,10 +3,11 @@
 
 use super::{Section, StudyContext};
 use crate::data::Dataset;
-use crate::error::Result;
+use crate::error::{Result, Setting};
 use crate::fit::{fit_linear, FitOptions, LinearFit};
 use crate::prior::SdSpec;
 use crate::random::Stream;
+use crate::report::command::Command;
 use crate::report::figure::Figure;
 use crate::report::table::{Cell, Column, Table};
 
@@ -114,7 +115,7 @@ fn fit_degree(
 }
 
 /// Runs the study.
-pub fn run(_ctx: &StudyContext) -> Result<Section> {
+pub fn run(ctx: &StudyContext) -> Result<Section> {
     let mut section = Section::new("capacity", "Capacity, not magic");
     section.text(format!(
         "Polynomials of degree 0–{MAX_DEGREE} fitted to y = sin(2πx) + N(0, {NOISE_SD}²) with x ~ U(0, 1), for n = 10 and n = 100 training points (seed {SEED}), and scored on {TEST_ROWS} held-out points. The prior on the z-scored coefficients is N(0, s²I) and σ is fitted; s is fitted too (empirical Bayes) in the degree table, and swept in the figure. The evidence sees only the training points."
@@ -134,7 +135,9 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
             Column::new("train_rmse", "train RMSE"),
             Column::new("test_rmse", "test RMSE"),
         ],
-        "occam report --only capacity",
+        Command::occam("report", ctx.names)
+            .with(Setting::Only, "capacity")
+            .to_string(),
     );
     let mut sweep = Table::new(
         "capacity-sweep",
@@ -147,7 +150,9 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
             Column::new("train_rmse", "train RMSE"),
             Column::new("test_rmse", "test RMSE"),
         ],
-        "occam report --only capacity",
+        Command::occam("report", ctx.names)
+            .with(Setting::Only, "capacity")
+            .to_string(),
     );
     let mut evidence_figure = Figure::new(
         format!("Degree-{MAX_DEGREE} polynomial: evidence per point against the prior sd"),
@@ -182,7 +187,7 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
                         Cell::Empty,
                         Cell::Empty,
                         Cell::Empty,
-                        Cell::text(format!("failed: {e}")),
+                        Cell::text(format!("failed: {}", e.render(ctx.names))),
                     ]);
                     continue;
                 }

@@ -5,9 +5,10 @@ use super::{Section, StudyContext};
 use crate::codelength::{CodeKind, CodeLengths};
 use crate::compare::{compare, CompareOptions, Comparison};
 use crate::data::{self, ColumnSelection, Dataset};
-use crate::error::Result;
+use crate::error::{Message, Result, Setting, SettingNames};
 use crate::fit::{FitOptions, ModelKind};
 use crate::prior::{CenterPath, CenterSpec, SdSpec};
+use crate::report::command::Command;
 use crate::report::figure::Figure;
 use crate::report::table::{Cell, Column, Table};
 use crate::simulate::{simulate, to_csv, truth_path, SimulationSpec, Teacher};
@@ -120,18 +121,18 @@ fn run_case(
         })
         .collect();
     let centers_arg: Vec<String> = centers.iter().map(CenterSpec::to_string).collect();
-    let command = format!(
-        "occam compare --data {} {}--centers '{}' --sds {s}{} --charge-reals {charged}",
-        ctx.printed(staged_b),
-        if model == ModelKind::Linear {
-            String::new()
-        } else {
-            format!("--model {} ", model.name())
-        },
-        centers_arg.join(";"),
-        zero.noise_sd
-            .map_or(String::new(), |sigma| format!(" --noise-sd {sigma}"))
-    );
+    let mut command =
+        Command::occam("compare", ctx.names).with(Setting::Data, ctx.printed(staged_b));
+    if model != ModelKind::Linear {
+        command = command.with(Setting::Model, model.name());
+    }
+    command = command
+        .with(Setting::Centers, format!("'{}'", centers_arg.join(";")))
+        .with(Setting::Sds, s);
+    if let Some(sigma) = zero.noise_sd {
+        command = command.with(Setting::NoiseSd, sigma);
+    }
+    let command = command.with(Setting::ChargeReals, charged).to_string();
     Ok(Case {
         name,
         model,
@@ -177,7 +178,10 @@ fn summarise(case: &Case) -> String {
 pub fn run(ctx: &StudyContext) -> Result<Section> {
     let mut section = Section::new("centres", "Why zero?");
     section.text(
-        "Weight decay centres the prior at zero. Is zero special? Here every prior has the same width — the empirical-Bayes s of the zero-centred prior, with σ fixed likewise for regression — so every centre buys the same capacity γ; s and σ are estimated from the coded rows, so every code below pays ½ log₂ n bits for each (`--charge-reals`). Only the centre moves: to constants ±s/2, to three fixed pseudo-random points (sha256:, scale s), to the MAP fitted on the other half of the data (transfer, free because those rows are not coded), and for simulated data to the generating weights. Each data set is split into even and odd rows; the odd half is coded.",
+        format!(
+            "Weight decay centres the prior at zero. Is zero special? Here every prior has the same width — the empirical-Bayes s of the zero-centred prior, with σ fixed likewise for regression — so every centre buys the same capacity γ; s and σ are estimated from the coded rows, so every code below pays ½ log₂ n bits for each (`{}`). Only the centre moves: to constants ±s/2, to three fixed pseudo-random points (sha256:, scale s), to the MAP fitted on the other half of the data (transfer, free because those rows are not coded), and for simulated data to the generating weights. Each data set is split into even and odd rows; the odd half is coded.",
+            ctx.names.setting(Setting::ChargeReals)
+        ),
     );
     let mut cases = Vec::new();
     for (name, model) in [
@@ -281,6 +285,7 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
                 .iter()
                 .zip(&case.center_labels)
                 .map(|(row, label)| (label.as_str(), row.evaluation.notes.as_slice())),
+            ctx.names,
         );
         section.table(table);
         panels.push(
@@ -334,14 +339,16 @@ pub(crate) fn two_part_form_cell(codes: &CodeLengths) -> Cell {
 /// why a value is null) under its table, each once with the rows it concerns.
 pub(crate) fn add_two_part_notes<'a>(
     table: &mut Table,
-    rows: impl IntoIterator<Item = (&'a str, &'a [String])>,
+    rows: impl IntoIterator<Item = (&'a str, &'a [Message])>,
+    names: &dyn SettingNames,
 ) {
-    let mut grouped: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut grouped: Vec<(String, Vec<&str>)> = Vec::new();
     let mut count = 0;
     for (label, notes) in rows {
         count += 1;
-        for note in notes.iter().filter(|n| n.starts_with("two_part")) {
-            match grouped.iter_mut().find(|(n, _)| *n == note.as_str()) {
+        let notes = notes.iter().map(|note| note.render(names));
+        for note in notes.filter(|n| n.starts_with("two_part")) {
+            match grouped.iter_mut().find(|(n, _)| *n == note) {
                 Some((_, labels)) => labels.push(label),
                 None => grouped.push((note, vec![label])),
             }

@@ -13,7 +13,7 @@ pub mod saturation;
 
 use super::figure::Figure;
 use super::table::Table;
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, SettingNames};
 use std::path::{Path, PathBuf};
 
 /// One piece of a section, in reading order.
@@ -89,6 +89,8 @@ pub struct StudyContext {
     pub staging: PathBuf,
     /// `data/NAME` of every file staged since the last [`StudyContext::take_data_files`].
     pub data_written: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// How the front end spells settings, for the commands and notes a study prints.
+    pub names: &'static dyn SettingNames,
 }
 
 impl StudyContext {
@@ -122,7 +124,10 @@ impl StudyContext {
     /// whatever the outcome (and on SIGINT/SIGTERM: it is an occam staging folder, see
     /// [`crate::files::Staging`]): for printing one table, where no folder is written. Tables
     /// name staged files `data/…`, so they are the same bytes as in a written folder.
-    pub fn in_temporary_folder<T>(study: impl FnOnce(&StudyContext) -> Result<T>) -> Result<T> {
+    pub fn in_temporary_folder<T>(
+        names: &'static dyn SettingNames,
+        study: impl FnOnce(&StudyContext) -> Result<T>,
+    ) -> Result<T> {
         let staging = crate::files::Staging::beside(&std::env::temp_dir().join("occam-table"))?;
         std::fs::create_dir_all(staging.path()).map_err(|source| OccamError::Write {
             path: staging.path().to_path_buf(),
@@ -131,6 +136,7 @@ impl StudyContext {
         study(&StudyContext {
             staging: staging.path().to_path_buf(),
             data_written: Default::default(),
+            names,
         })
     }
 

@@ -3,14 +3,15 @@
 
 use super::{Section, StudyContext};
 use crate::data::{self, ColumnSelection};
-use crate::error::Result;
+use crate::error::{Result, Setting};
 use crate::fit::{fit_linear, fit_logistic, FitOptions};
 use crate::model::Intercept;
 use crate::prior::convert::{convert, ConversionContext, Knob, Loss};
+use crate::report::command::Command;
 use crate::report::table::{Cell, Column, Table};
 
 /// Runs the study.
-pub fn run(_ctx: &StudyContext) -> Result<Section> {
+pub fn run(ctx: &StudyContext) -> Result<Section> {
     let mut section = Section::new("prior", "L2 is a Gaussian prior");
     section.text(
         "An L2 penalty (1/2s²)‖w − μ‖² added to a negative log likelihood is, up to a constant, the negative log density of the prior w ~ N(μ, s²I); weight decay is the case μ = 0. Each library scales the penalty against its own loss, so the same prior is a different number in each (math.md §2). Below, empirical Bayes picks s (and σ for regression) on the built-in data, and the table gives the knob each library would need to fit under exactly that prior.",
@@ -44,9 +45,18 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
             Column::new("value", "value"),
         ],
         format!(
-            "occam convert --from prior-sd --value {s_lin} --n {} --noise-sd {sigma} --loss mse; occam convert --from prior-sd --value {s_log} --n {} --loss cross-entropy",
-            diabetes.n(),
-            cancer.n()
+            "{}; {}",
+            Command::occam("convert", ctx.names)
+                .with(Setting::From, "prior-sd")
+                .with(Setting::Value, s_lin)
+                .with(Setting::Rows, diabetes.n())
+                .with(Setting::NoiseSd, sigma)
+                .with(Setting::Loss, "mse"),
+            Command::occam("convert", ctx.names)
+                .with(Setting::From, "prior-sd")
+                .with(Setting::Value, s_log)
+                .with(Setting::Rows, cancer.n())
+                .with(Setting::Loss, "cross-entropy")
         ),
     );
     for (name, model, s, n, noise, loss) in [
@@ -106,7 +116,17 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
             Column::new("gradient_norm", "‖∇‖ at the MAP"),
             Column::new("iterations", "iterations"),
         ],
-        "occam fit --data diabetes --format json  (diagnostics.optimizer_check); occam fit --data breast_cancer --model logistic --intercept free --format json",
+        format!(
+            "{}  (diagnostics.optimizer_check); {}",
+            Command::occam("fit", ctx.names)
+                .with(Setting::Data, "diabetes")
+                .with(Setting::Format, "json"),
+            Command::occam("fit", ctx.names)
+                .with(Setting::Data, "breast_cancer")
+                .with(Setting::Model, "logistic")
+                .with(Setting::Intercept, "free")
+                .with(Setting::Format, "json")
+        ),
     );
     if let Some(c) = &linear.optimizer_check {
         check.push(vec![

@@ -4,9 +4,10 @@
 
 use super::{Section, StudyContext};
 use crate::data::{self, ColumnSelection};
-use crate::error::Result;
+use crate::error::{Result, Setting};
 use crate::fit::{FitOptions, LinearStudy, ResolvedCenter, Study};
 use crate::prior::{sha256_point, CenterSpec, SdSpec};
+use crate::report::command::Command;
 use crate::report::figure::Figure;
 use crate::report::table::{Cell, Column, Table};
 use nalgebra::DVector;
@@ -17,7 +18,7 @@ const OFFSETS: [f64; 17] = [
 ];
 
 /// Runs the study.
-pub fn run(_ctx: &StudyContext) -> Result<Section> {
+pub fn run(ctx: &StudyContext) -> Result<Section> {
     let mut section = Section::new("razor", "Is the razor arbitrary?");
     section.text(
         "If any fixed point can centre the prior, is preferring zero arbitrary — would a hash of a bitstring do as well? Here the centre moves from zero along three fixed pseudo-random unit directions (sha256:razor-1…3, normalised) and along the direction of the zero-centred MAP w*, by t prior sds. The prior sd is the empirical-Bayes s of the zero-centred prior and σ is refitted: both come from the coded rows, so every code pays ½ log₂ n bits for each. The w* direction comes from the coded rows too: its centres (t ≠ 0) pay ½ log₂ n bits for each of their k coordinates, a price the table includes and the other directions do not pay.",
@@ -70,7 +71,14 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
             Column::new("prequential_bits", "prequential (bits)"),
             Column::with_tex("delta_mixture_bits", "Δ mixture vs zero (bits)", "$\\Delta$ mixture [bits]"),
         ],
-        format!("occam compare --data diabetes --sds {s} --charge-reals 1 --centers 'vec:…' (centres t·s·u for the unit directions u above; the w* rows pay for their k coordinates too)"),
+        format!(
+            "{} (centres t·s·u for the unit directions u above; the w* rows pay for their k coordinates too)",
+            Command::occam("compare", ctx.names)
+                .with(Setting::Data, "diabetes")
+                .with(Setting::Sds, s)
+                .with(Setting::ChargeReals, 1)
+                .with(Setting::Centers, "'vec:…'")
+        ),
     );
     // The reference: the zero centre under the same choices as every other row (s fixed, σ fitted).
     let reference = study.evaluate(

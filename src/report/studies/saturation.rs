@@ -7,12 +7,13 @@ use super::centres::halves;
 use super::{Section, StudyContext};
 use crate::codelength::CodeSelection;
 use crate::data::{self, ColumnSelection, Dataset};
-use crate::error::Result;
+use crate::error::{Result, Setting};
 use crate::fit::{fit_mlp, FitOptions, MlpFit, MlpOptions};
 use crate::model::logistic::row_negative_log_likelihood;
 use crate::model::mlp::{Activation, Task};
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
+use crate::report::command::Command;
 use crate::report::figure::Figure;
 use crate::report::table::{Cell, Column, Table};
 use crate::simulate::{simulate, SimulationSpec, Teacher};
@@ -51,7 +52,7 @@ fn span(points: &[(f64, f64)]) -> Option<((f64, f64), (f64, f64))> {
 }
 
 /// Runs the study.
-pub fn run(_ctx: &StudyContext) -> Result<Section> {
+pub fn run(ctx: &StudyContext) -> Result<Section> {
     let mut section = Section::new("saturation", "Saturation and balance");
     section.text(format!(
         "The question behind weight decay in networks: does a prior centred at zero keep sigmoid units out of saturation, and make units use their inputs in a more balanced fashion? One hidden layer of {HIDDEN} units (sigmoid, tanh, ReLU), a logistic output, every weight and bias under N(μ, s²); trained on the even rows, the log loss measured on the odd rows. Saturated: the fraction of (unit, row) pairs with |pre-activation| ≥ 4 (sigmoid) or ≥ 2 (tanh); dead: ReLU units inactive on every training row; participation: (Σ|w|)²/(k·Σw²) over a unit's incoming weights, averaged over units (1 = every input weighs the same)."
@@ -71,7 +72,17 @@ pub fn run(_ctx: &StudyContext) -> Result<Section> {
             Column::new("participation", "participation"),
             Column::new("test_log_loss", "test log loss (nats/row)"),
         ],
-        "occam report --only saturation  (each row: occam fit --data <even half> --model mlp --hidden 8 --activation A --prior-sd S --prior-center C)",
+        format!(
+            "{}  (each row: {})",
+            Command::occam("report", ctx.names).with(Setting::Only, "saturation"),
+            Command::occam("fit", ctx.names)
+                .with(Setting::Data, "<even half>")
+                .with(Setting::Model, "mlp")
+                .with(Setting::Hidden, 8)
+                .with(Setting::Activation, "A")
+                .with(Setting::PriorSd, "S")
+                .with(Setting::PriorCenter, "C")
+        ),
     );
     let cancer = data::load("breast_cancer", &ColumnSelection::default())?;
     let spec = SimulationSpec {
