@@ -22,7 +22,7 @@
 use crate::data::SufficientStats;
 use crate::error::{OccamError, Result};
 use crate::prior::groups::Group;
-use crate::prior::SdSpec;
+use crate::prior::{SdSpec, MAX_SD, MIN_SD};
 use nalgebra::{DMatrix, DVector};
 use std::f64::consts::PI;
 
@@ -319,30 +319,72 @@ impl<'a> GroupedLinear<'a> {
     /// the noise precision when `noise` is `None` are fitted, the others kept. Starts at α_g = 1
     /// and β = n/yᵀy (scikit-learn's ARDRegression starts at α = 1, β = 1/var(y)); stops when
     /// every fitted ln α_g and ln β moves by less than 1e-12 in a step. A group is pruned
-    /// (α_g = ∞) once α_g exceeds [`PRUNE_RATIO`] times β·max_j∈g (XᵀX)_jj, or when its weights
-    /// sit exactly at its centre.
+    /// (α_g = ∞) once α_g exceeds [`PRUNE_RATIO`] times β·max_j∈g (XᵀX)_jj (or 1/MIN_SD²), or when
+    /// its weights sit exactly at its centre.
+    ///
+    /// Pruning inside the fixed point is irreversible, so after it converges each pruned group is
+    /// offered back at α_g = β·max_j∈g (XᵀX)_jj·10^t, t = −6…9, the others kept: if some finite α_g
+    /// gives a higher evidence than the pruned limit, the fixed point restarts from there (at most
+    /// G + 1 rounds; the best answer is kept). The answer is then checked stationary: every
+    /// fitted |∂ln p/∂ln α_g| ≤ 1e-6·max(1, P_g) and |∂ln p/∂ln β| ≤ 1e-6·n, or a typed error.
+    /// s_g = α_g^−½ stays within [MIN_SD, MAX_SD] (prior::check_sd's range): below, the group is
+    /// pruned; above, a typed error.
     pub fn empirical_bayes(
         &self,
         fixed: &[Option<f64>],
         noise: Option<f64>,
     ) -> Result<GroupedEmpiricalBayes> {
-        const MAX_ITERATIONS: usize = 100_000;
         let n = self.stats.n as f64;
-        let mut alpha: Vec<f64> = (0..self.groups).map(|g| fixed[g].unwrap_or(1.0)).collect();
-        let mut beta = noise.unwrap_or(if self.stats.yty > 0.0 {
+        let alpha: Vec<f64> = (0..self.groups).map(|g| fixed[g].unwrap_or(1.0)).collect();
+        let beta = noise.unwrap_or(if self.stats.yty > 0.0 {
             n / self.stats.yty
         } else {
             1.0
         });
-        let strongest: Vec<f64> = (0..self.groups)
+        let mut best = self.fixed_point(fixed, noise, alpha, beta, 0)?;
+        for _round in 0..=self.groups {
+            let Some((alpha, beta)) = self.revival(&best, fixed)? else {
+                break;
+            };
+            let next = self.fixed_point(fixed, noise, alpha, beta, best.iterations)?;
+            if next.posterior.log_evidence > best.posterior.log_evidence {
+                best = next;
+            } else {
+                best.iterations = next.iterations;
+                break;
+            }
+        }
+        self.check_stationary(&best, fixed, noise)?;
+        Ok(best)
+    }
+
+    /// The strongest column of each group: max_j∈g (XᵀX)_jj.
+    fn strongest(&self) -> Vec<f64> {
+        (0..self.groups)
             .map(|g| {
                 (0..self.group_of.len())
                     .filter(|&j| self.group_of[j] == g)
                     .map(|j| self.stats.xtx[(j, j)])
                     .fold(0.0, f64::max)
             })
-            .collect();
-        for iteration in 1..=MAX_ITERATIONS {
+            .collect()
+    }
+
+    /// MacKay's fixed point from (`alpha`, `beta`); `done` iterations already spent.
+    fn fixed_point(
+        &self,
+        fixed: &[Option<f64>],
+        noise: Option<f64>,
+        mut alpha: Vec<f64>,
+        mut beta: f64,
+        done: usize,
+    ) -> Result<GroupedEmpiricalBayes> {
+        const MAX_ITERATIONS: usize = 100_000;
+        let n = self.stats.n as f64;
+        let strongest = self.strongest();
+        let max_alpha = 1.0 / (MIN_SD * MIN_SD);
+        let min_alpha = 1.0 / (MAX_SD * MAX_SD);
+        for iteration in done + 1..=done + MAX_ITERATIONS {
             let post = self.posterior(&alpha, beta)?;
             let mut moved = 0.0f64;
             let mut pruned_now = false;
@@ -352,7 +394,7 @@ impl<'a> GroupedLinear<'a> {
                 }
                 let d = post.distances_squared[g];
                 let next = post.effective_parameters[g] / d;
-                if d == 0.0 || next > PRUNE_RATIO * beta * strongest[g] {
+                if d == 0.0 || next > PRUNE_RATIO * beta * strongest[g] || next > max_alpha {
                     alpha[g] = f64::INFINITY;
                     pruned_now = true;
                 } else {
@@ -372,10 +414,10 @@ impl<'a> GroupedLinear<'a> {
                 moved = moved.max((next / beta).ln().abs());
                 beta = next;
             }
-            if alpha.iter().any(|a| *a <= 0.0 || a.is_nan()) {
+            if alpha.iter().any(|a| *a < min_alpha || a.is_nan()) {
                 return Err(OccamError::computation(
                     "empirical Bayes over the groups",
-                    "a prior precision reached 0 (s_g → ∞); fix that group's sd",
+                    format!("a prior precision fell below 1/MAX_SD² (s_g above {MAX_SD:e}): the data put no scale on that group; fix its sd"),
                 ));
             }
             if !pruned_now && moved < 1e-12 {
@@ -392,6 +434,70 @@ impl<'a> GroupedLinear<'a> {
             "empirical Bayes over the groups",
             format!("MacKay's fixed point did not converge in {MAX_ITERATIONS} steps"),
         ))
+    }
+
+    /// The best finite α_g for a pruned fitted group, when it beats the pruned limit: the start
+    /// of the next round of [`GroupedLinear::empirical_bayes`] (that group revived, the rest as
+    /// found), or `None` when no pruned group gains evidence by coming back.
+    fn revival(
+        &self,
+        found: &GroupedEmpiricalBayes,
+        fixed: &[Option<f64>],
+    ) -> Result<Option<(Vec<f64>, f64)>> {
+        let strongest = self.strongest();
+        let beta = found.noise_precision;
+        let base = found.posterior.log_evidence;
+        let slack = 1e-9 * base.abs().max(1.0);
+        let mut best: Option<(f64, usize, f64)> = None;
+        for g in 0..self.groups {
+            if fixed[g].is_some() || found.precisions[g].is_finite() {
+                continue;
+            }
+            for t in -6..=9 {
+                let a = beta * strongest[g] * 10f64.powi(t);
+                if !(a.is_finite() && a > 0.0) {
+                    continue;
+                }
+                let mut alpha = found.precisions.clone();
+                alpha[g] = a;
+                let e = self.posterior(&alpha, beta)?.log_evidence;
+                if e > base + slack && best.is_none_or(|(b, _, _)| e > b) {
+                    best = Some((e, g, a));
+                }
+            }
+        }
+        Ok(best.map(|(_, g, a)| {
+            let mut alpha = found.precisions.clone();
+            alpha[g] = a;
+            (alpha, beta)
+        }))
+    }
+
+    /// Refuses an answer where the evidence's gradient in a fitted ln α_g or ln β is not ~0.
+    fn check_stationary(
+        &self,
+        found: &GroupedEmpiricalBayes,
+        fixed: &[Option<f64>],
+        noise: Option<f64>,
+    ) -> Result<()> {
+        let (by_group, by_noise) =
+            self.gradient(&found.posterior, &found.precisions, found.noise_precision);
+        for (g, d) in by_group.iter().enumerate() {
+            let size = self.group_of.iter().filter(|&&l| l == g).count() as f64;
+            if fixed[g].is_none() && !(d.abs() <= 1e-6 * size.max(1.0)) {
+                return Err(OccamError::computation(
+                    "empirical Bayes over the groups",
+                    format!("MacKay's fixed point stopped where the evidence is not stationary: ∂ln p/∂ln α = {d:e} for group {}; fix that group's sd", g + 1),
+                ));
+            }
+        }
+        if noise.is_none() && !(by_noise.abs() <= 1e-6 * self.stats.n as f64) {
+            return Err(OccamError::computation(
+                "empirical Bayes over the groups",
+                format!("MacKay's fixed point stopped where the evidence is not stationary in the noise: ∂ln p/∂ln β = {by_noise:e}; fix the noise sd"),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -661,5 +767,47 @@ mod tests {
             .unwrap();
         assert_eq!(eb.precisions[0], 0.5);
         assert_eq!(eb.noise_precision, 1.0);
+    }
+
+    #[test]
+    fn a_wrongly_pruned_group_is_revived_and_the_answer_is_checked_stationary() {
+        let (_, (x, _)) = random_stats(200, 6, 5);
+        let w = DVector::from_vec(vec![1.5, -2.0, 0.8, 0.0, 0.0, 0.0]);
+        let noise = crate::testing::random_design(200, 1, 99).1;
+        let y = &x * &w + noise;
+        let stats = SufficientStats::from_rows(x.transpose().as_slice(), y.as_slice(), 6);
+        let model = GroupedLinear::new(&stats, (0..6).collect(), DVector::zeros(6)).unwrap();
+        let fixed = [None; 6];
+        // The fixed point started with the relevant column 1 pruned stays stuck there.
+        let mut start = vec![1.0; 6];
+        start[1] = f64::INFINITY;
+        let stuck = model.fixed_point(&fixed, None, start, 1.0, 0).unwrap();
+        assert!(!stuck.precisions[1].is_finite());
+        let (alpha, beta) = model
+            .revival(&stuck, &fixed)
+            .unwrap()
+            .expect("column 1 comes back");
+        assert!(alpha[1].is_finite());
+        let revived = model.fixed_point(&fixed, None, alpha, beta, 0).unwrap();
+        assert!(revived.precisions[1].is_finite());
+        assert!(revived.posterior.log_evidence > stuck.posterior.log_evidence + 10.0);
+        // The public search ends where no pruned group comes back, and is stationary.
+        let eb = model.empirical_bayes(&fixed, None).unwrap();
+        assert!(model.revival(&eb, &fixed).unwrap().is_none());
+        assert!(eb.posterior.log_evidence >= revived.posterior.log_evidence - 1e-9);
+        model.check_stationary(&eb, &fixed, None).unwrap();
+        // A point off the fixed point is refused, naming the gradient.
+        let mut off = eb.clone();
+        off.precisions[0] *= 4.0;
+        off.posterior = model
+            .posterior(&off.precisions, off.noise_precision)
+            .unwrap();
+        let err = model.check_stationary(&off, &fixed, None).unwrap_err();
+        assert!(err.to_string().contains("not stationary"), "{err}");
+        // … but not when that group's sd was fixed there.
+        let mut pinned = fixed;
+        pinned[0] = Some(off.precisions[0]);
+        let refit = model.empirical_bayes(&pinned, None).unwrap();
+        assert_eq!(refit.precisions[0], off.precisions[0]);
     }
 }
