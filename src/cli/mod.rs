@@ -9,6 +9,7 @@ use occam::fit::{CheckedOptions, FitOptions, HessianKind, MlpOptions, ModelKind}
 use occam::model::mlp::{Activation, Task};
 use occam::model::Intercept;
 use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
+use occam::prior::groups::PriorStructure;
 use occam::prior::{CenterSpec, SdSpec};
 use occam::progress;
 use occam::report::convert::render_conversion;
@@ -102,6 +103,17 @@ struct PriorArgs {
         allow_hyphen_values = true
     )]
     prior_sd: String,
+    /// A prior of several groups, each with its own centre and sd (linear model):
+    /// 'GROUP=CENTER:SD; …' with GROUP all, weights, features:a,b, ard (one group per feature),
+    /// rest, …; `ard` alone is ard=zero:auto. Replaces --prior-center and --prior-sd (for one
+    /// group write all=CENTER:SD). See docs/cli.md.
+    #[arg(
+        long,
+        value_name = "GROUP=CENTER:SD;…",
+        allow_hyphen_values = true,
+        conflicts_with_all = ["prior_center", "prior_sd"]
+    )]
+    prior: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -391,6 +403,7 @@ impl ModelArgs {
             first_block: self.first_block,
             codes: CodeSelection::parse(&self.codes)?,
             charged_reals: self.charge_reals,
+            prior: None,
             mlp: MlpOptions {
                 hidden: self.hidden.clone(),
                 activation: self.activation,
@@ -464,15 +477,23 @@ fn load_data(args: &DataArgs) -> Result<data::Dataset> {
 
 fn run_fit(args: &FitArgs) -> Result<()> {
     // Parse every flag before touching the data, so a usage error is reported first.
-    let options = args.model.options(
+    let mut options = args.model.options(
         args.data.selection(),
         CenterSpec::parse(&args.prior.prior_center)?,
         SdSpec::parse(Setting::PriorSd, &args.prior.prior_sd)?,
     )?;
-    let inputs = input_paths(
-        &args.data.data,
-        std::slice::from_ref(&options.options().center),
-    );
+    if let Some(text) = &args.prior.prior {
+        let structure = PriorStructure::parse(text)?;
+        options = options
+            .into_options()
+            .with_prior(structure)
+            .check(args.model.model)?;
+    }
+    let mut centers = vec![options.options().center.clone()];
+    if let Some(structure) = &options.options().prior {
+        centers.extend(structure.groups().iter().map(|g| g.center.clone()));
+    }
+    let inputs = input_paths(&args.data.data, &centers);
     check_out(&args.output, &inputs)?;
     let dataset = load_data(&args.data)?;
     let step = progress::step(format!("fitting the {} model", args.model.model.name()));

@@ -10,6 +10,7 @@ pub mod datasets;
 pub mod engine;
 pub mod figure;
 pub mod fit;
+mod fit_grouped;
 pub mod format;
 pub mod studies;
 pub mod table;

@@ -450,6 +450,10 @@ impl Steps<'_> {
                 None,
                 fault_message(problem.into_error(kind), Setting::NoiseSd),
             ),
+            OptionsProblem::GroupsLinearOnly => at(
+                None,
+                fault_message(problem.into_error(kind), Setting::Prior),
+            ),
         })
     }
 

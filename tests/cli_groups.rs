@@ -1,0 +1,292 @@
+//! `occam fit --prior` (math.md §8, a prior of several groups) through the real binary: one group
+//! is today's fit byte for byte, a one-group structure by another route equals it, ARD on
+//! diabetes prunes what scikit-learn's ARDRegression prunes, the JSON and the charges, simulated
+//! data across seeds, and every refusal.
+
+mod common;
+
+use common::{arg, assert_success, assert_usage_error, close, fit_json, number, numbers, occam};
+use serde_json::Value;
+
+const FORMATS: [&str; 5] = ["table", "json", "md", "tex", "csv"];
+
+fn half_log2(n: f64) -> f64 {
+    0.5 * n.log2()
+}
+
+#[test]
+fn one_group_all_is_todays_fit_byte_for_byte() {
+    for format in FORMATS {
+        for (flags, prior) in [
+            (vec![], "all=zero:auto"),
+            (vec!["--prior-sd", "3"], "all=zero:3"),
+            (vec!["--prior-center", "const:0.5"], "all=const:0.5:auto"),
+        ] {
+            let mut today = vec!["fit", "--data", "diabetes", "--format", format];
+            today.extend(flags);
+            let grouped = [
+                "fit", "--data", "diabetes", "--format", format, "--prior", prior,
+            ];
+            assert_eq!(
+                assert_success(&today),
+                assert_success(&grouped),
+                "{prior} in {format}"
+            );
+        }
+    }
+}
+
+/// `weights=zero:auto` is one group by the grouped route (GroupedLinear's own fixed point and
+/// evidence): it must equal the one-group fit, computed by the eigenbasis route.
+#[test]
+fn one_group_by_the_grouped_route_equals_the_one_group_fit() {
+    let today = fit_json(&["--data", "diabetes"]);
+    let grouped = fit_json(&["--data", "diabetes", "--prior", "weights=zero:auto"]);
+    let groups = grouped["prior"]["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0]["name"], "weights");
+    let rel = |a: f64, b: f64| ((a - b) / b).abs();
+    assert!(rel(number(&groups[0]["sd"]), number(&today["prior"]["sd"])) < 1e-8);
+    assert!(
+        rel(
+            number(&grouped["evidence"]["log_nats"]),
+            number(&today["evidence"]["log_nats"])
+        ) < 1e-10
+    );
+    assert!(
+        rel(
+            number(&groups[0]["effective_parameters"]),
+            number(&today["evidence"]["effective_parameters"])
+        ) < 1e-8
+    );
+    assert!(
+        rel(
+            number(&grouped["model"]["noise_sd"]),
+            number(&today["model"]["noise_sd"])
+        ) < 1e-8
+    );
+    for (a, b) in numbers(&grouped["map"]["weights"])
+        .iter()
+        .zip(numbers(&today["map"]["weights"]))
+    {
+        assert!(close(*a, b, 1e-7), "{a} vs {b}");
+    }
+    // Both charge two reals (s and σ): the mixture codes agree.
+    assert!(close(
+        number(&grouped["code_length_bits"]["mixture"]),
+        number(&today["code_length_bits"]["mixture"]),
+        1e-8
+    ));
+}
+
+#[test]
+fn ard_on_diabetes_prunes_what_sklearn_prunes_and_charges_every_scale() {
+    let report = fit_json(&["--data", "diabetes", "--prior", "ard"]);
+    let features: Vec<String> = report["dataset"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_owned())
+        .collect();
+    let groups = report["prior"]["groups"].as_array().unwrap();
+    let names: Vec<&str> = groups.iter().map(|g| g["name"].as_str().unwrap()).collect();
+    assert_eq!(names, features);
+    assert!(report["prior"].get("sd").is_none());
+    assert_eq!(report["prior"]["center"], "ard=zero:auto");
+    let weights = numbers(&report["map"]["weights"]);
+    let mut pruned = Vec::new();
+    let mut gamma = 0.0;
+    for (j, g) in groups.iter().enumerate() {
+        assert_eq!(g["parameters"], 1);
+        assert_eq!(g["sd_fitted"], true);
+        gamma += number(&g["effective_parameters"]);
+        if g["pruned"] == true {
+            pruned.push(names[j]);
+            assert_eq!(number(&g["sd"]), 0.0);
+            assert_eq!(weights[j], 0.0);
+        } else {
+            assert!(number(&g["sd"]) > 0.0);
+        }
+    }
+    // tests/golden/sklearn_ard.json: ARDRegression prunes age, s2 and s4.
+    assert_eq!(pruned, ["age", "s2", "s4"]);
+    assert!(close(
+        gamma,
+        number(&report["evidence"]["effective_parameters"]),
+        1e-12
+    ));
+    // 10 scales and σ, each ½ log₂ n bits.
+    let n = number(&report["dataset"]["n"]);
+    let charged = 11.0 * half_log2(n);
+    assert!(close(
+        number(&report["diagnostics"]["charged_bits"]),
+        charged,
+        1e-12
+    ));
+    assert!(close(
+        number(&report["code_length_bits"]["mixture"]),
+        number(&report["evidence"]["bits"]) + charged,
+        1e-12
+    ));
+    assert!(report["code_length_bits"]["prequential"].is_null());
+    assert!(report["code_length_bits"]["two_part"].is_null());
+    let notes: Vec<&str> = report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    for name in ["age", "s2", "s4"] {
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains(&format!("group '{name}' pruned: s = 0"))),
+            "{notes:#?}"
+        );
+    }
+    assert!(notes
+        .iter()
+        .any(|n| n.starts_with("prequential: not computed for a grouped prior")));
+    // The table prints one line per group, the pruned ones at s = 0.
+    let table = assert_success(&["fit", "--data", "diabetes", "--prior", "ard"]);
+    assert_eq!(table.matches("  prior group ").count(), 10, "{table}");
+    assert!(table.contains("age: centre zero, s = 0 (empirical Bayes, pruned)"));
+}
+
+#[test]
+fn fixed_and_fitted_groups_mix_and_only_fitted_ones_are_charged() {
+    let report = fit_json(&[
+        "--data",
+        "diabetes",
+        "--prior",
+        "features:bmi,bp=zero:auto; rest=const:0.1:0.5",
+        "--noise-sd",
+        "55",
+    ]);
+    let groups = report["prior"]["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0]["name"], "bmi,bp");
+    assert_eq!(groups[0]["parameters"], 2);
+    assert_eq!(groups[1]["name"], "rest");
+    assert_eq!(groups[1]["sd"], 0.5);
+    assert_eq!(groups[1]["sd_fitted"], false);
+    assert_eq!(groups[1]["center"], "const:0.1");
+    assert_eq!(report["model"]["noise_sd"], 55.0);
+    let centre = numbers(&report["prior"]["center_values"]);
+    let features = report["dataset"]["features"].as_array().unwrap();
+    for (j, f) in features.iter().enumerate() {
+        let expected = if f == "bmi" || f == "bp" { 0.0 } else { 0.1 };
+        assert_eq!(centre[j], expected, "{f}");
+    }
+    let n = number(&report["dataset"]["n"]);
+    assert!(close(
+        number(&report["diagnostics"]["charged_bits"]),
+        half_log2(n),
+        1e-12
+    ));
+}
+
+/// On simulated data the extra scales can only raise the evidence's maximum (one shared s is a
+/// point of ARD's hyperparameter space), and each fitted scale follows its teacher weight.
+#[test]
+fn ard_on_simulated_data_across_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    for seed in 1..=4 {
+        let csv = dir.path().join(format!("sim{seed}.csv"));
+        let seed_text = seed.to_string();
+        assert_success(&[
+            "simulate",
+            "linear",
+            "--n",
+            "300",
+            "--k",
+            "8",
+            "--seed",
+            &seed_text,
+            "--out",
+            arg(&csv),
+        ]);
+        let truth: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(format!("sim{seed}.truth.json"))).unwrap(),
+        )
+        .unwrap();
+        let one = fit_json(&["--data", arg(&csv)]);
+        let ard = fit_json(&["--data", arg(&csv), "--prior", "ard"]);
+        assert!(
+            number(&ard["evidence"]["log_nats"]) >= number(&one["evidence"]["log_nats"]) - 1e-9,
+            "seed {seed}"
+        );
+        for (w, g) in numbers(&truth["weights"])
+            .iter()
+            .zip(ard["prior"]["groups"].as_array().unwrap())
+        {
+            if w.abs() > 0.5 {
+                assert_eq!(g["pruned"], false, "seed {seed}: weight {w} pruned");
+                let s = number(&g["sd"]);
+                assert!(
+                    s > 0.3 * w.abs() && s < 3.0 * w.abs(),
+                    "seed {seed}: s {s} for {w}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn refusals_name_the_flag_and_the_fix() {
+    // With the one-group flags.
+    for other in [["--prior-sd", "3"], ["--prior-center", "const:1"]] {
+        let mut args = vec!["fit", "--data", "diabetes", "--prior", "ard"];
+        args.extend(other);
+        assert_usage_error(occam(&args), &["--prior", other[0], "cannot be used with"]);
+    }
+    // Other models: linear only, for now.
+    for model in ["logistic", "mlp"] {
+        assert_usage_error(
+            occam(&[
+                "fit",
+                "--data",
+                "breast_cancer",
+                "--model",
+                model,
+                "--prior",
+                "ard; rest=zero:auto",
+            ]),
+            &[
+                "--prior",
+                "linear model only",
+                "all=CENTER:SD",
+                "--model linear",
+            ],
+        );
+    }
+    // … while one group is every model's prior.
+    assert_success(&[
+        "fit",
+        "--data",
+        "breast_cancer",
+        "--model",
+        "logistic",
+        "--prior",
+        "all=zero:1",
+        "--codes",
+        "none",
+    ]);
+    // Malformed structures and groups that cover nothing.
+    for (prior, needle) in [
+        ("weights=zero", "needs an sd after the centre"),
+        ("layer9=zero:auto", "covers no parameter"),
+        ("biases=zero:1; rest=zero:auto", "covers no parameter"),
+        ("features:bmi=zero:auto", "in no group"),
+        ("features:nope=zero:auto; rest=zero:auto", "nope"),
+        (
+            "features:bmi=vec:1,2:auto; rest=zero:auto",
+            "the group has 1 parameter(s) (in this order: bmi)",
+        ),
+    ] {
+        assert_usage_error(
+            occam(&["fit", "--data", "diabetes", "--prior", prior]),
+            &["--prior", needle],
+        );
+    }
+}
