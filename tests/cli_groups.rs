@@ -290,3 +290,81 @@ fn refusals_name_the_flag_and_the_fix() {
         );
     }
 }
+
+/// `file:` reads occam's own fit JSON (its map.weights): for one group every coordinate, for a
+/// group of several the group's own; a group-sized file is that group's.
+#[test]
+fn file_centres_read_a_fit_json_whole_or_per_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let donor = dir.path().join("donor.json");
+    assert_success(&[
+        "fit",
+        "--data",
+        "diabetes",
+        "--prior-sd",
+        "2",
+        "--format",
+        "json",
+        "--out",
+        arg(&donor),
+    ]);
+    let donor_json: Value =
+        serde_json::from_str(&std::fs::read_to_string(&donor).unwrap()).unwrap();
+    let w = numbers(&donor_json["map"]["weights"]);
+    // One group: the whole vector, the same fit as vec: with those numbers.
+    let as_file = fit_json(&[
+        "--data",
+        "diabetes",
+        "--prior-sd",
+        "1",
+        "--prior-center",
+        &format!("file:{}", arg(&donor)),
+    ]);
+    assert_eq!(numbers(&as_file["prior"]["center_values"]), w);
+    let listed: Vec<String> = w.iter().map(|v| v.to_string()).collect();
+    let as_vec = fit_json(&[
+        "--data",
+        "diabetes",
+        "--prior-sd",
+        "1",
+        "--prior-center",
+        &format!("vec:{}", listed.join(",")),
+    ]);
+    assert_eq!(as_file["evidence"], as_vec["evidence"]);
+    // Several groups: the group's coordinates of the whole vector, or a group-sized file.
+    let features = donor_json["dataset"]["features"].as_array().unwrap();
+    let bmi = features.iter().position(|f| f == "bmi").unwrap();
+    let bp = features.iter().position(|f| f == "bp").unwrap();
+    let small = common::write_file(dir.path(), "two.json", "[0.25, -0.5]");
+    for (centre, expected) in [
+        (format!("file:{}", arg(&donor)), [w[bmi], w[bp]]),
+        (format!("file:{}", arg(&small)), [0.25, -0.5]),
+    ] {
+        let prior = format!("features:bmi,bp={centre}:3; rest=zero:auto");
+        let report = fit_json(&["--data", "diabetes", "--prior", &prior]);
+        let values = numbers(&report["prior"]["center_values"]);
+        assert_eq!([values[bmi], values[bp]], expected, "{prior}");
+        for (j, v) in values.iter().enumerate() {
+            if j != bmi && j != bp {
+                assert_eq!(*v, 0.0);
+            }
+        }
+    }
+    // A file of another length is refused, naming the group and both lengths.
+    let three = common::write_file(dir.path(), "three.json", "[1, 2, 3]");
+    assert_usage_error(
+        occam(&[
+            "fit",
+            "--data",
+            "diabetes",
+            "--prior",
+            &format!("features:bmi,bp=file:{}:3; rest=zero:auto", arg(&three)),
+        ]),
+        &[
+            "--prior",
+            "group 'bmi,bp'",
+            "3 coordinate(s)",
+            "2 parameter(s)",
+        ],
+    );
+}

@@ -10,7 +10,8 @@
 //!
 //! and the mixture code is −log₂ p(y) plus ½ log₂ n bits per real number estimated from the coded
 //! rows: each fitted s_g (a pruned group's s_g = 0 included: it was estimated), σ when fitted,
-//! and `charged_reals`. BIC does not depend on the prior and is the linear model's. The
+//! and `charged_reals`. A group's `file:` centre holds the group's coordinates, or every
+//! weight's (occam's fit JSON: its `map.weights`), of which the group's are taken. BIC does not depend on the prior and is the linear model's. The
 //! prequential and two-part codes are not computed for a grouped prior yet (a note says so).
 
 use super::{charge_note, charged_reals_note, FitOptions, LinearStudy};
@@ -113,6 +114,7 @@ pub fn fit_grouped_linear<'d>(
     let params = ParameterInfo::glm(&study.feature_names, false);
     let groups = structure.resolve(&params)?;
     let mut center = DVector::zeros(k);
+    let mut center_notes: Vec<Message> = Vec::new();
     for group in &groups {
         let names: Vec<String> = group
             .indices
@@ -129,10 +131,31 @@ pub fn fit_grouped_linear<'d>(
             (_, SdSpec::Fixed(s)) => s,
             (_, SdSpec::Auto) => f64::NAN,
         };
-        let values = group
-            .center
-            .resolve(group.indices.len(), scale, &names)
-            .map_err(|e| match e {
+        // A file may hold the group's coordinates or every weight's (occam's fit JSON of the
+        // same model: then the group's are taken).
+        let whole = match &group.center {
+            CenterSpec::File(_) if group.indices.len() != k => {
+                let all_names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
+                match group.center.resolve(k, scale, &all_names) {
+                    Ok(all) => Some(DVector::from_fn(group.indices.len(), |i, _| {
+                        all[group.indices[i]]
+                    })),
+                    Err(OccamError::CenterLength { .. }) => None,
+                    Err(e) => {
+                        return Err(invalid(
+                            Message::from(format!("group '{}': ", group.name)).then(e.message()),
+                        ))
+                    }
+                }
+            }
+            _ => None,
+        };
+        center_notes.extend(group.center.truth_file_note());
+        let values = match whole {
+            Some(values) => Ok(values),
+            None => group.center.resolve(group.indices.len(), scale, &names),
+        }
+        .map_err(|e| match e {
                 OccamError::CenterLength {
                     spec,
                     expected,
@@ -201,6 +224,7 @@ pub fn fit_grouped_linear<'d>(
     if options.intercept == Intercept::Centered {
         notes.push("intercept: features and target centred; the intercept mean(y) − mean(x)·w is not a parameter, and the evidence and code lengths are those of the centred data (n rows, k weights)".into());
     }
+    notes.extend(center_notes);
     notes.extend(super::class_like_target_note(dataset));
     notes.push(Message::from("continuous targets are coded at unit precision: a precision ε adds n·log₂(1/ε) bits to every model alike, so differences between priors are unaffected"));
     let mut charged: Vec<Message> = Vec::new();
