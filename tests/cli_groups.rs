@@ -368,3 +368,117 @@ fn file_centres_read_a_fit_json_whole_or_per_group() {
         ],
     );
 }
+
+// ---------------------------------------------------------------- compare --priors
+
+fn compare_json(args: &[&str]) -> Value {
+    let mut full = vec!["compare"];
+    full.extend_from_slice(args);
+    full.extend(["--format", "json"]);
+    serde_json::from_str(&assert_success(&full)).unwrap()
+}
+
+/// Each row is the fit of that whole prior alone: its numbers equal `occam fit --prior`'s, the
+/// rows are ranked by the mixture code, and the charged reals are counted.
+#[test]
+fn compare_priors_rows_are_the_fits_ranked_by_the_mixture_code() {
+    let priors = [
+        "ard",
+        "all=zero:auto",
+        "features:bmi,bp,s5=zero:auto; rest=zero:auto",
+        "all=zero:0.5",
+    ];
+    let mut args = vec!["--data", "diabetes", "--priors"];
+    args.extend(priors);
+    let report = compare_json(&args);
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), priors.len());
+    assert_eq!(report["rank_by"], "mixture");
+    let mixture: Vec<f64> = rows.iter().map(|r| number(&r["mixture_bits"])).collect();
+    assert!(mixture.windows(2).all(|w| w[0] <= w[1]), "{mixture:?}");
+    let n = number(&report["dataset"]["n"]);
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row["rank"], i + 1);
+        let prior = row["prior"].as_str().unwrap();
+        let fit = fit_json(&["--data", "diabetes", "--prior", prior]);
+        assert_eq!(
+            number(&row["mixture_bits"]),
+            number(&fit["code_length_bits"]["mixture"]),
+            "{prior}"
+        );
+        assert_eq!(
+            number(&row["log_evidence_nats"]),
+            number(&fit["evidence"]["log_nats"]),
+            "{prior}"
+        );
+        let reals = number(&row["charged_reals"]);
+        assert!(close(
+            number(&row["charged_bits"]),
+            reals * half_log2(n),
+            1e-12
+        ));
+        let expected_reals = match prior {
+            "ard=zero:auto" => 11.0,
+            "all=zero:auto" => 2.0,
+            "all=zero:0.5" => 1.0,
+            _ => 3.0,
+        };
+        assert_eq!(reals, expected_reals, "{prior}");
+    }
+    let ard = rows.iter().find(|r| r["prior"] == "ard=zero:auto").unwrap();
+    assert_eq!(ard["groups"], 10);
+    assert_eq!(ard["pruned"], 3);
+    // The table renderings hold the same rows.
+    let mut table = vec!["compare", "--data", "diabetes", "--priors"];
+    table.extend(priors);
+    let text = assert_success(&table);
+    assert!(text.contains("| 1 | "), "{text}");
+    assert!(text.contains("ard=zero:auto | 10 | 3 | 11 |"), "{text}");
+}
+
+#[test]
+fn compare_priors_refusals() {
+    assert_usage_error(
+        occam(&[
+            "compare", "--data", "diabetes", "--priors", "ard", "--sds", "1",
+        ]),
+        &["--priors", "--sds", "cannot be used with"],
+    );
+    assert_usage_error(
+        occam(&[
+            "compare",
+            "--data",
+            "diabetes",
+            "--priors",
+            "ard",
+            "weights=zero",
+        ]),
+        &["--priors", "'weights=zero'", "needs an sd"],
+    );
+    assert_usage_error(
+        occam(&[
+            "compare",
+            "--data",
+            "breast_cancer",
+            "--model",
+            "logistic",
+            "--priors",
+            "all=zero:auto",
+            "ard; rest=zero:auto",
+        ]),
+        &["--priors", "'ard; rest=zero:auto'", "linear model only"],
+    );
+    // One-group rows work for every model.
+    let report = compare_json(&[
+        "--data",
+        "breast_cancer",
+        "--model",
+        "logistic",
+        "--codes",
+        "none",
+        "--priors",
+        "all=zero:auto",
+        "all=zero:1",
+    ]);
+    assert_eq!(report["rows"].as_array().unwrap().len(), 2);
+}

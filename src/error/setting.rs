@@ -47,6 +47,8 @@ pub enum Setting {
     Centers,
     /// The prior sds of a comparison.
     Sds,
+    /// The whole priors (prior structures) of a comparison across structures.
+    Priors,
     /// The number of rows (of a conversion's data, of a simulation).
     Rows,
     /// A simulation's size: its rows and features together.
@@ -100,6 +102,7 @@ impl Setting {
             Setting::Hessian => "hessian",
             Setting::Centers => "centers",
             Setting::Sds => "sds",
+            Setting::Priors => "priors",
             Setting::Rows => "n",
             Setting::Size => "n/k",
             Setting::Value => "value",

@@ -4,6 +4,7 @@
 
 pub mod command;
 pub mod compare;
+pub mod compare_structures;
 pub mod convert;
 pub mod datasets;
 #[cfg(feature = "figures")]
