@@ -482,3 +482,82 @@ fn compare_priors_refusals() {
     ]);
     assert_eq!(report["rows"].as_array().unwrap().len(), 2);
 }
+
+// ---------------------------------------------------------------- occam run: [priors] structures
+
+/// A spec's `structures` makes a `compare --priors` table: the table's printed command
+/// reproduces its CSV byte for byte, and its rows are the fits of those priors.
+#[test]
+fn run_spec_structures_make_the_compare_priors_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = common::write_file(
+        dir.path(),
+        "groups.toml",
+        "title = \"One prior or many\"\n[data]\nbuiltin = \"diabetes\"\n[priors]\nstructures = [\"all=zero:auto\", \"ard\", \"features:bmi,bp,s5=zero:auto; rest=zero:auto\"]\nnoise_sd = 55\n[codes]\ncompute = \"none\"\n",
+    );
+    let out = dir.path().join("out");
+    assert_success(&["run", arg(&spec), "--out", arg(&out)]);
+    let csv = std::fs::read_to_string(out.join("tables/groups-priors.csv")).unwrap();
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let command = report
+        .split("Regenerate: `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .expect("a regenerate command");
+    assert!(command.starts_with("occam compare --data diabetes --priors 'all=zero:auto'"));
+    assert!(command.ends_with("--noise-sd 55 --codes none"), "{command}");
+    // Rerun the printed command (its quoted priors split as a shell would).
+    let mut args: Vec<String> = Vec::new();
+    let mut rest = command.strip_prefix("occam ").unwrap();
+    while !rest.is_empty() {
+        rest = rest.trim_start();
+        if let Some(quoted) = rest.strip_prefix('\'') {
+            let end = quoted.find('\'').unwrap();
+            args.push(quoted[..end].to_string());
+            rest = &quoted[end + 1..];
+        } else {
+            let end = rest.find(' ').unwrap_or(rest.len());
+            args.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+    }
+    args.extend(["--format".into(), "csv".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(assert_success(&args), csv);
+    let fit = fit_json(&["--data", "diabetes", "--prior", "ard", "--noise-sd", "55"]);
+    let ard_line = csv.lines().find(|l| l.contains(",ard=zero:auto,")).unwrap();
+    let mixture: f64 = ard_line.split(',').nth(9).unwrap().parse().unwrap();
+    assert_eq!(mixture, number(&fit["code_length_bits"]["mixture"]));
+}
+
+#[test]
+fn run_spec_structures_refusals_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (body, needles) in [
+        (
+            "[data]\nbuiltin = \"diabetes\"\n[priors]\ncenters = [\"zero\"]\nstructures = [\"ard\"]\n",
+            &["line 6", "priors.structures", "remove priors.centers"][..],
+        ),
+        (
+            "[data]\nbuiltin = \"breast_cancer\"\n[model]\nkind = \"logistic\"\n[priors]\nstructures = [\"all=zero:auto\", \"ard; rest=zero:auto\"]\n",
+            &["priors.structures[2]", "linear model only"][..],
+        ),
+        (
+            "[data]\nbuiltin = \"diabetes\"\n[priors]\nstructures = [\"ard\", \"weights=zero\"]\n",
+            &["priors.structures[2]", "needs an sd"][..],
+        ),
+        (
+            "[data]\nbuiltin = \"diabetes\"\n[priors]\nstructures = [\"ard\"]\n[codes]\nrank_by = \"bic\"\n",
+            &["codes.rank_by", "mixture"][..],
+        ),
+        (
+            "[data]\nbuiltin = \"diabetes\"\n[priors]\nstructures = []\n",
+            &["priors.structures", "empty"][..],
+        ),
+    ] {
+        let spec = common::write_file(dir.path(), "bad.toml", &format!("title = \"x\"\n{body}"));
+        let out = dir.path().join("never");
+        assert_usage_error(occam(&["run", arg(&spec), "--out", arg(&out)]), needles);
+        assert!(!out.exists());
+    }
+}

@@ -112,7 +112,8 @@ impl StructuresReport {
         }
     }
 
-    fn table(&self) -> Table {
+    /// The rows as a report table (named `priors`; `occam run` renames it).
+    pub fn table(&self) -> Table {
         let columns = vec![
             Column::new("rank", "#"),
             Column::new("prior", "prior").plain_tex_numbers(),
