@@ -71,12 +71,56 @@ fn one_group_by_the_grouped_route_equals_the_one_group_fit() {
     {
         assert!(close(*a, b, 1e-7), "{a} vs {b}");
     }
-    // Both charge two reals (s and σ): the mixture codes agree.
+    // Both charge two reals (s and σ): the mixture codes agree, and so do the prequential codes
+    // (empirical Bayes on every prefix by the two routes), in file order and shuffled.
     assert!(close(
         number(&grouped["code_length_bits"]["mixture"]),
         number(&today["code_length_bits"]["mixture"]),
         1e-8
     ));
+    assert!(close(
+        number(&grouped["code_length_bits"]["prequential"]),
+        number(&today["code_length_bits"]["prequential"]),
+        1e-6
+    ));
+    let shuffled = [
+        "--data",
+        "diabetes",
+        "--shuffle",
+        "3",
+        "--first-block",
+        "20",
+    ];
+    let today = fit_json(&shuffled);
+    let mut args = shuffled.to_vec();
+    args.extend(["--prior", "weights=zero:auto"]);
+    let grouped = fit_json(&args);
+    assert!(close(
+        number(&grouped["code_length_bits"]["prequential"]),
+        number(&today["code_length_bits"]["prequential"]),
+        1e-6
+    ));
+}
+
+/// With every sd fixed the prequential code is the mixture code (the chain rule), block by block.
+#[test]
+fn with_every_sd_fixed_the_prequential_code_is_the_mixture_code() {
+    for prior in [
+        "features:bmi=zero:2; rest=const:0.1:0.7",
+        "ard=zero:3",
+        "features:bmi,bp,s5=zero:20; rest=zero:0.5",
+    ] {
+        let report = fit_json(&["--data", "diabetes", "--prior", prior, "--noise-sd", "50"]);
+        let codes = &report["code_length_bits"];
+        assert!(
+            close(
+                number(&codes["prequential"]),
+                number(&codes["mixture"]),
+                1e-9
+            ),
+            "{prior}: {codes}"
+        );
+    }
 }
 
 #[test]
@@ -128,7 +172,7 @@ fn ard_on_diabetes_prunes_what_sklearn_prunes_and_charges_every_scale() {
         number(&report["evidence"]["bits"]) + charged,
         1e-12
     ));
-    assert!(report["code_length_bits"]["prequential"].is_null());
+    assert!(number(&report["code_length_bits"]["prequential"]) > 0.0);
     assert!(report["code_length_bits"]["two_part"].is_null());
     let notes: Vec<&str> = report["notes"]
         .as_array()
@@ -146,7 +190,7 @@ fn ard_on_diabetes_prunes_what_sklearn_prunes_and_charges_every_scale() {
     }
     assert!(notes
         .iter()
-        .any(|n| n.starts_with("prequential: not computed for a grouped prior")));
+        .any(|n| n.starts_with("two_part: not computed for a prior of several groups")));
     // The table prints one line per group, the pruned ones at s = 0.
     let table = assert_success(&["fit", "--data", "diabetes", "--prior", "ard"]);
     assert_eq!(table.matches("  prior group ").count(), 10, "{table}");

@@ -31,6 +31,8 @@ pub struct StructureRow {
     pub parameters: usize,
     /// The mixture code in bits, charges included: the ranking code.
     pub mixture: Option<f64>,
+    /// The prequential code in bits, charges included.
+    pub prequential: Option<f64>,
     /// BIC in bits (the same for every prior of a model).
     pub bic: Option<f64>,
     /// Why this prior could not be fitted; `None` when it was.
@@ -65,6 +67,7 @@ fn row_of_evaluation(prior: &str, e: &PriorEvaluation, n: usize) -> StructureRow
         effective_parameters: e.printed_effective_parameters(),
         parameters: e.mode.len(),
         mixture: e.code_lengths.mixture,
+        prequential: e.code_lengths.prequential,
         bic: e.code_lengths.bic,
         failure: None,
     }
@@ -86,6 +89,7 @@ fn row_of_fit(prior: &str, fit: &ModelFit, n: usize) -> StructureRow {
             effective_parameters: Some(f.effective_parameters),
             parameters: f.mean.len(),
             mixture: f.code_lengths.mixture,
+            prequential: f.code_lengths.prequential,
             bic: f.code_lengths.bic,
             failure: None,
         },
@@ -141,6 +145,7 @@ pub fn compare_structures(
                     effective_parameters: None,
                     parameters: 0,
                     mixture: None,
+                    prequential: None,
                     bic: None,
                     failure: Some(reason),
                 });

@@ -484,14 +484,16 @@ impl<'a> GroupedLinear<'a> {
             self.gradient(&found.posterior, &found.precisions, found.noise_precision);
         for (g, d) in by_group.iter().enumerate() {
             let size = self.group_of.iter().filter(|&&l| l == g).count() as f64;
-            if fixed[g].is_none() && !(d.abs() <= 1e-6 * size.max(1.0)) {
+            let within = d.abs() <= 1e-6 * size.max(1.0); // false for NaN
+            if fixed[g].is_none() && !within {
                 return Err(OccamError::computation(
                     "empirical Bayes over the groups",
                     format!("MacKay's fixed point stopped where the evidence is not stationary: ∂ln p/∂ln α = {d:e} for group {}; fix that group's sd", g + 1),
                 ));
             }
         }
-        if noise.is_none() && !(by_noise.abs() <= 1e-6 * self.stats.n as f64) {
+        let within = by_noise.abs() <= 1e-6 * self.stats.n as f64; // false for NaN
+        if noise.is_none() && !within {
             return Err(OccamError::computation(
                 "empirical Bayes over the groups",
                 format!("MacKay's fixed point stopped where the evidence is not stationary in the noise: ∂ln p/∂ln β = {by_noise:e}; fix the noise sd"),

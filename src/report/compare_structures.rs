@@ -31,6 +31,8 @@ pub struct StructureRowInfo {
     pub parameters: usize,
     /// The mixture code in bits, charges included.
     pub mixture_bits: Option<f64>,
+    /// The prequential code in bits, charges included.
+    pub prequential_bits: Option<f64>,
     /// BIC in bits.
     pub bic_bits: Option<f64>,
     /// Why the prior could not be fitted.
@@ -77,6 +79,7 @@ impl StructuresReport {
                 effective_parameters: r.effective_parameters,
                 parameters: r.parameters,
                 mixture_bits: r.mixture,
+                prequential_bits: r.prequential,
                 bic_bits: r.bic,
                 failure: r.failure.as_ref().map(|m| m.render(names)),
             })
@@ -125,6 +128,7 @@ impl StructuresReport {
             Column::with_tex("effective_parameters", "γ", "$\\gamma$"),
             Column::new("parameters", "P"),
             Column::new("mixture_bits", "mixture (bits)"),
+            Column::new("prequential_bits", "prequential (bits)"),
             Column::new("bic_bits", "BIC (bits)"),
         ];
         let mut table = Table::new(
@@ -148,6 +152,7 @@ impl StructuresReport {
                 Cell::opt(r.effective_parameters, 3),
                 Cell::Count(r.parameters),
                 Cell::opt(r.mixture_bits, 3),
+                Cell::opt(r.prequential_bits, 3),
                 Cell::opt(r.bic_bits, 3),
             ]);
         }
