@@ -605,3 +605,33 @@ fn run_spec_structures_refusals_name_the_key() {
         assert!(!out.exists());
     }
 }
+
+/// Too few rows: empirical Bayes over the groups drives σ → 0; exit 1 naming --noise-sd, and a
+/// fixed σ gets an answer (groups may be pruned, never a panic).
+#[test]
+fn an_interpolating_fit_fails_naming_the_noise_sd() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("tiny.csv");
+    assert_success(&[
+        "simulate",
+        "linear",
+        "--n",
+        "6",
+        "--k",
+        "5",
+        "--seed",
+        "2",
+        "--out",
+        arg(&csv),
+    ]);
+    let (code, stdout, stderr) = occam(&["fit", "--data", arg(&csv), "--prior", "ard"]);
+    common::assert_no_panic(code, &stderr);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("fits the data exactly") && stderr.contains("--noise-sd S"),
+        "{stderr}"
+    );
+    let report = fit_json(&["--data", arg(&csv), "--prior", "ard", "--noise-sd", "1"]);
+    assert!(number(&report["evidence"]["log_nats"]).is_finite());
+}

@@ -20,7 +20,8 @@
 //! group's columns simply vanish).
 
 use crate::data::SufficientStats;
-use crate::error::{OccamError, Result};
+use crate::error::{OccamError, Result, Setting};
+use crate::message;
 use crate::prior::groups::Group;
 use crate::prior::{SdSpec, MAX_SD, MIN_SD};
 use nalgebra::{DMatrix, DVector};
@@ -408,7 +409,11 @@ impl<'a> GroupedLinear<'a> {
                 if !(next.is_finite() && next > 0.0) {
                     return Err(OccamError::computation(
                         "empirical Bayes over the groups",
-                        "the noise precision left (0, ∞): the model fits the data exactly; fix the noise sd",
+                        message![
+                            format!("the noise precision left (0, ∞) at iteration {iteration}: the model fits the data exactly (‖y − Xm‖² = {:.3e}, n − Σγ_g = {:.3e}); fix ", post.residual_sum_of_squares, n - gamma),
+                            (Setting::NoiseSd, "S"),
+                            " instead of 'auto'"
+                        ],
                     ));
                 }
                 moved = moved.max((next / beta).ln().abs());
@@ -417,7 +422,10 @@ impl<'a> GroupedLinear<'a> {
             if alpha.iter().any(|a| *a < min_alpha || a.is_nan()) {
                 return Err(OccamError::computation(
                     "empirical Bayes over the groups",
-                    format!("a prior precision fell below 1/MAX_SD² (s_g above {MAX_SD:e}): the data put no scale on that group; fix its sd"),
+                    message![
+                        format!("a prior precision fell below 1/MAX_SD² (s_g above {MAX_SD:e}): the data put no scale on that group; fix its sd in "),
+                        Setting::Prior
+                    ],
                 ));
             }
             if !pruned_now && moved < 1e-12 {
@@ -488,7 +496,10 @@ impl<'a> GroupedLinear<'a> {
             if fixed[g].is_none() && !within {
                 return Err(OccamError::computation(
                     "empirical Bayes over the groups",
-                    format!("MacKay's fixed point stopped where the evidence is not stationary: ∂ln p/∂ln α = {d:e} for group {}; fix that group's sd", g + 1),
+                    message![
+                        format!("MacKay's fixed point stopped where the evidence is not stationary: ∂ln p/∂ln α = {d:e} for group {}; fix that group's sd in ", g + 1),
+                        Setting::Prior
+                    ],
                 ));
             }
         }
@@ -496,7 +507,10 @@ impl<'a> GroupedLinear<'a> {
         if noise.is_none() && !within {
             return Err(OccamError::computation(
                 "empirical Bayes over the groups",
-                format!("MacKay's fixed point stopped where the evidence is not stationary in the noise: ∂ln p/∂ln β = {by_noise:e}; fix the noise sd"),
+                message![
+                    format!("MacKay's fixed point stopped where the evidence is not stationary in the noise: ∂ln p/∂ln β = {by_noise:e}; fix "),
+                    (Setting::NoiseSd, "S")
+                ],
             ));
         }
         Ok(())
