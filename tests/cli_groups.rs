@@ -154,6 +154,9 @@ fn ard_on_diabetes_prunes_what_sklearn_prunes_and_charges_every_scale() {
     }
     // tests/golden/sklearn_ard.json: ARDRegression prunes age, s2 and s4.
     assert_eq!(pruned, ["age", "s2", "s4"]);
+    // The closed-form MAP, reached again by L-BFGS on the penalised objective.
+    let check = &report["diagnostics"]["optimizer_check"];
+    assert!(number(&check["max_relative_difference"]) < 1e-6, "{check}");
     assert!(close(
         gamma,
         number(&report["evidence"]["effective_parameters"]),
@@ -216,6 +219,8 @@ fn fixed_and_fitted_groups_mix_and_only_fitted_ones_are_charged() {
     assert_eq!(groups[1]["sd_fitted"], false);
     assert_eq!(groups[1]["center"], "const:0.1");
     assert_eq!(report["model"]["noise_sd"], 55.0);
+    let check = &report["diagnostics"]["optimizer_check"];
+    assert!(number(&check["max_relative_difference"]) < 1e-6, "{check}");
     let centre = numbers(&report["prior"]["center_values"]);
     let features = report["dataset"]["features"].as_array().unwrap();
     for (j, f) in features.iter().enumerate() {

@@ -3,7 +3,7 @@
 
 use super::fit::{
     render_all, DatasetInfo, Diagnostics, EvidenceInfo, FitReport, GroupInfo, LinearDiagnostics,
-    MapInfo, ModelInfo, PriorInfo, SCHEMA,
+    MapInfo, ModelInfo, OptimizerInfo, PriorInfo, SCHEMA,
 };
 use crate::error::SettingNames;
 use crate::fit::{GroupedLinearFit, Study};
@@ -80,7 +80,12 @@ impl FitReport {
                 residual_sum_of_squares: fit.residual_sum_of_squares,
                 empirical_bayes_iterations: fit.iterations,
                 charged_bits: fit.charge_bits,
-                optimizer_check: None,
+                optimizer_check: fit.optimizer_check.as_ref().map(|c| OptimizerInfo {
+                    solver: "argmin L-BFGS (Moré–Thuente), analytic gradient; pruned weights held at their centre".into(),
+                    max_relative_difference: c.max_relative_difference,
+                    iterations: c.iterations,
+                    gradient_norm: c.gradient_norm,
+                }),
             }),
             notes: render_all(&fit.notes, names),
         }
