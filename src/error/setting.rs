@@ -23,6 +23,8 @@ pub enum Setting {
     PriorSd,
     /// The prior centre μ.
     PriorCenter,
+    /// The prior's structure: its groups, each with a centre and an sd (math.md §8).
+    Prior,
     /// The noise sd σ of a regression.
     NoiseSd,
     /// The rows of the prequential code's first block.
@@ -45,6 +47,8 @@ pub enum Setting {
     Centers,
     /// The prior sds of a comparison.
     Sds,
+    /// The whole priors (prior structures) of a comparison across structures.
+    Priors,
     /// The number of rows (of a conversion's data, of a simulation).
     Rows,
     /// A simulation's size: its rows and features together.
@@ -88,6 +92,7 @@ impl Setting {
             Setting::Intercept => "intercept",
             Setting::PriorSd => "prior_sd",
             Setting::PriorCenter => "prior_center",
+            Setting::Prior => "prior",
             Setting::NoiseSd => "noise_sd",
             Setting::FirstBlock => "first_block",
             Setting::Codes => "codes",
@@ -99,6 +104,7 @@ impl Setting {
             Setting::Hessian => "hessian",
             Setting::Centers => "centers",
             Setting::Sds => "sds",
+            Setting::Priors => "priors",
             Setting::Rows => "n",
             Setting::Size => "n/k",
             Setting::Value => "value",

@@ -2,12 +2,12 @@
 //! compare`, `occam run` and the built-in studies all go through it.
 
 use super::{
-    fit_linear, fit_logistic, fit_mlp, fit_softmax, is_multiclass, CheckedOptions, LinearFit,
-    LinearStudy, LogisticFit, LogisticStudy, MlpFit, MlpStudy, ModelKind, SoftmaxFit, SoftmaxStudy,
-    Study,
+    fit_grouped_linear, fit_linear, fit_logistic, fit_mlp, fit_softmax, is_multiclass,
+    CheckedOptions, GroupedLinearFit, LinearFit, LinearStudy, LogisticFit, LogisticStudy, MlpFit,
+    MlpStudy, ModelKind, SoftmaxFit, SoftmaxStudy, Study,
 };
 use crate::data::Dataset;
-use crate::error::Result;
+use crate::error::{OccamError, Result, Setting};
 
 /// One prior fitted end to end, whatever the model.
 #[derive(Debug, Clone)]
@@ -20,12 +20,22 @@ pub enum ModelFit<'d> {
     Mlp(MlpFit),
     /// Linear-softmax regression on a target with K ≥ 3 classes (`logistic`): Laplace evidence.
     Softmax(SoftmaxFit<'d>),
+    /// Linear-Gaussian under a prior of several groups (math.md §8): exact evidence.
+    GroupedLinear(GroupedLinearFit<'d>),
 }
 
 impl CheckedOptions {
     /// The study of these options' model on `data` (read in place where the model allows it).
+    /// A study scores one-group priors (centre × sd); a prior of several groups is fitted by
+    /// [`CheckedOptions::fit`] only, for now, and is refused here.
     pub fn study<'d>(&self, data: &'d Dataset) -> Result<Box<dyn Study + 'd>> {
         let options = self.options();
+        if options.prior.is_some() {
+            return Err(OccamError::invalid(
+                Setting::Prior,
+                "a study scores one-group priors (centre × sd); a prior of several groups is fitted one at a time (occam fit), not yet compared",
+            ));
+        }
         Ok(match self.kind() {
             ModelKind::Linear => Box::new(LinearStudy::borrowing(data, options)?),
             // K ≥ 3 classes: the multinomial model (math.md §7); two stay binary.
@@ -37,11 +47,17 @@ impl CheckedOptions {
         })
     }
 
-    /// The options' one prior (centre, s, σ) fitted on `data`, with its posterior.
+    /// The options' one prior (centre, s, σ — or a prior of several groups, linear model only)
+    /// fitted on `data`, with its posterior.
     pub fn fit<'d>(&self, data: &'d Dataset) -> Result<ModelFit<'d>> {
         let options = self.options();
         Ok(match self.kind() {
-            ModelKind::Linear => ModelFit::Linear(fit_linear(data, options)?),
+            ModelKind::Linear => match &options.prior {
+                Some(structure) => {
+                    ModelFit::GroupedLinear(fit_grouped_linear(data, options, structure)?)
+                }
+                None => ModelFit::Linear(fit_linear(data, options)?),
+            },
             ModelKind::Logistic if is_multiclass(data) => {
                 ModelFit::Softmax(fit_softmax(data, options)?)
             }

@@ -7,6 +7,7 @@
 
 mod center;
 pub mod dispatch;
+pub mod grouped;
 pub mod kind;
 pub mod linear;
 pub mod logistic;
@@ -16,6 +17,7 @@ pub mod softmax;
 
 pub use center::ResolvedCenter;
 pub use dispatch::ModelFit;
+pub use grouped::{fit_grouped_linear, GroupOutcome, GroupedLinearFit};
 pub use kind::ModelKind;
 pub use linear::{fit_linear, LinearFit, LinearStudy, OptimizerCheck};
 pub use logistic::{fit_logistic, LogisticFit, LogisticStudy};

@@ -146,12 +146,40 @@ pub struct PriorInfo {
     pub center: String,
     /// The centre's coordinates (design units).
     pub center_values: Vec<f64>,
-    /// The prior sd s.
+    /// The prior sd s (absent — NaN — for a prior of several groups: see `groups`).
+    #[serde(skip_serializing_if = "is_nan")]
     pub sd: f64,
-    /// Whether s was fitted by empirical Bayes.
+    /// Whether s was fitted by empirical Bayes (several groups: whether any s_g was).
     pub sd_fitted: bool,
-    /// α = 1/s².
+    /// α = 1/s² (absent — NaN — for a prior of several groups).
+    #[serde(skip_serializing_if = "is_nan")]
     pub precision: f64,
+    /// A prior of several groups (math.md §8): one entry per group; absent for one group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupInfo>>,
+}
+
+fn is_nan(v: &f64) -> bool {
+    v.is_nan()
+}
+
+/// One group of `prior.groups` (cli.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupInfo {
+    /// The selector, or the feature's name for an `ard` group.
+    pub name: String,
+    /// The group's centre as specified.
+    pub center: String,
+    /// s_g used (0 for a pruned group).
+    pub sd: f64,
+    /// Whether s_g was fitted by empirical Bayes.
+    pub sd_fitted: bool,
+    /// Whether the group was pruned (s_g → 0, its weights at its centre).
+    pub pruned: bool,
+    /// P_g, its number of parameters.
+    pub parameters: usize,
+    /// γ_g = P_g − α_g tr(S_gg).
+    pub effective_parameters: f64,
 }
 
 /// `map` in cli.md.
@@ -319,6 +347,7 @@ impl PriorInfo {
             sd: evaluation.prior_sd,
             sd_fitted: evaluation.prior_sd_spec.fixed().is_none(),
             precision: 1.0 / (evaluation.prior_sd * evaluation.prior_sd),
+            groups: None,
         }
     }
 }
@@ -349,6 +378,7 @@ impl FitReport {
             ModelFit::Linear(fit) => FitReport::from_linear(fit, names),
             ModelFit::Logistic(fit) => FitReport::from_logistic(fit, names),
             ModelFit::Mlp(fit) => FitReport::from_mlp(fit, names),
+            ModelFit::GroupedLinear(fit) => FitReport::from_grouped_linear(fit, names),
             ModelFit::Softmax(fit) => FitReport::from_softmax(fit, names),
         }
     }
@@ -664,15 +694,32 @@ impl FitReport {
                 ),
             ),
             ("prior centre μ", self.prior.center.clone()),
-            (
+        ];
+        match &self.prior.groups {
+            None => rows.push((
                 "prior sd s",
                 format!(
                     "{} ({})",
                     significant(self.prior.sd, 6),
                     Self::fitted(self.prior.sd_fitted)
                 ),
-            ),
-        ];
+            )),
+            Some(groups) => rows.extend(groups.iter().map(|g| {
+                (
+                    "prior group",
+                    format!(
+                        "{}: centre {}, s = {} ({}{}), γ = {} of {}",
+                        g.name,
+                        g.center,
+                        significant(g.sd, 6),
+                        Self::fitted(g.sd_fitted),
+                        if g.pruned { ", pruned" } else { "" },
+                        significant(g.effective_parameters, 6),
+                        g.parameters
+                    ),
+                )
+            })),
+        }
         if let (MapSection::Classes(_), Some(classes)) = (&self.map, &self.model.classes) {
             let mapping: Vec<String> = classes
                 .iter()
@@ -1102,8 +1149,24 @@ impl FitReport {
         );
         put("model", "intercept", self.model.intercept.clone());
         put("prior", "center", self.prior.center.clone());
-        put("prior", "sd", self.prior.sd.to_string());
-        put("prior", "sd_fitted", self.prior.sd_fitted.to_string());
+        match &self.prior.groups {
+            None => {
+                put("prior", "sd", self.prior.sd.to_string());
+                put("prior", "sd_fitted", self.prior.sd_fitted.to_string());
+            }
+            Some(groups) => {
+                for g in groups {
+                    put("prior_group_center", &g.name, g.center.clone());
+                    put("prior_group_sd", &g.name, g.sd.to_string());
+                    put("prior_group_sd_fitted", &g.name, g.sd_fitted.to_string());
+                    put(
+                        "prior_group_effective_parameters",
+                        &g.name,
+                        g.effective_parameters.to_string(),
+                    );
+                }
+            }
+        }
         put("evidence", "log_nats", self.evidence.log_nats.to_string());
         put("evidence", "method", self.evidence.method.clone());
         put(

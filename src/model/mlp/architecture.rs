@@ -3,6 +3,7 @@
 
 use super::Activation;
 use crate::error::{OccamError, Result, Setting};
+use crate::prior::groups::ParameterInfo;
 use crate::random::Stream;
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
@@ -147,6 +148,42 @@ impl Architecture {
             names.extend((0..shape.fan_out).map(|o| format!("{layer}.b[{o}]")));
         }
         names
+    }
+
+    /// What a prior structure's selectors need of each parameter, in θ's order (math.md §8):
+    /// layer ℓ's weights and biases carry layer ℓ (the output layer is the last), and a
+    /// first-layer weight carries the name of the input feature it leaves. `feature_names` has one
+    /// name per input.
+    pub fn parameter_info(&self, feature_names: &[String]) -> Result<Vec<ParameterInfo>> {
+        if feature_names.len() != self.inputs {
+            return Err(OccamError::computation(
+                "naming MLP parameters",
+                format!(
+                    "{} feature names for {} inputs; this is a bug in the caller",
+                    feature_names.len(),
+                    self.inputs
+                ),
+            ));
+        }
+        let names = self.parameter_names();
+        let mut info = Vec::with_capacity(names.len());
+        for (l, shape) in self.shapes().iter().enumerate() {
+            let layer = l + 1;
+            let inputs: Vec<Option<&str>> = if layer == 1 {
+                feature_names.iter().map(|f| Some(f.as_str())).collect()
+            } else {
+                vec![None; shape.fan_in]
+            };
+            for _ in 0..shape.fan_out {
+                for &feature in &inputs {
+                    info.push(ParameterInfo::weight(&names[info.len()], layer, feature));
+                }
+            }
+            for _ in 0..shape.fan_out {
+                info.push(ParameterInfo::bias(&names[info.len()], layer));
+            }
+        }
+        Ok(info)
     }
 
     /// θ unpacked into (W, b) per layer, W with one row per output unit (panics if θ does not
