@@ -467,3 +467,42 @@ fn check_with_lbfgs(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::{ModelFit, ModelKind};
+
+    #[test]
+    fn checked_options_fit_a_structure_and_refuse_it_as_a_study() {
+        let data = crate::data::load("diabetes", &Default::default()).unwrap();
+        let checked = FitOptions::default()
+            .with_prior(PriorStructure::parse("features:bmi=zero:auto; rest=zero:1").unwrap())
+            .check(ModelKind::Linear)
+            .unwrap();
+        match checked.fit(&data).unwrap() {
+            ModelFit::GroupedLinear(fit) => {
+                assert_eq!(fit.groups.len(), 2);
+                assert_eq!(fit.groups[1].sd, 1.0);
+                assert!(!fit.groups[1].sd_fitted);
+                let gamma: f64 = fit.groups.iter().map(|g| g.effective_parameters).sum();
+                assert!((gamma - fit.effective_parameters).abs() < 1e-12);
+            }
+            other => panic!("not a grouped fit: {other:?}"),
+        }
+        let refused = checked
+            .study(&data)
+            .err()
+            .expect("a study refuses a structure");
+        assert!(
+            matches!(
+                refused,
+                OccamError::InvalidArgument {
+                    setting: Setting::Prior,
+                    ..
+                }
+            ),
+            "{refused}"
+        );
+    }
+}
