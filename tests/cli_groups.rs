@@ -478,6 +478,13 @@ fn compare_priors_rows_are_the_fits_ranked_by_the_mixture_code() {
             number(&fit["evidence"]["log_nats"]),
             "{prior}"
         );
+        for code in ["prequential", "two_part", "bic"] {
+            assert_eq!(
+                row[format!("{code}_bits")],
+                fit["code_length_bits"][code],
+                "{prior}: {code}"
+            );
+        }
         let reals = number(&row["charged_reals"]);
         assert!(close(
             number(&row["charged_bits"]),
