@@ -83,6 +83,16 @@ fn one_group_by_the_grouped_route_equals_the_one_group_fit() {
         number(&today["code_length_bits"]["prequential"]),
         1e-6
     ));
+    // MML87 over the groups with one group: the one-group two-part code and its form.
+    assert!(close(
+        number(&grouped["code_length_bits"]["two_part"]),
+        number(&today["code_length_bits"]["two_part"]),
+        1e-9
+    ));
+    assert_eq!(
+        grouped["code_length_bits"]["two_part_form"],
+        today["code_length_bits"]["two_part_form"]
+    );
     let shuffled = [
         "--data",
         "diabetes",
@@ -176,7 +186,11 @@ fn ard_on_diabetes_prunes_what_sklearn_prunes_and_charges_every_scale() {
         1e-12
     ));
     assert!(number(&report["code_length_bits"]["prequential"]) > 0.0);
-    assert!(report["code_length_bits"]["two_part"].is_null());
+    assert!(number(&report["code_length_bits"]["two_part"]) > 0.0);
+    assert_eq!(
+        report["code_length_bits"]["two_part_form"],
+        "fisher_plus_prior"
+    );
     let notes: Vec<&str> = report["notes"]
         .as_array()
         .unwrap()
@@ -191,9 +205,13 @@ fn ard_on_diabetes_prunes_what_sklearn_prunes_and_charges_every_scale() {
             "{notes:#?}"
         );
     }
-    assert!(notes
-        .iter()
-        .any(|n| n.starts_with("two_part: not computed for a prior of several groups")));
+    assert!(
+        notes.iter().any(
+            |n| n.starts_with("two_part: MML87 with the prior's curvature added")
+                && n.contains("1 of 7 directions")
+        ),
+        "{notes:#?}"
+    );
     // The table prints one line per group, the pruned ones at s = 0.
     let table = assert_success(&["fit", "--data", "diabetes", "--prior", "ard"]);
     assert_eq!(table.matches("  prior group ").count(), 10, "{table}");
@@ -460,6 +478,13 @@ fn compare_priors_rows_are_the_fits_ranked_by_the_mixture_code() {
             number(&fit["evidence"]["log_nats"]),
             "{prior}"
         );
+        for code in ["prequential", "two_part", "bic"] {
+            assert_eq!(
+                row[format!("{code}_bits")],
+                fit["code_length_bits"][code],
+                "{prior}: {code}"
+            );
+        }
         let reals = number(&row["charged_reals"]);
         assert!(close(
             number(&row["charged_bits"]),

@@ -33,6 +33,8 @@ pub struct StructureRow {
     pub mixture: Option<f64>,
     /// The prequential code in bits, charges included.
     pub prequential: Option<f64>,
+    /// The two-part code in bits, charges included.
+    pub two_part: Option<f64>,
     /// BIC in bits (the same for every prior of a model).
     pub bic: Option<f64>,
     /// Why this prior could not be fitted; `None` when it was.
@@ -68,6 +70,7 @@ fn row_of_evaluation(prior: &str, e: &PriorEvaluation, n: usize) -> StructureRow
         parameters: e.mode.len(),
         mixture: e.code_lengths.mixture,
         prequential: e.code_lengths.prequential,
+        two_part: e.code_lengths.two_part,
         bic: e.code_lengths.bic,
         failure: None,
     }
@@ -91,6 +94,7 @@ fn row_of_fit(prior: &str, fit: &ModelFit, n: usize) -> StructureRow {
             parameters: f.mean.len(),
             mixture: f.code_lengths.mixture,
             prequential: f.code_lengths.prequential,
+            two_part: f.code_lengths.two_part,
             bic: f.code_lengths.bic,
             failure: None,
         },
@@ -147,6 +151,7 @@ pub fn compare_structures(
                     parameters: 0,
                     mixture: None,
                     prequential: None,
+                    two_part: None,
                     bic: None,
                     failure: Some(reason),
                 });

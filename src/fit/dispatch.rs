@@ -27,13 +27,16 @@ pub enum ModelFit<'d> {
 impl CheckedOptions {
     /// The study of these options' model on `data` (read in place where the model allows it).
     /// A study scores one-group priors (centre × sd); a prior of several groups is fitted by
-    /// [`CheckedOptions::fit`] only, for now, and is refused here.
+    /// [`CheckedOptions::fit`] (and compared by `compare::structures`), and is refused here.
     pub fn study<'d>(&self, data: &'d Dataset) -> Result<Box<dyn Study + 'd>> {
         let options = self.options();
         if options.prior.is_some() {
             return Err(OccamError::invalid(
                 Setting::Prior,
-                "a study scores one-group priors (centre × sd); a prior of several groups is fitted one at a time (occam fit), not yet compared",
+                crate::message![
+                    "a study scores one-group priors (centre × sd); priors of several groups are fitted one at a time, and compared with ",
+                    Setting::Priors
+                ],
             ));
         }
         Ok(match self.kind() {

@@ -13,17 +13,20 @@
 //! and `charged_reals`. The prequential code sends doubling blocks, the first with the full-data
 //! values (charged as above), each later one with the groups' empirical Bayes on the rows before
 //! it: −ln p(y_block | y_prefix) = ln p(y_prefix) − ln p(y_prefix, y_block) at those values. BIC
-//! does not depend on the prior and is the linear model's. The two-part code is not computed for
-//! several groups yet (a note says so). A group's `file:` centre holds the group's coordinates, or
+//! does not depend on the prior and is the linear model's. The two-part code is MML87 over the
+//! unpruned weights a (a pruned group's weights sit at its centre and are not sent):
+//! −ln π(m_a) − ln p(y | m) + ½ ln|C| + (P_a/2)(1 + ln κ_{P_a}), F = βX_aᵀX_a, C = F where F − Λ_a
+//! is positive semi-definite and F + Λ_a where not ([`mml87_nats`]). A group's `file:` centre holds the group's coordinates, or
 //! every weight's (occam's fit JSON: its `map.weights`), of which the group's are taken.
 
 use super::{charge_note, charged_reals_note, FitOptions, LinearStudy};
 use crate::codelength::linear::bic_bits;
-use crate::codelength::{bits, estimate_charge_bits, optional_code, CodeLengths};
+use crate::codelength::{
+    bits, estimate_charge_bits, mml87_nats, optional_code, CodeLengths, TwoPartCode,
+};
 use crate::data::Dataset;
 use crate::error::{Message, OccamError, Result, Setting};
 use crate::inference::grouped::{fixed_precisions, GroupedLinear};
-use crate::message;
 use crate::model::Intercept;
 use crate::prior::groups::{ParameterInfo, PriorStructure};
 use crate::prior::{CenterSpec, SdSpec};
@@ -244,17 +247,10 @@ pub fn fit_grouped_linear<'d>(
         &charged,
         Some(charge_bits),
         n,
-        "mixture and prequential (the two-part code is not computed for a prior of several groups)",
+        "mixture, prequential and two_part",
     ));
     notes.extend(charged_reals_note(options.charged_reals, n));
     let codes = options.codes;
-    let not_yet = |name: &str| {
-        Err(message![
-            format!("{name}: not computed for a prior of several groups yet (only for the one-group prior, "),
-            (Setting::Prior, "all=CENTER:SD"),
-            ")"
-        ])
-    };
     let mut refit_failures = 0;
     let prequential = optional_code(codes.prequential, "prequential", &mut notes, || {
         let _step = crate::progress::step("the prequential code over the groups");
@@ -282,9 +278,17 @@ pub fn fit_grouped_linear<'d>(
             options.first_block
         ).into());
     }
+    let mut two_part_code = None;
     let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
-        not_yet("two_part")
+        let code = two_part_nats(stats, &groups, &center, &eb)?;
+        two_part_code = Some(code);
+        Ok(bits(code.nats) + charge_bits)
     });
+    notes.extend(
+        two_part_code
+            .and_then(|code| code.note())
+            .map(Message::from),
+    );
     let bic = optional_code(codes.bic, "bic", &mut notes, || {
         bic_bits(study.model(), options.noise_sd.fixed()).map_err(Message::from)
     });
@@ -293,7 +297,7 @@ pub fn fit_grouped_linear<'d>(
         prequential,
         two_part,
         bic,
-        two_part_form: None,
+        two_part_form: two_part_code.map(|code| code.form),
     };
     let optimizer_check = {
         let _step = crate::progress::step(format!(
@@ -326,6 +330,40 @@ pub fn fit_grouped_linear<'d>(
         notes,
         study,
     })
+}
+
+/// The MML87 two-part code over the unpruned weights (see the module's docs); `Err` with the reason
+/// where F is singular on them.
+fn two_part_nats(
+    stats: &crate::data::SufficientStats,
+    groups: &[crate::prior::groups::Group],
+    center: &DVector<f64>,
+    eb: &crate::inference::grouped::GroupedEmpiricalBayes,
+) -> std::result::Result<TwoPartCode, Message> {
+    let labels = crate::inference::grouped::group_labels(groups, center.len());
+    let active: Vec<usize> = (0..center.len())
+        .filter(|&j| eb.precisions[labels[j]].is_finite())
+        .collect();
+    let beta = eb.noise_precision;
+    let m = &eb.posterior.mean;
+    let precision = DVector::from_fn(active.len(), |i, _| eb.precisions[labels[active[i]]]);
+    let fisher = nalgebra::DMatrix::from_fn(active.len(), active.len(), |i, l| {
+        beta * stats.xtx[(active[i], active[l])]
+    });
+    let neg_log_prior: f64 = active
+        .iter()
+        .zip(precision.iter())
+        .map(|(&j, &a)| {
+            0.5 * (2.0 * std::f64::consts::PI / a).ln() + 0.5 * a * (m[j] - center[j]).powi(2)
+        })
+        .sum();
+    let n = stats.n as f64;
+    let neg_log_likelihood = 0.5 * n * (2.0 * std::f64::consts::PI / beta).ln()
+        + 0.5 * beta * eb.posterior.residual_sum_of_squares;
+    mml87_nats(neg_log_prior + neg_log_likelihood, &fisher, &precision, || {
+        "two_part is undefined: the Fisher information βX_aᵀX_a over the unpruned weights is singular (n ≤ k after centring, or collinear features)".to_string()
+    })
+    .map_err(Message::from)
 }
 
 /// The prequential code in nats over doubling blocks in the study's visiting order, and the number
@@ -465,5 +503,44 @@ fn check_with_lbfgs(
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::{ModelFit, ModelKind};
+
+    #[test]
+    fn checked_options_fit_a_structure_and_refuse_it_as_a_study() {
+        let data = crate::data::load("diabetes", &Default::default()).unwrap();
+        let checked = FitOptions::default()
+            .with_prior(PriorStructure::parse("features:bmi=zero:auto; rest=zero:1").unwrap())
+            .check(ModelKind::Linear)
+            .unwrap();
+        match checked.fit(&data).unwrap() {
+            ModelFit::GroupedLinear(fit) => {
+                assert_eq!(fit.groups.len(), 2);
+                assert_eq!(fit.groups[1].sd, 1.0);
+                assert!(!fit.groups[1].sd_fitted);
+                let gamma: f64 = fit.groups.iter().map(|g| g.effective_parameters).sum();
+                assert!((gamma - fit.effective_parameters).abs() < 1e-12);
+            }
+            other => panic!("not a grouped fit: {other:?}"),
+        }
+        let refused = checked
+            .study(&data)
+            .err()
+            .expect("a study refuses a structure");
+        assert!(
+            matches!(
+                refused,
+                OccamError::InvalidArgument {
+                    setting: Setting::Prior,
+                    ..
+                }
+            ),
+            "{refused}"
+        );
     }
 }

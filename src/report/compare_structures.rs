@@ -33,6 +33,8 @@ pub struct StructureRowInfo {
     pub mixture_bits: Option<f64>,
     /// The prequential code in bits, charges included.
     pub prequential_bits: Option<f64>,
+    /// The two-part code in bits, charges included.
+    pub two_part_bits: Option<f64>,
     /// BIC in bits.
     pub bic_bits: Option<f64>,
     /// Why the prior could not be fitted.
@@ -80,6 +82,7 @@ impl StructuresReport {
                 parameters: r.parameters,
                 mixture_bits: r.mixture,
                 prequential_bits: r.prequential,
+                two_part_bits: r.two_part,
                 bic_bits: r.bic,
                 failure: r.failure.as_ref().map(|m| m.render(names)),
             })
@@ -129,6 +132,7 @@ impl StructuresReport {
             Column::new("parameters", "P"),
             Column::new("mixture_bits", "mixture (bits)"),
             Column::new("prequential_bits", "prequential (bits)"),
+            Column::new("two_part_bits", "two-part (bits)"),
             Column::new("bic_bits", "BIC (bits)"),
         ];
         let mut table = Table::new(
@@ -153,6 +157,7 @@ impl StructuresReport {
                 Cell::Count(r.parameters),
                 Cell::opt(r.mixture_bits, 3),
                 Cell::opt(r.prequential_bits, 3),
+                Cell::opt(r.two_part_bits, 3),
                 Cell::opt(r.bic_bits, 3),
             ]);
         }
