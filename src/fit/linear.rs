@@ -301,6 +301,7 @@ impl Study for LinearStudy<'_> {
             options: self.options.clone(),
             target_mapping: None,
             target_labels: self.data.target_labels.clone(),
+            classes: None,
         }
     }
 

@@ -148,11 +148,17 @@ pub struct StudyInfo {
     pub target_mapping: Option<(f64, f64)>,
     /// The text labels of a target read as labels, label c coded c (sorted); empty otherwise.
     pub target_labels: Vec<String>,
+    /// The K ≥ 3 class names of a multinomial model, class c first-to-last (sorted); `None` for
+    /// the other models.
+    pub classes: Option<Vec<String>>,
 }
 
 /// The class labels in the order of the model's outputs (`model.classes`): the text labels of a
 /// target read as text, else the two numbers mapped to 0 and 1.
 pub fn class_labels(info: &StudyInfo) -> Option<Vec<String>> {
+    if let Some(classes) = &info.classes {
+        return Some(classes.clone());
+    }
     let (zero, one) = info.target_mapping?;
     Some(
         [zero, one]

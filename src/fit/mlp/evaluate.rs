@@ -169,6 +169,24 @@ impl MlpStudy {
                 return Err(singular().into());
             }
             let fisher: DMatrix<f64> = problem.ggn(&mode.params);
+            if self.arch.is_softmax() {
+                // Shifting every output unit's (weights, bias) by one vector leaves every softmax
+                // probability unchanged: F is null along those h_L + 1 directions by construction
+                // (math.md §7), which are set aside as for the linear-softmax model.
+                let structural = self.arch.widths()[self.arch.hidden.len()] + 1;
+                let code = crate::codelength::softmax::two_part_beyond_structural(
+                    &fisher,
+                    &precision,
+                    structural,
+                    mode.log_likelihood,
+                    mode.log_prior,
+                    || {
+                        format!("two_part is undefined: the Fisher information (the GGN without the prior) is singular beyond the {structural} directions that shift every output unit alike — dead or redundant units, or saturated outputs leave directions the data do not determine")
+                    },
+                )?;
+                two_part_code = Some(code);
+                return Ok(bits(code.nats) + charge_bits);
+            }
             let code = mml87_nats(
                 -mode.log_prior - mode.log_likelihood,
                 &fisher,
@@ -346,6 +364,7 @@ impl Study for MlpStudy {
             options: self.options.clone(),
             target_mapping: self.target_mapping,
             target_labels: self.target_labels.clone(),
+            classes: self.class_names(),
         }
     }
 
@@ -397,13 +416,29 @@ impl Study for MlpStudy {
             }
         ).into());
         notes.push(format!(
-            "network {}-{}-1, {} hidden units, {} task; every weight and bias under N(μ, s²); parameter order as in the model docs (layer by layer, W row-major with one row per output unit, then biases)",
+            "network {}-{}-{}, {} hidden units, {} task; every weight and bias under N(μ, s²); parameter order as in the model docs (layer by layer, W row-major with one row per output unit, then biases)",
             self.arch.inputs,
             self.arch.hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-"),
+            self.arch.outputs,
             self.arch.activation.name(),
             if self.regression() { "regression" } else { "classification" }
         ).into());
-        if let Some(classes) = crate::fit::class_labels(&self.info()) {
+        if let Some(classes) = self.class_names() {
+            let mapped: Vec<String> = classes
+                .iter()
+                .enumerate()
+                .map(|(c, name)| format!("{name} ↦ {c}"))
+                .collect();
+            notes.push(
+                format!(
+                    "target '{}': {} — {} softmax outputs, output c giving P(y = class c) (math.md §7)",
+                    self.target_name,
+                    mapped.join(", "),
+                    classes.len()
+                )
+                .into(),
+            );
+        } else if let Some(classes) = crate::fit::class_labels(&self.info()) {
             notes.push(
                 format!(
                     "target '{}': {} ↦ 0, {} ↦ 1",
