@@ -127,12 +127,21 @@ impl MlpStudy {
             for (j, pair) in self.boundaries.windows(2).enumerate() {
                 let (start, end) = (pair[0], pair[1]);
                 if j > 0 {
+                    // From the previous block's MAP; while that is still the centre, from the
+                    // seeded random starts as the full fit: a zero centre is a stationary point
+                    // of a tanh or ReLU network (no unit has an outgoing weight to learn from),
+                    // so a search from it would never leave it.
+                    let starts = if theta == *mu {
+                        self.random_starts(mu)
+                    } else {
+                        vec![theta.clone()]
+                    };
                     if let Ok(BestStart { params: fitted, .. }) = self.map(
                         (&z[..start * k], &y[..start]),
                         mu,
                         &precision,
                         mode.noise_precision,
-                        std::slice::from_ref(&theta),
+                        &starts,
                     ) {
                         theta = fitted;
                     }
@@ -401,7 +410,7 @@ impl Study for MlpStudy {
             "mixture, prequential and two_part",
         ));
         notes.push(format!(
-            "prequential: {}, {} doubling block(s) from {} row(s); the first block is coded at the prior centre, each later block with the MAP fitted on all rows before it at the full-data s{} (sent first)",
+            "prequential: {}, {} doubling block(s) from {} row(s); the first block is coded at the prior centre, each later block with the MAP fitted on all rows before it at the full-data s{} (sent first), searched from the previous block's MAP (from the random starts while that is still the centre)",
             self.options.order.describe(),
             self.boundaries.len() - 1,
             self.options.first_block,
