@@ -75,6 +75,20 @@ pub struct Truth {
     /// parameter order of [`crate::model::mlp`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<TeacherNetwork>,
+    /// The K weight vectors and intercepts of a multinomial teacher (`--classes K`, K ≥ 3;
+    /// absent otherwise); `parameters` then holds them class-major, (w_c, b_c) for c = 0…K−1, and
+    /// `weights` the K × k weights row by row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<TeacherClasses>,
+}
+
+/// The parameters of a multinomial (softmax) teacher in raw feature units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeacherClasses {
+    /// K × k: row c is class c's weight vector.
+    pub weights: Vec<Vec<f64>>,
+    /// The K intercepts.
+    pub intercepts: Vec<f64>,
 }
 
 /// The shape of an `mlp` teacher.
@@ -149,6 +163,90 @@ pub fn simulate(spec: &SimulationSpec) -> Result<(Dataset, Truth)> {
         seed: spec.seed,
         description,
         network: None,
+        classes: None,
+    };
+    Ok((dataset, truth))
+}
+
+/// Simulates a K-class target (K ≥ 3) from a multinomial-logistic teacher: x ~ N(0, I_k), each of
+/// the K weight vectors' entries drawn N(C, S²) (class by class), every class's intercept
+/// `spec.intercept`, and per row y = c with probability softmax(η)_c, η_c = w_cᵀx + b, labels
+/// 0…K−1. One ChaCha20 stream seeded with `seed` draws the K·k weights first, then row by row the
+/// k features and one uniform u, y = the first c with Σ_{d≤c} p_d > u.
+pub fn simulate_classes(spec: &SimulationSpec, classes: usize) -> Result<(Dataset, Truth)> {
+    if spec.teacher != Teacher::Logistic || classes < 3 {
+        return Err(OccamError::invalid(
+            Setting::Classes,
+            format!(
+                "a multiclass target needs the logistic teacher and 3 or more classes (2, the default, is the binary target); got {classes} with the {} teacher",
+                match spec.teacher {
+                    Teacher::Linear => "linear",
+                    Teacher::Logistic => "logistic",
+                    Teacher::Mlp => "mlp",
+                }
+            ),
+        ));
+    }
+    check_spec(spec)?;
+    let k = spec.k;
+    let mut stream = Stream::from_seed(spec.seed);
+    let weights: Vec<Vec<f64>> = (0..classes)
+        .map(|_| {
+            (0..k)
+                .map(|_| spec.weight_center + spec.weight_scale * stream.normal())
+                .collect()
+        })
+        .collect();
+    let mut x = Vec::with_capacity(spec.n * k);
+    let mut y = Vec::with_capacity(spec.n);
+    let (mut eta, mut p) = (vec![0.0; classes], vec![0.0; classes]);
+    for _ in 0..spec.n {
+        let start = x.len();
+        x.extend((0..k).map(|_| stream.normal()));
+        for (e, w) in eta.iter_mut().zip(&weights) {
+            *e = spec.intercept + x[start..].iter().zip(w).map(|(a, b)| a * b).sum::<f64>();
+        }
+        crate::model::softmax::log_sum_exp_and_probabilities(&eta, &mut p);
+        let u = stream.uniform();
+        let mut cumulative = 0.0;
+        let label = p
+            .iter()
+            .position(|&pc| {
+                cumulative += pc;
+                cumulative > u
+            })
+            .unwrap_or(classes - 1);
+        y.push(label as f64);
+    }
+    let names: Vec<String> = (1..=k).map(|j| format!("x{j}")).collect();
+    let mut parameters = Vec::with_capacity(classes * (k + 1));
+    let mut parameter_names = Vec::with_capacity(classes * (k + 1));
+    for (c, w) in weights.iter().enumerate() {
+        parameters.extend(w);
+        parameters.push(spec.intercept);
+        parameter_names.extend(names.iter().map(|name| format!("{c}:{name}")));
+        parameter_names.push(format!("{c}:(intercept)"));
+    }
+    let description = format!(
+        "x ~ N(0, I_{k}); {classes} classes, w_c ~ N({c}, {s}²) each; y = c with probability softmax(w_cᵀx + {b}); seed {seed}",
+        c = compact_number(spec.weight_center), s = compact_number(spec.weight_scale), b = compact_number(spec.intercept), seed = spec.seed
+    );
+    let dataset = Dataset::new(format!("simulated:{}", spec.seed), names, "y", x, y)?;
+    let truth = Truth {
+        schema: 1,
+        teacher: spec.teacher,
+        parameters,
+        parameter_names,
+        weights: weights.iter().flatten().copied().collect(),
+        intercept: spec.intercept,
+        noise_sd: None,
+        seed: spec.seed,
+        description,
+        network: None,
+        classes: Some(TeacherClasses {
+            intercepts: vec![spec.intercept; classes],
+            weights,
+        }),
     };
     Ok((dataset, truth))
 }
@@ -275,6 +373,7 @@ pub fn simulate_mlp(spec: &SimulationSpec, network: &TeacherNetwork) -> Result<(
         seed: spec.seed,
         description,
         network: Some(network.clone()),
+        classes: None,
     };
     Ok((dataset, truth))
 }

@@ -21,7 +21,8 @@ use occam::run::flags::Flags;
 use occam::run::spec::load_spec;
 use occam::run::{default_out, render_table as render_run_table, run_spec};
 use occam::simulate::{
-    simulate, simulate_mlp, to_csv, truth_path, SimulationSpec, Teacher, TeacherNetwork,
+    simulate, simulate_classes, simulate_mlp, to_csv, truth_path, SimulationSpec, Teacher,
+    TeacherNetwork,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -354,6 +355,11 @@ struct SimulateArgs {
     /// mlp teacher: a real target (y = net(x) + σε) or a 0/1 one (y ~ Bernoulli(σ(net(x)))).
     #[arg(long, value_enum, default_value = "regression")]
     task: Task,
+    /// logistic teacher: the number of classes. 2 is the binary teacher; K ≥ 3 draws K weight
+    /// vectors (each entry N(C, S²)), every class's intercept B, and y = c (labels 0…K−1) with
+    /// probability softmax(w_cᵀx + B)_c; the truth JSON then holds them (`classes`).
+    #[arg(long, value_name = "K", default_value_t = 2)]
+    classes: usize,
     /// The seed (ChaCha20; the same seed gives the same data everywhere).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -610,6 +616,7 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
         seed: args.seed,
     };
     let (dataset, truth) = match args.teacher {
+        _ if args.classes != 2 => simulate_classes(&spec, args.classes)?,
         Teacher::Mlp => simulate_mlp(
             &spec,
             &TeacherNetwork {

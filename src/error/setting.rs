@@ -61,6 +61,8 @@ pub enum Setting {
     WeightCenter,
     /// The sd a teacher's weights are drawn with.
     WeightScale,
+    /// The number of classes a simulated classification target has.
+    Classes,
     /// The output file or folder.
     Out,
     /// Replacing an occam output whose files were edited.
@@ -105,6 +107,7 @@ impl Setting {
             Setting::Teacher => "teacher",
             Setting::WeightCenter => "weight_center",
             Setting::WeightScale => "weight_scale",
+            Setting::Classes => "classes",
             Setting::Out => "out",
             Setting::Force => "force",
             Setting::Only => "only",

@@ -2,8 +2,9 @@
 //! compare`, `occam run` and the built-in studies all go through it.
 
 use super::{
-    fit_linear, fit_logistic, fit_mlp, CheckedOptions, LinearFit, LinearStudy, LogisticFit,
-    LogisticStudy, MlpFit, MlpStudy, ModelKind, Study,
+    fit_linear, fit_logistic, fit_mlp, fit_softmax, is_multiclass, CheckedOptions, LinearFit,
+    LinearStudy, LogisticFit, LogisticStudy, MlpFit, MlpStudy, ModelKind, SoftmaxFit, SoftmaxStudy,
+    Study,
 };
 use crate::data::Dataset;
 use crate::error::Result;
@@ -17,6 +18,8 @@ pub enum ModelFit<'d> {
     Logistic(LogisticFit<'d>),
     /// A network: Laplace evidence.
     Mlp(MlpFit),
+    /// Linear-softmax regression on a target with K ≥ 3 classes (`logistic`): Laplace evidence.
+    Softmax(SoftmaxFit<'d>),
 }
 
 impl CheckedOptions {
@@ -25,6 +28,10 @@ impl CheckedOptions {
         let options = self.options();
         Ok(match self.kind() {
             ModelKind::Linear => Box::new(LinearStudy::borrowing(data, options)?),
+            // K ≥ 3 classes: the multinomial model (math.md §7); two stay binary.
+            ModelKind::Logistic if is_multiclass(data) => {
+                Box::new(SoftmaxStudy::borrowing(data, options)?)
+            }
             ModelKind::Logistic => Box::new(LogisticStudy::borrowing(data, options)?),
             ModelKind::Mlp => Box::new(MlpStudy::new(data, options)?),
         })
@@ -35,6 +42,9 @@ impl CheckedOptions {
         let options = self.options();
         Ok(match self.kind() {
             ModelKind::Linear => ModelFit::Linear(fit_linear(data, options)?),
+            ModelKind::Logistic if is_multiclass(data) => {
+                ModelFit::Softmax(fit_softmax(data, options)?)
+            }
             ModelKind::Logistic => ModelFit::Logistic(fit_logistic(data, options)?),
             ModelKind::Mlp => ModelFit::Mlp(fit_mlp(data, options)?),
         })

@@ -288,8 +288,24 @@ fn read_center_file(path: &Path) -> Result<Vec<f64>> {
         return Ok(values.parameters);
     }
     if trimmed.starts_with('[') {
-        let values: Vec<f64> = serde_json::from_str(trimmed)
-            .map_err(|e| bad(format!("not a JSON array of numbers ({e})")))?;
+        // A flat array, or a nested one (one row per class of a multinomial model, K × (k+1)),
+        // read row by row — the class-major parameter order.
+        if let Ok(rows) = serde_json::from_str::<Vec<Vec<f64>>>(trimmed) {
+            let width = rows.first().map_or(0, Vec::len);
+            if let Some(r) = rows.iter().position(|row| row.len() != width) {
+                return Err(bad(format!(
+                    "a nested array must be rectangular (one row per class), but row {} has {} numbers and row 1 has {width}",
+                    r + 1,
+                    rows[r].len()
+                )));
+            }
+            return Ok(rows.into_iter().flatten().collect());
+        }
+        let values: Vec<f64> = serde_json::from_str(trimmed).map_err(|e| {
+            bad(format!(
+                "not a JSON array of numbers, nor an array of equal-length arrays of numbers ({e})"
+            ))
+        })?;
         return Ok(values);
     }
     let mut values = Vec::new();
