@@ -308,6 +308,7 @@ mod tests {
                 hidden,
                 activation: Activation::Tanh,
                 task: Task::Regression,
+                outputs: 1,
             },
         )
         .unwrap()
