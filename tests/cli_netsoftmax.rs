@@ -74,6 +74,39 @@ fn iris_fits_a_network_with_three_softmax_outputs() {
             "{notes}"
         );
     }
+    // compare scores softmax networks like any other: one row per prior, the fit's own evidence.
+    let table = assert_success(&[
+        "compare",
+        "--data",
+        "iris",
+        "--model",
+        "mlp",
+        "--task",
+        "classification",
+        "--hidden",
+        "3",
+        "--sds",
+        "1",
+        "--codes",
+        "none",
+    ]);
+    assert!(table.contains("3 softmax outputs"), "{table}");
+    let fitted = fit_json(&[
+        "--data",
+        "iris",
+        "--model",
+        "mlp",
+        "--task",
+        "classification",
+        "--hidden",
+        "3",
+        "--prior-sd",
+        "1",
+        "--codes",
+        "none",
+    ]);
+    let ln_p = format!("{:.3}", number(&fitted["evidence"]["log_nats"]));
+    assert!(table.contains(&ln_p), "{ln_p} not in\n{table}");
     // Without --task a three-valued target stays a regression, with the class-label note.
     let regression = fit_json(&[
         "--data",
