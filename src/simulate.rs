@@ -327,7 +327,7 @@ pub fn simulate_mlp(spec: &SimulationSpec, network: &TeacherNetwork) -> Result<(
     crate::memory::check_simulation(
         spec.n,
         spec.k,
-        crate::memory::mlp_params(spec.k, &network.hidden),
+        crate::memory::mlp_params(spec.k, &network.hidden, network.outputs.max(1)),
     )?;
     let arch = Architecture::new(
         spec.k,

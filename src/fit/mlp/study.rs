@@ -77,6 +77,7 @@ impl MlpStudy {
             dataset.n(),
             dataset.k(),
             &mlp.hidden,
+            classes.len().max(1),
             crate::model::mlp::GGN_CHUNK_ROWS.min(dataset.n()),
         )?;
         let arch = Architecture::new(dataset.k(), mlp.hidden.clone(), mlp.activation, task)?
