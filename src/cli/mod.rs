@@ -381,7 +381,9 @@ struct SimulateArgs {
     task: Task,
     /// logistic teacher: the number of classes. 2 is the binary teacher; K ≥ 3 draws K weight
     /// vectors (each entry N(C, S²)), every class's intercept B, and y = c (labels 0…K−1) with
-    /// probability softmax(w_cᵀx + B)_c; the truth JSON then holds them (`classes`).
+    /// probability softmax(w_cᵀx + B)_c; the truth JSON then holds them (`classes`). mlp teacher
+    /// with --task classification: K ≥ 3 softmax outputs, y = c with probability
+    /// softmax(net(x))_c (`network.outputs` in the truth JSON).
     #[arg(long, value_name = "K", default_value_t = 2)]
     classes: usize,
     /// The seed (ChaCha20; the same seed gives the same data everywhere).
@@ -697,15 +699,17 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
         seed: args.seed,
     };
     let (dataset, truth) = match args.teacher {
-        _ if args.classes != 2 => simulate_classes(&spec, args.classes)?,
         Teacher::Mlp => simulate_mlp(
             &spec,
             &TeacherNetwork {
                 hidden: args.hidden.clone(),
                 activation: args.activation,
                 task: args.task,
+                // K = 2 is the one-output binary teacher.
+                outputs: if args.classes == 2 { 1 } else { args.classes },
             },
         )?,
+        _ if args.classes != 2 => simulate_classes(&spec, args.classes)?,
         _ => simulate(&spec)?,
     };
     let truth_file = truth_path(&args.out);

@@ -54,13 +54,35 @@ pub fn two_part_nats(
     log_prior: f64,
 ) -> std::result::Result<TwoPartCode, String> {
     let fisher = problem.fisher_information(&mode.params);
-    let p = fisher.nrows();
     let structural = problem.width();
-    let singular = || {
-        format!(
-            "two_part is undefined: the Fisher information is singular beyond the {structural} directions that shift every class's parameters alike (n too small, collinear features, or a class separated so that p(1 − p) → 0)"
-        )
-    };
+    two_part_beyond_structural(
+        &fisher,
+        problem.precision(),
+        structural,
+        log_likelihood,
+        log_prior,
+        || {
+            format!(
+                "two_part is undefined: the Fisher information is singular beyond the {structural} directions that shift every class's parameters alike (n too small, collinear features, or a class separated so that p(1 − p) → 0)"
+            )
+        },
+    )
+}
+
+/// MML87 two_part length in nats of any softmax model (linear, or a network's output layer) from
+/// its Fisher information F at the mode, whose `structural` smallest eigenvalues are null by
+/// construction (see the module documentation): `Err(singular())` where another eigenvalue is at
+/// or below 1e-12 of the largest, else the F + Λ form
+/// −ln π(θ̂) − ln p(y | θ̂) + ½ ln|F + Λ| + (P/2)(1 + ln κ_P); `Err` also for a negative length.
+pub fn two_part_beyond_structural(
+    fisher: &DMatrix<f64>,
+    precision: &DVector<f64>,
+    structural: usize,
+    log_likelihood: f64,
+    log_prior: f64,
+    singular: impl Fn() -> String,
+) -> std::result::Result<TwoPartCode, String> {
+    let p = fisher.nrows();
     let mut eigenvalues: Vec<f64> = fisher
         .clone()
         .symmetric_eigenvalues()
@@ -71,14 +93,15 @@ pub fn two_part_nats(
     let largest = eigenvalues.last().copied().unwrap_or(0.0);
     if largest.is_nan()
         || largest <= 0.0
+        || structural >= p
         || !eigenvalues[structural..]
             .iter()
             .all(|l| *l > 1e-12 * largest)
     {
         return Err(singular());
     }
-    let lambda = nalgebra::DMatrix::from_diagonal(problem.precision());
-    let weak_directions = (&fisher - &lambda)
+    let lambda = DMatrix::from_diagonal(precision);
+    let weak_directions = (fisher - &lambda)
         .symmetric_eigenvalues()
         .iter()
         .filter(|l| **l < 0.0)

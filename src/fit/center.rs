@@ -188,10 +188,16 @@ fn load_truth(info: &StudyInfo) -> Result<crate::simulate::Truth> {
             },
         ));
     }
-    if truth.classes.is_some() != info.classes.is_some() {
+    // A network teacher's classes are its softmax outputs (network.outputs = K ≥ 3).
+    let teacher_classes = if network {
+        truth.network.as_ref().is_some_and(|t| t.outputs >= 3)
+    } else {
+        truth.classes.is_some()
+    };
+    if teacher_classes != info.classes.is_some() {
         return Err(OccamError::invalid(
             Setting::PriorCenter,
-            if truth.classes.is_some() {
+            if teacher_classes {
                 Message::from("'truth': these data come from a teacher with more than two classes, but the target here has two; fit the simulated target as it was written")
             } else {
                 message![

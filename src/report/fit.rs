@@ -612,7 +612,11 @@ impl FitReport {
                 weights: theta.iter().copied().collect(),
                 intercept: output_bias,
                 weights_original: original.iter().copied().collect(),
-                intercept_original: original.iter().next_back().copied().unwrap_or(output_bias),
+                // The (first) output unit's bias, b[0] of the output layer, in raw units.
+                intercept_original: original
+                    .get(arch.n_params() - arch.outputs)
+                    .copied()
+                    .unwrap_or(output_bias),
                 posterior_sd: Vec::new(),
                 posterior_sd_original: Vec::new(),
                 parameter_names: Some(arch.parameter_names()),
