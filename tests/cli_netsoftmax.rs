@@ -290,3 +290,21 @@ fn default_flags_on_simulated_softmax_networks() {
         }
     }
 }
+
+/// `--task classification` on a continuous target is refused before any fitting, as the
+/// linear-softmax model refuses it (no network with 214 softmax outputs), naming the fix.
+#[test]
+fn continuous_targets_are_not_network_classes() {
+    assert_usage_error(
+        occam(&[
+            "fit",
+            "--data",
+            "diabetes",
+            "--model",
+            "mlp",
+            "--task",
+            "classification",
+        ]),
+        &["214 distinct values", "--task regression", "--target"],
+    );
+}

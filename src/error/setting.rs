@@ -33,6 +33,8 @@ pub enum Setting {
     Codes,
     /// The fixed values charged to every code.
     ChargeReals,
+    /// A network's task (regression or classification).
+    Task,
     /// A network's hidden layer widths.
     Hidden,
     /// A network's activation.
@@ -102,6 +104,7 @@ impl Setting {
             Setting::Restarts => "restarts",
             Setting::Seed => "seed",
             Setting::Hessian => "hessian",
+            Setting::Task => "task",
             Setting::Centers => "centers",
             Setting::Sds => "sds",
             Setting::Priors => "priors",

@@ -65,17 +65,30 @@ pub const MAX_CLASSES: usize = 100;
 
 /// Refuses a numeric target that does not look like class labels: a value that is not a whole
 /// number, or more than [`MAX_CLASSES`] distinct values (text labels are classes whatever their
-/// count, up to the same limit).
-fn check_class_target(data: &Dataset) -> Result<()> {
+/// count, up to the same limit). The linear-softmax study and the network's K-output head both
+/// check their target here.
+pub(crate) fn check_class_target(data: &Dataset, network: bool) -> Result<()> {
     let refuse = |what: String| {
+        let (takes, fix) = if network {
+            (
+                "a classification network takes 2 classes, or 3 to {MAX_CLASSES} softmax outputs",
+                (Setting::Task, "regression"),
+            )
+        } else {
+            (
+                "logistic takes 2 classes, or 3 to {MAX_CLASSES} for the multinomial model",
+                (Setting::Model, "linear"),
+            )
+        };
+        let takes = takes.replace("{MAX_CLASSES}", &MAX_CLASSES.to_string());
         Err(OccamError::Target {
             source_name: data.source.clone(),
             message: message![
                 format!(
-                    "'{}' {what}, so it does not look like class labels (logistic takes 2 classes, or 3 to {MAX_CLASSES} for the multinomial model); for a continuous target use ",
+                    "'{}' {what}, so it does not look like class labels ({takes}); for a continuous target use ",
                     data.target_name
                 ),
-                (Setting::Model, "linear"),
+                fix,
                 ", or choose a class column with ",
                 Setting::Target
             ],
@@ -154,7 +167,7 @@ impl<'d> SoftmaxStudy<'d> {
     /// set in place.
     pub fn borrowing(data: &'d Dataset, options: &FitOptions) -> Result<Self> {
         options.validate(ModelKind::Logistic)?;
-        check_class_target(data)?;
+        check_class_target(data, false)?;
         let target = class_target(&data.y, &data.source, &data.target_name)?;
         let classes = target.classes.len();
         let k = data.k();

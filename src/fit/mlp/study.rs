@@ -58,6 +58,7 @@ impl MlpStudy {
                 Ok(t) => (t.labels, Some((t.negative, t.positive)), Vec::new()),
                 // Asked for classification on K ≥ 3 values: K softmax outputs (math.md §7).
                 Err(_) => {
+                    crate::fit::softmax::check_class_target(dataset, true)?;
                     let t = class_target(&dataset.y, &dataset.source, &dataset.target_name)?;
                     let labels = t.labels.iter().map(|&c| c as f64).collect();
                     (labels, None, t.classes)
