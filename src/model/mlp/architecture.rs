@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 pub enum Task {
     /// A real target, y ~ N(η, 1/β).
     Regression,
-    /// A class target: with one output unit a 0/1 target, P(y = 1) = σ(η); with K ≥ 2 output
-    /// units ([`Architecture::with_outputs`]) class indices 0…K−1, P(y = c) = softmax(η)_c.
+    /// A class target: two classes with one output unit, P(y = 1) = σ(η); K ≥ 3 classes (indices
+    /// 0…K−1) with K output units, P(y = c) = softmax(η)_c.
     Classification,
 }
 
