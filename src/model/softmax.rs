@@ -378,29 +378,49 @@ impl<'a> SoftmaxProblem<'a> {
     }
 
     /// One block of rows: its share of ℓ and (when `GRADIENT`, else an empty vector) of ∇ℓ.
+    /// The predictors of the block are one product H = X̃Θᵀ (r × m times m × K, Θ the K × m
+    /// class-major θ) and the gradient another, Gᵀ += Rᵀ X̃ with R = P − Y (r × K).
     fn block_pass<const GRADIENT: bool>(
         &self,
         theta: &[f64],
         block: Range<usize>,
     ) -> (f64, Vec<f64>) {
-        let (m, kk) = (self.width(), self.classes);
-        let (mut buffer, mut x) = (vec![0.0; self.k()], vec![0.0; m]);
-        let (mut eta, mut p) = (vec![0.0; kk], vec![0.0; kk]);
-        let mut g = vec![0.0; if GRADIENT { kk * m } else { 0 }];
+        let (m, kk, r) = (self.width(), self.classes, block.len());
+        let mut buffer = vec![0.0; self.k()];
+        let mut x = vec![0.0; r * m];
+        for (xr, i) in x.chunks_exact_mut(m).zip(block.clone()) {
+            self.extended_row(i, &mut buffer, xr);
+        }
+        let mut eta = vec![0.0; r * kk];
+        gemm(
+            1.0,
+            Operand::row_major(&x, r, m),
+            Operand::transposed(theta, kk, m),
+            0.0,
+            &mut eta,
+            kk,
+        );
+        let mut p = vec![0.0; kk];
         let mut loss = 0.0;
-        for i in block {
-            self.extended_row(i, &mut buffer, &mut x);
-            self.predictors(theta, &x, &mut eta);
+        // R = P − Y in place of the predictors.
+        for (e, i) in eta.chunks_exact_mut(kk).zip(block) {
             let y = self.labels[i];
-            loss += log_sum_exp_and_probabilities(&eta, &mut p) - eta[y];
+            loss += log_sum_exp_and_probabilities(e, &mut p) - e[y];
             if GRADIENT {
-                for (c, gc) in g.chunks_exact_mut(m).enumerate() {
-                    let r = p[c] - if c == y { 1.0 } else { 0.0 };
-                    for (gj, xj) in gc.iter_mut().zip(&x) {
-                        *gj += r * xj;
-                    }
-                }
+                e.copy_from_slice(&p);
+                e[y] -= 1.0;
             }
+        }
+        let mut g = vec![0.0; if GRADIENT { kk * m } else { 0 }];
+        if GRADIENT {
+            gemm(
+                1.0,
+                Operand::transposed(&eta, r, kk),
+                Operand::row_major(&x, r, m),
+                0.0,
+                &mut g,
+                m,
+            );
         }
         (loss, g)
     }
