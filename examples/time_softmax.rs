@@ -13,6 +13,7 @@
 use occam::codelength::CodeSelection;
 use occam::data::{parse_csv, ColumnSelection, Dataset};
 use occam::fit::{fit_softmax, FitOptions, Study};
+use occam::model::Intercept;
 use occam::prior::SdSpec;
 use std::time::Instant;
 
@@ -42,6 +43,8 @@ fn main() {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let options = FitOptions {
         prior_sd: SdSpec::Fixed(1.0),
+        // The CLI's default for logistic (FitOptions::default() is linear's `centered`).
+        intercept: Intercept::Shared,
         codes: CodeSelection::MIXTURE_ONLY,
         ..Default::default()
     };
