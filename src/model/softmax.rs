@@ -28,7 +28,7 @@ use super::logistic::Rows;
 use super::problem::{CostAndCurvature, Curvature, LastEvaluation, NewtonProblem, Objective};
 use super::Intercept;
 use crate::error::{OccamError, Result, Setting};
-use crate::linalg::{gemm, gram_accumulate, map_row_blocks, Operand};
+use crate::linalg::{gemm, map_row_blocks, Operand};
 use crate::message;
 use nalgebra::{DMatrix, DVector};
 use std::ops::Range;
@@ -378,29 +378,49 @@ impl<'a> SoftmaxProblem<'a> {
     }
 
     /// One block of rows: its share of ℓ and (when `GRADIENT`, else an empty vector) of ∇ℓ.
+    /// The predictors of the block are one product H = X̃Θᵀ (r × m times m × K, Θ the K × m
+    /// class-major θ) and the gradient another, Gᵀ += Rᵀ X̃ with R = P − Y (r × K).
     fn block_pass<const GRADIENT: bool>(
         &self,
         theta: &[f64],
         block: Range<usize>,
     ) -> (f64, Vec<f64>) {
-        let (m, kk) = (self.width(), self.classes);
-        let (mut buffer, mut x) = (vec![0.0; self.k()], vec![0.0; m]);
-        let (mut eta, mut p) = (vec![0.0; kk], vec![0.0; kk]);
-        let mut g = vec![0.0; if GRADIENT { kk * m } else { 0 }];
+        let (m, kk, r) = (self.width(), self.classes, block.len());
+        let mut buffer = vec![0.0; self.k()];
+        let mut x = vec![0.0; r * m];
+        for (xr, i) in x.chunks_exact_mut(m).zip(block.clone()) {
+            self.extended_row(i, &mut buffer, xr);
+        }
+        let mut eta = vec![0.0; r * kk];
+        gemm(
+            1.0,
+            Operand::row_major(&x, r, m),
+            Operand::transposed(theta, kk, m),
+            0.0,
+            &mut eta,
+            kk,
+        );
+        let mut p = vec![0.0; kk];
         let mut loss = 0.0;
-        for i in block {
-            self.extended_row(i, &mut buffer, &mut x);
-            self.predictors(theta, &x, &mut eta);
+        // R = P − Y in place of the predictors.
+        for (e, i) in eta.chunks_exact_mut(kk).zip(block) {
             let y = self.labels[i];
-            loss += log_sum_exp_and_probabilities(&eta, &mut p) - eta[y];
+            loss += log_sum_exp_and_probabilities(e, &mut p) - e[y];
             if GRADIENT {
-                for (c, gc) in g.chunks_exact_mut(m).enumerate() {
-                    let r = p[c] - if c == y { 1.0 } else { 0.0 };
-                    for (gj, xj) in gc.iter_mut().zip(&x) {
-                        *gj += r * xj;
-                    }
-                }
+                e.copy_from_slice(&p);
+                e[y] -= 1.0;
             }
+        }
+        let mut g = vec![0.0; if GRADIENT { kk * m } else { 0 }];
+        if GRADIENT {
+            gemm(
+                1.0,
+                Operand::transposed(&eta, r, kk),
+                Operand::row_major(&x, r, m),
+                0.0,
+                &mut g,
+                m,
+            );
         }
         (loss, g)
     }
@@ -452,8 +472,12 @@ impl<'a> SoftmaxProblem<'a> {
     }
 
     /// The data part of the Hessian, ∇²ℓ = Σᵢ (diag pᵢ − pᵢpᵢᵀ) ⊗ x̃ᵢx̃ᵢᵀ (the Fisher
-    /// information): per block of rows, block (c, c) += Gram(√(p_c(1 − p_c)) ∘ X̃) and block
-    /// (c, d), c < d, −= (p_c ∘ X̃)ᵀ(p_d ∘ X̃); upper blocks computed, lower mirrored.
+    /// information). Per block of rows, with W = (p_1 ∘ X̃, …, p_K ∘ X̃) (r × P): the off-diagonal
+    /// blocks (c, d), c < d, −= (p_c ∘ X̃)ᵀ(p_d ∘ X̃), one product per block row c against all d > c
+    /// at once; lower blocks mirrored. The diagonal blocks come from the block rows summing to zero
+    /// (Σ_d (diag p − ppᵀ)_cd = p_c − p_c Σ_d p_d = 0): block (c, c) = −Σ_{d≠c} block (c, d) =
+    /// Σᵢ p_ic (Σ_{d≠c} p_id) x̃ᵢx̃ᵢᵀ, a sum of positive multiples of x̃ᵢx̃ᵢᵀ, so p_c(1 − p_c) is never
+    /// formed by a cancelling subtraction (as [`diagonal_weights`]).
     pub fn fisher_information(&self, theta: &DVector<f64>) -> DMatrix<f64> {
         self.curvature_pass::<false>(theta).2
     }
@@ -479,17 +503,15 @@ impl<'a> SoftmaxProblem<'a> {
         let partial = map_row_blocks(self.n(), |block| {
             let r = block.len();
             let (mut buffer, mut x) = (vec![0.0; self.k()], vec![0.0; m]);
-            let (mut eta, mut p, mut v) = (vec![0.0; kk], vec![0.0; kk], vec![0.0; kk]);
-            // scaled[c]: the block's rows times p_c (r × m); root[c]: times √(p_c(1 − p_c)).
-            let mut scaled = vec![vec![0.0; r * m]; kk];
-            let mut root = vec![vec![0.0; r * m]; kk];
+            let (mut eta, mut p) = (vec![0.0; kk], vec![0.0; kk]);
+            // W, r × P row-major: row i is (p_i1 x̃ᵢ, …, p_iK x̃ᵢ).
+            let mut w = vec![0.0; r * pp];
             let mut g = vec![0.0; if GRADIENT { pp } else { 0 }];
             let mut loss = 0.0;
-            for (row, i) in block.enumerate() {
+            for (wr, i) in w.chunks_exact_mut(pp).zip(block) {
                 self.extended_row(i, &mut buffer, &mut x);
                 self.predictors(theta.as_slice(), &x, &mut eta);
                 let lse = log_sum_exp_and_probabilities(&eta, &mut p);
-                diagonal_weights(&p, &mut v);
                 if GRADIENT {
                     let y = self.labels[i];
                     loss += lse - eta[y];
@@ -500,36 +522,23 @@ impl<'a> SoftmaxProblem<'a> {
                         }
                     }
                 }
-                for c in 0..kk {
-                    let s = v[c].sqrt();
-                    let (a, b) = (
-                        &mut scaled[c][row * m..(row + 1) * m],
-                        &mut root[c][row * m..(row + 1) * m],
-                    );
-                    for ((aj, bj), xj) in a.iter_mut().zip(b.iter_mut()).zip(&x) {
-                        *aj = p[c] * xj;
-                        *bj = s * xj;
+                for (wc, pc) in wr.chunks_exact_mut(m).zip(&p) {
+                    for (wj, xj) in wc.iter_mut().zip(&x) {
+                        *wj = pc * xj;
                     }
                 }
             }
+            // Upper off-diagonal blocks only: row block c, columns of the classes d > c.
             let mut out = vec![0.0; pp * pp];
-            let mut diagonal = vec![0.0; m * m];
-            for c in 0..kk {
-                diagonal.iter_mut().for_each(|d| *d = 0.0);
-                gram_accumulate(&root[c], m, &mut diagonal);
-                for (a, row) in diagonal.chunks_exact(m).enumerate() {
-                    out[(c * m + a) * pp + c * m..][..m].copy_from_slice(row);
-                }
-                for d in c + 1..kk {
-                    gemm(
-                        -1.0,
-                        Operand::transposed(&scaled[c], r, m),
-                        Operand::row_major(&scaled[d], r, m),
-                        1.0,
-                        &mut out[c * m * pp + d * m..],
-                        pp,
-                    );
-                }
+            for c in 0..kk - 1 {
+                gemm(
+                    -1.0,
+                    Operand::strided(&w[c * m..], m, r, 1, pp),
+                    Operand::strided(&w[(c + 1) * m..], r, (kk - c - 1) * m, pp, 1),
+                    1.0,
+                    &mut out[c * m * pp + (c + 1) * m..],
+                    pp,
+                );
             }
             (loss, g, out)
         });
@@ -541,14 +550,27 @@ impl<'a> SoftmaxProblem<'a> {
                 g += DVector::from_vec(block_g);
             }
             for i in 0..pp {
-                for j in i..pp {
+                for j in (i / m + 1) * m..pp {
                     f[(i, j)] += block[i * pp + j];
                 }
             }
         }
         for j in 0..pp {
-            for i in j + 1..pp {
+            for i in (j / m + 1) * m..pp {
                 f[(i, j)] = f[(j, i)];
+            }
+        }
+        // Diagonal blocks: minus the sum of the other blocks of their block row (for a ≤ b, mirrored).
+        for c in 0..kk {
+            for a in 0..m {
+                for b in a..m {
+                    let sum: f64 = (0..kk)
+                        .filter(|&d| d != c)
+                        .map(|d| f[(c * m + a, d * m + b)])
+                        .sum();
+                    f[(c * m + a, c * m + b)] = -sum;
+                    f[(c * m + b, c * m + a)] = -sum;
+                }
             }
         }
         (loss, g, f)
