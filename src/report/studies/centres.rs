@@ -298,8 +298,11 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
         // A donor sharing rows with the coded half (iris has duplicate rows) is charged.
         for (row, label) in case.comparison.rows.iter().zip(&case.center_labels) {
             let center = &row.evaluation.center;
-            if let (true, Some(note)) = (center.estimated_reals > 0, &center.note) {
-                table.note(format!("{label} — {}", note.render(ctx.names)));
+            if center.estimated_reals > 0 {
+                table.note(format!(
+                    "{label} — the donor shares rows with the coded half, so the centre is data-derived: its {} coordinates are charged ½ log₂ n bits each",
+                    center.estimated_reals
+                ));
             }
         }
         section.table(table);
