@@ -6,17 +6,9 @@ mod common;
 
 use common::{
     arg, assert_no_panic, assert_success, assert_usage_error, fit_json, number, numbers, occam,
+    strings,
 };
 use serde_json::Value;
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .unwrap_or_else(|| panic!("expected an array, got {value}"))
-        .iter()
-        .map(|v| v.as_str().expect("a string").to_string())
-        .collect()
-}
 
 #[test]
 fn iris_fits_a_network_with_three_softmax_outputs() {

@@ -6,8 +6,8 @@
 mod common;
 
 use common::{
-    arg, assert_success, assert_usage_error, close, fit_json, number, numbers, occam, temp_csv,
-    write_file,
+    arg, assert_success, assert_usage_error, close, fit_json, number, numbers, occam, strings,
+    temp_csv, write_file,
 };
 use serde_json::Value;
 
@@ -18,15 +18,6 @@ fn matrix(value: &Value) -> Vec<Vec<f64>> {
         .unwrap_or_else(|| panic!("expected a nested array, got {value}"))
         .iter()
         .map(numbers)
-        .collect()
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .unwrap_or_else(|| panic!("expected an array, got {value}"))
-        .iter()
-        .map(|v| v.as_str().expect("a string").to_string())
         .collect()
 }
 

@@ -6,6 +6,9 @@
 //! throwaway venv). Tolerance 1e-8 relative: both sides compute the same closed forms in double
 //! precision, so they agree far beyond that; the slack is for the fixed point's stopping rule.
 
+mod common;
+
+use common::numbers;
 use nalgebra::DVector;
 use occam::data::{self, ColumnSelection, Design, DesignOptions, SufficientStats};
 use occam::fit::{fit_linear, FitOptions};
@@ -16,20 +19,7 @@ use serde_json::Value;
 const TOLERANCE: f64 = 1e-8;
 
 fn golden() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/golden/sklearn_linear.json"
-    ))
-    .expect("golden file present; regenerate with bash scripts/golden_sklearn.sh");
-    serde_json::from_str(&text).expect("golden file is JSON")
-}
-
-fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
+    common::golden("sklearn_linear.json")
 }
 
 fn assert_close(what: &str, ours: f64, theirs: f64) {

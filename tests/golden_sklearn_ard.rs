@@ -12,6 +12,8 @@
 //! the fixed point (the worst difference measured: 3.7e-7, in a small weight's precision) —
 //! hence the tolerance of 1e-6.
 
+mod common;
+
 use nalgebra::DVector;
 use occam::data::{self, ColumnSelection, Design, DesignOptions, SufficientStats};
 use occam::inference::grouped::{fixed_precisions, GroupedLinear};
@@ -21,12 +23,7 @@ use serde_json::Value;
 const TOLERANCE: f64 = 1e-6;
 
 fn golden() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/golden/sklearn_ard.json"
-    ))
-    .expect("golden file present; regenerate with bash scripts/golden_sklearn.sh");
-    serde_json::from_str(&text).expect("golden file is JSON")
+    common::golden("sklearn_ard.json")
 }
 
 fn close(what: &str, ours: f64, theirs: f64) -> f64 {

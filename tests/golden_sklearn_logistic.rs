@@ -17,6 +17,9 @@
 //! (a penalised intercept, another standardisation, s² ≠ C all move the MAP by ≫ 1e-6). The
 //! objective at the optimum is second order in the parameter error and is checked to 1e-10.
 
+mod common;
+
+use common::{number, numbers};
 use occam::data::{self, ColumnSelection, Dataset, Design, DesignOptions};
 use occam::fit::{fit_logistic, FitOptions, LogisticFit};
 use occam::model::Intercept;
@@ -32,24 +35,7 @@ const OBJECTIVE_TOLERANCE: f64 = 1e-10;
 const STANDARDISATION_TOLERANCE: f64 = 1e-12;
 
 fn golden() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/golden/sklearn_logistic.json"
-    ))
-    .expect("golden file present; regenerate with bash scripts/golden_sklearn.sh");
-    serde_json::from_str(&text).expect("golden file is JSON")
-}
-
-fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
-}
-
-fn number(v: &Value) -> f64 {
-    v.as_f64().expect("number")
+    common::golden("sklearn_logistic.json")
 }
 
 /// sklearn's LogisticRegression(C): prior sd √C on the standardised weights, flat intercept.

@@ -14,6 +14,9 @@
 //! reference class, s² ≠ C — moves the MAP by ≫ 1e-7), and C·f at the mode to 1e-10 relative (second
 //! order in the parameter error).
 
+mod common;
+
+use common::numbers;
 use nalgebra::DVector;
 use occam::data::{self, ColumnSelection, Design, DesignOptions};
 use occam::inference::softmax_mode::softmax_mode_and_evidence;
@@ -26,20 +29,7 @@ const OBJECTIVE_TOLERANCE: f64 = 1e-10;
 const STANDARDISATION_TOLERANCE: f64 = 1e-12;
 
 fn golden() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/golden/sklearn_softmax.json"
-    ))
-    .expect("golden file present; regenerate with bash scripts/golden_sklearn.sh");
-    serde_json::from_str(&text).expect("golden file is JSON")
-}
-
-fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
+    common::golden("sklearn_softmax.json")
 }
 
 #[test]

@@ -191,6 +191,36 @@ pub fn number(value: &serde_json::Value) -> f64 {
         .unwrap_or_else(|| panic!("expected a number, got {value}"))
 }
 
+/// A JSON array of strings as a `Vec<String>`.
+pub fn strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("expected an array, got {value}"))
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .unwrap_or_else(|| panic!("expected a string, got {v}"))
+                .to_string()
+        })
+        .collect()
+}
+
+/// The golden values in `tests/golden/NAME`, written by the committed scripts
+/// (`bash scripts/golden_sklearn.sh`; scikit-learn pinned there).
+pub fn golden(name: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "golden file {} ({e}); regenerate with bash scripts/golden_sklearn.sh",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("golden file {} is not JSON ({e})", path.display()))
+}
+
 /// A small numeric CSV reader for checks done independently of occam: header and rows.
 pub fn read_numeric_csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
     let text = std::fs::read_to_string(path).expect("reading a CSV");
