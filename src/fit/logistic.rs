@@ -6,6 +6,7 @@
 //! default `shared` intercept, the k weights with `free`, `prior:SD` or `none`.
 
 use super::center::{resolve_center, CenterHooks};
+use super::prefix_sd::{refit_failure_note, PrefixPriorSd};
 use super::{
     charge_note, charged_reals_note, row_fingerprints, EvidenceMethod, FitOptions, ModelKind,
     PriorEvaluation, ResolvedCenter, Study, StudyInfo,
@@ -28,7 +29,6 @@ use crate::prior::{CenterSpec, SdSpec};
 use crate::simulate::Truth;
 use nalgebra::DVector;
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
@@ -400,10 +400,7 @@ impl<'d> LogisticStudy<'d> {
         // Prefixes whose evidence has no interior maximum code the next block with the s carried
         // from the previous prefix; before any prefix has one, with the full-data ŝ, which is then
         // sent first (docs/codes.md, "prequential").
-        let carried_sd = Cell::new(sd);
-        let own_sd_seen = Cell::new(false);
-        let carried_blocks = Cell::new(0usize);
-        let full_data_sd_used = Cell::new(false);
+        let prefix_sds = PrefixPriorSd::new(prior_sd, sd);
         let prequential = optional_code(codes.prequential, "prequential", &mut notes, || {
             // Rows in visiting order; block 0 at the prior centre.
             let (x, y) = self.ordered();
@@ -419,47 +416,18 @@ impl<'d> LogisticStudy<'d> {
                 &self.boundaries,
                 &arrays.center,
                 &|m, warm| {
-                    let s = match prior_sd {
-                        SdSpec::Fixed(s) => s,
-                        SdSpec::Auto => match self.prefix_prior_sd(m, &center.values, warm) {
-                            Some(s) => {
-                                own_sd_seen.set(true);
-                                carried_sd.set(s);
-                                s
-                            }
-                            None => {
-                                carried_blocks.set(carried_blocks.get() + 1);
-                                if !own_sd_seen.get() {
-                                    full_data_sd_used.set(true);
-                                }
-                                carried_sd.get()
-                            }
-                        },
-                    };
+                    let s = prefix_sds.for_prefix(|| self.prefix_prior_sd(m, &center.values, warm));
                     self.prefix_mode(m, s, &center.values, warm.clone())
                         .map(|(mode, _)| mode.params)
                 },
             );
             refit_failures = blocks.iter().filter(|b| b.refit_failed).count();
-            if full_data_sd_used.get() {
-                prequential_charge += estimate_charge_bits(1, self.data.n());
-            }
+            prequential_charge +=
+                estimate_charge_bits(prefix_sds.extra_charged_reals(), self.data.n());
             Ok(blocks.iter().map(|b| b.bits).sum::<f64>() + prequential_charge)
         });
-        if carried_blocks.get() > 0 {
-            notes.push(format!(
-                "prequential: on {} prefix(es) the evidence has no maximum inside s ∈ [1e-4, 1e4] (too few rows, or separable classes), so the next block uses the s of the previous prefix{}",
-                carried_blocks.get(),
-                if full_data_sd_used.get() {
-                    format!("; before any prefix had one, the full-data ŝ = {sd:.6}, sent first at ½ log₂ n = {:.4} bits (included)", estimate_charge_bits(1, self.data.n()))
-                } else {
-                    String::new()
-                }
-            ).into());
-        }
-        if refit_failures > 0 {
-            notes.push(format!("prequential: the fit on {refit_failures} prefix(es) failed (too few rows); those blocks reuse the previous block's parameters, which the receiver can reproduce").into());
-        }
+        notes.extend(prefix_sds.note(sd, self.data.n()));
+        notes.extend(refit_failure_note(refit_failures));
         let mut two_part_code = None;
         let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
             let code = two_part_nats(&problem, &mode, laplace.log_likelihood, laplace.log_prior)?;

@@ -13,6 +13,7 @@ pub mod linear;
 pub mod logistic;
 pub mod mlp;
 pub mod options;
+pub mod prefix_sd;
 pub mod softmax;
 
 pub use center::ResolvedCenter;
