@@ -159,16 +159,17 @@ impl MlpStudy {
             // Each row's density of y is that of y_z over the scale (the Jacobian).
             Ok(total + bits(jacobian) + charge_bits)
         });
+        // All rows under this prior: the Fisher information of two_part and the diagnostics.
+        let problem = MlpProblem::new(
+            &self.arch,
+            &self.z,
+            &self.y,
+            mu,
+            &precision,
+            mode.noise_precision,
+        );
         let mut two_part_code = None;
         let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
-            let problem = MlpProblem::new(
-                &self.arch,
-                &self.z,
-                &self.y,
-                mu,
-                &precision,
-                mode.noise_precision,
-            );
             // MML87 quantises every parameter to the precision the Fisher information gives it; a
             // direction the data do not determine (relative curvature below 1e-12) has none.
             let singular = || {
@@ -219,14 +220,6 @@ impl MlpStudy {
         if let Some(note) = &center.note {
             notes.push(note.clone());
         }
-        let problem = MlpProblem::new(
-            &self.arch,
-            &self.z,
-            &self.y,
-            mu,
-            &precision,
-            mode.noise_precision,
-        );
         let diagnostics = diagnostics(&problem, &mode.params);
         if self.target.is_active() {
             notes.push(format!(
