@@ -267,3 +267,41 @@ fn iris_fits_three_outputs_with_every_code() {
         assert!(right >= 140, "{hidden:?}: {right} of 150");
     }
 }
+
+#[test]
+fn without_hidden_layers_two_part_is_the_linear_softmax_models() {
+    // Two routes to one code: the network's GGN with its h_L + 1 = k + 1 structural directions set
+    // aside (fit/mlp/evaluate.rs) and the linear-softmax study's Hessian data part
+    // (codelength/softmax.rs). Fixed s: nothing is charged, and no hidden unit means no symmetry.
+    let iris = data::load("iris", &ColumnSelection::default()).unwrap();
+    let codes = CodeSelection {
+        two_part: true,
+        ..CodeSelection::MIXTURE_ONLY
+    };
+    for sd in [0.5, 2.0] {
+        let network = fit_mlp(&iris, &options(vec![], sd, codes)).unwrap();
+        let linear_options = FitOptions {
+            intercept: Intercept::Shared,
+            prior_sd: SdSpec::Fixed(sd),
+            codes,
+            ..FitOptions::default()
+        };
+        let linear = crate::fit::fit_softmax(&iris, &linear_options).unwrap();
+        let (a, b) = (
+            network
+                .evaluation
+                .code_lengths
+                .two_part
+                .expect("network two_part"),
+            linear
+                .evaluation
+                .code_lengths
+                .two_part
+                .expect("linear two_part"),
+        );
+        assert!(
+            (a - b).abs() < 1e-6 * b.abs(),
+            "s = {sd}: network two_part {a} vs linear softmax {b}"
+        );
+    }
+}
