@@ -16,8 +16,8 @@
 //! θ̂₁ + θ̂₀ = μ₁ + μ₀. The tests check all four.
 
 use super::laplace::{
-    find_mode_scaled, laplace_evidence, maximize_over_log_sd, scales_from_diagonal,
-    LaplaceEvidence, LogSdOptimum, Mode, MODE_TOLERANCE,
+    find_mode_scaled, laplace_evidence, lbfgs_scaled_to_tolerance, maximize_over_log_sd,
+    scales_from_diagonal, LaplaceEvidence, LogSdOptimum, Mode, MODE_TOLERANCE,
 };
 use crate::error::{OccamError, Result};
 use crate::model::logistic::Rows;
@@ -49,8 +49,14 @@ pub fn softmax_mode_and_evidence_from(
 ) -> Result<(Mode, LaplaceEvidence)> {
     let scale = scales_from_diagonal(&problem.hessian_diagonal(&init));
     let tolerance = MODE_TOLERANCE * problem.gradient_scale_from(likelihood_gradient_at_zero);
-    // L-BFGS asks for f and ∇f at each point: one pass for both through the fused problem.
-    let mode = find_mode_scaled(&problem.fused(), init, tolerance, Some(&scale))?;
+    // L-BFGS asks for f and ∇f at each point: one pass for both through the fused problem. It
+    // runs to the mode's own tolerance when a Hessian costs more than the passes that saves
+    // ([`lbfgs_budget`]), so that the only Hessian formed is the one at the mode.
+    let fused = problem.fused();
+    let budget = lbfgs_budget(problem);
+    let (start, extra) = lbfgs_scaled_to_tolerance(&fused, init, tolerance, &scale, budget);
+    let mut mode = find_mode_scaled(&fused, start, tolerance, Some(&scale))?;
+    mode.lbfgs_iterations += extra;
     let (nll, gradient) = problem.likelihood_and_gradient(&mode.params);
     let recheck = (gradient + problem.penalty_gradient(&mode.params)).norm();
     if recheck.is_nan() || recheck > tolerance {
@@ -64,6 +70,35 @@ pub fn softmax_mode_and_evidence_from(
     let laplace = laplace_evidence(&mode, -nll, problem.center(), problem.precision());
     Ok((mode, laplace))
 }
+
+/// How many L-BFGS iterations [`softmax_mode_and_evidence_from`] may spend reaching the mode
+/// before the Newton polish takes over: the iterations the usual L-BFGS stage takes
+/// ([`LBFGS_STAGE_ITERS`], what [`find_mode_scaled`] allows itself) plus the passes over the rows
+/// that one Hessian costs, h ≈ m(K − 1)/[`PASSES_PER_HESSIAN_DIVISOR`] for m columns (k + 1 with
+/// an intercept) and K classes — a pass forms K predictors and K gradient rows per row, ≈ 4mK
+/// flops; the Fisher information's K(K − 1)/2 block products ≈ m²K(K − 1) flops, at
+/// matrix-product speed — at most [`LBFGS_BUDGET_MAX`]. When h < 2 (a Hessian costs about a
+/// pass) the budget is 0 and the search is L-BFGS to the hand-off, then Newton, as before.
+fn lbfgs_budget(problem: &SoftmaxProblem<'_>) -> u64 {
+    let (m, kk) = (problem.width(), problem.classes());
+    let h = (m * kk.saturating_sub(1)) as u64 / PASSES_PER_HESSIAN_DIVISOR;
+    if h < 2 {
+        0
+    } else {
+        (LBFGS_STAGE_ITERS + h).min(LBFGS_BUDGET_MAX)
+    }
+}
+
+/// [`find_mode_scaled`]'s own cap on its L-BFGS stage (its `SCALED_MAX_ITERS`).
+const LBFGS_STAGE_ITERS: u64 = 20;
+
+/// Measured at 100 000 × 50, K = 10 (m = 51): one Hessian 3.0–3.3 s, one f + ∇f pass 0.15 s, so
+/// one Hessian ≈ 20 passes ≈ 51 · 9 / 23.
+const PASSES_PER_HESSIAN_DIVISOR: u64 = 23;
+
+/// The cap on [`lbfgs_budget`], so that an ill-conditioned problem (where L-BFGS converges
+/// slowly) does not spend more than a few Hessians' worth of passes before Newton.
+const LBFGS_BUDGET_MAX: u64 = 60;
 
 /// Empirical Bayes for the prior sd s of a softmax model: the s maximising the Laplace evidence
 /// ([`maximize_over_log_sd`]: a grid in ln s, then Brent), the prior at each s built by
@@ -201,6 +236,61 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn lbfgs_to_the_tolerance_leaves_only_the_hessian_at_the_mode() {
+        // m = 10, K = 6: a Hessian ≈ 50/23 ≥ 2 passes, so the fit runs L-BFGS toward the mode's
+        // tolerance (budget > the usual stage). Here with a budget that lets it get there: the
+        // Newton polish then takes no step, so the one Hessian formed is the one at the mode.
+        let (k, n, classes) = (9, 1500, 6);
+        let (z, labels) = data(n, k, classes, 11);
+        let p = classes * (k + 1);
+        let center = DVector::from_fn(p, |j, _| 0.05 * ((j % 7) as f64) - 0.1);
+        let precision = DVector::from_element(p, 20.0);
+        let problem = SoftmaxProblem::new(
+            Rows::design(&z, k),
+            &labels,
+            classes,
+            true,
+            &center,
+            &precision,
+        );
+        assert!(lbfgs_budget(&problem) > LBFGS_STAGE_ITERS);
+        let tolerance = MODE_TOLERANCE * problem.gradient_scale();
+        let init = DVector::zeros(p);
+        let scale = scales_from_diagonal(&problem.hessian_diagonal(&init));
+        let fused = problem.fused();
+        let (start, iterations) = lbfgs_scaled_to_tolerance(&fused, init, tolerance, &scale, 500);
+        assert!(iterations > 0 && iterations < 500);
+        let mode = find_mode_scaled(&fused, start, tolerance, Some(&scale)).unwrap();
+        assert_eq!(
+            mode.newton_iterations, 0,
+            "no Newton step, so no second Hessian"
+        );
+        assert_eq!(mode.lbfgs_iterations, 0, "no second L-BFGS stage");
+        assert!(problem.gradient_at(&mode.params).norm() <= tolerance);
+        let laplace = laplace_evidence(
+            &mode,
+            -problem.likelihood_and_gradient(&mode.params).0,
+            &center,
+            &precision,
+        );
+
+        // Independent route: Newton from zero to a tolerance 100× tighter, then the evidence.
+        let newton =
+            crate::inference::laplace::find_mode(&problem, DVector::zeros(p), 1e-2 * tolerance)
+                .unwrap();
+        let reference = laplace_evidence(
+            &newton,
+            -problem.likelihood_and_gradient(&newton.params).0,
+            &center,
+            &precision,
+        );
+        let scale = newton.params.amax();
+        assert!((&mode.params - &newton.params).amax() <= 1e-7 * scale);
+        let (e, r) = (laplace.log_evidence, reference.log_evidence);
+        assert!((e - r).abs() <= 1e-9 * r.abs(), "{e} vs {r}");
     }
 
     #[test]
