@@ -56,6 +56,8 @@ pub struct StructuredEvidence {
     pub effective_parameters: f64,
     /// √diag((K + Λ)⁻¹).
     pub posterior_sd: DVector<f64>,
+    /// The smallest and largest eigenvalue of K + Λ.
+    pub eigenvalue_range: [f64; 2],
 }
 
 /// The evidence of `problem` at θ̂ = `theta` (a mode the caller has checked) with prior centre
@@ -70,13 +72,15 @@ pub fn structured_evidence(
     let precision = problem.precision();
     let p = theta.len();
     let arch = problem.architecture();
-    let (log_det_hessian, layer_effective_parameters, variance) = match structure {
+    let (log_det_hessian, layer_effective_parameters, variance, eigenvalue_range) = match structure
+    {
         Structure::Kfac(bias) => {
             let posterior = problem.kfac(theta).posterior(precision, bias)?;
             (
                 posterior.log_det(),
                 posterior.effective_parameters(),
                 posterior.inverse_diagonal(),
+                posterior.eigenvalue_range(),
             )
         }
         Structure::Diagonal => {
@@ -102,7 +106,13 @@ pub fn structured_evidence(
                     j += 1;
                 }
             }
-            (h.iter().map(|v| v.ln()).sum(), gamma, h.map(|v| 1.0 / v))
+            let range = [h.min(), h.max()];
+            (
+                h.iter().map(|v| v.ln()).sum(),
+                gamma,
+                h.map(|v| 1.0 / v),
+                range,
+            )
         }
     };
     let log_likelihood = -problem.negative_log_likelihood(theta);
@@ -118,6 +128,7 @@ pub fn structured_evidence(
         layer_effective_parameters,
         effective_parameters,
         posterior_sd: variance.map(|v| v.max(0.0).sqrt()),
+        eigenvalue_range,
     })
 }
 

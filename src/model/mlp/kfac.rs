@@ -492,6 +492,20 @@ impl KfacPosterior {
         gamma
     }
 
+    /// The smallest and largest eigenvalue of K + Λ: min and max over blocks of gⱼa_k + α.
+    pub fn eigenvalue_range(&self) -> [f64; 2] {
+        let mut range = [f64::INFINITY, f64::NEG_INFINITY];
+        for block in &self.blocks {
+            for j in 0..block.rows() {
+                for k in 0..block.cols() {
+                    let e = block.eigenvalue(j, k) + block.alpha;
+                    range = [range[0].min(e), range[1].max(e)];
+                }
+            }
+        }
+        range
+    }
+
     /// diag((K + Λ)⁻¹) in θ's order.
     pub fn inverse_diagonal(&self) -> DVector<f64> {
         let mut d = DVector::zeros(self.p);

@@ -199,6 +199,16 @@ fn eigenvalue_formulas_match_the_dense_kronecker_form() {
                         .sum();
                     assert!((g - dense).abs() < 1e-9, "{label} γ{l}: {g} vs {dense}");
                 }
+                let eigenvalues = h.symmetric_eigenvalues();
+                let [low, high] = post.eigenvalue_range();
+                assert!(
+                    (low - eigenvalues.min()).abs() < 1e-10 * eigenvalues.max(),
+                    "{label}"
+                );
+                assert!(
+                    (high - eigenvalues.max()).abs() < 1e-10 * eigenvalues.max(),
+                    "{label}"
+                );
                 let diag = post.inverse_diagonal();
                 for j in 0..p {
                     assert!(
