@@ -44,15 +44,22 @@ pub enum EvidenceMethod {
     LaplaceHessian,
     /// Laplace's approximation with the generalised Gauss–Newton matrix.
     LaplaceGgn,
+    /// Laplace's approximation with the Kronecker-factored GGN (math.md §9).
+    LaplaceKfac,
+    /// Laplace's approximation with the GGN's diagonal (math.md §9).
+    LaplaceDiag,
 }
 
 impl EvidenceMethod {
-    /// The name printed in outputs (cli.md: exact|laplace-ggn|laplace-hessian).
+    /// The name printed in outputs (cli.md: exact|laplace-ggn|laplace-hessian|laplace-kfac|
+    /// laplace-diag).
     pub fn name(self) -> &'static str {
         match self {
             EvidenceMethod::Exact => "exact",
             EvidenceMethod::LaplaceHessian => "laplace-hessian",
             EvidenceMethod::LaplaceGgn => "laplace-ggn",
+            EvidenceMethod::LaplaceKfac => "laplace-kfac",
+            EvidenceMethod::LaplaceDiag => "laplace-diag",
         }
     }
 }

@@ -855,6 +855,8 @@ fn compare_command(
             match m.hessian {
                 crate::fit::HessianKind::Ggn => "ggn",
                 crate::fit::HessianKind::Exact => "exact",
+                crate::fit::HessianKind::Kfac => "kfac",
+                crate::fit::HessianKind::Diag => "diag",
             }
         );
         if let Some(task) = m.task {

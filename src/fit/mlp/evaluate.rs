@@ -393,7 +393,12 @@ impl Study for MlpStudy {
             "evidence and mixture code: Laplace approximation at the MAP (best of {} start(s), seed {}), with the {} — approximate; the symmetry term counts the distinct modes the unit permutations and sign flips map the MAP onto — ln(h!/Π m_g!) + ln 2 per unit whose flip moves it (tanh, sigmoid), per hidden layer, m_g the sizes of groups of units equal up to sign (equal, for ReLU) within {} of the largest unit's norm of (incoming weights, bias, outgoing weights), a zero unit being its own flip — is included and shown as evidence.symmetry_log_nats, the groups as diagnostics.symmetry",
             self.options.mlp.restarts,
             self.options.mlp.seed,
-            if self.options.mlp.hessian == HessianKind::Exact { "exact Hessian (central differences of the analytic gradient, symmetrised)" } else { "generalised Gauss–Newton matrix" },
+            match self.options.mlp.hessian {
+                HessianKind::Exact => "exact Hessian (central differences of the analytic gradient, symmetrised)",
+                HessianKind::Ggn => "generalised Gauss–Newton matrix",
+                HessianKind::Kfac => "Kronecker-factored generalised Gauss–Newton matrix (KFAC: one block A ⊗ G per layer, the bias as the input 1, blocks across layers dropped; ln|H| and γ from the factors' eigenvalues) — an approximation of the GGN evidence, method laplace-kfac",
+                HessianKind::Diag => "diagonal of the generalised Gauss–Newton matrix — an approximation of the GGN evidence, method laplace-diag",
+            },
             crate::model::mlp::CLONE_TOLERANCE,
         ).into()];
         notes.extend(charge_note(

@@ -36,6 +36,10 @@ pub enum HessianKind {
     Ggn,
     /// The exact Hessian (central differences of the analytic gradient).
     Exact,
+    /// The GGN Kronecker-factored per layer (KFAC, math.md §9): no P × P matrix in the evidence.
+    Kfac,
+    /// The GGN's diagonal (math.md §9).
+    Diag,
 }
 
 /// The network and how it is fitted.

@@ -5,8 +5,9 @@ use super::{HessianKind, MlpMode, MlpStudy};
 use crate::error::{Message, OccamError, Result};
 use crate::fit::EvidenceMethod;
 use crate::inference::curvature::Factored;
+use crate::inference::kfac::{structured_evidence, Structure};
 use crate::inference::laplace::log_prior_density;
-use crate::model::mlp::{symmetry_log_count, MlpProblem};
+use crate::model::mlp::{symmetry_log_count, BiasBlock, MlpProblem};
 use crate::prior::SdSpec;
 use nalgebra::DVector;
 use std::f64::consts::PI;
@@ -57,6 +58,36 @@ impl MlpStudy {
         let problem = MlpProblem::new(&self.arch, &self.z, &self.y, center, &precision, beta);
         let log_likelihood = -problem.negative_log_likelihood(&params);
         let log_prior = log_prior_density(&params, center, &precision);
+        let symmetry = symmetry_log_count(&self.arch, &params);
+        let gradient_tolerance = self.mode_tolerance() * problem.gradient_scale();
+        let structure = match self.options.mlp.hessian {
+            HessianKind::Kfac => Some((
+                Structure::Kfac(BiasBlock::WithInputs),
+                EvidenceMethod::LaplaceKfac,
+            )),
+            HessianKind::Diag => Some((Structure::Diagonal, EvidenceMethod::LaplaceDiag)),
+            HessianKind::Ggn | HessianKind::Exact => None,
+        };
+        if let Some((structure, method)) = structure {
+            // The structured curvature (math.md §9): no P × P matrix at the mode.
+            let evidence = structured_evidence(&problem, &params, center, structure)?;
+            return Ok(MlpMode {
+                log_evidence: evidence.log_evidence + symmetry,
+                params,
+                gradient_norm,
+                gradient_tolerance,
+                iterations,
+                restart,
+                log_likelihood: evidence.log_likelihood,
+                log_prior: evidence.log_prior,
+                half_log_det: 0.5 * evidence.log_det_hessian,
+                effective_parameters: evidence.effective_parameters,
+                method,
+                eigenvalue_range: evidence.eigenvalue_range,
+                nonpositive_eigenvalues: 0,
+                noise_precision: beta,
+            });
+        }
         let mut method = EvidenceMethod::LaplaceGgn;
         let mut nonpositive = 0;
         // The exact Hessian when asked for and positive definite, else the GGN (formed only then).
@@ -101,14 +132,13 @@ impl MlpStudy {
                 factor.extremal_eigenvalues()
             }
         });
-        let symmetry = symmetry_log_count(&self.arch, &params);
         Ok(MlpMode {
             log_evidence: log_likelihood + log_prior + 0.5 * p as f64 * (2.0 * PI).ln()
                 - half_log_det
                 + symmetry,
             params,
             gradient_norm,
-            gradient_tolerance: self.mode_tolerance() * problem.gradient_scale(),
+            gradient_tolerance,
             iterations,
             restart,
             log_likelihood,

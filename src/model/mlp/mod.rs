@@ -35,6 +35,7 @@ mod activation;
 mod architecture;
 mod curvature;
 mod diagnostics;
+mod kfac;
 mod passes;
 mod problem;
 
@@ -47,8 +48,11 @@ pub use diagnostics::{
     symmetry_log_count, weight_norms, Diagnostics, LayerParticipation, LayerSymmetry,
     CLONE_TOLERANCE,
 };
+pub use kfac::{BiasBlock, Kfac, KfacPosterior, KronFactors};
 pub use problem::{FusedMlpProblem, MlpProblem};
 
+#[cfg(test)]
+mod kfac_tests;
 #[cfg(test)]
 mod softmax_tests;
 #[cfg(test)]

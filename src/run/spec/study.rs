@@ -369,7 +369,12 @@ impl Steps<'_> {
                 self.source,
                 h,
                 &self.key("model.hessian"),
-                &[("ggn", HessianKind::Ggn), ("exact", HessianKind::Exact)],
+                &[
+                    ("ggn", HessianKind::Ggn),
+                    ("exact", HessianKind::Exact),
+                    ("kfac", HessianKind::Kfac),
+                    ("diag", HessianKind::Diag),
+                ],
             )?;
         }
 
