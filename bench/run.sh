@@ -8,6 +8,7 @@
 # usage: bash bench/run.sh            (BENCH_REPEATS=5 bash bench/run.sh: best of 5, for a busy machine)
 #        bash bench/run.sh --only logistic   (the logistic comparison alone, ≈ 1 minute)
 #        bash bench/run.sh --only softmax    (the multinomial comparison alone, K = 10)
+#        bash bench/run.sh --only ard        (ARD: ARDRegression vs `occam fit --prior ard`, 200k×100)
 #
 # Respects CARGO_TARGET_DIR (e.g. CARGO_TARGET_DIR=/tmp/bench-target when ./target is locked by
 # another build). Before timing, waits up to BENCH_LOAD_WAIT seconds (default 300) for the 1-minute
@@ -20,7 +21,7 @@ venv="$(mktemp -d)"
 trap 'rm -rf "$venv"' EXIT
 
 cargo build --release --quiet --bin occam --example time_linear --example time_logistic \
-    --example time_softmax
+    --example time_softmax --example time_ard
 BENCH_TARGET_DIR="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 export BENCH_TARGET_DIR
 
@@ -45,4 +46,10 @@ done
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE may be set on this kind of machine for older OpenBLAS
 # builds; they slow a current numpy, so they are unset for this one command (the report prints
 # the kernel threadpoolctl then sees).
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$venv/bin/python" bench/compare_sklearn.py "$@"
+# `--only ard` runs bench/compare_ard.py alone; a full run does it after the other four.
+if [[ "$*" != "--only ard" ]]; then
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$venv/bin/python" bench/compare_sklearn.py "$@"
+fi
+if [[ $# -eq 0 || "$*" == "--only ard" ]]; then
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$venv/bin/python" bench/compare_ard.py
+fi
