@@ -283,7 +283,8 @@ mod tests {
                 .problem(ModelKind::Logistic),
             None
         );
-        for kind in [ModelKind::Mlp] {
+        {
+            let kind = ModelKind::Mlp;
             let options = FitOptions::for_kind(kind).with_prior(ard());
             assert_eq!(
                 options.problem(kind),

@@ -423,6 +423,7 @@ impl<'f> GroupedLaplace<'f> {
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_range_loop)]
 mod tests {
     use super::*;
     use crate::inference::laplace::{find_mode, laplace_evidence, MODE_TOLERANCE};
