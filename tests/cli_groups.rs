@@ -307,26 +307,24 @@ fn refusals_name_the_flag_and_the_fix() {
         args.extend(other);
         assert_usage_error(occam(&args), &["--prior", other[0], "cannot be used with"]);
     }
-    // Other models: linear only, for now.
-    for model in ["logistic", "mlp"] {
-        assert_usage_error(
-            occam(&[
-                "fit",
-                "--data",
-                "breast_cancer",
-                "--model",
-                model,
-                "--prior",
-                "ard; rest=zero:auto",
-            ]),
-            &[
-                "--prior",
-                "linear model only",
-                "all=CENTER:SD",
-                "--model linear",
-            ],
-        );
-    }
+    // Networks: linear and logistic only, for now.
+    assert_usage_error(
+        occam(&[
+            "fit",
+            "--data",
+            "breast_cancer",
+            "--model",
+            "mlp",
+            "--prior",
+            "ard; rest=zero:auto",
+        ]),
+        &[
+            "--prior",
+            "linear and logistic models only",
+            "all=CENTER:SD",
+            "--model linear",
+        ],
+    );
     // … while one group is every model's prior.
     assert_success(&[
         "fit",
@@ -535,12 +533,16 @@ fn compare_priors_refusals() {
             "--data",
             "breast_cancer",
             "--model",
-            "logistic",
+            "mlp",
             "--priors",
             "all=zero:auto",
             "ard; rest=zero:auto",
         ]),
-        &["--priors", "'ard; rest=zero:auto'", "linear model only"],
+        &[
+            "--priors",
+            "'ard; rest=zero:auto'",
+            "linear and logistic models only",
+        ],
     );
     // One-group rows work for every model.
     let report = compare_json(&[
@@ -613,8 +615,8 @@ fn run_spec_structures_refusals_name_the_key() {
             &["line 6", "priors.structures", "remove priors.centers"][..],
         ),
         (
-            "[data]\nbuiltin = \"breast_cancer\"\n[model]\nkind = \"logistic\"\n[priors]\nstructures = [\"all=zero:auto\", \"ard; rest=zero:auto\"]\n",
-            &["priors.structures[2]", "linear model only"][..],
+            "[data]\nbuiltin = \"breast_cancer\"\n[model]\nkind = \"mlp\"\n[priors]\nstructures = [\"all=zero:auto\", \"ard; rest=zero:auto\"]\n",
+            &["priors.structures[2]", "linear and logistic models only"][..],
         ),
         (
             "[data]\nbuiltin = \"diabetes\"\n[priors]\nstructures = [\"ard\", \"weights=zero\"]\n",

@@ -83,6 +83,11 @@ fn row_of_fit(prior: &str, fit: &ModelFit, n: usize) -> StructureRow {
         ModelFit::Logistic(f) => row_of_evaluation(prior, &f.evaluation, n),
         ModelFit::Mlp(f) => row_of_evaluation(prior, &f.evaluation, n),
         ModelFit::Softmax(f) => row_of_evaluation(prior, &f.evaluation, n),
+        ModelFit::GroupedLaplace(f) => StructureRow {
+            groups: f.groups.len(),
+            pruned: f.groups.iter().filter(|g| g.pruned).count(),
+            ..row_of_evaluation(prior, f.evaluation(), n)
+        },
         ModelFit::GroupedLinear(f) => StructureRow {
             prior: prior.to_string(),
             groups: f.groups.len(),

@@ -22,6 +22,8 @@ pub enum ModelFit<'d> {
     Softmax(SoftmaxFit<'d>),
     /// Linear-Gaussian under a prior of several groups (math.md §8): exact evidence.
     GroupedLinear(GroupedLinearFit<'d>),
+    /// Logistic (binary or softmax) under a prior of several groups (math.md §8): Laplace evidence.
+    GroupedLaplace(Box<super::grouped_logistic::GroupedLaplaceFit<'d>>),
 }
 
 impl CheckedOptions {
@@ -50,7 +52,7 @@ impl CheckedOptions {
         })
     }
 
-    /// The options' one prior (centre, s, σ — or a prior of several groups, linear model only)
+    /// The options' one prior (centre, s, σ — or a prior of several groups, linear and logistic models)
     /// fitted on `data`, with its posterior.
     pub fn fit<'d>(&self, data: &'d Dataset) -> Result<ModelFit<'d>> {
         let options = self.options();
@@ -61,10 +63,14 @@ impl CheckedOptions {
                 }
                 None => ModelFit::Linear(fit_linear(data, options)?),
             },
-            ModelKind::Logistic if is_multiclass(data) => {
-                ModelFit::Softmax(fit_softmax(data, options)?)
-            }
-            ModelKind::Logistic => ModelFit::Logistic(fit_logistic(data, options)?),
+            ModelKind::Logistic => match &options.prior {
+                Some(structure) => ModelFit::GroupedLaplace(Box::new(
+                    super::grouped_logistic::fit_grouped_logistic(data, options, structure)?,
+                )),
+                // K ≥ 3 classes: the multinomial model (math.md §7); two stay binary.
+                None if is_multiclass(data) => ModelFit::Softmax(fit_softmax(data, options)?),
+                None => ModelFit::Logistic(fit_logistic(data, options)?),
+            },
             ModelKind::Mlp => ModelFit::Mlp(fit_mlp(data, options)?),
         })
     }

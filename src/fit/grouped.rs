@@ -122,66 +122,7 @@ pub fn fit_grouped_linear<'d>(
     let k = study.feature_names.len();
     let params = ParameterInfo::glm(&study.feature_names, false);
     let groups = structure.resolve(&params)?;
-    let mut center = DVector::zeros(k);
-    let mut center_notes: Vec<Message> = Vec::new();
-    for group in &groups {
-        let names: Vec<String> = group
-            .indices
-            .iter()
-            .map(|&j| params[j].name.clone())
-            .collect();
-        let scale = match (&group.center, group.sd) {
-            (CenterSpec::Sha256 { scale: None, .. }, SdSpec::Auto) => {
-                return Err(invalid(format!(
-                    "group '{}': a sha256:TEXT centre takes its scale from a fixed sd; with sd auto give sha256:TEXT:SCALE",
-                    group.name
-                )))
-            }
-            (_, SdSpec::Fixed(s)) => s,
-            (_, SdSpec::Auto) => f64::NAN,
-        };
-        // A file may hold the group's coordinates or every weight's (occam's fit JSON of the
-        // same model: then the group's are taken).
-        let whole = match &group.center {
-            CenterSpec::File(_) if group.indices.len() != k => {
-                let all_names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
-                match group.center.resolve(k, scale, &all_names) {
-                    Ok(all) => Some(DVector::from_fn(group.indices.len(), |i, _| {
-                        all[group.indices[i]]
-                    })),
-                    Err(OccamError::CenterLength { .. }) => None,
-                    Err(e) => {
-                        return Err(invalid(
-                            Message::from(format!("group '{}': ", group.name)).then(e.message()),
-                        ))
-                    }
-                }
-            }
-            _ => None,
-        };
-        center_notes.extend(group.center.truth_file_note());
-        let values = match whole {
-            Some(values) => Ok(values),
-            None => group.center.resolve(group.indices.len(), scale, &names),
-        }
-        .map_err(|e| match e {
-                OccamError::CenterLength {
-                    spec,
-                    expected,
-                    found,
-                    detail,
-                } => invalid(format!(
-                    "group '{}': the centre {spec} has {found} coordinate(s) but the group has {expected} parameter(s) ({detail}); a group's centre covers that group only",
-                    group.name
-                )),
-                other => {
-                    invalid(Message::from(format!("group '{}': ", group.name)).then(other.message()))
-                }
-            })?;
-        for (&j, v) in group.indices.iter().zip(values.iter()) {
-            center[j] = *v;
-        }
-    }
+    let (center, center_notes) = resolve_group_centers(&groups, &params)?;
     let model = GroupedLinear::from_groups(stats, &groups, center.clone())?;
     let noise = options.noise_sd.fixed().map(|s| 1.0 / (s * s));
     let eb = {
@@ -330,6 +271,77 @@ pub fn fit_grouped_linear<'d>(
         notes,
         study,
     })
+}
+
+/// Every group's centre at its parameters' indices (μ over all `params`), and the centres' notes.
+/// A group's `file:` centre holds the group's coordinates, or every parameter's (occam's fit JSON of
+/// the same model: then the group's are taken).
+pub(super) fn resolve_group_centers(
+    groups: &[crate::prior::groups::Group],
+    params: &[ParameterInfo],
+) -> Result<(DVector<f64>, Vec<Message>)> {
+    let k = params.len();
+    let mut center = DVector::zeros(params.len());
+    let mut center_notes: Vec<Message> = Vec::new();
+    for group in groups {
+        let names: Vec<String> = group
+            .indices
+            .iter()
+            .map(|&j| params[j].name.clone())
+            .collect();
+        let scale = match (&group.center, group.sd) {
+            (CenterSpec::Sha256 { scale: None, .. }, SdSpec::Auto) => {
+                return Err(invalid(format!(
+                    "group '{}': a sha256:TEXT centre takes its scale from a fixed sd; with sd auto give sha256:TEXT:SCALE",
+                    group.name
+                )))
+            }
+            (_, SdSpec::Fixed(s)) => s,
+            (_, SdSpec::Auto) => f64::NAN,
+        };
+        // A file may hold the group's coordinates or every weight's (occam's fit JSON of the
+        // same model: then the group's are taken).
+        let whole = match &group.center {
+            CenterSpec::File(_) if group.indices.len() != k => {
+                let all_names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
+                match group.center.resolve(k, scale, &all_names) {
+                    Ok(all) => Some(DVector::from_fn(group.indices.len(), |i, _| {
+                        all[group.indices[i]]
+                    })),
+                    Err(OccamError::CenterLength { .. }) => None,
+                    Err(e) => {
+                        return Err(invalid(
+                            Message::from(format!("group '{}': ", group.name)).then(e.message()),
+                        ))
+                    }
+                }
+            }
+            _ => None,
+        };
+        center_notes.extend(group.center.truth_file_note());
+        let values = match whole {
+            Some(values) => Ok(values),
+            None => group.center.resolve(group.indices.len(), scale, &names),
+        }
+        .map_err(|e| match e {
+                OccamError::CenterLength {
+                    spec,
+                    expected,
+                    found,
+                    detail,
+                } => invalid(format!(
+                    "group '{}': the centre {spec} has {found} coordinate(s) but the group has {expected} parameter(s) ({detail}); a group's centre covers that group only",
+                    group.name
+                )),
+                other => {
+                    invalid(Message::from(format!("group '{}': ", group.name)).then(other.message()))
+                }
+            })?;
+        for (&j, v) in group.indices.iter().zip(values.iter()) {
+            center[j] = *v;
+        }
+    }
+    Ok((center, center_notes))
 }
 
 /// The MML87 two-part code over the unpruned weights (see the module's docs); `Err` with the reason

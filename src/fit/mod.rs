@@ -8,6 +8,7 @@
 mod center;
 pub mod dispatch;
 pub mod grouped;
+pub mod grouped_logistic;
 pub mod kind;
 pub mod linear;
 pub mod logistic;

@@ -76,7 +76,7 @@ pub enum OptionsProblem {
     Intercept(Intercept),
     /// A network with no start for its MAP search (`restarts` = 0).
     NoRestarts,
-    /// A prior of several groups on a model other than the linear one (not wired yet).
+    /// A prior of several groups on a network (not wired yet).
     GroupsLinearOnly,
 }
 
@@ -116,10 +116,12 @@ impl OptionsProblem {
             (OptionsProblem::GroupsLinearOnly, kind) => OccamError::invalid(
                 Setting::Prior,
                 message![
-                    format!("a prior of several groups is for the linear model only, for now (the {kind} model's Laplace evidence with Λ = diag(α_g) is not wired yet); use one group, "),
+                    format!("a prior of several groups is for the linear and logistic models only, for now (the {kind} model's Laplace evidence with Λ = diag(α_g) is not wired yet); use one group, "),
                     (Setting::Prior, "all=CENTER:SD"),
                     ", or ",
-                    (Setting::Model, "linear")
+                    (Setting::Model, "linear"),
+                    " or ",
+                    (Setting::Model, "logistic")
                 ],
             ),
         }
@@ -155,7 +157,7 @@ impl FitOptions {
         if kind == ModelKind::Mlp && self.mlp.restarts == 0 {
             return Some(OptionsProblem::NoRestarts);
         }
-        if kind != ModelKind::Linear && self.prior.is_some() {
+        if kind == ModelKind::Mlp && self.prior.is_some() {
             return Some(OptionsProblem::GroupsLinearOnly);
         }
         None
@@ -275,7 +277,14 @@ mod tests {
         );
         assert_eq!(broken(|o| o.mlp.restarts = 0, ModelKind::Linear), None);
         let ard = || PriorStructure::parse("ard").unwrap();
-        for kind in [ModelKind::Logistic, ModelKind::Mlp] {
+        assert_eq!(
+            FitOptions::for_kind(ModelKind::Logistic)
+                .with_prior(ard())
+                .problem(ModelKind::Logistic),
+            None
+        );
+        {
+            let kind = ModelKind::Mlp;
             let options = FitOptions::for_kind(kind).with_prior(ard());
             assert_eq!(
                 options.problem(kind),

@@ -702,3 +702,49 @@ pub fn fit_softmax<'d>(dataset: &'d Dataset, options: &FitOptions) -> Result<Sof
         notes,
     })
 }
+
+/// Hooks for a prior of several groups ([`super::grouped_logistic`]): the model at any
+/// per-parameter centre and precision (class-major, P = K·m).
+impl SoftmaxStudy<'_> {
+    /// The mode from `init` under N(`center`, diag(`precision`)⁻¹), rechecked by a fresh pass as
+    /// the one-group fit's, and the Laplace evidence there.
+    pub(crate) fn mode_under(
+        &self,
+        center: &DVector<f64>,
+        precision: &DVector<f64>,
+        init: DVector<f64>,
+    ) -> Result<(Mode, LaplaceEvidence)> {
+        let prior = SoftmaxPrior {
+            center: center.clone(),
+            precision: precision.clone(),
+        };
+        self.mode_and_evidence(&prior, init)
+    }
+
+    /// The two-part code (MML87 with this Λ) and BIC at a mode under that prior.
+    pub(crate) fn two_part_and_bic_under(
+        &self,
+        center: &DVector<f64>,
+        precision: &DVector<f64>,
+        mode: &Mode,
+        laplace: &LaplaceEvidence,
+    ) -> (
+        std::result::Result<crate::codelength::TwoPartCode, String>,
+        std::result::Result<f64, String>,
+    ) {
+        let prior = SoftmaxPrior {
+            center: center.clone(),
+            precision: precision.clone(),
+        };
+        let problem = self.problem(&prior);
+        let two_part = two_part_nats(&problem, mode, laplace.log_likelihood, laplace.log_prior);
+        let flat = DVector::zeros(self.n_params());
+        let bic = bic_bits(&problem.with_precision(&flat), &mode.params);
+        (two_part, bic)
+    }
+
+    /// Whether each class has an intercept parameter.
+    pub(crate) fn intercept_is_parameter(&self) -> bool {
+        self.has_intercept()
+    }
+}

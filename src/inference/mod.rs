@@ -5,6 +5,7 @@ pub mod argmin_problem;
 pub mod curvature;
 pub mod exact;
 pub mod grouped;
+pub mod grouped_laplace;
 pub mod kfac;
 pub mod laplace;
 pub mod map;

@@ -379,6 +379,7 @@ impl FitReport {
             ModelFit::Logistic(fit) => FitReport::from_logistic(fit, names),
             ModelFit::Mlp(fit) => FitReport::from_mlp(fit, names),
             ModelFit::GroupedLinear(fit) => FitReport::from_grouped_linear(fit, names),
+            ModelFit::GroupedLaplace(fit) => FitReport::from_grouped_laplace(fit, names),
             ModelFit::Softmax(fit) => FitReport::from_softmax(fit, names),
         }
     }

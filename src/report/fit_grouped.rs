@@ -91,3 +91,42 @@ impl FitReport {
         }
     }
 }
+
+impl FitReport {
+    /// The report of a logistic (binary or softmax) fit under a grouped prior: the one-group
+    /// report of the fit at the final Λ, with `prior` as for the linear model's groups
+    /// (`prior.center` the structure, `prior.center_values` μ over all P parameters,
+    /// `prior.groups` one entry per group, `prior.sd`/`prior.precision` left out).
+    pub fn from_grouped_laplace(
+        fit: &crate::fit::grouped_logistic::GroupedLaplaceFit,
+        names: &dyn SettingNames,
+    ) -> Self {
+        use crate::fit::grouped_logistic::GroupedLaplaceInner;
+        let mut report = match &fit.inner {
+            GroupedLaplaceInner::Binary(f) => FitReport::from_logistic(f, names),
+            GroupedLaplaceInner::Softmax(f) => FitReport::from_softmax(f, names),
+        };
+        report.prior = PriorInfo {
+            center: fit.structure.to_string(),
+            center_values: fit.center.iter().copied().collect(),
+            sd: f64::NAN,
+            sd_fitted: fit.groups.iter().any(|g| g.sd_fitted),
+            precision: f64::NAN,
+            groups: Some(
+                fit.groups
+                    .iter()
+                    .map(|g| GroupInfo {
+                        name: g.name.clone(),
+                        center: g.center.to_string(),
+                        sd: g.sd,
+                        sd_fitted: g.sd_fitted,
+                        pruned: g.pruned,
+                        parameters: g.indices.len(),
+                        effective_parameters: g.effective_parameters,
+                    })
+                    .collect(),
+            ),
+        };
+        report
+    }
+}

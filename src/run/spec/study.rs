@@ -625,7 +625,7 @@ impl Steps<'_> {
                 return Err(self.source.error(
                     &item.span(),
                     &k,
-                    "a prior of several groups is for the linear model only, for now; use one group (\"all=CENTER:SD\") or model.kind = \"linear\"",
+                    "a prior of several groups is for the linear and logistic models only, for now; use one group (\"all=CENTER:SD\") or model.kind = \"linear\" or \"logistic\"",
                 ));
             }
             structures.push(structure);
