@@ -30,6 +30,8 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
+mod stats;
+
 create_exception!(
     occam,
     OccamError_,
@@ -474,5 +476,6 @@ fn _occam(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(datasets_json, m)?)?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(simulate_py, m)?)?;
+    stats::register(m)?;
     Ok(())
 }

@@ -8,9 +8,11 @@
 pub mod builtin;
 mod csv_reader;
 pub mod design;
+pub mod shard;
 
 pub use builtin::{builtin, builtin_names, BuiltinDataset, BUILTINS};
 pub use design::{Design, DesignOptions, Standardization, SufficientStats};
+pub use shard::ShardStats;
 
 use crate::error::{OccamError, Result};
 use std::path::Path;

@@ -16,7 +16,7 @@ pub mod options;
 pub use center::ResolvedCenter;
 pub use dispatch::ModelFit;
 pub use kind::ModelKind;
-pub use linear::{fit_linear, LinearFit, LinearStudy, OptimizerCheck};
+pub use linear::{fit_linear, fit_linear_shards, LinearFit, LinearStudy, OptimizerCheck};
 pub use logistic::{fit_logistic, LogisticFit, LogisticStudy};
 pub use mlp::{fit_mlp, HessianKind, MlpFit, MlpOptions, MlpStudy};
 pub use options::{CheckedOptions, FitOptions, OptionsProblem};
