@@ -272,10 +272,10 @@ mod tests {
         let stats = ShardStats::from_dataset(&whole).unwrap();
         let (mean, c) = direct(&whole);
         assert_eq!(stats.n, 5000);
-        for j in 0..5 {
+        for (j, (row, direct_row)) in stats.comoment.iter().zip(&c).enumerate() {
             assert!(close(stats.mean[j], mean[j], 1e-13), "{j}");
-            for l in 0..5 {
-                assert!(close(stats.comoment[j][l], c[j][l], 1e-10), "{j} {l}");
+            for (l, (a, b)) in row.iter().zip(direct_row).enumerate() {
+                assert!(close(*a, *b, 1e-10), "{j} {l}");
             }
         }
         // Shards of unequal sizes, merged in any grouping, give the same statistics.
