@@ -1,10 +1,10 @@
 """occam vs scikit-learn on the same data, in one run.
 
 Run via `bash bench/run.sh` (throwaway venv, release build); `bash bench/run.sh --only logistic`
-runs the third comparison alone. Prints a Markdown report to stdout;
-exits non-zero if the two disagree (log evidence, Ridge weights, logistic MAP).
+runs the third comparison alone, `--only softmax` the fourth. Prints a Markdown report to stdout;
+exits non-zero if the two disagree (log evidence, Ridge weights, logistic and softmax MAPs).
 
-Three comparisons:
+Four comparisons:
 
 1. Linear, evidence maximised: BayesianRidge with flat hyperpriors (alpha_1 = alpha_2 = lambda_1 =
    lambda_2 = 0) against `occam fit` (standardised features, centred target, MacKay's fixed point).
@@ -12,6 +12,10 @@ Three comparisons:
    prior sd s (Ridge(alpha=a) is the MAP under s² = σ²/a, math.md), after one read_csv + scaling.
 3. Logistic: `occam fit --model logistic --prior-sd 1 --intercept free --codes none` (MAP and
    Laplace evidence) against LogisticRegression(C=1) with lbfgs (MAP only; C = s²).
+4. Multinomial (K = 10 classes): `occam fit --model logistic --prior-sd 1 --codes none` (MAP and
+   Laplace evidence; the shared intercept has the weights' prior) against LogisticRegression(C=1)
+   with lbfgs on the standardised features plus a ones column, fit_intercept=False (so sklearn's
+   penalty covers the intercept too and the two MAPs are the same point).
 """
 import datetime
 import json
@@ -37,11 +41,12 @@ TARGET = Path(os.environ.get("BENCH_TARGET_DIR", ROOT / "target"))
 OCCAM = TARGET / "release/occam"
 EXAMPLE = TARGET / "release/examples/time_linear"
 EXAMPLE_LOGISTIC = TARGET / "release/examples/time_logistic"
+EXAMPLE_SOFTMAX = TARGET / "release/examples/time_softmax"
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))  # best of this many timings
-# `--only logistic`: skip the linear comparisons and the prior sweep (≈ 1 minute instead of ≈ 7).
-ONLY_LOGISTIC = sys.argv[1:] == ["--only", "logistic"]
-if sys.argv[1:] and not ONLY_LOGISTIC:
-    sys.exit("usage: compare_sklearn.py [--only logistic]")
+# `--only logistic` / `--only softmax`: that comparison alone (≈ 1 minute each instead of ≈ 8).
+ONLY = sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "--only" else None
+if sys.argv[1:] and ONLY not in ("logistic", "softmax"):
+    sys.exit("usage: compare_sklearn.py [--only logistic | --only softmax]")
 SIZES = [(200_000, 100, 1), (100_000, 50, 2)]  # (n, k, seed); the last is the sweep's data
 AGREEMENT = 1e-6  # relative difference allowed between the two log evidences
 # Prior sweep: occam's grid, its numpy twin, and the budget for timing every Ridge refit.
@@ -55,6 +60,10 @@ LOGISTIC_SIMULATE = ["simulate", "logistic", "--n", "100000", "--k", "50", "--se
                      "--weight-scale", "0.3"]
 LOGISTIC_FIT = ["--model", "logistic", "--prior-sd", "1", "--intercept", "free", "--codes", "none"]
 LOGISTIC_AGREEMENT = 1e-4  # max |Δθ| / max |θ| over weights and intercept (tight sklearn fit)
+# Multinomial: 10 classes from occam's teacher; occam's default (shared) intercept has prior sd s.
+SOFTMAX_SIMULATE = ["simulate", "logistic", "--classes", "10", "--n", "100000", "--k", "50",
+                    "--seed", "3", "--weight-scale", "0.3"]
+SOFTMAX_FIT = ["--model", "logistic", "--prior-sd", "1", "--codes", "none"]
 # The examples' phases in pipeline order (their JSON objects come back with sorted keys).
 PHASE_ORDER = {
     "fit_linear": ["standardize", "sufficient_stats", "eigen", "prequential_plan", "empirical_bayes",
@@ -155,6 +164,26 @@ def logistic_from_csv(path):
     return logistic_timed().fit(Z, y)
 
 
+def read_scaled_ones(path):
+    """read_csv, StandardScaler, and a ones column last (the intercept, penalised like a weight)."""
+    Z, y = read_scaled(path)
+    return np.column_stack([Z, np.ones(len(Z))]), y
+
+
+def softmax(**kw):
+    # Multinomial for K ≥ 3 with lbfgs; the intercept is the ones column, so C = s² = 1 covers it.
+    return LogisticRegression(C=1.0, l1_ratio=0.0, fit_intercept=False, **kw)
+
+
+def softmax_timed():
+    return softmax(solver="lbfgs", max_iter=10_000)  # default tol=1e-4
+
+
+def softmax_from_csv(path):
+    Z, y = read_scaled_ones(path)
+    return softmax_timed().fit(Z, y)
+
+
 def max_rel(theirs, ours):
     theirs, ours = np.asarray(theirs, dtype=float), np.asarray(ours, dtype=float)
     return float(np.max(np.abs(theirs - ours)) / np.max(np.abs(ours)))
@@ -177,9 +206,11 @@ def main():
 
     # rows: (data, what, sklearn seconds, occam seconds, goal text, ratio needed or None)
     rows, checks, phases, failures = [], [], [], []
-    sweep_note = "not run (--only logistic)"
+    sweep_note = f"not run (--only {ONLY})"
+    logistic_note = f"not run (--only {ONLY})"
+    softmax_note = "not run (--only logistic)"
     with tempfile.TemporaryDirectory() as tmp:
-        if not ONLY_LOGISTIC:
+        if ONLY is None:
             # --- 1. linear, evidence maximised: BayesianRidge vs occam fit ------------------------
             for n, k, seed in SIZES:
                 size = f"{n // 1000}k×{k}"
@@ -254,49 +285,96 @@ def main():
                           f"`occam compare` printed {len(swept)} priors")
 
         # --- 3. logistic: LogisticRegression vs occam fit --model logistic ------------------------
-        size = "100k×50"
-        lpath = os.path.join(tmp, "log100k.csv")
-        subprocess.run([OCCAM, *LOGISTIC_SIMULATE, "--out", lpath], check=True, capture_output=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # a FutureWarning or ConvergenceWarning is a failure
-            Z, y = read_scaled(lpath)
-            sk_mem, lr = best_of(lambda: logistic_timed().fit(Z, y))
-            lmem = subprocess.run([EXAMPLE_LOGISTIC, lpath, str(REPEATS)], check=True,
-                                  capture_output=True, text=True)
-            lmem = json.loads(lmem.stdout)
-            lread, _ = best_of(lambda: pd.read_csv(lpath))
-            sk_e2e, _ = best_of(lambda: logistic_from_csv(lpath))
-            lcli, lreport = best_of(lambda: occam_cli(lpath, *LOGISTIC_FIT))
-            tight = logistic(solver="lbfgs", tol=1e-12, max_iter=100_000).fit(Z, y)
-            newton = logistic(solver="newton-cholesky", tol=1e-12, max_iter=100_000).fit(Z, y)
-        # In memory occam should beat sklearn by more than end to end (and by at least 1.5×).
-        rows.append((size, "logistic in memory: `LogisticRegression.fit` (lbfgs, default tol) vs "
-                           "`fit_logistic` (MAP + Laplace evidence)", sk_mem, lmem["seconds"],
-                     "≥ 1.5× and > end-to-end ratio", max(1.5, sk_e2e / lcli)))
-        rows.append((size, "CSV parse (logistic data): `pandas.read_csv` vs occam `parse_csv`", lread,
-                     lmem["phases"]["parse_csv"], "", None))
-        rows.append((size, "logistic end to end: read_csv + scale + `LogisticRegression` vs "
-                           "`occam fit --model logistic`", sk_e2e, lcli, "≥ 1.5×", 1.5))
-        ours = np.append(lreport["map"]["weights"], lreport["map"]["intercept"])
-        ex = np.append(lmem["weights"], lmem["intercept"])
-        for label, model in [("lbfgs, default tol=1e-4 (the timed fit), "
-                              f"{int(lr.n_iter_[0])} iterations", lr),
-                             (f"lbfgs, tol=1e-12, {int(tight.n_iter_[0])} iterations", tight),
-                             (f"newton-cholesky, tol=1e-12, {int(newton.n_iter_[0])} iterations", newton)]:
-            rel = max_rel(np.append(model.coef_[0], model.intercept_[0]), ours)
-            checks.append(f"| {size} | logistic MAP (weights and intercept): `LogisticRegression` {label} "
-                          f"vs `occam fit` (max abs diff / max abs θ) | | | {rel:.1e} |")
-        rel = max_rel(np.append(tight.coef_[0], tight.intercept_[0]), ours)
-        if rel >= LOGISTIC_AGREEMENT:
-            failures.append(f"logistic MAP: tight sklearn fit vs occam {rel:.1e}")
-        rel = max_rel(ex, ours)
-        if rel >= 1e-12:
-            failures.append(f"logistic MAP: time_logistic vs occam fit {rel:.1e}")
-        logistic_note = (f"occam: log evidence (Laplace) {lreport['evidence']['log_nats']:.6f}, "
-                         f"{lreport['diagnostics']['lbfgs_iterations']} L-BFGS + "
-                         f"{lreport['diagnostics']['newton_iterations']} Newton iterations; "
-                         f"training accuracy {lreport['diagnostics']['training_accuracy']:.4f}")
-        phases.append((size, "fit_logistic", lmem["seconds"], lmem["phases"]))
+        if ONLY != "softmax":
+            size = "100k×50"
+            lpath = os.path.join(tmp, "log100k.csv")
+            subprocess.run([OCCAM, *LOGISTIC_SIMULATE, "--out", lpath], check=True, capture_output=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # a FutureWarning or ConvergenceWarning is a failure
+                Z, y = read_scaled(lpath)
+                sk_mem, lr = best_of(lambda: logistic_timed().fit(Z, y))
+                lmem = subprocess.run([EXAMPLE_LOGISTIC, lpath, str(REPEATS)], check=True,
+                                      capture_output=True, text=True)
+                lmem = json.loads(lmem.stdout)
+                lread, _ = best_of(lambda: pd.read_csv(lpath))
+                sk_e2e, _ = best_of(lambda: logistic_from_csv(lpath))
+                lcli, lreport = best_of(lambda: occam_cli(lpath, *LOGISTIC_FIT))
+                tight = logistic(solver="lbfgs", tol=1e-12, max_iter=100_000).fit(Z, y)
+                newton = logistic(solver="newton-cholesky", tol=1e-12, max_iter=100_000).fit(Z, y)
+            # In memory occam should beat sklearn by more than end to end (and by at least 1.5×).
+            rows.append((size, "logistic in memory: `LogisticRegression.fit` (lbfgs, default tol) vs "
+                               "`fit_logistic` (MAP + Laplace evidence)", sk_mem, lmem["seconds"],
+                         "≥ 1.5× and > end-to-end ratio", max(1.5, sk_e2e / lcli)))
+            rows.append((size, "CSV parse (logistic data): `pandas.read_csv` vs occam `parse_csv`", lread,
+                         lmem["phases"]["parse_csv"], "", None))
+            rows.append((size, "logistic end to end: read_csv + scale + `LogisticRegression` vs "
+                               "`occam fit --model logistic`", sk_e2e, lcli, "≥ 1.5×", 1.5))
+            ours = np.append(lreport["map"]["weights"], lreport["map"]["intercept"])
+            ex = np.append(lmem["weights"], lmem["intercept"])
+            for label, model in [("lbfgs, default tol=1e-4 (the timed fit), "
+                                  f"{int(lr.n_iter_[0])} iterations", lr),
+                                 (f"lbfgs, tol=1e-12, {int(tight.n_iter_[0])} iterations", tight),
+                                 (f"newton-cholesky, tol=1e-12, {int(newton.n_iter_[0])} iterations", newton)]:
+                rel = max_rel(np.append(model.coef_[0], model.intercept_[0]), ours)
+                checks.append(f"| {size} | logistic MAP (weights and intercept): `LogisticRegression` {label} "
+                              f"vs `occam fit` (max abs diff / max abs θ) | | | {rel:.1e} |")
+            rel = max_rel(np.append(tight.coef_[0], tight.intercept_[0]), ours)
+            if rel >= LOGISTIC_AGREEMENT:
+                failures.append(f"logistic MAP: tight sklearn fit vs occam {rel:.1e}")
+            rel = max_rel(ex, ours)
+            if rel >= 1e-12:
+                failures.append(f"logistic MAP: time_logistic vs occam fit {rel:.1e}")
+            logistic_note = (f"occam: log evidence (Laplace) {lreport['evidence']['log_nats']:.6f}, "
+                             f"{lreport['diagnostics']['lbfgs_iterations']} L-BFGS + "
+                             f"{lreport['diagnostics']['newton_iterations']} Newton iterations; "
+                             f"training accuracy {lreport['diagnostics']['training_accuracy']:.4f}")
+            phases.append((size, "fit_logistic", lmem["seconds"], lmem["phases"]))
+
+        # --- 4. multinomial: LogisticRegression (K = 10) vs occam fit --model logistic -----------
+        if ONLY != "logistic":
+            size = "100k×50, K = 10"
+            spath = os.path.join(tmp, "softmax100k.csv")
+            subprocess.run([OCCAM, *SOFTMAX_SIMULATE, "--out", spath], check=True, capture_output=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # a FutureWarning or ConvergenceWarning is a failure
+                Z1, y = read_scaled_ones(spath)
+                sk_mem, sm = best_of(lambda: softmax_timed().fit(Z1, y))
+                smem = subprocess.run([EXAMPLE_SOFTMAX, spath, str(REPEATS)], check=True,
+                                      capture_output=True, text=True)
+                smem = json.loads(smem.stdout)
+                sread, _ = best_of(lambda: pd.read_csv(spath))
+                sk_e2e, _ = best_of(lambda: softmax_from_csv(spath))
+                scli, sreport = best_of(lambda: occam_cli(spath, *SOFTMAX_FIT))
+                tight = softmax(solver="lbfgs", tol=1e-12, max_iter=100_000).fit(Z1, y)
+            rows.append((size, "softmax in memory: `LogisticRegression.fit` (lbfgs, default tol) vs "
+                               "`fit_softmax` (MAP + Laplace evidence)", sk_mem, smem["seconds"],
+                         "≥ 1.5× and > end-to-end ratio", max(1.5, sk_e2e / scli)))
+            rows.append((size, "CSV parse (softmax data): `pandas.read_csv` vs occam `parse_csv`", sread,
+                         smem["parse_csv"], "", None))
+            rows.append((size, "softmax end to end: read_csv + scale + ones column + `LogisticRegression` "
+                               "vs `occam fit --model logistic`", sk_e2e, scli, "≥ 1.5×", 1.5))
+            # θ class-major: class c's weights then its intercept = sklearn's coef_[c] (ones column last).
+            ours = np.column_stack([sreport["map"]["weights"], sreport["map"]["intercept"]])
+            ex = np.column_stack([smem["weights"], smem["intercept"]])
+            if list(tight.classes_) != [float(c) for c in sreport["model"]["classes"]]:
+                failures.append(f"softmax classes differ: {list(tight.classes_)} vs {sreport['model']['classes']}")
+            for label, model in [("lbfgs, default tol=1e-4 (the timed fit), "
+                                  f"{int(sm.n_iter_[0])} iterations", sm),
+                                 (f"lbfgs, tol=1e-12, {int(tight.n_iter_[0])} iterations", tight)]:
+                rel = max_rel(model.coef_, ours)
+                checks.append(f"| {size} | softmax MAP (K × (k + 1), intercept = ones column): "
+                              f"`LogisticRegression` {label} vs `occam fit` (max abs diff / max abs θ) "
+                              f"| | | {rel:.1e} |")
+            rel = max_rel(tight.coef_, ours)
+            if rel >= LOGISTIC_AGREEMENT:
+                failures.append(f"softmax MAP: tight sklearn fit vs occam {rel:.1e}")
+            rel = max_rel(ex, ours)
+            if rel >= 1e-12:
+                failures.append(f"softmax MAP: time_softmax vs occam fit {rel:.1e}")
+            softmax_note = (f"occam: log evidence (Laplace) {sreport['evidence']['log_nats']:.6f}, "
+                            f"{sreport['diagnostics']['lbfgs_iterations']} L-BFGS + "
+                            f"{sreport['diagnostics']['newton_iterations']} Newton iterations; "
+                            f"training accuracy {sreport['diagnostics']['training_accuracy']:.4f}")
 
     print(f"- 1-min load average at end {loadavg()}\n")
     print("| data | what | sklearn / numpy (s) | occam (s) | ratio | goal | met |\n"
@@ -305,7 +383,8 @@ def main():
         ratio = theirs / ours
         met = "" if target is None else ("yes" if ratio >= target else "**NO**")
         print(f"| {size} | {what} | {theirs:.4f} | {ours:.4f} | {ratio:.2f}× | {goal} | {met} |")
-    print(f"\nRatio = sklearn ÷ occam. Prior sweep: {sweep_note}. Logistic: {logistic_note}.")
+    print(f"\nRatio = sklearn ÷ occam. Prior sweep: {sweep_note}. Logistic: {logistic_note}. "
+          f"Softmax: {softmax_note}.")
     print(f"\nWhere occam's time goes (ms, best of {REPEATS}; each step run alone):\n")
     for name in dict.fromkeys(name for _, name, _, _ in phases):
         group = [(size, total, p) for size, n, total, p in phases if n == name]

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # occam vs scikit-learn on the same data, in memory and end to end from CSV: BayesianRidge (evidence
 # maximised), a 1000-prior Ridge sweep against `occam compare`, and LogisticRegression against
-# `occam fit --model logistic`. Builds occam in release mode, installs pinned numpy/pandas/
+# `occam fit --model logistic` (binary, and K = 10 classes). Builds occam in release mode, installs pinned numpy/pandas/
 # scikit-learn in a throwaway venv, and prints a Markdown report (see bench/README.md). Takes
 # 5–10 minutes on 2 cores.
 #
 # usage: bash bench/run.sh            (BENCH_REPEATS=5 bash bench/run.sh: best of 5, for a busy machine)
 #        bash bench/run.sh --only logistic   (the logistic comparison alone, ≈ 1 minute)
+#        bash bench/run.sh --only softmax    (the multinomial comparison alone, K = 10)
 #
 # Respects CARGO_TARGET_DIR (e.g. CARGO_TARGET_DIR=/tmp/bench-target when ./target is locked by
 # another build). Before timing, waits up to BENCH_LOAD_WAIT seconds (default 300) for the 1-minute
@@ -18,7 +19,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."   # repo root
 venv="$(mktemp -d)"
 trap 'rm -rf "$venv"' EXIT
 
-cargo build --release --quiet --bin occam --example time_linear --example time_logistic
+cargo build --release --quiet --bin occam --example time_linear --example time_logistic \
+    --example time_softmax
 BENCH_TARGET_DIR="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 export BENCH_TARGET_DIR
 

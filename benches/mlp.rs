@@ -52,6 +52,7 @@ fn network(c: &mut Criterion) {
         hidden: vec![32, 32],
         activation: Activation::Tanh,
         task: Task::Regression,
+        outputs: 1,
     };
     let (data, _) = simulate_mlp(&spec, &teacher).expect("a valid teacher");
     let mut group = c.benchmark_group("mlp_10_32_32_1_tanh_5000");

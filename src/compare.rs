@@ -4,6 +4,8 @@
 //! costs O(k²·log n): empirical Bayes in the eigenbasis, the evidence, and the prequential code
 //! from the shared prefix statistics.
 
+pub mod structures;
+
 use crate::codelength::CodeKind;
 use crate::codelength::CodeLengths;
 use crate::data::Dataset;

@@ -69,8 +69,8 @@ fn check_fits_in(
     ))
 }
 
-/// The least memory a network fit needs, in bytes, for n rows, k inputs, hidden widths h₁…h_L
-/// (one output) and `chunk_rows` rows per Jacobian block, with P = Σ (fan-in + 1)·fan-out the
+/// The least memory a network fit needs, in bytes, for n rows, k inputs, hidden widths h₁…h_L,
+/// `outputs` output units (1, or K softmax outputs) and `chunk_rows` rows per Jacobian block, with P = Σ (fan-in + 1)·fan-out the
 /// parameter count (computed in floating point, so no width can overflow it):
 ///
 /// 8·(2P² + chunk_rows·P + 4n·Σh + n·k)
@@ -79,19 +79,19 @@ fn check_fits_in(
 /// block of Jacobian rows, the forward/backward buffers (pre-activations, activations, deltas,
 /// back-propagated errors) for every row, and the standardised inputs. It is a lower bound: the
 /// optimiser's history and the factorisation's workspace come on top.
-pub fn mlp_bytes(n: usize, k: usize, hidden: &[usize], chunk_rows: usize) -> f64 {
-    let p = mlp_params(k, hidden);
+pub fn mlp_bytes(n: usize, k: usize, hidden: &[usize], outputs: usize, chunk_rows: usize) -> f64 {
+    let p = mlp_params(k, hidden, outputs);
     let (n, k) = (n as f64, k as f64);
     let hidden_total: f64 = hidden.iter().map(|&h| h as f64).sum();
     F64 * (2.0 * p * p + chunk_rows as f64 * p + 4.0 * n * hidden_total + n * k)
 }
 
-/// P = Σ (fan-in + 1)·fan-out of a k-input, one-output network, in floating point so that no
-/// width can overflow it.
-pub fn mlp_params(k: usize, hidden: &[usize]) -> f64 {
+/// P = Σ (fan-in + 1)·fan-out of a k-input network with `outputs` output units, in floating
+/// point so that no width can overflow it.
+pub fn mlp_params(k: usize, hidden: &[usize], outputs: usize) -> f64 {
     let widths: Vec<f64> = std::iter::once(k)
         .chain(hidden.iter().copied())
-        .chain(std::iter::once(1))
+        .chain(std::iter::once(outputs))
         .map(|w| w as f64)
         .collect();
     widths.windows(2).map(|w| (w[0] + 1.0) * w[1]).sum()
@@ -122,14 +122,20 @@ pub fn check_simulation(n: usize, k: usize, params: f64) -> Result<()> {
 }
 
 /// Refuses a network whose [`mlp_bytes`] exceed the available memory (exit 2, with the figure).
-pub fn check_mlp(n: usize, k: usize, hidden: &[usize], chunk_rows: usize) -> Result<()> {
+pub fn check_mlp(
+    n: usize,
+    k: usize,
+    hidden: &[usize],
+    outputs: usize,
+    chunk_rows: usize,
+) -> Result<()> {
     let shape: Vec<String> = std::iter::once(k)
         .chain(hidden.iter().copied())
-        .chain(std::iter::once(1))
+        .chain(std::iter::once(outputs))
         .map(|w| w.to_string())
         .collect();
     check_fits(
-        mlp_bytes(n, k, hidden, chunk_rows),
+        mlp_bytes(n, k, hidden, outputs, chunk_rows),
         Setting::Hidden,
         &format!(
             "a {} network on {n} rows (its Laplace evidence factors a P×P curvature matrix)",
@@ -214,7 +220,7 @@ mod tests {
     fn the_mlp_figure_counts_its_terms() {
         // k = 1, one hidden layer of 1 → P = (1+1)·1 + (1+1)·1 = 4; n = 2, chunk 2:
         // 8·(2·16 + 2·4 + 4·2·1 + 2·1) = 8·50.
-        assert_eq!(mlp_bytes(2, 1, &[1], 2), 8.0 * 50.0);
+        assert_eq!(mlp_bytes(2, 1, &[1], 1, 2), 8.0 * 50.0);
         // The parameter count agrees with the architecture's own.
         let arch = crate::model::mlp::Architecture::new(
             10,
@@ -224,8 +230,10 @@ mod tests {
         )
         .unwrap();
         let p = arch.n_params() as f64;
-        assert_eq!(mlp_bytes(0, 10, &[7, 5], 0), 8.0 * 2.0 * p * p);
-        assert_eq!(mlp_params(10, &[7, 5]), p);
+        assert_eq!(mlp_bytes(0, 10, &[7, 5], 1, 0), 8.0 * 2.0 * p * p);
+        assert_eq!(mlp_params(10, &[7, 5], 1), p);
+        // K softmax outputs: the output layer is K × (h_L + 1).
+        assert_eq!(mlp_params(10, &[7, 5], 3), p + 2.0 * 6.0);
         // 8·4 + 32·2·(3 + 1)
         assert_eq!(simulation_bytes(2, 3, 4.0), 8.0 * 4.0 + 32.0 * 8.0);
         assert_eq!(design_bytes(10, 3, 2), 8.0 * (2.0 * 9.0 + 30.0));

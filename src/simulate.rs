@@ -75,6 +75,20 @@ pub struct Truth {
     /// parameter order of [`crate::model::mlp`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<TeacherNetwork>,
+    /// The K weight vectors and intercepts of a multinomial teacher (`--classes K`, K ≥ 3;
+    /// absent otherwise); `parameters` then holds them class-major, (w_c, b_c) for c = 0…K−1, and
+    /// `weights` the K × k weights row by row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<TeacherClasses>,
+}
+
+/// The parameters of a multinomial (softmax) teacher in raw feature units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeacherClasses {
+    /// K × k: row c is class c's weight vector.
+    pub weights: Vec<Vec<f64>>,
+    /// The K intercepts.
+    pub intercepts: Vec<f64>,
 }
 
 /// The shape of an `mlp` teacher.
@@ -84,8 +98,21 @@ pub struct TeacherNetwork {
     pub hidden: Vec<usize>,
     /// The hidden units' nonlinearity.
     pub activation: Activation,
-    /// Regression (y = η + σε) or classification (y ~ Bernoulli(σ(η))).
+    /// Regression (y = η + σε) or classification (y ~ Bernoulli(σ(η)), or with K ≥ 3 outputs
+    /// y = c with probability softmax(η)_c).
     pub task: Task,
+    /// Output units: 1, or K ≥ 3 softmax outputs of a K-class teacher (`--classes K`). Absent
+    /// from the JSON when 1.
+    #[serde(default = "one_output", skip_serializing_if = "is_one_output")]
+    pub outputs: usize,
+}
+
+fn one_output() -> usize {
+    1
+}
+
+fn is_one_output(outputs: &usize) -> bool {
+    *outputs == 1
 }
 
 /// Simulates a data set and its truth (linear and logistic teachers; see [`simulate_mlp`]).
@@ -149,6 +176,90 @@ pub fn simulate(spec: &SimulationSpec) -> Result<(Dataset, Truth)> {
         seed: spec.seed,
         description,
         network: None,
+        classes: None,
+    };
+    Ok((dataset, truth))
+}
+
+/// Simulates a K-class target (K ≥ 3) from a multinomial-logistic teacher: x ~ N(0, I_k), each of
+/// the K weight vectors' entries drawn N(C, S²) (class by class), every class's intercept
+/// `spec.intercept`, and per row y = c with probability softmax(η)_c, η_c = w_cᵀx + b, labels
+/// 0…K−1. One ChaCha20 stream seeded with `seed` draws the K·k weights first, then row by row the
+/// k features and one uniform u, y = the first c with Σ_{d≤c} p_d > u.
+pub fn simulate_classes(spec: &SimulationSpec, classes: usize) -> Result<(Dataset, Truth)> {
+    if spec.teacher != Teacher::Logistic || classes < 3 {
+        return Err(OccamError::invalid(
+            Setting::Classes,
+            format!(
+                "a multiclass target needs the logistic teacher and 3 or more classes (2, the default, is the binary target); got {classes} with the {} teacher",
+                match spec.teacher {
+                    Teacher::Linear => "linear",
+                    Teacher::Logistic => "logistic",
+                    Teacher::Mlp => "mlp",
+                }
+            ),
+        ));
+    }
+    check_spec(spec)?;
+    let k = spec.k;
+    let mut stream = Stream::from_seed(spec.seed);
+    let weights: Vec<Vec<f64>> = (0..classes)
+        .map(|_| {
+            (0..k)
+                .map(|_| spec.weight_center + spec.weight_scale * stream.normal())
+                .collect()
+        })
+        .collect();
+    let mut x = Vec::with_capacity(spec.n * k);
+    let mut y = Vec::with_capacity(spec.n);
+    let (mut eta, mut p) = (vec![0.0; classes], vec![0.0; classes]);
+    for _ in 0..spec.n {
+        let start = x.len();
+        x.extend((0..k).map(|_| stream.normal()));
+        for (e, w) in eta.iter_mut().zip(&weights) {
+            *e = spec.intercept + x[start..].iter().zip(w).map(|(a, b)| a * b).sum::<f64>();
+        }
+        crate::model::softmax::log_sum_exp_and_probabilities(&eta, &mut p);
+        let u = stream.uniform();
+        let mut cumulative = 0.0;
+        let label = p
+            .iter()
+            .position(|&pc| {
+                cumulative += pc;
+                cumulative > u
+            })
+            .unwrap_or(classes - 1);
+        y.push(label as f64);
+    }
+    let names: Vec<String> = (1..=k).map(|j| format!("x{j}")).collect();
+    let mut parameters = Vec::with_capacity(classes * (k + 1));
+    let mut parameter_names = Vec::with_capacity(classes * (k + 1));
+    for (c, w) in weights.iter().enumerate() {
+        parameters.extend(w);
+        parameters.push(spec.intercept);
+        parameter_names.extend(names.iter().map(|name| format!("{c}:{name}")));
+        parameter_names.push(format!("{c}:(intercept)"));
+    }
+    let description = format!(
+        "x ~ N(0, I_{k}); {classes} classes, w_c ~ N({c}, {s}²) each; y = c with probability softmax(w_cᵀx + {b}); seed {seed}",
+        c = compact_number(spec.weight_center), s = compact_number(spec.weight_scale), b = compact_number(spec.intercept), seed = spec.seed
+    );
+    let dataset = Dataset::new(format!("simulated:{}", spec.seed), names, "y", x, y)?;
+    let truth = Truth {
+        schema: 1,
+        teacher: spec.teacher,
+        parameters,
+        parameter_names,
+        weights: weights.iter().flatten().copied().collect(),
+        intercept: spec.intercept,
+        noise_sd: None,
+        seed: spec.seed,
+        description,
+        network: None,
+        classes: Some(TeacherClasses {
+            intercepts: vec![spec.intercept; classes],
+            weights,
+        }),
     };
     Ok((dataset, truth))
 }
@@ -195,7 +306,9 @@ fn check_spec(spec: &SimulationSpec) -> Result<()> {
 /// agree), every weight and bias of θ drawn N(C, S²) in the parameter order of
 /// [`crate::model::mlp`] (exactly the prior occam fits with centre C and sd S — so `const:C`
 /// with `--prior-sd S` is the prior the teacher was drawn from), then per row
-/// η = net_θ(x) and y = η + σε (regression) or y ~ Bernoulli(σ(η)) (classification).
+/// η = net_θ(x) and y = η + σε (regression) or y ~ Bernoulli(σ(η)) (classification), or with
+/// `network.outputs` = K ≥ 3 softmax outputs y = c (labels 0…K−1) with probability softmax(η)_c:
+/// the first c with Σ_{d≤c} p_d > u (as [`simulate_classes`]).
 ///
 /// One ChaCha20 stream seeded with `seed` draws θ first, then row by row the k features and the
 /// noise (one normal) or the label (one uniform): value-stable across platforms and versions.
@@ -214,7 +327,7 @@ pub fn simulate_mlp(spec: &SimulationSpec, network: &TeacherNetwork) -> Result<(
     crate::memory::check_simulation(
         spec.n,
         spec.k,
-        crate::memory::mlp_params(spec.k, &network.hidden),
+        crate::memory::mlp_params(spec.k, &network.hidden, network.outputs.max(1)),
     )?;
     let arch = Architecture::new(
         spec.k,
@@ -222,6 +335,17 @@ pub fn simulate_mlp(spec: &SimulationSpec, network: &TeacherNetwork) -> Result<(
         network.activation,
         network.task,
     )?;
+    if network.outputs != 1 && (network.outputs < 3 || network.task != Task::Classification) {
+        return Err(OccamError::invalid(
+            Setting::Classes,
+            format!(
+                "a network teacher has one output, or K ≥ 3 softmax outputs for a classification task (2 classes is the one-output binary teacher); got {} classes with the {} task",
+                network.outputs,
+                if network.task == Task::Classification { "classification" } else { "regression" }
+            ),
+        ));
+    }
+    let arch = arch.with_outputs(network.outputs)?;
     let p = arch.n_params();
     let mut stream = Stream::from_seed(spec.seed);
     let theta = DVector::from_fn(p, |_, _| {
@@ -232,6 +356,22 @@ pub fn simulate_mlp(spec: &SimulationSpec, network: &TeacherNetwork) -> Result<(
     for _ in 0..spec.n {
         let start = x.len();
         x.extend((0..spec.k).map(|_| stream.normal()));
+        if arch.is_softmax() {
+            let eta = arch.output_vector(&theta, &x[start..]);
+            let mut p = vec![0.0; eta.len()];
+            crate::model::softmax::log_sum_exp_and_probabilities(&eta, &mut p);
+            let u = stream.uniform();
+            let mut cumulative = 0.0;
+            let label = p
+                .iter()
+                .position(|&pc| {
+                    cumulative += pc;
+                    cumulative > u
+                })
+                .unwrap_or(p.len() - 1);
+            y.push(label as f64);
+            continue;
+        }
         let eta = arch.output(&theta, &x[start..]);
         y.push(match network.task {
             Task::Regression => eta + spec.noise_sd * stream.normal(),
@@ -241,7 +381,7 @@ pub fn simulate_mlp(spec: &SimulationSpec, network: &TeacherNetwork) -> Result<(
     let names: Vec<String> = (1..=spec.k).map(|j| format!("x{j}")).collect();
     let shape: Vec<String> = std::iter::once(spec.k)
         .chain(network.hidden.iter().copied())
-        .chain(std::iter::once(1))
+        .chain(std::iter::once(arch.outputs))
         .map(|w| w.to_string())
         .collect();
     let description = format!(
@@ -256,6 +396,10 @@ pub fn simulate_mlp(spec: &SimulationSpec, network: &TeacherNetwork) -> Result<(
                 "y = net(x) + {}·ε, ε ~ N(0, 1)",
                 compact_number(spec.noise_sd)
             ),
+            Task::Classification if arch.is_softmax() => format!(
+                "y = c with probability softmax(net(x))_c, c = 0…{}",
+                arch.outputs - 1
+            ),
             Task::Classification => "y ~ Bernoulli(σ(net(x)))".to_string(),
         },
         seed = spec.seed
@@ -268,13 +412,17 @@ pub fn simulate_mlp(spec: &SimulationSpec, network: &TeacherNetwork) -> Result<(
         teacher: Teacher::Mlp,
         parameters: theta.iter().copied().collect(),
         parameter_names: arch.parameter_names(),
-        // The output unit's weights on the last hidden layer (its inputs).
-        weights: output.0.iter().copied().collect(),
+        // The output unit's weights on the last hidden layer (its inputs); K output units' row
+        // by row.
+        weights: (0..output.0.nrows())
+            .flat_map(|o| output.0.row(o).iter().copied().collect::<Vec<_>>())
+            .collect(),
         intercept: output.1[0],
         noise_sd: (network.task == Task::Regression).then_some(spec.noise_sd),
         seed: spec.seed,
         description,
         network: Some(network.clone()),
+        classes: None,
     };
     Ok((dataset, truth))
 }
@@ -393,6 +541,7 @@ mod tests {
             hidden: vec![5, 3],
             activation: Activation::Tanh,
             task: Task::Regression,
+            outputs: 1,
         };
         let mut s = spec(Teacher::Mlp);
         s.intercept = 0.0;
@@ -417,5 +566,76 @@ mod tests {
         assert!(simulate(&s).is_err());
         s.intercept = 1.0;
         assert!(simulate_mlp(&s, &network).is_err());
+    }
+
+    #[test]
+    fn a_softmax_network_teacher_draws_k_classes_by_their_probabilities() {
+        let network = TeacherNetwork {
+            hidden: vec![4],
+            activation: Activation::Tanh,
+            task: Task::Classification,
+            outputs: 3,
+        };
+        let mut s = spec(Teacher::Mlp);
+        (s.intercept, s.n, s.weight_scale) = (0.0, 6000, 1.5);
+        let (d, truth) = simulate_mlp(&s, &network).unwrap();
+        assert_eq!(
+            (d.clone(), truth.clone()),
+            simulate_mlp(&s, &network).unwrap()
+        );
+        let arch = Architecture::new(3, vec![4], Activation::Tanh, Task::Classification)
+            .and_then(|a| a.with_outputs(3))
+            .unwrap();
+        assert_eq!(truth.parameters.len(), arch.n_params());
+        assert_eq!(truth.parameter_names, arch.parameter_names());
+        assert_eq!(truth.network.as_ref().map(|n| n.outputs), Some(3));
+        assert!(truth.description.contains("3-4-3 tanh network"));
+        // Each class's frequency is its mean teacher probability, within sampling error.
+        let theta = DVector::from_vec(truth.parameters.clone());
+        let mut expected = [0.0; 3];
+        let mut counts = [0.0; 3];
+        for i in 0..d.n() {
+            let eta = arch.output_vector(&theta, d.row(i));
+            let mut p = vec![0.0; 3];
+            crate::model::softmax::log_sum_exp_and_probabilities(&eta, &mut p);
+            for c in 0..3 {
+                expected[c] += p[c] / d.n() as f64;
+            }
+            counts[d.y[i] as usize] += 1.0 / d.n() as f64;
+        }
+        for c in 0..3 {
+            // 4 binomial sds at n = 6000.
+            let sd = (expected[c] * (1.0 - expected[c]) / d.n() as f64).sqrt();
+            assert!(
+                (counts[c] - expected[c]).abs() < 4.0 * sd,
+                "class {c}: {counts:?} vs {expected:?}"
+            );
+        }
+        // The truth JSON names the outputs; a one-output teacher's has no such key.
+        assert!(serde_json::to_string(&truth)
+            .unwrap()
+            .contains("\"outputs\":3"));
+        let binary = TeacherNetwork {
+            outputs: 1,
+            ..network.clone()
+        };
+        let (_, one) = simulate_mlp(&s, &binary).unwrap();
+        assert!(!serde_json::to_string(&one).unwrap().contains("outputs"));
+        for bad in [
+            TeacherNetwork {
+                outputs: 2,
+                ..network.clone()
+            },
+            TeacherNetwork {
+                outputs: 0,
+                ..network.clone()
+            },
+            TeacherNetwork {
+                task: Task::Regression,
+                ..network.clone()
+            },
+        ] {
+            assert!(simulate_mlp(&s, &bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -103,14 +103,19 @@ fn text_labels_map_to_sorted_codes_and_give_the_numeric_fit() {
         1e-7
     ));
 
-    // Three labels are not a binary target: the message lists the labels, not their codes.
+    // Three labels are the multinomial model (math.md §7), its classes named by their labels.
     let three = write_file(dir.path(), "three.csv", "a,y\n1,cat\n2,dog\n3,emu\n4,cat\n");
-    assert_usage_error(
-        occam(&["fit", "--data", arg(&three), "--model", "logistic"]),
-        &[
-            "exactly two distinct values",
-            "3 text labels (cat, dog, emu)",
-        ],
+    let multinomial = fit_json(&[
+        "--data",
+        arg(&three),
+        "--model",
+        "logistic",
+        "--prior-sd",
+        "1",
+    ]);
+    assert_eq!(
+        multinomial["model"]["classes"],
+        serde_json::json!(["cat", "dog", "emu"])
     );
     // A number among labels, and a missing value among labels, are refused with the line.
     let mixed = write_file(dir.path(), "mixed.csv", "a,y\n1,yes\n2,no\n3,4\n");

@@ -67,7 +67,11 @@ fn the_report_is_complete_consistent_and_byte_identical_on_rerun() {
     // Every two_part in the comparison tables is a code (docs/codes.md): at most P/2 bits below
     // the mixture code, its form named, and the rows that added the prior's curvature noted
     // (breast_cancer printed 3.80 bits against a mixture of 49.53 before).
-    for (table, parameters) in [("centres-breast-cancer", 31.0), ("centres-diabetes", 10.0)] {
+    for (table, parameters) in [
+        ("centres-breast-cancer", 31.0),
+        ("centres-diabetes", 10.0),
+        ("centres-iris", 15.0),
+    ] {
         let json: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(out.join(format!("tables/{table}.json"))).unwrap(),
         )
@@ -89,6 +93,7 @@ fn the_report_is_complete_consistent_and_byte_identical_on_rerun() {
             }
         }
     }
+    iris_rows_agree_with_fit_and_the_softmax_invariance(&out);
     for figure in manifest["figures"].as_array().unwrap() {
         let file = figure["file"].as_str().unwrap();
         let svg = std::fs::read_to_string(out.join(file)).unwrap();
@@ -117,4 +122,93 @@ fn unknown_studies_exit_2_and_leave_nothing() {
         "{stderr}"
     );
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+/// The multinomial (iris, K = 3) rows of the report against `occam fit` and two identities: the
+/// conversion table's LogisticRegression(C) is s² and Keras' c is 1/(2nC) for the s that `fit`
+/// reports; a constant centre c·1 is a shift along the softmax likelihood's flat direction
+/// 1_K ⊗ v, so its evidence is exactly zero's; and each mixture code is −log₂ p(y) plus
+/// ½ log₂ n bits per charged real.
+fn iris_rows_agree_with_fit_and_the_softmax_invariance(out: &std::path::Path) {
+    let table = |name: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(out.join(format!("tables/{name}.json"))).unwrap(),
+        )
+        .unwrap()
+    };
+    let (code, stdout, stderr) = common::occam(&[
+        "fit", "--data", "iris", "--model", "logistic", "--format", "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let fit: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let s = fit["prior"]["sd"].as_f64().unwrap();
+    let conversions = table("prior-conversions");
+    let iris: Vec<&serde_json::Value> = conversions["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["data"] == "iris")
+        .collect();
+    assert_eq!(iris.len(), 4, "{iris:?}");
+    let value = |knob: &str| -> f64 {
+        iris.iter()
+            .find(|r| r["knob"].as_str().unwrap().contains(knob))
+            .unwrap_or_else(|| panic!("no {knob} row: {iris:?}"))["value"]
+            .as_f64()
+            .unwrap()
+    };
+    let c = value("LogisticRegression");
+    assert!((c - s * s).abs() <= 1e-6 * c.max(1.0), "C = {c}, s = {s}");
+    let keras = value("Keras");
+    assert!(
+        (keras - 1.0 / (2.0 * 150.0 * s * s)).abs() <= 5e-7,
+        "{keras}"
+    );
+    assert!(conversions["command"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("--value {s}")));
+
+    let centres = table("centres-iris");
+    let rows = centres["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 7);
+    let row = |prefix: &str| -> Vec<&serde_json::Value> {
+        rows.iter()
+            .filter(|r| r["center"].as_str().unwrap().starts_with(prefix))
+            .collect()
+    };
+    let zero = row("zero")[0];
+    let constants = row("const:");
+    assert_eq!(constants.len(), 2);
+    for constant in constants {
+        for column in ["log_evidence_nats", "mixture_bits", "effective_parameters"] {
+            let (a, b) = (
+                constant[column].as_f64().unwrap(),
+                zero[column].as_f64().unwrap(),
+            );
+            assert!(
+                (a - b).abs() <= 1e-6 * b.abs().max(1.0),
+                "{column}: {constant} vs {zero}"
+            );
+        }
+        assert!(constant["distance_from_w_star"].as_f64() > zero["distance_from_w_star"].as_f64());
+    }
+    // 75 coded rows; s charged everywhere; the fit: donor shares iris' duplicate rows with the
+    // coded half, so its 15 coordinates are charged too (and noted).
+    let bits_per_real = 0.5 * 75f64.log2();
+    for (r, reals) in [(zero, 1.0), (row("fit:")[0], 16.0)] {
+        let expected = -r["log_evidence_nats"].as_f64().unwrap() / std::f64::consts::LN_2
+            + reals * bits_per_real;
+        let mixture = r["mixture_bits"].as_f64().unwrap();
+        assert!(
+            (mixture - expected).abs() <= 0.01,
+            "{r}: {mixture} vs {expected}"
+        );
+    }
+    assert!(
+        centres["notes"]
+            .to_string()
+            .contains("coordinates are charged"),
+        "{centres}"
+    );
 }

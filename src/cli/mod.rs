@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use occam::codelength::{CodeKind, CodeSelection, RowOrder};
+use occam::compare::structures::compare_structures;
 use occam::compare::{compare, parse_centers, parse_sds, CompareOptions};
 use occam::data::{self, ColumnSelection};
 use occam::error::{OccamError, Result, Setting};
@@ -9,8 +10,10 @@ use occam::fit::{CheckedOptions, FitOptions, HessianKind, MlpOptions, ModelKind}
 use occam::model::mlp::{Activation, Task};
 use occam::model::Intercept;
 use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
+use occam::prior::groups::PriorStructure;
 use occam::prior::{CenterSpec, SdSpec};
 use occam::progress;
+use occam::report::compare_structures::StructuresReport;
 use occam::report::convert::render_conversion;
 use occam::report::datasets::render_datasets;
 use occam::report::engine::{render_table, write_report, ReportOptions};
@@ -21,7 +24,8 @@ use occam::run::flags::Flags;
 use occam::run::spec::load_spec;
 use occam::run::{default_out, render_table as render_run_table, run_spec};
 use occam::simulate::{
-    simulate, simulate_mlp, to_csv, truth_path, SimulationSpec, Teacher, TeacherNetwork,
+    simulate, simulate_classes, simulate_mlp, to_csv, truth_path, SimulationSpec, Teacher,
+    TeacherNetwork,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -102,6 +106,17 @@ struct PriorArgs {
         allow_hyphen_values = true
     )]
     prior_sd: String,
+    /// A prior of several groups, each with its own centre and sd (linear model):
+    /// 'GROUP=CENTER:SD; …' with GROUP all, weights, features:a,b, ard (one group per feature),
+    /// rest, …; `ard` alone is ard=zero:auto. Replaces --prior-center and --prior-sd (for one
+    /// group write all=CENTER:SD). See docs/cli.md.
+    #[arg(
+        long,
+        value_name = "GROUP=CENTER:SD;…",
+        allow_hyphen_values = true,
+        conflicts_with_all = ["prior_center", "prior_sd"]
+    )]
+    prior: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -208,6 +223,16 @@ struct CompareArgs {
     /// The code length that ranks the rows.
     #[arg(long, value_enum, default_value = "mixture")]
     rank_by: CodeKind,
+    /// Whole priors to compare instead of centres × sds, one argument each (as for `fit
+    /// --prior`): e.g. --priors 'all=zero:auto' ard 'features:bmi,bp=zero:auto; rest=zero:auto'.
+    /// Ranked by the mixture code with the bits charged for fitted scales shown.
+    #[arg(
+        long,
+        num_args = 1..,
+        value_name = "PRIOR",
+        conflicts_with_all = ["centers", "sds", "rank_by"]
+    )]
+    priors: Vec<String>,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -354,6 +379,13 @@ struct SimulateArgs {
     /// mlp teacher: a real target (y = net(x) + σε) or a 0/1 one (y ~ Bernoulli(σ(net(x)))).
     #[arg(long, value_enum, default_value = "regression")]
     task: Task,
+    /// logistic teacher: the number of classes. 2 is the binary teacher; K ≥ 3 draws K weight
+    /// vectors (each entry N(C, S²)), every class's intercept B, and y = c (labels 0…K−1) with
+    /// probability softmax(w_cᵀx + B)_c; the truth JSON then holds them (`classes`). mlp teacher
+    /// with --task classification: K ≥ 3 softmax outputs, y = c with probability
+    /// softmax(net(x))_c (`network.outputs` in the truth JSON).
+    #[arg(long, value_name = "K", default_value_t = 2)]
+    classes: usize,
     /// The seed (ChaCha20; the same seed gives the same data everywhere).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -391,6 +423,7 @@ impl ModelArgs {
             first_block: self.first_block,
             codes: CodeSelection::parse(&self.codes)?,
             charged_reals: self.charge_reals,
+            prior: None,
             mlp: MlpOptions {
                 hidden: self.hidden.clone(),
                 activation: self.activation,
@@ -464,15 +497,23 @@ fn load_data(args: &DataArgs) -> Result<data::Dataset> {
 
 fn run_fit(args: &FitArgs) -> Result<()> {
     // Parse every flag before touching the data, so a usage error is reported first.
-    let options = args.model.options(
+    let mut options = args.model.options(
         args.data.selection(),
         CenterSpec::parse(&args.prior.prior_center)?,
         SdSpec::parse(Setting::PriorSd, &args.prior.prior_sd)?,
     )?;
-    let inputs = input_paths(
-        &args.data.data,
-        std::slice::from_ref(&options.options().center),
-    );
+    if let Some(text) = &args.prior.prior {
+        let structure = PriorStructure::parse(text)?;
+        options = options
+            .into_options()
+            .with_prior(structure)
+            .check(args.model.model)?;
+    }
+    let mut centers = vec![options.options().center.clone()];
+    if let Some(structure) = &options.options().prior {
+        centers.extend(structure.groups().iter().map(|g| g.center.clone()));
+    }
+    let inputs = input_paths(&args.data.data, &centers);
     check_out(&args.output, &inputs)?;
     let dataset = load_data(&args.data)?;
     let step = progress::step(format!("fitting the {} model", args.model.model.name()));
@@ -486,6 +527,9 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
     let fit = args
         .model
         .options(args.data.selection(), CenterSpec::Zero, SdSpec::Auto)?;
+    if !args.priors.is_empty() {
+        return run_compare_structures(args, fit);
+    }
     let options = CompareOptions {
         fit: fit.options().clone(),
         centers: parse_centers(&args.centers)?,
@@ -505,6 +549,51 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
     emit(
         &args.output,
         &CompareReport::from_comparison(&comparison, &Flags).render(args.output.format),
+        &inputs,
+    )
+}
+
+/// `compare --priors`: whole priors, each fitted alone, ranked by the mixture code.
+fn run_compare_structures(args: &CompareArgs, fit: CheckedOptions) -> Result<()> {
+    // An error about one prior names --priors and the prior.
+    let at = |text: &str, e: OccamError| match e {
+        OccamError::InvalidArgument { message, .. } => OccamError::invalid(
+            Setting::Priors,
+            occam::error::Message::from(format!("'{text}': ")).then(message),
+        ),
+        other => other,
+    };
+    let priors: Vec<PriorStructure> = args
+        .priors
+        .iter()
+        .map(|text| PriorStructure::parse(text).map_err(|e| at(text, e)))
+        .collect::<Result<_>>()?;
+    let mut centers = Vec::new();
+    for prior in &priors {
+        centers.extend(prior.groups().iter().map(|g| g.center.clone()));
+    }
+    let inputs = input_paths(&args.data.data, &centers);
+    check_out(&args.output, &inputs)?;
+    // Every prior checked against the model before the data are read.
+    let kind = fit.kind();
+    let base = fit.into_options();
+    for (prior, text) in priors.iter().zip(&args.priors) {
+        base.clone()
+            .with_prior(prior.clone())
+            .check(kind)
+            .map_err(|e| at(text, e))?;
+    }
+    let dataset = load_data(&args.data)?;
+    let step = progress::step(format!(
+        "comparing {} whole prior(s) with the {} model",
+        priors.len(),
+        kind.name()
+    ));
+    let comparison = compare_structures(&dataset, &base, kind, &priors)?;
+    drop(step);
+    emit(
+        &args.output,
+        &StructuresReport::from_comparison(&comparison, &Flags).render(args.output.format),
         &inputs,
     )
 }
@@ -616,8 +705,11 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
                 hidden: args.hidden.clone(),
                 activation: args.activation,
                 task: args.task,
+                // K = 2 is the one-output binary teacher.
+                outputs: if args.classes == 2 { 1 } else { args.classes },
             },
         )?,
+        _ if args.classes != 2 => simulate_classes(&spec, args.classes)?,
         _ => simulate(&spec)?,
     };
     let truth_file = truth_path(&args.out);

@@ -40,6 +40,22 @@ pub fn prequential_blocks(
     center: &DVector<f64>,
     fit_prefix: &PrefixFit,
 ) -> Vec<Block> {
+    prequential_blocks_of(
+        &|theta, rows| problem.rows_negative_log_likelihood(theta, rows),
+        boundaries,
+        center,
+        fit_prefix,
+    )
+}
+
+/// [`prequential_blocks`] for any model: `rows_nll(θ, rows)` is −ln p of the rows `rows` (in
+/// visiting order) at θ.
+pub fn prequential_blocks_of(
+    rows_nll: &dyn Fn(&DVector<f64>, std::ops::Range<usize>) -> f64,
+    boundaries: &[usize],
+    center: &DVector<f64>,
+    fit_prefix: &PrefixFit,
+) -> Vec<Block> {
     let mut theta = center.clone();
     let mut blocks = Vec::with_capacity(boundaries.len().saturating_sub(1));
     for (j, pair) in boundaries.windows(2).enumerate() {
@@ -51,7 +67,7 @@ pub fn prequential_blocks(
                 None => refit_failed = true,
             }
         }
-        let nats = problem.rows_negative_log_likelihood(&theta, start..end);
+        let nats = rows_nll(&theta, start..end);
         blocks.push(Block {
             start,
             end,

@@ -14,6 +14,7 @@
 
 pub mod linear;
 pub mod logistic;
+pub mod softmax;
 
 use crate::error::{Message, Setting};
 use crate::random::Stream;

@@ -23,6 +23,8 @@ pub enum Setting {
     PriorSd,
     /// The prior centre μ.
     PriorCenter,
+    /// The prior's structure: its groups, each with a centre and an sd (math.md §8).
+    Prior,
     /// The noise sd σ of a regression.
     NoiseSd,
     /// The rows of the prequential code's first block.
@@ -31,6 +33,8 @@ pub enum Setting {
     Codes,
     /// The fixed values charged to every code.
     ChargeReals,
+    /// A network's task (regression or classification).
+    Task,
     /// A network's hidden layer widths.
     Hidden,
     /// A network's activation.
@@ -45,6 +49,8 @@ pub enum Setting {
     Centers,
     /// The prior sds of a comparison.
     Sds,
+    /// The whole priors (prior structures) of a comparison across structures.
+    Priors,
     /// The number of rows (of a conversion's data, of a simulation).
     Rows,
     /// A simulation's size: its rows and features together.
@@ -61,6 +67,8 @@ pub enum Setting {
     WeightCenter,
     /// The sd a teacher's weights are drawn with.
     WeightScale,
+    /// The number of classes a simulated classification target has.
+    Classes,
     /// The output file or folder.
     Out,
     /// Replacing an occam output whose files were edited.
@@ -86,6 +94,7 @@ impl Setting {
             Setting::Intercept => "intercept",
             Setting::PriorSd => "prior_sd",
             Setting::PriorCenter => "prior_center",
+            Setting::Prior => "prior",
             Setting::NoiseSd => "noise_sd",
             Setting::FirstBlock => "first_block",
             Setting::Codes => "codes",
@@ -95,8 +104,10 @@ impl Setting {
             Setting::Restarts => "restarts",
             Setting::Seed => "seed",
             Setting::Hessian => "hessian",
+            Setting::Task => "task",
             Setting::Centers => "centers",
             Setting::Sds => "sds",
+            Setting::Priors => "priors",
             Setting::Rows => "n",
             Setting::Size => "n/k",
             Setting::Value => "value",
@@ -105,6 +116,7 @@ impl Setting {
             Setting::Teacher => "teacher",
             Setting::WeightCenter => "weight_center",
             Setting::WeightScale => "weight_scale",
+            Setting::Classes => "classes",
             Setting::Out => "out",
             Setting::Force => "force",
             Setting::Only => "only",

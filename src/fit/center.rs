@@ -188,7 +188,26 @@ fn load_truth(info: &StudyInfo) -> Result<crate::simulate::Truth> {
             },
         ));
     }
-    if !network && truth.weights.len() != info.feature_names.len() {
+    // A network teacher's classes are its softmax outputs (network.outputs = K ≥ 3).
+    let teacher_classes = if network {
+        truth.network.as_ref().is_some_and(|t| t.outputs >= 3)
+    } else {
+        truth.classes.is_some()
+    };
+    if teacher_classes != info.classes.is_some() {
+        return Err(OccamError::invalid(
+            Setting::PriorCenter,
+            if teacher_classes {
+                Message::from("'truth': these data come from a teacher with more than two classes, but the target here has two; fit the simulated target as it was written")
+            } else {
+                message![
+                    "'truth': the truth file holds a binary teacher, but this target has more than two classes; simulate such data with ",
+                    (Setting::Classes, "K")
+                ]
+            },
+        ));
+    }
+    if !network && truth.classes.is_none() && truth.weights.len() != info.feature_names.len() {
         return Err(OccamError::invalid(
             Setting::PriorCenter,
             format!("the truth file has {} weights but the data have {} features (were columns excluded?)", truth.weights.len(), info.feature_names.len()),

@@ -12,7 +12,8 @@ use crate::model::Intercept;
 pub enum ModelKind {
     /// Linear regression with Gaussian noise: exact evidence.
     Linear,
-    /// Logistic regression on a binary target: Laplace evidence.
+    /// Logistic regression, binary on two classes and multinomial (softmax) on three or more:
+    /// Laplace evidence.
     Logistic,
     /// A multilayer perceptron (--hidden, --activation, --task): Laplace evidence.
     Mlp,

@@ -404,6 +404,7 @@ impl Study for LinearStudy<'_> {
                 .as_ref()
                 .map(|d| d.target_labels.clone())
                 .unwrap_or_default(),
+            classes: None,
         }
     }
 

@@ -573,6 +573,7 @@ impl Study for LogisticStudy<'_> {
             options: self.options.clone(),
             target_mapping: Some((self.target.negative, self.target.positive)),
             target_labels: self.data.target_labels.clone(),
+            classes: None,
         }
     }
 

@@ -7,19 +7,23 @@
 
 mod center;
 pub mod dispatch;
+pub mod grouped;
 pub mod kind;
 pub mod linear;
 pub mod logistic;
 pub mod mlp;
 pub mod options;
+pub mod softmax;
 
 pub use center::ResolvedCenter;
 pub use dispatch::ModelFit;
+pub use grouped::{fit_grouped_linear, GroupOutcome, GroupedLinearFit};
 pub use kind::ModelKind;
 pub use linear::{fit_linear, fit_linear_shards, LinearFit, LinearStudy, OptimizerCheck};
 pub use logistic::{fit_logistic, LogisticFit, LogisticStudy};
 pub use mlp::{fit_mlp, HessianKind, MlpFit, MlpOptions, MlpStudy};
 pub use options::{CheckedOptions, FitOptions, OptionsProblem};
+pub use softmax::{fit_softmax, is_multiclass, SoftmaxFit, SoftmaxStudy};
 
 use crate::codelength::{estimate_charge_bits, CodeLengths};
 use crate::data::Dataset;
@@ -148,11 +152,17 @@ pub struct StudyInfo {
     pub target_mapping: Option<(f64, f64)>,
     /// The text labels of a target read as labels, label c coded c (sorted); empty otherwise.
     pub target_labels: Vec<String>,
+    /// The K ≥ 3 class names of a multinomial model, class c first-to-last (sorted); `None` for
+    /// the other models.
+    pub classes: Option<Vec<String>>,
 }
 
 /// The class labels in the order of the model's outputs (`model.classes`): the text labels of a
 /// target read as text, else the two numbers mapped to 0 and 1.
 pub fn class_labels(info: &StudyInfo) -> Option<Vec<String>> {
+    if let Some(classes) = &info.classes {
+        return Some(classes.clone());
+    }
     let (zero, one) = info.target_mapping?;
     Some(
         [zero, one]
@@ -168,19 +178,22 @@ pub fn class_labels(info: &StudyInfo) -> Option<Vec<String>> {
 }
 
 /// A note for a regression whose target looks like class labels (math.md §7 is the model for
-/// those): text labels coded 0…K−1, or a few distinct integers (at most 10, each seen on average
-/// at least 3 times). A regression on class codes treats them as ordered and equally spaced.
+/// those): text labels coded 0…K−1, or a few distinct integers — 2 ≤ K ≤ 10 distinct values, all
+/// integers, n ≥ 3K (each seen on average at least 3 times). A regression on class codes treats
+/// them as ordered and equally spaced; the note suggests `logistic`, which fits them as classes
+/// (binary for K = 2, multinomial for K ≥ 3).
 pub(crate) fn class_like_target_note(data: &Dataset) -> Option<Message> {
     let n = data.n();
     if !data.target_labels.is_empty() {
         return Some(message![
             format!(
-                "target '{}' holds text labels ({}), coded 0…{} in sorted order: this regression treats the classes as ordered, equally spaced numbers; for two classes use ",
+                "target '{}' holds text labels ({}), coded 0…{} in sorted order: this regression treats the classes as ordered, equally spaced numbers; to model them as classes use ",
                 data.target_name,
                 data.target_labels.join(", "),
                 data.target_labels.len() - 1
             ),
-            (Setting::Model, "logistic")
+            (Setting::Model, "logistic"),
+            class_model_words(data.target_labels.len())
         ]);
     }
     let mut distinct: Vec<f64> = Vec::new();
@@ -202,13 +215,23 @@ pub(crate) fn class_like_target_note(data: &Dataset) -> Option<Message> {
     let shown: Vec<String> = distinct.iter().map(|v| v.to_string()).collect();
     Some(message![
         format!(
-            "target '{}' has only {} distinct values, all integers ({}): it looks like class labels, which this regression treats as ordered, equally spaced numbers; for two classes use ",
+            "target '{}' has only {} distinct values, all integers ({}): it looks like class labels, which this regression treats as ordered, equally spaced numbers; to model them as classes use ",
             data.target_name,
             distinct.len(),
             shown.join(", ")
         ),
-        (Setting::Model, "logistic")
+        (Setting::Model, "logistic"),
+        class_model_words(distinct.len())
     ])
+}
+
+/// What `logistic` fits on a target with `classes` distinct values, for the note above.
+fn class_model_words(classes: usize) -> &'static str {
+    if classes > 2 {
+        " (the multinomial model, math.md §7)"
+    } else {
+        " (binary logistic regression)"
+    }
 }
 
 /// The data side of a model, computed once, scoring any number of priors.

@@ -8,6 +8,7 @@ use crate::data::ColumnSelection;
 use crate::error::{OccamError, Result, Setting};
 use crate::message;
 use crate::model::Intercept;
+use crate::prior::groups::PriorStructure;
 use crate::prior::{CenterSpec, SdSpec};
 
 /// Everything that defines a fit besides the data.
@@ -37,6 +38,10 @@ pub struct FitOptions {
     /// estimated from the coded rows (`--charge-reals N`): each is charged ½ log₂ n bits in every
     /// code that uses it (mixture, prequential, two_part), like an `auto` value (docs/codes.md).
     pub charged_reals: usize,
+    /// A prior of several groups (math.md §8), each with its own centre and sd; `None` is the
+    /// one group `all` of `center` and `prior_sd` (today's path, untouched). Set it with
+    /// [`FitOptions::with_prior`], which turns a one-group structure into `center`/`prior_sd`.
+    pub prior: Option<PriorStructure>,
 }
 
 impl Default for FitOptions {
@@ -53,6 +58,7 @@ impl Default for FitOptions {
             codes: CodeSelection::default(),
             mlp: MlpOptions::default(),
             charged_reals: 0,
+            prior: None,
         }
     }
 }
@@ -70,6 +76,8 @@ pub enum OptionsProblem {
     Intercept(Intercept),
     /// A network with no start for its MAP search (`restarts` = 0).
     NoRestarts,
+    /// A prior of several groups on a model other than the linear one (not wired yet).
+    GroupsLinearOnly,
 }
 
 impl OptionsProblem {
@@ -105,6 +113,15 @@ impl OptionsProblem {
             (OptionsProblem::NoRestarts, _) => {
                 OccamError::invalid(Setting::Restarts, "at least one start is needed")
             }
+            (OptionsProblem::GroupsLinearOnly, kind) => OccamError::invalid(
+                Setting::Prior,
+                message![
+                    format!("a prior of several groups is for the linear model only, for now (the {kind} model's Laplace evidence with Λ = diag(α_g) is not wired yet); use one group, "),
+                    (Setting::Prior, "all=CENTER:SD"),
+                    ", or ",
+                    (Setting::Model, "linear")
+                ],
+            ),
         }
     }
 }
@@ -138,7 +155,29 @@ impl FitOptions {
         if kind == ModelKind::Mlp && self.mlp.restarts == 0 {
             return Some(OptionsProblem::NoRestarts);
         }
+        if kind != ModelKind::Linear && self.prior.is_some() {
+            return Some(OptionsProblem::GroupsLinearOnly);
+        }
         None
+    }
+
+    /// These options under the prior `structure`: one group `all` sets `center` and `prior_sd`
+    /// (the one-group path, byte-identical to giving them directly); several groups set `prior`.
+    pub fn with_prior(self, structure: PriorStructure) -> Self {
+        if structure.is_single() {
+            let group = &structure.groups()[0];
+            FitOptions {
+                center: group.center.clone(),
+                prior_sd: group.sd,
+                prior: None,
+                ..self
+            }
+        } else {
+            FitOptions {
+                prior: Some(structure),
+                ..self
+            }
+        }
     }
 
     /// The first rule of `kind` these options break, as the library's error.
@@ -235,6 +274,44 @@ mod tests {
             Some(OptionsProblem::NoRestarts)
         );
         assert_eq!(broken(|o| o.mlp.restarts = 0, ModelKind::Linear), None);
+        let ard = || PriorStructure::parse("ard").unwrap();
+        for kind in [ModelKind::Logistic, ModelKind::Mlp] {
+            let options = FitOptions::for_kind(kind).with_prior(ard());
+            assert_eq!(
+                options.problem(kind),
+                Some(OptionsProblem::GroupsLinearOnly)
+            );
+            let err = options.validate(kind).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    OccamError::InvalidArgument {
+                        setting: Setting::Prior,
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+        }
+        assert_eq!(
+            FitOptions::default()
+                .with_prior(ard())
+                .problem(ModelKind::Linear),
+            None
+        );
+        // One group `all` is the one-group prior: centre and sd, no structure.
+        let single =
+            FitOptions::default().with_prior(PriorStructure::parse("all=const:0.5:2").unwrap());
+        assert_eq!(single.prior, None);
+        assert_eq!(single.center, CenterSpec::Const(0.5));
+        assert_eq!(single.prior_sd, SdSpec::Fixed(2.0));
+        let single_logistic = FitOptions::for_kind(ModelKind::Logistic)
+            .with_prior(PriorStructure::parse("all=const:0.5:2").unwrap());
+        assert_eq!(
+            single_logistic.problem(ModelKind::Logistic),
+            None,
+            "one group is every model's prior"
+        );
         let checked = linear.clone().check(ModelKind::Linear).unwrap();
         assert_eq!(
             (checked.kind(), checked.options()),

@@ -4,9 +4,11 @@
 pub mod argmin_problem;
 pub mod curvature;
 pub mod exact;
+pub mod grouped;
 pub mod laplace;
 pub mod map;
 pub mod network_mode;
+pub mod softmax_mode;
 
 pub use exact::{EmpiricalBayes, Hyperparameters, LinearGaussian, Posterior, Summary};
 pub use laplace::{find_mode, laplace_evidence, maximize_over_log_sd, LaplaceEvidence, Mode};

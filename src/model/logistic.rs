@@ -138,9 +138,14 @@ impl<'a> Rows<'a> {
         &self.x[rows.start * self.k..rows.end * self.k]
     }
 
+    /// Number of features k per row.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
     /// Row `i` of the design, written into `buffer` when it has to be standardised.
     #[inline(always)]
-    fn row<'b>(&'b self, i: usize, buffer: &'b mut [f64]) -> &'b [f64] {
+    pub(crate) fn row<'b>(&'b self, i: usize, buffer: &'b mut [f64]) -> &'b [f64] {
         let raw = &self.x[i * self.k..(i + 1) * self.k];
         match self.standardize {
             None => raw,

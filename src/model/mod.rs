@@ -8,6 +8,7 @@ pub mod linear;
 pub mod logistic;
 pub mod mlp;
 pub mod problem;
+pub mod softmax;
 
 use crate::error::{OccamError, Result, Setting};
 use std::fmt;

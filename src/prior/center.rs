@@ -184,7 +184,20 @@ impl CenterSpec {
             "a centre file",
         )
         .ok()?;
-        String::from_utf8_lossy(&bytes).trim_start().starts_with('{').then(|| crate::message![
+        let text = String::from_utf8_lossy(&bytes);
+        let trimmed = text.trim_start();
+        if !trimmed.starts_with('{') {
+            return None;
+        }
+        let value: serde_json::Value = serde_json::from_str(trimmed).ok()?;
+        if value.get("parameters").is_none() && value.get("map").is_some() {
+            return Some(crate::message![
+                format!("prior centre {self}: occam's fit JSON, its map.weights used as they are — the donor's standardised-unit weights as this data's standardised-unit weights (the same where the two data sets' feature means and sds agree); "),
+                (Setting::PriorCenter, "fit:DATA.csv"),
+                " instead refits on the donor's rows and maps through original units"
+            ]);
+        }
+        Some(crate::message![
             format!("prior centre {self}: the truth file's 'parameters' used as they are, as standardised-unit weights; "),
             (Setting::PriorCenter, "truth"),
             " instead maps the teacher's raw-unit weights into this data's standardisation, so the two differ — use truth for the generating weights"
@@ -275,21 +288,33 @@ fn read_center_file(path: &Path) -> Result<Vec<f64>> {
         |message: String| OccamError::invalid(FLAG, format!("file:{}: {message}", path.display()));
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') {
-        // A truth file of occam simulate: its `parameters`, in the teacher's (raw) units.
-        #[derive(serde::Deserialize)]
-        struct Parameters {
-            parameters: Vec<f64>,
-        }
-        let values: Parameters = serde_json::from_str(trimmed).map_err(|e| {
-            bad(format!(
-                "a JSON object must be a truth file of occam simulate, with a 'parameters' array ({e})"
-            ))
-        })?;
-        return Ok(values.parameters);
+        // A truth file of occam simulate (its `parameters`), or occam's own fit JSON (its
+        // `map.weights`, θ in the model's parameter order, on the standardised features).
+        let value: serde_json::Value =
+            serde_json::from_str(trimmed).map_err(|e| bad(format!("not JSON ({e})")))?;
+        return json_center(&value).ok_or_else(|| {
+            bad("a JSON object must be a truth file of occam simulate (a 'parameters' array) or occam's fit JSON (occam fit --format json: its 'map.weights')".into())
+        });
     }
     if trimmed.starts_with('[') {
-        let values: Vec<f64> = serde_json::from_str(trimmed)
-            .map_err(|e| bad(format!("not a JSON array of numbers ({e})")))?;
+        // A flat array, or a nested one (one row per class of a multinomial model, K × (k+1)),
+        // read row by row — the class-major parameter order.
+        if let Ok(rows) = serde_json::from_str::<Vec<Vec<f64>>>(trimmed) {
+            let width = rows.first().map_or(0, Vec::len);
+            if let Some(r) = rows.iter().position(|row| row.len() != width) {
+                return Err(bad(format!(
+                    "a nested array must be rectangular (one row per class), but row {} has {} numbers and row 1 has {width}",
+                    r + 1,
+                    rows[r].len()
+                )));
+            }
+            return Ok(rows.into_iter().flatten().collect());
+        }
+        let values: Vec<f64> = serde_json::from_str(trimmed).map_err(|e| {
+            bad(format!(
+                "not a JSON array of numbers, nor an array of equal-length arrays of numbers ({e})"
+            ))
+        })?;
         return Ok(values);
     }
     let mut values = Vec::new();
@@ -317,6 +342,21 @@ fn read_center_file(path: &Path) -> Result<Vec<f64>> {
         return Err(bad("no numbers found".into()));
     }
     Ok(values)
+}
+
+/// The centre in a JSON object: a truth file's `parameters`, else a fit JSON's `map.weights`;
+/// `None` when neither is an array of numbers.
+fn json_center(value: &serde_json::Value) -> Option<Vec<f64>> {
+    let numbers = |v: &serde_json::Value| -> Option<Vec<f64>> {
+        v.as_array()?
+            .iter()
+            .map(serde_json::Value::as_f64)
+            .collect()
+    };
+    match value.get("parameters") {
+        Some(parameters) => numbers(parameters),
+        None => numbers(value.get("map")?.get("weights")?),
+    }
 }
 
 /// A value-stable pseudo-random point: `k` coordinates N(0, scale²) from ChaCha20 seeded with

@@ -7,6 +7,7 @@
 
 pub mod center;
 pub mod convert;
+pub mod groups;
 
 pub use center::{sha256_point, CenterPath, CenterSpec};
 

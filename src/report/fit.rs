@@ -6,7 +6,9 @@ use super::format::{
 use crate::codelength::{CodeLengths, MmlForm};
 use crate::error::{Message, SettingNames};
 use crate::fit::Study;
-use crate::fit::{LinearFit, LogisticFit, MlpFit, ModelFit, PriorEvaluation, StudyInfo};
+use crate::fit::{
+    LinearFit, LogisticFit, MlpFit, ModelFit, PriorEvaluation, SoftmaxFit, StudyInfo,
+};
 use serde::Serialize;
 use std::f64::consts::LN_2;
 use std::fmt::Write;
@@ -144,12 +146,40 @@ pub struct PriorInfo {
     pub center: String,
     /// The centre's coordinates (design units).
     pub center_values: Vec<f64>,
-    /// The prior sd s.
+    /// The prior sd s (absent — NaN — for a prior of several groups: see `groups`).
+    #[serde(skip_serializing_if = "is_nan")]
     pub sd: f64,
-    /// Whether s was fitted by empirical Bayes.
+    /// Whether s was fitted by empirical Bayes (several groups: whether any s_g was).
     pub sd_fitted: bool,
-    /// α = 1/s².
+    /// α = 1/s² (absent — NaN — for a prior of several groups).
+    #[serde(skip_serializing_if = "is_nan")]
     pub precision: f64,
+    /// A prior of several groups (math.md §8): one entry per group; absent for one group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupInfo>>,
+}
+
+fn is_nan(v: &f64) -> bool {
+    v.is_nan()
+}
+
+/// One group of `prior.groups` (cli.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupInfo {
+    /// The selector, or the feature's name for an `ard` group.
+    pub name: String,
+    /// The group's centre as specified.
+    pub center: String,
+    /// s_g used (0 for a pruned group).
+    pub sd: f64,
+    /// Whether s_g was fitted by empirical Bayes.
+    pub sd_fitted: bool,
+    /// Whether the group was pruned (s_g → 0, its weights at its centre).
+    pub pruned: bool,
+    /// P_g, its number of parameters.
+    pub parameters: usize,
+    /// γ_g = P_g − α_g tr(S_gg).
+    pub effective_parameters: f64,
 }
 
 /// `map` in cli.md.
@@ -173,6 +203,48 @@ pub struct MapInfo {
     /// MLP only: each layer's weights (one row per output unit) and biases, input layer first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layers: Option<Vec<LayerInfo>>,
+}
+
+/// `map` in cli.md: one weight vector (linear, binary logistic, MLP) or one per class (the
+/// multinomial model, K ≥ 3).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum MapSection {
+    /// One weight vector and intercept.
+    Single(MapInfo),
+    /// K weight vectors (rows = classes) and K intercepts.
+    Classes(ClassMapInfo),
+}
+
+/// `map` of the multinomial (softmax) model: every matrix K × k, rows = classes in the order of
+/// `model.classes`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassMapInfo {
+    /// Weights on the standardised features, where the prior lives.
+    pub weights: Vec<Vec<f64>>,
+    /// The K intercepts in the standardised parametrisation (η_c = intercept_c + z·w_c; 0 with
+    /// `none`).
+    pub intercept: Vec<f64>,
+    /// Weights in original units.
+    pub weights_original: Vec<Vec<f64>>,
+    /// Intercepts in original units.
+    pub intercept_original: Vec<f64>,
+    /// Posterior sd of each standardised weight.
+    pub posterior_sd: Vec<Vec<f64>>,
+    /// Posterior sd of each weight in original units.
+    pub posterior_sd_original: Vec<Vec<f64>>,
+    /// Posterior sd of each intercept (standardised parametrisation); absent with `none`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intercept_posterior_sd: Option<Vec<f64>>,
+}
+
+/// One coordinate of a multinomial map, for the renderings.
+struct ClassEntry {
+    name: String,
+    value: f64,
+    sd: Option<f64>,
+    original: f64,
+    center: Option<f64>,
 }
 
 /// One layer of a network in `map.layers`.
@@ -243,7 +315,7 @@ pub struct FitReport {
     /// The prior.
     pub prior: PriorInfo,
     /// The MAP and posterior spread.
-    pub map: MapInfo,
+    pub map: MapSection,
     /// The evidence.
     pub evidence: EvidenceInfo,
     /// Code lengths in bits.
@@ -275,6 +347,7 @@ impl PriorInfo {
             sd: evaluation.prior_sd,
             sd_fitted: evaluation.prior_sd_spec.fixed().is_none(),
             precision: 1.0 / (evaluation.prior_sd * evaluation.prior_sd),
+            groups: None,
         }
     }
 }
@@ -305,6 +378,88 @@ impl FitReport {
             ModelFit::Linear(fit) => FitReport::from_linear(fit, names),
             ModelFit::Logistic(fit) => FitReport::from_logistic(fit, names),
             ModelFit::Mlp(fit) => FitReport::from_mlp(fit, names),
+            ModelFit::GroupedLinear(fit) => FitReport::from_grouped_linear(fit, names),
+            ModelFit::Softmax(fit) => FitReport::from_softmax(fit, names),
+        }
+    }
+
+    /// The report of a multinomial (softmax) fit: `map` K × k with rows = classes.
+    pub fn from_softmax(fit: &SoftmaxFit, names: &dyn SettingNames) -> Self {
+        let study = &fit.study;
+        let evaluation = &fit.evaluation;
+        let info = study.info();
+        let k = info.feature_names.len();
+        let classes = study.classes();
+        let theta = &fit.mode.params;
+        let m = theta.len() / classes;
+        let has_intercept = m > k;
+        let per_class = |v: &nalgebra::DVector<f64>| -> Vec<Vec<f64>> {
+            (0..classes)
+                .map(|c| v.rows(c * m, k).iter().copied().collect())
+                .collect()
+        };
+        let intercepts = |v: &nalgebra::DVector<f64>| -> Vec<f64> {
+            (0..classes)
+                .map(|c| if has_intercept { v[c * m + k] } else { 0.0 })
+                .collect()
+        };
+        let (weights_original, intercept_original) = fit.original_units();
+        let posterior_sd = per_class(&fit.laplace.posterior_sd);
+        let posterior_sd_original = posterior_sd
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .zip(&study.transform.feature_scale)
+                    .map(|(s, scale)| s / scale)
+                    .collect()
+            })
+            .collect();
+        let eigenvalues = fit.mode.hessian.clone().symmetric_eigenvalues();
+        let weight_norm = per_class(theta)
+            .iter()
+            .flatten()
+            .map(|w| w * w)
+            .sum::<f64>()
+            .sqrt();
+        FitReport {
+            schema: SCHEMA,
+            dataset: DatasetInfo::of(&info),
+            model: ModelInfo {
+                kind: "logistic".into(),
+                noise_sd: None,
+                noise_sd_fitted: false,
+                intercept: info.options.intercept.to_string(),
+                standardized: info.options.standardize,
+                target_mapping: None,
+                classes: crate::fit::class_labels(&info),
+            },
+            prior: PriorInfo::of(evaluation),
+            map: MapSection::Classes(ClassMapInfo {
+                weights: per_class(theta),
+                intercept: intercepts(theta),
+                weights_original,
+                intercept_original,
+                posterior_sd,
+                posterior_sd_original,
+                intercept_posterior_sd: has_intercept
+                    .then(|| intercepts(&fit.laplace.posterior_sd)),
+            }),
+            evidence: EvidenceInfo::of(evaluation),
+            code_length_bits: evaluation.code_lengths,
+            diagnostics: Diagnostics::Logistic(LogisticDiagnostics {
+                distance_from_center: evaluation.distance_from_center,
+                weight_norm,
+                gradient_norm: fit.mode.gradient_norm,
+                gradient_tolerance: fit.mode.gradient_tolerance,
+                lbfgs_iterations: fit.mode.lbfgs_iterations,
+                newton_iterations: fit.mode.newton_iterations,
+                empirical_bayes_evaluations: evaluation.empirical_bayes_iterations,
+                hessian_eigenvalue_range: [eigenvalues.min(), eigenvalues.max()],
+                log_likelihood: fit.laplace.log_likelihood,
+                training_accuracy: study.training_accuracy(theta).unwrap_or(f64::NAN),
+                charged_bits: evaluation.charge_bits,
+            }),
+            notes: render_all(&fit.notes, names),
         }
     }
 
@@ -329,7 +484,7 @@ impl FitReport {
                 classes: None,
             },
             prior: PriorInfo::of(evaluation),
-            map: MapInfo {
+            map: MapSection::Single(MapInfo {
                 weights: post.mean.iter().copied().collect(),
                 intercept: study.transform.target_shift,
                 weights_original,
@@ -343,7 +498,7 @@ impl FitReport {
                     .collect(),
                 parameter_names: None,
                 layers: None,
-            },
+            }),
             evidence: EvidenceInfo::of(evaluation),
             code_length_bits: evaluation.code_lengths,
             diagnostics: Diagnostics::Linear(LinearDiagnostics {
@@ -391,7 +546,7 @@ impl FitReport {
                 classes: crate::fit::class_labels(&info),
             },
             prior: PriorInfo::of(evaluation),
-            map: MapInfo {
+            map: MapSection::Single(MapInfo {
                 weights: theta.iter().take(k).copied().collect(),
                 intercept,
                 weights_original,
@@ -404,7 +559,7 @@ impl FitReport {
                 posterior_sd,
                 parameter_names: None,
                 layers: None,
-            },
+            }),
             evidence: EvidenceInfo::of(evaluation),
             code_length_bits: evaluation.code_lengths,
             diagnostics: Diagnostics::Logistic(LogisticDiagnostics {
@@ -453,11 +608,15 @@ impl FitReport {
                 classes: crate::fit::class_labels(&info),
             },
             prior: PriorInfo::of(evaluation),
-            map: MapInfo {
+            map: MapSection::Single(MapInfo {
                 weights: theta.iter().copied().collect(),
                 intercept: output_bias,
                 weights_original: original.iter().copied().collect(),
-                intercept_original: original.iter().next_back().copied().unwrap_or(output_bias),
+                // The (first) output unit's bias, b[0] of the output layer, in raw units.
+                intercept_original: original
+                    .get(arch.n_params() - arch.outputs)
+                    .copied()
+                    .unwrap_or(output_bias),
                 posterior_sd: Vec::new(),
                 posterior_sd_original: Vec::new(),
                 parameter_names: Some(arch.parameter_names()),
@@ -472,7 +631,7 @@ impl FitReport {
                         })
                         .collect(),
                 ),
-            },
+            }),
             evidence: EvidenceInfo::of(evaluation),
             code_length_bits: evaluation.code_lengths,
             diagnostics: Diagnostics::Mlp(MlpDiagnostics {
@@ -539,15 +698,46 @@ impl FitReport {
                 ),
             ),
             ("prior centre μ", self.prior.center.clone()),
-            (
+        ];
+        match &self.prior.groups {
+            None => rows.push((
                 "prior sd s",
                 format!(
                     "{} ({})",
                     significant(self.prior.sd, 6),
                     Self::fitted(self.prior.sd_fitted)
                 ),
-            ),
-        ];
+            )),
+            Some(groups) => rows.extend(groups.iter().map(|g| {
+                (
+                    "prior group",
+                    format!(
+                        "{}: centre {}, s = {} ({}{}), γ = {} of {}",
+                        g.name,
+                        g.center,
+                        significant(g.sd, 6),
+                        Self::fitted(g.sd_fitted),
+                        if g.pruned { ", pruned" } else { "" },
+                        significant(g.effective_parameters, 6),
+                        g.parameters
+                    ),
+                )
+            })),
+        }
+        if let (MapSection::Classes(_), Some(classes)) = (&self.map, &self.model.classes) {
+            let mapping: Vec<String> = classes
+                .iter()
+                .enumerate()
+                .map(|(c, name)| format!("{c} = {name}"))
+                .collect();
+            rows.insert(
+                2,
+                (
+                    "classes",
+                    format!("{} (multinomial): {}", classes.len(), mapping.join(", ")),
+                ),
+            );
+        }
         if let Some(sigma) = self.model.noise_sd {
             rows.push((
                 "noise sd σ",
@@ -658,9 +848,60 @@ impl FitReport {
         rows
     }
 
+    /// One entry per (class, weight) and per class intercept, named `class:feature`: weight,
+    /// posterior sd (none for an absent intercept), original-units value, centre (where the
+    /// shared prior covers the coordinate).
+    fn class_entries(&self, map: &ClassMapInfo) -> Vec<ClassEntry> {
+        let classes = self.model.classes.clone().unwrap_or_default();
+        let k = self.dataset.features.len();
+        let shared = self.prior.center_values.len() / map.weights.len().max(1);
+        let mut entries = Vec::new();
+        for (c, class) in classes.iter().enumerate() {
+            for (j, feature) in self.dataset.features.iter().enumerate() {
+                entries.push(ClassEntry {
+                    name: format!("{class}:{feature}"),
+                    value: map.weights[c][j],
+                    sd: Some(map.posterior_sd[c][j]),
+                    original: map.weights_original[c][j],
+                    center: Some(self.prior.center_values[c * shared + j]),
+                });
+            }
+            if let Some(sds) = &map.intercept_posterior_sd {
+                entries.push(ClassEntry {
+                    name: format!("{class}:(intercept)"),
+                    value: map.intercept[c],
+                    sd: Some(sds[c]),
+                    original: map.intercept_original[c],
+                    center: (shared > k).then(|| self.prior.center_values[c * shared + k]),
+                });
+            }
+        }
+        entries
+    }
+
+    /// [`Self::class_entries`] as table cells.
+    fn class_rows(&self, map: &ClassMapInfo) -> Vec<[String; 5]> {
+        let cell = |v: Option<f64>, digits| v.map_or(String::new(), |v| significant(v, digits));
+        self.class_entries(map)
+            .into_iter()
+            .map(|e| {
+                [
+                    e.name,
+                    significant(e.value, 6),
+                    cell(e.sd, 4),
+                    significant(e.original, 6),
+                    cell(e.center, 4),
+                ]
+            })
+            .collect()
+    }
+
     /// One row per weight and a last row for the intercept: name, weight, sd, original, centre.
     fn weight_rows(&self) -> Vec<[String; 5]> {
-        let m = &self.map;
+        let m = match &self.map {
+            MapSection::Single(m) => m,
+            MapSection::Classes(map) => return self.class_rows(map),
+        };
         if let Some(layers) = &m.layers {
             return layers
                 .iter()
@@ -712,8 +953,16 @@ impl FitReport {
         rows
     }
 
+    /// A network's layers, when the map has them.
+    fn layers(&self) -> Option<&Vec<LayerInfo>> {
+        match &self.map {
+            MapSection::Single(m) => m.layers.as_ref(),
+            MapSection::Classes(_) => None,
+        }
+    }
+
     fn weight_header(&self) -> [&'static str; 5] {
-        if self.map.layers.is_some() {
+        if self.layers().is_some() {
             ["layer", "units × inputs", "‖W‖", "mean |w|", "mean bias"]
         } else {
             Self::WEIGHT_HEADER
@@ -811,7 +1060,27 @@ impl FitReport {
             let _ = writeln!(out, "{} & {} \\\\", tex_escape(label), tex_escape(&value));
         }
         out.push_str("\\bottomrule\n\\end{tabular}\n\n");
-        if self.map.layers.is_some() {
+        if let MapSection::Classes(_) = &self.map {
+            out.push_str("\\begin{tabular}{lrrrr}\n\\toprule\nClass:feature & Weight (std.\\ units) & Posterior sd & Weight (original units) & Prior centre \\\\\n\\midrule\n");
+            let MapSection::Classes(map) = &self.map else {
+                return out;
+            };
+            let cell = |v: Option<f64>, digits| v.map_or(String::new(), |v| tex_number(v, digits));
+            for e in self.class_entries(map) {
+                let _ = writeln!(
+                    out,
+                    "{} & {} & {} & {} & {} \\\\",
+                    tex_escape(&e.name),
+                    tex_number(e.value, 6),
+                    cell(e.sd, 4),
+                    tex_number(e.original, 6),
+                    cell(e.center, 4)
+                );
+            }
+            out.push_str("\\bottomrule\n\\end{tabular}\n");
+            return out;
+        }
+        if self.layers().is_some() {
             let header: Vec<String> = self.weight_header().iter().map(|h| tex_escape(h)).collect();
             let _ = writeln!(
                 out,
@@ -836,7 +1105,9 @@ impl FitReport {
             return out;
         }
         out.push_str("\\begin{tabular}{lrrrr}\n\\toprule\nFeature & Weight (std.\\ units) & Posterior sd & Weight (original units) & Prior centre \\\\\n\\midrule\n");
-        let m = &self.map;
+        let MapSection::Single(m) = &self.map else {
+            return out;
+        };
         for j in 0..m.weights.len() {
             let _ = writeln!(
                 out,
@@ -882,8 +1153,24 @@ impl FitReport {
         );
         put("model", "intercept", self.model.intercept.clone());
         put("prior", "center", self.prior.center.clone());
-        put("prior", "sd", self.prior.sd.to_string());
-        put("prior", "sd_fitted", self.prior.sd_fitted.to_string());
+        match &self.prior.groups {
+            None => {
+                put("prior", "sd", self.prior.sd.to_string());
+                put("prior", "sd_fitted", self.prior.sd_fitted.to_string());
+            }
+            Some(groups) => {
+                for g in groups {
+                    put("prior_group_center", &g.name, g.center.clone());
+                    put("prior_group_sd", &g.name, g.sd.to_string());
+                    put("prior_group_sd_fitted", &g.name, g.sd_fitted.to_string());
+                    put(
+                        "prior_group_effective_parameters",
+                        &g.name,
+                        g.effective_parameters.to_string(),
+                    );
+                }
+            }
+        }
         put("evidence", "log_nats", self.evidence.log_nats.to_string());
         put("evidence", "method", self.evidence.method.clone());
         put(
@@ -914,7 +1201,22 @@ impl FitReport {
                 .two_part_form
                 .map_or(String::new(), |form| form.key().to_string()),
         );
-        let m = &self.map;
+        let m = match &self.map {
+            MapSection::Single(m) => m,
+            MapSection::Classes(map) => {
+                for e in self.class_entries(map) {
+                    put("weight", &e.name, e.value.to_string());
+                    if let Some(sd) = e.sd {
+                        put("posterior_sd", &e.name, sd.to_string());
+                    }
+                    put("weight_original", &e.name, e.original.to_string());
+                    if let Some(center) = e.center {
+                        put("prior_center", &e.name, center.to_string());
+                    }
+                }
+                return out;
+            }
+        };
         if let Some(names) = &m.parameter_names {
             for (j, name) in names.iter().enumerate() {
                 put("weight", name, m.weights[j].to_string());

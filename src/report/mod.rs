@@ -4,12 +4,14 @@
 
 pub mod command;
 pub mod compare;
+pub mod compare_structures;
 pub mod convert;
 pub mod datasets;
 #[cfg(feature = "figures")]
 pub mod engine;
 pub mod figure;
 pub mod fit;
+mod fit_grouped;
 pub mod format;
 pub mod studies;
 pub mod table;

@@ -12,6 +12,7 @@ use crate::error::{Result, Setting};
 use crate::fit::{FitOptions, ModelKind};
 use crate::prior::{CenterPath, CenterSpec, SdSpec};
 use crate::report::command::Command;
+use crate::report::compare_structures::StructuresReport;
 use crate::report::engine::{write_sections, FolderOptions};
 use crate::report::figure::Figure;
 use crate::report::studies::centres::{add_two_part_notes, comparison_columns, two_part_form_cell};
@@ -270,6 +271,9 @@ fn run_study(study: &RunStudy, ctx: &StudyContext, command: &Command) -> Result<
             exclude: Vec::new(),
         };
     }
+    if !study.structures.is_empty() {
+        return run_structures(study, &fit, data, &staged);
+    }
     let first_center = study.centers.first().map(|(_, l)| l.clone());
     let priors_location = first_center
         .clone()
@@ -460,6 +464,56 @@ fn run_study(study: &RunStudy, ctx: &StudyContext, command: &Command) -> Result<
         section.figure(&name, &caption, figure);
     }
     section.text(summarise(study, &rows));
+    Ok(section)
+}
+
+/// A study of whole priors (`[priors] structures`): `compare --priors` on the coded rows, one
+/// table ranked by the mixture code.
+fn run_structures(
+    study: &RunStudy,
+    fit: &FitOptions,
+    data: &Dataset,
+    staged: &Staged,
+) -> Result<Section> {
+    let comparison =
+        crate::compare::structures::compare_structures(data, fit, study.model, &study.structures)
+            .map_err(|e| study.data_location.wrap(e))?;
+    let report = StructuresReport::from_comparison(&comparison, &Flags);
+    let mut table = report.table();
+    table.name = table_name(study);
+    // The compare command with every setting of the study, its priors in place of centres × sds.
+    let priors: Vec<String> = study
+        .structures
+        .iter()
+        .map(|p| format!("'{}'", p.to_string().replace('\'', "'\\''")))
+        .collect();
+    table.command = compare_command(study, staged, &[], &[], fit).replacen(
+        " --centers '' --sds ",
+        &format!(" --priors {}", priors.join(" ")),
+        1,
+    );
+    let mut section = Section::new(&study.id, &study.title);
+    if let Some(text) = &study.text {
+        section.text(text.clone());
+    }
+    section.text(format!(
+        "{} whole prior(s) fitted with the {} model on {} ({} rows), each alone, ranked by the mixture code −log₂ p(y) + ½ log₂ n bits per real number estimated from the coded rows (every fitted group sd and σ).",
+        study.structures.len(),
+        study.model.name(),
+        staged.coded_printed,
+        data.n()
+    ));
+    section.table(table);
+    if let (Some(best), Some(second)) = (report.rows.first(), report.rows.get(1)) {
+        if let (Some(a), Some(b)) = (best.mixture_bits, second.mixture_bits) {
+            section.text(format!(
+                "Shortest: `{}` ({a:.1} bits), {:.1} bits ahead of `{}`.",
+                best.prior,
+                b - a,
+                second.prior
+            ));
+        }
+    }
     Ok(section)
 }
 

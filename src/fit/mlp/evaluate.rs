@@ -127,12 +127,21 @@ impl MlpStudy {
             for (j, pair) in self.boundaries.windows(2).enumerate() {
                 let (start, end) = (pair[0], pair[1]);
                 if j > 0 {
+                    // From the previous block's MAP; while that is still the centre, from the
+                    // seeded random starts as the full fit: a zero centre is a stationary point
+                    // of a tanh or ReLU network (no unit has an outgoing weight to learn from),
+                    // so a search from it would never leave it.
+                    let starts = if theta == *mu {
+                        self.random_starts(mu)
+                    } else {
+                        vec![theta.clone()]
+                    };
                     if let Ok(BestStart { params: fitted, .. }) = self.map(
                         (&z[..start * k], &y[..start]),
                         mu,
                         &precision,
                         mode.noise_precision,
-                        std::slice::from_ref(&theta),
+                        &starts,
                     ) {
                         theta = fitted;
                     }
@@ -169,6 +178,24 @@ impl MlpStudy {
                 return Err(singular().into());
             }
             let fisher: DMatrix<f64> = problem.ggn(&mode.params);
+            if self.arch.is_softmax() {
+                // Shifting every output unit's (weights, bias) by one vector leaves every softmax
+                // probability unchanged: F is null along those h_L + 1 directions by construction
+                // (math.md §7), which are set aside as for the linear-softmax model.
+                let structural = self.arch.widths()[self.arch.hidden.len()] + 1;
+                let code = crate::codelength::softmax::two_part_beyond_structural(
+                    &fisher,
+                    &precision,
+                    structural,
+                    mode.log_likelihood,
+                    mode.log_prior,
+                    || {
+                        format!("two_part is undefined: the Fisher information (the GGN without the prior) is singular beyond the {structural} directions that shift every output unit alike — dead or redundant units, or saturated outputs leave directions the data do not determine")
+                    },
+                )?;
+                two_part_code = Some(code);
+                return Ok(bits(code.nats) + charge_bits);
+            }
             let code = mml87_nats(
                 -mode.log_prior - mode.log_likelihood,
                 &fisher,
@@ -346,6 +373,7 @@ impl Study for MlpStudy {
             options: self.options.clone(),
             target_mapping: self.target_mapping,
             target_labels: self.target_labels.clone(),
+            classes: self.class_names(),
         }
     }
 
@@ -382,7 +410,7 @@ impl Study for MlpStudy {
             "mixture, prequential and two_part",
         ));
         notes.push(format!(
-            "prequential: {}, {} doubling block(s) from {} row(s); the first block is coded at the prior centre, each later block with the MAP fitted on all rows before it at the full-data s{} (sent first)",
+            "prequential: {}, {} doubling block(s) from {} row(s); the first block is coded at the prior centre, each later block with the MAP fitted on all rows before it at the full-data s{} (sent first), searched from the previous block's MAP (from the random starts while that is still the centre)",
             self.options.order.describe(),
             self.boundaries.len() - 1,
             self.options.first_block,
@@ -397,13 +425,29 @@ impl Study for MlpStudy {
             }
         ).into());
         notes.push(format!(
-            "network {}-{}-1, {} hidden units, {} task; every weight and bias under N(μ, s²); parameter order as in the model docs (layer by layer, W row-major with one row per output unit, then biases)",
+            "network {}-{}-{}, {} hidden units, {} task; every weight and bias under N(μ, s²); parameter order as in the model docs (layer by layer, W row-major with one row per output unit, then biases)",
             self.arch.inputs,
             self.arch.hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-"),
+            self.arch.outputs,
             self.arch.activation.name(),
             if self.regression() { "regression" } else { "classification" }
         ).into());
-        if let Some(classes) = crate::fit::class_labels(&self.info()) {
+        if let Some(classes) = self.class_names() {
+            let mapped: Vec<String> = classes
+                .iter()
+                .enumerate()
+                .map(|(c, name)| format!("{name} ↦ {c}"))
+                .collect();
+            notes.push(
+                format!(
+                    "target '{}': {} — {} softmax outputs, output c giving P(y = class c) (math.md §7)",
+                    self.target_name,
+                    mapped.join(", "),
+                    classes.len()
+                )
+                .into(),
+            );
+        } else if let Some(classes) = crate::fit::class_labels(&self.info()) {
             notes.push(
                 format!(
                     "target '{}': {} ↦ 0, {} ↦ 1",

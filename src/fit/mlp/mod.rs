@@ -165,6 +165,9 @@ pub fn fit_mlp(dataset: &Dataset, options: &FitOptions) -> Result<MlpFit> {
 }
 
 #[cfg(test)]
+mod softmax_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::data::{self, ColumnSelection, SufficientStats};
@@ -305,6 +308,7 @@ mod tests {
                 hidden,
                 activation: Activation::Tanh,
                 task: Task::Regression,
+                outputs: 1,
             },
         )
         .unwrap()

@@ -8,6 +8,7 @@ use crate::fit::{row_fingerprints, FitOptions, ModelKind};
 use crate::message;
 use crate::model::logistic::binary_target;
 use crate::model::mlp::{initial_parameters, Activation, Architecture, Task};
+use crate::model::softmax::class_target;
 use crate::prior::SdSpec;
 use nalgebra::DVector;
 use std::collections::HashSet;
@@ -25,12 +26,16 @@ pub struct MlpStudy {
     /// The network.
     pub arch: Architecture,
     pub(super) target_mapping: Option<(f64, f64)>,
+    /// The K ≥ 3 target values of a softmax network, sorted (class c is `classes[c]`); empty for
+    /// regression and binary networks.
+    pub(super) classes: Vec<f64>,
     /// The regression target's z-scoring (identity otherwise).
     pub target: TargetScaling,
     /// The target's text labels (empty for a numeric target).
     pub(super) target_labels: Vec<String>,
     pub(super) z: Vec<f64>,
-    /// The target as fitted: 0/1 labels, or the z-scored regression target.
+    /// The target as fitted: 0/1 labels, class indices 0…K−1 (softmax), or the z-scored
+    /// regression target.
     pub(super) y: Vec<f64>,
     pub(super) ordered: (Vec<f64>, Vec<f64>),
     pub(super) boundaries: Vec<usize>,
@@ -48,12 +53,18 @@ impl MlpStudy {
         } else {
             Task::Regression
         });
-        let (y, target_mapping) = match task {
-            Task::Classification => {
-                let t = binary?;
-                (t.labels, Some((t.negative, t.positive)))
-            }
-            Task::Regression => (dataset.y.clone(), None),
+        let (y, target_mapping, classes) = match task {
+            Task::Classification => match binary {
+                Ok(t) => (t.labels, Some((t.negative, t.positive)), Vec::new()),
+                // Asked for classification on K ≥ 3 values: K softmax outputs (math.md §7).
+                Err(_) => {
+                    crate::fit::softmax::check_class_target(dataset, true)?;
+                    let t = class_target(&dataset.y, &dataset.source, &dataset.target_name)?;
+                    let labels = t.labels.iter().map(|&c| c as f64).collect();
+                    (labels, None, t.classes)
+                }
+            },
+            Task::Regression => (dataset.y.clone(), None, Vec::new()),
         };
         if task == Task::Classification && options.noise_sd != SdSpec::Auto {
             return Err(OccamError::invalid(
@@ -67,9 +78,11 @@ impl MlpStudy {
             dataset.n(),
             dataset.k(),
             &mlp.hidden,
+            classes.len().max(1),
             crate::model::mlp::GGN_CHUNK_ROWS.min(dataset.n()),
         )?;
-        let arch = Architecture::new(dataset.k(), mlp.hidden.clone(), mlp.activation, task)?;
+        let arch = Architecture::new(dataset.k(), mlp.hidden.clone(), mlp.activation, task)?
+            .with_outputs(classes.len().max(1))?;
         let design = Design::new(
             dataset,
             DesignOptions {
@@ -118,6 +131,7 @@ impl MlpStudy {
             boundaries: doubling_boundaries(dataset.n(), options.first_block),
             arch,
             target_mapping,
+            classes,
             target,
             target_labels: dataset.target_labels.clone(),
             z: design.z,
@@ -127,13 +141,36 @@ impl MlpStudy {
         })
     }
 
-    /// The 0/1 label of a raw target value (classification), or the value on the fitted scale
-    /// (regression: z-scored unless `--no-standardize`).
+    /// The 0/1 label of a raw target value (binary classification), its class index (softmax; NaN
+    /// for a value that is not one of the classes), or the value on the fitted scale (regression:
+    /// z-scored unless `--no-standardize`).
     pub fn target_label(&self, value: f64) -> f64 {
+        if !self.classes.is_empty() {
+            return self
+                .classes
+                .binary_search_by(|c| c.total_cmp(&value))
+                .map_or(f64::NAN, |c| c as f64);
+        }
         match self.target_mapping {
             Some((_, one)) => f64::from(value == one),
             None => (value - self.target.shift) / self.target.scale,
         }
+    }
+
+    /// The class names of a softmax network in output order (the target's text labels, else its
+    /// numbers); `None` for regression and binary networks.
+    pub fn class_names(&self) -> Option<Vec<String>> {
+        (!self.classes.is_empty()).then(|| {
+            self.classes
+                .iter()
+                .map(|&code| {
+                    self.target_labels
+                        .get(code as usize)
+                        .cloned()
+                        .unwrap_or_else(|| code.to_string())
+                })
+                .collect()
+        })
     }
 
     pub(super) fn regression(&self) -> bool {

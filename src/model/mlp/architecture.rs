@@ -3,18 +3,20 @@
 
 use super::Activation;
 use crate::error::{OccamError, Result, Setting};
+use crate::prior::groups::ParameterInfo;
 use crate::random::Stream;
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
-/// What the single output unit predicts.
+/// What the network's output predicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum Task {
     /// A real target, y ~ N(η, 1/β).
     Regression,
-    /// A 0/1 target, P(y = 1) = σ(η).
+    /// A class target: two classes with one output unit, P(y = 1) = σ(η); K ≥ 3 classes (indices
+    /// 0…K−1) with K output units, P(y = c) = softmax(η)_c.
     Classification,
 }
 
@@ -45,7 +47,8 @@ impl Shape {
 /// A layer unpacked from θ: W with one row per output unit, and the biases.
 pub type Layer = (DMatrix<f64>, DVector<f64>);
 
-/// The shape of a network: `inputs` features, hidden layers of the given widths, one output unit.
+/// The shape of a network: `inputs` features, hidden layers of the given widths, and `outputs`
+/// output units (1, or K ≥ 2 softmax outputs for K-class classification).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Architecture {
     /// Number of input features k (≥ 1).
@@ -54,8 +57,16 @@ pub struct Architecture {
     pub hidden: Vec<usize>,
     /// The hidden units' nonlinearity.
     pub activation: Activation,
-    /// Regression or binary classification.
+    /// Regression or classification.
     pub task: Task,
+    /// Output units: 1 (regression, binary classification) or K ≥ 2 (softmax over K classes;
+    /// classification only). Not serialised when 1, so single-output outputs keep their bytes.
+    #[serde(skip_serializing_if = "is_one")]
+    pub outputs: usize,
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 impl Architecture {
@@ -71,9 +82,23 @@ impl Architecture {
             hidden,
             activation,
             task,
+            outputs: 1,
         };
         arch.validate()?;
         Ok(arch)
+    }
+
+    /// The same network with `outputs` output units: K ≥ 2 softmax outputs for a K-class
+    /// classification (1 restores the single output).
+    pub fn with_outputs(self, outputs: usize) -> Result<Self> {
+        let arch = Architecture { outputs, ..self };
+        arch.validate()?;
+        Ok(arch)
+    }
+
+    /// Whether the output is a softmax over [`Architecture::outputs`] ≥ 2 classes.
+    pub fn is_softmax(&self) -> bool {
+        self.task == Task::Classification && self.outputs >= 2
     }
 
     /// Checks the invariants [`Architecture::new`] enforces (the fields are public).
@@ -82,6 +107,16 @@ impl Architecture {
             return Err(OccamError::invalid(
                 Setting::Hidden,
                 "an MLP needs at least one input feature",
+            ));
+        }
+        if self.outputs == 0 || (self.outputs > 1 && self.task != Task::Classification) {
+            return Err(OccamError::invalid(
+                Setting::Target,
+                format!(
+                    "{} output units: a regression network has one, a classification network \
+                     one (binary) or K ≥ 2 (softmax)",
+                    self.outputs
+                ),
             ));
         }
         if let Some(l) = self.hidden.iter().position(|&h| h == 0) {
@@ -96,11 +131,11 @@ impl Architecture {
         Ok(())
     }
 
-    /// Layer widths from the input to the output: (k, h₁, …, h_L, 1).
+    /// Layer widths from the input to the output: (k, h₁, …, h_L, outputs).
     pub fn widths(&self) -> Vec<usize> {
         std::iter::once(self.inputs)
             .chain(self.hidden.iter().copied())
-            .chain(std::iter::once(1))
+            .chain(std::iter::once(self.outputs))
             .collect()
     }
 
@@ -147,6 +182,42 @@ impl Architecture {
             names.extend((0..shape.fan_out).map(|o| format!("{layer}.b[{o}]")));
         }
         names
+    }
+
+    /// What a prior structure's selectors need of each parameter, in θ's order (math.md §8):
+    /// layer ℓ's weights and biases carry layer ℓ (the output layer is the last), and a
+    /// first-layer weight carries the name of the input feature it leaves. `feature_names` has one
+    /// name per input.
+    pub fn parameter_info(&self, feature_names: &[String]) -> Result<Vec<ParameterInfo>> {
+        if feature_names.len() != self.inputs {
+            return Err(OccamError::computation(
+                "naming MLP parameters",
+                format!(
+                    "{} feature names for {} inputs; this is a bug in the caller",
+                    feature_names.len(),
+                    self.inputs
+                ),
+            ));
+        }
+        let names = self.parameter_names();
+        let mut info = Vec::with_capacity(names.len());
+        for (l, shape) in self.shapes().iter().enumerate() {
+            let layer = l + 1;
+            let inputs: Vec<Option<&str>> = if layer == 1 {
+                feature_names.iter().map(|f| Some(f.as_str())).collect()
+            } else {
+                vec![None; shape.fan_in]
+            };
+            for _ in 0..shape.fan_out {
+                for &feature in &inputs {
+                    info.push(ParameterInfo::weight(&names[info.len()], layer, feature));
+                }
+            }
+            for _ in 0..shape.fan_out {
+                info.push(ParameterInfo::bias(&names[info.len()], layer));
+            }
+        }
+        Ok(info)
     }
 
     /// θ unpacked into (W, b) per layer, W with one row per output unit (panics if θ does not
@@ -204,8 +275,16 @@ impl Architecture {
         Ok(DVector::from_vec(theta))
     }
 
-    /// The output pre-activation η for one standardised feature row `x` (k values).
+    /// The output pre-activation η for one standardised feature row `x` (k values) of a
+    /// single-output network (the first output's of a softmax network; see
+    /// [`Architecture::output_vector`]).
     pub fn output(&self, theta: &DVector<f64>, x: &[f64]) -> f64 {
+        self.output_vector(theta, x)[0]
+    }
+
+    /// The output pre-activations η (one per output unit) for one standardised feature row `x`,
+    /// computed row by row from the definition (a reference for the chunked passes).
+    pub fn output_vector(&self, theta: &DVector<f64>, x: &[f64]) -> Vec<f64> {
         assert_eq!(x.len(), self.inputs, "x must hold k features");
         let t = theta.as_slice();
         let mut h = x.to_vec();
@@ -219,7 +298,11 @@ impl Architecture {
                 .collect();
         }
         let s = shapes[shapes.len() - 1];
-        s.b(t)[0] + dot(s.w(t), &h)
+        s.w(t)
+            .chunks_exact(s.fan_in)
+            .zip(s.b(t))
+            .map(|(row, b)| b + dot(row, &h))
+            .collect()
     }
 }
 

@@ -5,6 +5,7 @@ use super::passes::Scratch;
 use super::{MlpProblem, Task};
 use crate::linalg::{add_gram_upper, chunks, map_ordered, Par, Real};
 use crate::model::logistic::sigmoid;
+use crate::model::softmax::log_sum_exp_and_probabilities;
 use nalgebra::{DMatrix, DVector};
 
 /// Rows per chunk of the Jacobian whose Gram matrix is added to the GGN.
@@ -16,8 +17,9 @@ pub(crate) const GGN_CHUNK_ROWS: usize = 512;
 pub const HESSIAN_STEP: f64 = 1e-5;
 
 impl MlpProblem<'_> {
-    /// The generalised Gauss–Newton matrix G = Σᵢ λᵢJᵢJᵢᵀ (Jᵢ = ∂ηᵢ/∂θ, λᵢ = β or pᵢ(1 − pᵢ)):
-    /// PSD, exactly symmetric, and ∇²ℓ itself when there is no hidden layer.
+    /// The generalised Gauss–Newton matrix G = Σᵢ λᵢJᵢJᵢᵀ (Jᵢ = ∂ηᵢ/∂θ, λᵢ = β or pᵢ(1 − pᵢ)),
+    /// or Σᵢ Jᵢᵀ(diag pᵢ − pᵢpᵢᵀ)Jᵢ for a softmax network (Jᵢ = ∂ηᵢ/∂θ, K × P): PSD, exactly
+    /// symmetric, and ∇²ℓ itself when there is no hidden layer.
     ///
     /// The rows √λᵢJᵢ of fixed chunks of 512 rows are built by backpropagation from
     /// ∂(√λᵢηᵢ)/∂ηᵢ = √λᵢ, and each chunk's Gram matrix is added, in row order, to the upper
@@ -46,6 +48,9 @@ impl MlpProblem<'_> {
     /// G of [`Self::ggn`] in precision `T`, row-major P×P: the Jacobian rows are formed in f64 and
     /// rounded to `T`, their Gram matrix is summed in `T`.
     fn gauss_newton_gram<T: Real>(&self, theta: &DVector<f64>) -> Vec<T> {
+        if self.arch.is_softmax() {
+            return self.softmax_gauss_newton_gram(theta);
+        }
         let p = self.n_params();
         let t = theta.as_slice();
         let chunk_rows = GGN_CHUNK_ROWS.min(self.n());
@@ -66,32 +71,88 @@ impl MlpProblem<'_> {
             }
             let jac = &mut jacobian[..m * p];
             self.backward(t, &chunk, &mut s, |l, input, delta| {
-                let shape = self.shapes[l];
-                let (fan_in, fan_out) = (shape.fan_in, shape.fan_out);
-                for ((jrow, xrow), drow) in jac
-                    .chunks_exact_mut(p)
-                    .zip(input.chunks_exact(fan_in))
-                    .zip(delta.chunks_exact(fan_out))
-                {
-                    let (jw, jb) = jrow[shape.offset..shape.end()].split_at_mut(fan_out * fan_in);
-                    for (jo, d) in jw.chunks_exact_mut(fan_in).zip(drow) {
-                        for (j, x) in jo.iter_mut().zip(xrow) {
-                            *j = T::from_f64(d * x);
-                        }
-                    }
-                    jb.iter_mut()
-                        .zip(drow)
-                        .for_each(|(j, d)| *j = T::from_f64(*d));
-                }
+                self.jacobian_rows(l, input, delta, jac);
             });
             add_gram_upper(Par::all().for_work(m * p * p), jac, m, p, &mut total);
         }
-        for i in 0..p {
-            for j in 0..i {
-                total[i * p + j] = total[j * p + i];
-            }
-        }
+        mirror_upper(&mut total, p);
         total
+    }
+
+    /// G of a softmax network in precision `T`: Σᵢ Jᵢᵀ(diag pᵢ − pᵢpᵢᵀ)Jᵢ with Jᵢ = ∂ηᵢ/∂θ
+    /// (K × P). diag p − ppᵀ = Σ_c p_c(e_c − p)(e_c − p)ᵀ (expand: Σ_c p_c e_c e_cᵀ − 2ppᵀ +
+    /// (Σ_c p_c)ppᵀ), so G is the Gram matrix of the K·n rows √p_c (e_c − pᵢ)ᵀJᵢ, each one a
+    /// backward pass from ∂(·)/∂η = √p_c (e_c − pᵢ). Chunks of ⌊512/K⌋ data rows keep the
+    /// Jacobian block at ≤ 512 × P; within a chunk the rows go class by class.
+    fn softmax_gauss_newton_gram<T: Real>(&self, theta: &DVector<f64>) -> Vec<T> {
+        let p = self.n_params();
+        let classes = self.arch.outputs;
+        let t = theta.as_slice();
+        let data_rows = (GGN_CHUNK_ROWS / classes).max(1);
+        let chunk_rows = data_rows.min(self.n());
+        let mut s = Scratch::new(self.arch, chunk_rows);
+        let mut probabilities = vec![0.0; chunk_rows * classes];
+        let mut jacobian = vec![T::ZERO; chunk_rows * classes * p];
+        let mut total = vec![T::ZERO; p * p];
+        for chunk in chunks(0..self.n(), data_rows) {
+            let m = chunk.len();
+            self.forward(t, &chunk, &mut s);
+            for (prob, eta) in probabilities[..m * classes]
+                .chunks_exact_mut(classes)
+                .zip(s.eta[..m * classes].chunks_exact(classes))
+            {
+                log_sum_exp_and_probabilities(eta, prob);
+            }
+            for c in 0..classes {
+                for (d, prob) in s.delta[..m * classes]
+                    .chunks_exact_mut(classes)
+                    .zip(probabilities.chunks_exact(classes))
+                {
+                    let root = prob[c].sqrt();
+                    for (dd, pd) in d.iter_mut().zip(prob) {
+                        *dd = -root * pd;
+                    }
+                    d[c] += root;
+                }
+                let jac = &mut jacobian[c * m * p..(c + 1) * m * p];
+                self.backward(t, &chunk, &mut s, |l, input, delta| {
+                    self.jacobian_rows(l, input, delta, jac);
+                });
+            }
+            let rows = m * classes;
+            add_gram_upper(
+                Par::all().for_work(rows * p * p),
+                &jacobian[..rows * p],
+                rows,
+                p,
+                &mut total,
+            );
+        }
+        mirror_upper(&mut total, p);
+        total
+    }
+
+    /// Layer `l`'s block of the Jacobian rows (one per row of `input`/`delta`), ∂(·)/∂W = δxᵀ and
+    /// ∂(·)/∂b = δ, written into `jac` (rows of P).
+    fn jacobian_rows<T: Real>(&self, l: usize, input: &[f64], delta: &[f64], jac: &mut [T]) {
+        let p = self.n_params();
+        let shape = self.shapes[l];
+        let (fan_in, fan_out) = (shape.fan_in, shape.fan_out);
+        for ((jrow, xrow), drow) in jac
+            .chunks_exact_mut(p)
+            .zip(input.chunks_exact(fan_in))
+            .zip(delta.chunks_exact(fan_out))
+        {
+            let (jw, jb) = jrow[shape.offset..shape.end()].split_at_mut(fan_out * fan_in);
+            for (jo, d) in jw.chunks_exact_mut(fan_in).zip(drow) {
+                for (j, x) in jo.iter_mut().zip(xrow) {
+                    *j = T::from_f64(d * x);
+                }
+            }
+            jb.iter_mut()
+                .zip(drow)
+                .for_each(|(j, d)| *j = T::from_f64(*d));
+        }
     }
 
     /// ∇²ℓ by central differences of the analytic gradient: column j is
@@ -131,6 +192,15 @@ impl MlpProblem<'_> {
         let mut h = self.exact_hessian(theta);
         h.set_diagonal(&(h.diagonal() + self.precision));
         h
+    }
+}
+
+/// The lower triangle of a row-major p × p matrix from its upper one.
+fn mirror_upper<T: Real>(total: &mut [T], p: usize) {
+    for i in 0..p {
+        for j in 0..i {
+            total[i * p + j] = total[j * p + i];
+        }
     }
 }
 

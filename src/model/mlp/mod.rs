@@ -50,4 +50,6 @@ pub use diagnostics::{
 pub use problem::{FusedMlpProblem, MlpProblem};
 
 #[cfg(test)]
+mod softmax_tests;
+#[cfg(test)]
 mod tests;

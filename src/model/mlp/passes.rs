@@ -6,6 +6,7 @@ use super::architecture::dot;
 use super::{Architecture, MlpProblem, Task};
 use crate::linalg::{chunks, gemm, map_ordered, Operand, Par};
 use crate::model::logistic::{row_negative_log_likelihood, sigmoid};
+use crate::model::softmax::log_sum_exp_and_probabilities;
 use std::ops::Range;
 
 /// Rows per chunk of the forward/backward passes (it only bounds the scratch buffers).
@@ -23,7 +24,7 @@ pub(super) struct Scratch {
     pub(super) pre: Vec<Vec<f64>>,
     /// Activations h⁽ˡ⁾ = φ(a⁽ˡ⁾).
     pub(super) act: Vec<Vec<f64>>,
-    /// Output pre-activations η.
+    /// Output pre-activations η (rows × outputs, row-major).
     pub(super) eta: Vec<f64>,
     /// ∂(·)/∂a of the layer being visited (rows × fan_out).
     pub(super) delta: Vec<f64>,
@@ -33,11 +34,17 @@ pub(super) struct Scratch {
 
 impl Scratch {
     pub(super) fn new(arch: &Architecture, rows: usize) -> Self {
-        let widest = arch.hidden.iter().copied().max().unwrap_or(1).max(1);
+        let widest = arch
+            .hidden
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(1)
+            .max(arch.outputs);
         Scratch {
             pre: arch.hidden.iter().map(|h| vec![0.0; rows * h]).collect(),
             act: arch.hidden.iter().map(|h| vec![0.0; rows * h]).collect(),
-            eta: vec![0.0; rows],
+            eta: vec![0.0; rows * arch.outputs],
             delta: vec![0.0; rows * widest],
             back: vec![0.0; rows * widest],
         }
@@ -73,12 +80,28 @@ impl MlpProblem<'_> {
         }
         let out = self.shapes[last];
         let input: &[f64] = if last == 0 { x0 } else { &s.act[last - 1] };
-        let (w, b) = (out.w(theta), out.b(theta)[0]);
-        for (eta, row) in s.eta[..m]
-            .iter_mut()
-            .zip(input[..m * out.fan_in].chunks_exact(out.fan_in))
-        {
-            *eta = b + dot(row, w);
+        if out.fan_out == 1 {
+            let (w, b) = (out.w(theta), out.b(theta)[0]);
+            for (eta, row) in s.eta[..m]
+                .iter_mut()
+                .zip(input[..m * out.fan_in].chunks_exact(out.fan_in))
+            {
+                *eta = b + dot(row, w);
+            }
+        } else {
+            // η = input·Wᵀ + b, one row of K pre-activations per data row.
+            let eta = &mut s.eta[..m * out.fan_out];
+            gemm(
+                1.0,
+                Operand::row_major(&input[..m * out.fan_in], m, out.fan_in),
+                Operand::transposed(out.w(theta), out.fan_out, out.fan_in),
+                0.0,
+                eta,
+                out.fan_out,
+            );
+            for row in eta.chunks_exact_mut(out.fan_out) {
+                row.iter_mut().zip(out.b(theta)).for_each(|(e, b)| *e += b);
+            }
         }
     }
 
@@ -132,9 +155,19 @@ impl MlpProblem<'_> {
         }
     }
 
-    /// The data term of a chunk after [`Self::forward`]: Σ(yᵢ − ηᵢ)² (regression) or
-    /// Σ softplus(ηᵢ) − yᵢηᵢ (classification).
+    /// The data term of a chunk after [`Self::forward`]: Σ(yᵢ − ηᵢ)² (regression),
+    /// Σ softplus(ηᵢ) − yᵢηᵢ (binary classification) or Σ LSE(ηᵢ) − ηᵢ,yᵢ (softmax, with
+    /// LSE(η) = M + ln Σ_c exp(η_c − M), M = max_c η_c).
     fn chunk_loss(&self, eta: &[f64], y: &[f64]) -> f64 {
+        if self.arch.is_softmax() {
+            let k = self.arch.outputs;
+            let mut p = vec![0.0; k];
+            return eta
+                .chunks_exact(k)
+                .zip(y)
+                .map(|(e, y)| log_sum_exp_and_probabilities(e, &mut p) - e[class_of(*y)])
+                .sum();
+        }
         match self.arch.task {
             Task::Regression => eta.iter().zip(y).map(|(e, y)| (y - e) * (y - e)).sum(),
             Task::Classification => eta
@@ -145,8 +178,16 @@ impl MlpProblem<'_> {
         }
     }
 
-    /// rᵢ = ∂ℓ/∂ηᵢ for a chunk, written into `out`.
+    /// rᵢ = ∂ℓ/∂ηᵢ for a chunk, written into `out` (for a softmax, rᵢ = pᵢ − e_{yᵢ}, K per row).
     fn residuals(&self, eta: &[f64], y: &[f64], out: &mut [f64]) {
+        if self.arch.is_softmax() {
+            let k = self.arch.outputs;
+            for ((r, e), y) in out.chunks_exact_mut(k).zip(eta.chunks_exact(k)).zip(y) {
+                log_sum_exp_and_probabilities(e, r);
+                r[class_of(*y)] -= 1.0;
+            }
+            return;
+        }
         match self.arch.task {
             Task::Regression => {
                 let beta = self.noise_precision;
@@ -170,12 +211,13 @@ impl MlpProblem<'_> {
         let mut g = vec![0.0; if gradient { self.n_params() } else { 0 }];
         for chunk in chunks(rows, CHUNK_ROWS) {
             let m = chunk.len();
+            let q = m * self.arch.outputs;
             self.forward(theta, &chunk, &mut s);
-            loss += self.chunk_loss(&s.eta[..m], &self.y[chunk.clone()]);
+            loss += self.chunk_loss(&s.eta[..q], &self.y[chunk.clone()]);
             if !gradient {
                 continue;
             }
-            self.residuals(&s.eta[..m], &self.y[chunk.clone()], &mut s.delta[..m]);
+            self.residuals(&s.eta[..q], &self.y[chunk.clone()], &mut s.delta[..q]);
             self.backward(theta, &chunk, &mut s, |l, input, delta| {
                 let shape = self.shapes[l];
                 let (gw, gb) =
@@ -229,4 +271,9 @@ impl MlpProblem<'_> {
         }
         (loss, g)
     }
+}
+
+/// A softmax network's label (a class index 0…K−1 held as f64; [`MlpProblem::new`] checks it).
+pub(super) fn class_of(y: f64) -> usize {
+    y as usize
 }

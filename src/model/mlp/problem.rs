@@ -25,7 +25,8 @@ pub struct MlpProblem<'a> {
 
 impl<'a> MlpProblem<'a> {
     /// The problem for rows `z` (row-major, `arch.inputs` columns, standardised) with targets `y`
-    /// (0/1 for classification, real for regression), the prior centre μ and diagonal precision Λ
+    /// (0/1 for binary classification, class indices 0…K−1 for a K-output softmax network, real
+    /// for regression), the prior centre μ and diagonal precision Λ
     /// over all P parameters (in the order of the module docs), and the noise precision β
     /// (regression only; ignored for classification).
     pub fn new(
@@ -49,6 +50,13 @@ impl<'a> MlpProblem<'a> {
             y.len() * arch.inputs,
             "z must hold n rows of k features"
         );
+        if arch.is_softmax() {
+            assert!(
+                y.iter()
+                    .all(|&c| c >= 0.0 && c.fract() == 0.0 && c < arch.outputs as f64),
+                "softmax labels must be class indices 0..K"
+            );
+        }
         MlpProblem {
             arch,
             shapes: arch.shapes(),
@@ -218,9 +226,15 @@ impl<'a> MlpProblem<'a> {
         }
     }
 
-    /// The prediction for row `i`: ŷ = η (regression) or p = σ(η) (classification).
+    /// The prediction for row `i`: ŷ = η (regression), p = σ(η) (binary classification) or the
+    /// most probable class argmax_c η_c (softmax; the first on ties).
     pub fn predict(&self, theta: &DVector<f64>, i: usize) -> f64 {
         let k = self.arch.inputs;
+        if self.arch.is_softmax() {
+            let eta = self.arch.output_vector(theta, &self.z[i * k..(i + 1) * k]);
+            let best = (1..eta.len()).fold(0, |b, c| if eta[c] > eta[b] { c } else { b });
+            return best as f64;
+        }
         let eta = self.arch.output(theta, &self.z[i * k..(i + 1) * k]);
         match self.arch.task {
             Task::Regression => eta,
@@ -228,15 +242,16 @@ impl<'a> MlpProblem<'a> {
         }
     }
 
-    /// The output pre-activations η of every row, blocked like the sums.
+    /// The output pre-activations η of every row, blocked like the sums (n × outputs,
+    /// row-major).
     pub fn outputs(&self, theta: &DVector<f64>) -> Vec<f64> {
         let t = theta.as_slice();
         map_row_blocks(self.n(), |rows| {
             let mut s = Scratch::new(self.arch, CHUNK_ROWS.min(rows.len()));
-            let mut eta = Vec::with_capacity(rows.len());
+            let mut eta = Vec::with_capacity(rows.len() * self.arch.outputs);
             for chunk in chunks(rows, CHUNK_ROWS) {
                 self.forward(t, &chunk, &mut s);
-                eta.extend_from_slice(&s.eta[..chunk.len()]);
+                eta.extend_from_slice(&s.eta[..chunk.len() * self.arch.outputs]);
             }
             eta
         })
@@ -245,9 +260,33 @@ impl<'a> MlpProblem<'a> {
 
     /// The size of the gradient's terms, against which a gradient norm counts as small:
     /// ‖Σᵢ rᵢ(xᵢ, 1)‖ + ‖Λμ‖ + 1, with rᵢ = ∂ℓ/∂η at η = 0 (½ − yᵢ or −βyᵢ) — the data's own
-    /// gradient scale, equal to the logistic model's when there is no hidden layer.
+    /// gradient scale, equal to the logistic model's when there is no hidden layer. For a softmax
+    /// network ‖Σᵢ rᵢ ⊗ (xᵢ, 1)‖ with rᵢ,c = 1/K − [yᵢ = c] (pᵢ at η = 0 is uniform), the
+    /// linear-softmax model's ‖∇ℓ(0)‖ up to the order of the coordinates.
     pub fn gradient_scale(&self) -> f64 {
         let k = self.arch.inputs;
+        if self.arch.is_softmax() {
+            let classes = self.arch.outputs;
+            let partial = map_row_blocks(self.n(), |rows| {
+                let mut g = vec![0.0; classes * (k + 1)];
+                for i in rows {
+                    let label = super::passes::class_of(self.y[i]);
+                    for (c, gc) in g.chunks_exact_mut(k + 1).enumerate() {
+                        let r = 1.0 / classes as f64 - if c == label { 1.0 } else { 0.0 };
+                        for (gj, x) in gc.iter_mut().zip(&self.z[i * k..(i + 1) * k]) {
+                            *gj += r * x;
+                        }
+                        gc[k] += r;
+                    }
+                }
+                g
+            });
+            let mut g = DVector::zeros(classes * (k + 1));
+            for block in partial {
+                g += DVector::from_vec(block);
+            }
+            return g.norm() + self.precision.component_mul(self.center).norm() + 1.0;
+        }
         let partial = map_row_blocks(self.n(), |rows| {
             let mut g = vec![0.0; k + 1];
             for i in rows {

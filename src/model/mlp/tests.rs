@@ -322,6 +322,33 @@ fn initial_parameters_are_deterministic_and_glorot_scaled() {
 }
 
 #[test]
+fn parameter_info_follows_theta_and_the_prior_structure_resolves_on_it() {
+    use crate::prior::groups::{ParameterKind, PriorStructure};
+    let a = arch(2, &[4], Activation::Sigmoid, Task::Classification);
+    let features = vec!["x".to_string(), "z".to_string()];
+    let info = a.parameter_info(&features).unwrap();
+    let names = a.parameter_names();
+    assert_eq!(info.len(), a.n_params());
+    for (p, n) in info.iter().zip(&names) {
+        assert_eq!(&p.name, n);
+        assert_eq!(p.kind == ParameterKind::Bias, n.contains(".b["));
+        assert_eq!(p.layer, if n.starts_with("layer1") { 1 } else { 2 });
+    }
+    assert_eq!(info[6].feature.as_deref(), Some("x")); // layer1.w[3,0]
+    assert_eq!(info[1].feature.as_deref(), Some("z")); // layer1.w[0,1]
+    assert_eq!(info[14].feature, None); // output.w[0,2]
+    let groups = PriorStructure::parse("ard; layer1.biases=zero:1; output=zero:auto")
+        .unwrap()
+        .resolve(&info)
+        .unwrap();
+    assert_eq!(groups[0].indices, [0, 2, 4, 6]);
+    assert_eq!(groups[1].indices, [1, 3, 5, 7]);
+    assert_eq!(groups[2].indices, [8, 9, 10, 11]);
+    assert_eq!(groups[3].indices, [12, 13, 14, 15, 16]);
+    assert!(a.parameter_info(&features[..1]).is_err());
+}
+
+#[test]
 fn parameter_order_names_and_layers_agree() {
     let a = arch(2, &[4], Activation::Sigmoid, Task::Classification);
     assert_eq!(a.widths(), vec![2, 4, 1]);

@@ -272,6 +272,9 @@ pub struct RunStudy {
     pub sds: Vec<SdChoice>,
     /// A sweep of centres along directions, if any.
     pub along: Option<Along>,
+    /// Whole priors (`[priors] structures`, math.md §8): when given, the study is a
+    /// `compare --priors` table instead of centres × sds (which are then empty).
+    pub structures: Vec<crate::prior::groups::PriorStructure>,
     /// The code that ranks the rows.
     pub rank_by: CodeKind,
     /// Rows of the table in rank order (default) or in the order priors were given.

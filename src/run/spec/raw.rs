@@ -70,6 +70,8 @@ pub(super) struct RawPriors {
     pub(super) sds: Option<Spanned<Vec<Spanned<toml::Value>>>>,
     pub(super) noise_sd: Option<Spanned<toml::Value>>,
     pub(super) along: Option<Spanned<RawAlong>>,
+    /// Whole priors (math.md §8, the `--prior` syntax), instead of centres × sds.
+    pub(super) structures: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]

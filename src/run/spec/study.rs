@@ -12,6 +12,7 @@ use crate::error::{Result, Setting};
 use crate::fit::{FitOptions, HessianKind, MlpOptions, ModelKind, OptionsProblem};
 use crate::model::mlp::{Activation, Task};
 use crate::model::Intercept;
+use crate::prior::groups::PriorStructure;
 use crate::prior::SdSpec;
 use std::path::Path;
 use toml::Spanned;
@@ -68,6 +69,7 @@ struct PriorsTable {
     noise_sd: SdSpec,
     noise_auto_zero: bool,
     along: Option<Along>,
+    structures: Vec<PriorStructure>,
 }
 
 /// `[outputs]`, checked.
@@ -122,6 +124,28 @@ pub(super) fn build_study(
         tables.outputs.unwrap_or(&default_outputs),
         priors.along.is_some(),
     )?;
+    if !priors.structures.is_empty() {
+        let key = |k: &str| steps.key(k);
+        if let Some(rank) = raw_codes
+            .rank_by
+            .as_ref()
+            .filter(|r| r.get_ref() != "mixture")
+        {
+            return Err(source.error(
+                &rank.span(),
+                &key("codes.rank_by"),
+                "structures are ranked by the mixture code (the only code every structure has); remove rank_by or set it to \"mixture\"",
+            ));
+        }
+        if outputs.given_order || !outputs.figures.is_empty() {
+            let span = tables.priors.span();
+            return Err(source.error(
+                &span,
+                &key("outputs"),
+                "a structures study writes one table, ranked by the mixture code: remove outputs.order and outputs.figures",
+            ));
+        }
+    }
     Ok(RunStudy {
         id,
         title: tables
@@ -140,6 +164,7 @@ pub(super) fn build_study(
         centers: priors.centers,
         sds: priors.sds,
         along: priors.along,
+        structures: priors.structures,
         rank_by: codes.rank_by,
         given_order: outputs.given_order,
         figures: outputs.figures,
@@ -450,6 +475,10 @@ impl Steps<'_> {
                 None,
                 fault_message(problem.into_error(kind), Setting::NoiseSd),
             ),
+            OptionsProblem::GroupsLinearOnly => at(
+                None,
+                fault_message(problem.into_error(kind), Setting::Prior),
+            ),
         })
     }
 
@@ -461,13 +490,14 @@ impl Steps<'_> {
         rows: Rows,
     ) -> Result<PriorsTable> {
         let p = priors.get_ref();
+        let structures = self.structures(p, kind)?;
         let along = match &p.along {
             None => None,
             Some(a) => Some(build_along(self.source, self.base, self.prefix, a)?),
         };
         let mut centers = Vec::new();
         match &p.centers {
-            None if along.is_some() => {}
+            None if along.is_some() || !structures.is_empty() => {}
             None => {
                 return Err(self.source.error(
                     &priors.span(),
@@ -494,6 +524,7 @@ impl Steps<'_> {
         }
         let mut sds = Vec::new();
         match &p.sds {
+            None if !structures.is_empty() => {}
             None => sds.push(SdChoice::Spec(SdSpec::Auto)),
             Some(list) if list.get_ref().is_empty() => return Err(self.source.error(
                 &list.span(),
@@ -519,6 +550,13 @@ impl Steps<'_> {
                     ));
                 }
                 match sd_values(self.source, v, &k, false)?.as_slice() {
+                    [SdChoice::AutoZero] if !structures.is_empty() => {
+                        return Err(self.source.error(
+                            &v.span(),
+                            &k,
+                            "\"auto:zero\" is for centre × sd studies; with structures give a number or \"auto\"",
+                        ))
+                    }
                     [SdChoice::AutoZero] => (SdSpec::Auto, true),
                     [SdChoice::Spec(s)] => (*s, false),
                     _ => return Err(self.source.error(&v.span(), &k, "give one noise sd")),
@@ -539,7 +577,55 @@ impl Steps<'_> {
             noise_sd,
             noise_auto_zero,
             along,
+            structures,
         })
+    }
+
+    /// `[priors] structures = ["ard", "all=zero:auto", …]`: whole priors (the `--prior`
+    /// syntax), each checked against the model; none of centers, sds and along beside them.
+    fn structures(&self, p: &RawPriors, kind: ModelKind) -> Result<Vec<PriorStructure>> {
+        let Some(list) = &p.structures else {
+            return Ok(Vec::new());
+        };
+        let key = self.key("priors.structures");
+        for (present, other) in [
+            (p.centers.is_some(), "centers"),
+            (p.sds.is_some(), "sds"),
+            (p.along.is_some(), "along"),
+        ] {
+            if present {
+                return Err(self.source.error(
+                    &list.span(),
+                    &key,
+                    format!("structures lists whole priors, each with its own centres and sds; remove priors.{other} (centres × sds make the other kind of study)"),
+                ));
+            }
+        }
+        if list.get_ref().is_empty() {
+            return Err(self.source.error(
+                &list.span(),
+                &key,
+                "the list is empty; give at least one prior, e.g. structures = [\"all=zero:auto\", \"ard\"]",
+            ));
+        }
+        let mut structures = Vec::new();
+        for (i, item) in list.get_ref().iter().enumerate() {
+            let k = self.key(&format!("priors.structures[{}]", i + 1));
+            let structure = PriorStructure::parse(item.get_ref()).map_err(|e| {
+                self.source
+                    .error(&item.span(), &k, fault_message(e, Setting::Prior))
+            })?;
+            let options = FitOptions::for_kind(kind).with_prior(structure.clone());
+            if options.problem(kind) == Some(OptionsProblem::GroupsLinearOnly) {
+                return Err(self.source.error(
+                    &item.span(),
+                    &k,
+                    "a prior of several groups is for the linear model only, for now; use one group (\"all=CENTER:SD\") or model.kind = \"linear\"",
+                ));
+            }
+            structures.push(structure);
+        }
+        Ok(structures)
     }
 
     /// `[outputs]`: the table's order and the figures (the offset figure needs a sweep).

@@ -1,0 +1,1088 @@
+//! Linear-softmax (multinomial logistic) regression under a Gaussian prior (math.md §7).
+//!
+//! K classes, k features, x̃ᵢ = (xᵢ, 1) with the intercept (`m = k + 1` entries) or x̃ᵢ = xᵢ without
+//! (`m = k`). Parameters θ are **class-major**: θ = (θ₀, θ₁, …, θ_{K−1}), θ_c = (w_c, b_c) ∈ ℝᵐ
+//! (the intercept, when there is one, last in each block, as in [`super::logistic`]); P = K·m.
+//! Coordinate (c, j) is θ[c·m + j]. A `K × m` nested array read row by row is this order.
+//!
+//! With η_ic = θ_cᵀx̃ᵢ, the log-sum-exp Lᵢ = ln Σ_c exp(η_ic) and p_ic = exp(η_ic − Lᵢ):
+//!
+//! * negative log likelihood ℓ(θ) = Σᵢ Lᵢ − η_{i,yᵢ};
+//! * gradient ∂ℓ/∂θ_c = Σᵢ (p_ic − [yᵢ = c]) x̃ᵢ;
+//! * Hessian ∇²ℓ = Σᵢ (diag pᵢ − pᵢpᵢᵀ) ⊗ x̃ᵢx̃ᵢᵀ, i.e. block (c, d) = Σᵢ p_ic([c = d] − p_id) x̃ᵢx̃ᵢᵀ —
+//!   the same at every θ as the Fisher information (the softmax link is canonical); PSD but
+//!   singular without a prior (adding one vector to every θ_c changes no probability);
+//! * negative log posterior f = ℓ + ½(θ − μ)ᵀΛ(θ − μ), ∇f = ∇ℓ + Λ(θ − μ), ∇²f = ∇²ℓ + Λ, Λ the
+//!   prior's diagonal precision (α = 1/s² on every weight; on the intercepts α with `shared`,
+//!   1/SD² with `prior:SD`).
+//!
+//! Stability: Lᵢ = M + ln Σ_c exp(η_ic − M), M = max_c η_ic, so no exponential overflows and the
+//! largest term is 1; the diagonal weight p_c(1 − p_c) takes 1 − p_c as Σ_{d≠c} p_d, a sum of
+//! non-negative terms, free of the cancellation of 1 − p_c when p_c → 1.
+//!
+//! The Hessian is built block by block from weighted Gram matrices on blocks of rows — the
+//! diagonal blocks as Gram matrices of rows scaled by √(p_c(1 − p_c)), the off-diagonal ones as
+//! −(diag(p_c)X̃)ᵀ(diag(p_d)X̃) — never from an n × P Jacobian.
+
+use super::logistic::Rows;
+use super::problem::{CostAndCurvature, Curvature, LastEvaluation, NewtonProblem, Objective};
+use super::Intercept;
+use crate::error::{OccamError, Result, Setting};
+use crate::linalg::{gemm, map_row_blocks, Operand};
+use crate::message;
+use nalgebra::{DMatrix, DVector};
+use std::ops::Range;
+
+/// One row's class probabilities and log-sum-exp from its linear predictors η (length K):
+/// writes p_c = exp(η_c − L) into `p` and returns L = ln Σ_c exp(η_c), computed as
+/// M + ln Σ_c exp(η_c − M) with M = max_c η_c.
+pub fn log_sum_exp_and_probabilities(eta: &[f64], p: &mut [f64]) -> f64 {
+    let top = eta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut sum = 0.0;
+    for (pc, &e) in p.iter_mut().zip(eta) {
+        *pc = (e - top).exp();
+        sum += *pc;
+    }
+    for pc in p.iter_mut() {
+        *pc /= sum;
+    }
+    top + sum.ln()
+}
+
+/// p_c(1 − p_c) for every class, 1 − p_c taken as Σ_{d≠c} p_d (no cancellation as p_c → 1).
+pub fn diagonal_weights(p: &[f64], out: &mut [f64]) {
+    for (c, (o, &pc)) in out.iter_mut().zip(p).enumerate() {
+        let rest: f64 = p
+            .iter()
+            .enumerate()
+            .filter(|&(d, _)| d != c)
+            .map(|(_, &pd)| pd)
+            .sum();
+        *o = pc * rest;
+    }
+}
+
+/// A class target: each row's class index in 0..K and the K distinct values, in sorted order
+/// (numerically, by `f64::total_cmp`), so that class c is `classes[c]` (math.md §7).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassTarget {
+    /// Class index of each row.
+    pub labels: Vec<usize>,
+    /// The distinct target values, sorted: class c is `classes[c]`.
+    pub classes: Vec<f64>,
+}
+
+/// Maps a target with at least two distinct values to class indices 0…K−1 in sorted order.
+pub fn class_target(y: &[f64], source_name: &str, target_name: &str) -> Result<ClassTarget> {
+    let mut classes: Vec<f64> = y.to_vec();
+    classes.sort_by(f64::total_cmp);
+    classes.dedup_by(|a, b| a.total_cmp(b).is_eq());
+    if classes.len() < 2 {
+        return Err(OccamError::Target {
+            source_name: source_name.to_string(),
+            message: message![
+                format!(
+                    "a classification model needs at least two distinct target values, but '{target_name}' has {}; choose a class column with ",
+                    match classes.first() {
+                        Some(v) => format!("only {v}"),
+                        None => "no rows".to_string(),
+                    }
+                ),
+                Setting::Target
+            ],
+        });
+    }
+    let labels = y
+        .iter()
+        .map(|v| {
+            classes
+                .binary_search_by(|c| c.total_cmp(v))
+                .unwrap_or_default()
+        })
+        .collect();
+    Ok(ClassTarget { labels, classes })
+}
+
+/// Standardised parameters (class-major, K·m) in original units: for each class,
+/// w_cj / scale_j and, with the intercept, b_c − Σ_j shift_j·w_cj / scale_j — so that
+/// η_c = Σ_j w_cj (x_j − shift_j)/scale_j + b_c is the same linear predictor on raw features.
+/// Returns (K × k weights row by row, the K intercepts or `None`).
+pub fn original_units(
+    theta: &DVector<f64>,
+    classes: usize,
+    intercept: bool,
+    shift: &[f64],
+    scale: &[f64],
+) -> (Vec<Vec<f64>>, Option<Vec<f64>>) {
+    let k = shift.len();
+    let m = k + usize::from(intercept);
+    assert_eq!(theta.len(), classes * m, "class-major parameters");
+    assert_eq!(scale.len(), k, "one scale per feature");
+    let weights: Vec<Vec<f64>> = (0..classes)
+        .map(|c| (0..k).map(|j| theta[c * m + j] / scale[j]).collect())
+        .collect();
+    let intercepts = intercept.then(|| {
+        (0..classes)
+            .map(|c| {
+                theta[c * m + k]
+                    - weights[c]
+                        .iter()
+                        .zip(shift)
+                        .map(|(w, s)| w * s)
+                        .sum::<f64>()
+            })
+            .collect()
+    });
+    (weights, intercepts)
+}
+
+/// The prior over all P = K·m parameters (class-major) of a softmax model: centre and diagonal
+/// precision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SoftmaxPrior {
+    /// μ, length P.
+    pub center: DVector<f64>,
+    /// Λ's diagonal, length P.
+    pub precision: DVector<f64>,
+}
+
+/// The parameters per class that the shared prior N(μ, s²I) covers: k + 1 with the `shared`
+/// intercept, k otherwise (`prior:SD` puts the intercepts under N(0, SD²), `none` has none).
+pub fn shared_width(k: usize, intercept: Intercept) -> usize {
+    k + usize::from(intercept == Intercept::Shared)
+}
+
+/// The prior arrays for K classes, k features, an intercept treatment, prior sd s and a shared
+/// centre of length K·[`shared_width`] (class-major): α = 1/s² on every shared coordinate, 1/SD²
+/// and centre 0 on the intercepts under `prior:SD`.
+///
+/// `free` is refused for K ≥ 3 (math.md §7): adding one constant to every intercept changes no
+/// probability, and a flat prior does not stop it, so the posterior has no mode. (For K = 2 the
+/// same holds — the multinomial parametrisation with two flat intercepts is not identifiable
+/// either — so `free` is refused for every K here; the binary model handles K = 2 with `free`.)
+/// `centered` is a regression setting and is refused too.
+pub fn prior_arrays(
+    k: usize,
+    classes: usize,
+    intercept: Intercept,
+    sd: f64,
+    shared_center: &DVector<f64>,
+) -> Result<SoftmaxPrior> {
+    match intercept {
+        Intercept::Free => {
+            return Err(OccamError::invalid(
+                Setting::Intercept,
+                message![
+                    format!(
+                        "'free' is not identifiable with {classes} classes: adding one constant to every class's intercept changes no probability, and a flat prior does not stop it; use "
+                    ),
+                    Setting::Intercept,
+                    " shared (the default), prior:SD or none"
+                ],
+            ))
+        }
+        Intercept::Centered => {
+            return Err(OccamError::invalid(
+                Setting::Intercept,
+                message![
+                    "'centered' is for regression; a softmax model takes ",
+                    Setting::Intercept,
+                    " shared (the default), prior:SD or none"
+                ],
+            ))
+        }
+        _ => {}
+    }
+    let has_intercept = intercept != Intercept::None;
+    let (m, shared) = (k + usize::from(has_intercept), shared_width(k, intercept));
+    if shared_center.len() != classes * shared {
+        return Err(OccamError::invalid(
+            Setting::PriorCenter,
+            format!(
+                "the centre has {} values but the prior covers {} parameters ({classes} classes × {shared})",
+                shared_center.len(),
+                classes * shared
+            ),
+        ));
+    }
+    let alpha = 1.0 / (sd * sd);
+    let mut center = DVector::zeros(classes * m);
+    let mut precision = DVector::from_element(classes * m, alpha);
+    for c in 0..classes {
+        for j in 0..shared {
+            center[c * m + j] = shared_center[c * shared + j];
+        }
+        if let Intercept::Prior(sd0) = intercept {
+            precision[c * m + k] = 1.0 / (sd0 * sd0);
+        }
+    }
+    Ok(SoftmaxPrior { center, precision })
+}
+
+/// The negative log posterior of linear-softmax regression, as a [`NewtonProblem`] (see the
+/// module documentation for the parametrisation and formulas).
+///
+/// Every pass over the rows runs on the fixed partition of [`map_row_blocks`] and sums the
+/// blocks in order: the same bits on any number of threads.
+#[derive(Debug, Clone, Copy)]
+pub struct SoftmaxProblem<'a> {
+    rows: Rows<'a>,
+    labels: &'a [usize],
+    classes: usize,
+    intercept: bool,
+    center: &'a DVector<f64>,
+    precision: &'a DVector<f64>,
+}
+
+impl<'a> SoftmaxProblem<'a> {
+    /// The problem on `rows` with class labels in 0..`classes` (K ≥ 2), an intercept per class or
+    /// none, and the prior centre and diagonal precision over all P = K·(k + intercept)
+    /// parameters, class-major.
+    pub fn new(
+        rows: Rows<'a>,
+        labels: &'a [usize],
+        classes: usize,
+        intercept: bool,
+        center: &'a DVector<f64>,
+        precision: &'a DVector<f64>,
+    ) -> Self {
+        assert!(classes >= 2, "a softmax model needs at least two classes");
+        assert_eq!(rows.n(), labels.len(), "one label per row");
+        assert!(
+            labels.iter().all(|&c| c < classes),
+            "labels must lie in 0..classes"
+        );
+        let p = classes * (rows.k() + usize::from(intercept));
+        assert_eq!(center.len(), p, "centre length must be the parameter count");
+        assert_eq!(
+            precision.len(),
+            p,
+            "precision length must be the parameter count"
+        );
+        SoftmaxProblem {
+            rows,
+            labels,
+            classes,
+            intercept,
+            center,
+            precision,
+        }
+    }
+
+    /// Number of rows n.
+    pub fn n(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Number of classes K.
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    /// Number of features k.
+    pub fn k(&self) -> usize {
+        self.rows.k()
+    }
+
+    /// Parameters per class, m = k (+ 1 with the intercept).
+    pub fn width(&self) -> usize {
+        self.rows.k() + usize::from(self.intercept)
+    }
+
+    /// Number of parameters P = K·m.
+    pub fn n_params(&self) -> usize {
+        self.classes * self.width()
+    }
+
+    /// Whether each class has an intercept.
+    pub fn has_intercept(&self) -> bool {
+        self.intercept
+    }
+
+    /// The prior centre μ.
+    pub fn center(&self) -> &DVector<f64> {
+        self.center
+    }
+
+    /// The prior precision Λ's diagonal.
+    pub fn precision(&self) -> &DVector<f64> {
+        self.precision
+    }
+
+    /// The same problem with another prior precision.
+    pub fn with_precision(&self, precision: &'a DVector<f64>) -> Self {
+        assert_eq!(precision.len(), self.n_params());
+        SoftmaxProblem { precision, ..*self }
+    }
+
+    /// x̃ᵢ (length m) into `out`, reading the row through `buffer`.
+    fn extended_row(&self, i: usize, buffer: &mut [f64], out: &mut [f64]) {
+        let k = self.rows.k();
+        out[..k].copy_from_slice(self.rows.row(i, buffer));
+        if self.intercept {
+            out[k] = 1.0;
+        }
+    }
+
+    /// η_ic = θ_cᵀx̃ᵢ for every class, from x̃ᵢ.
+    fn predictors(&self, theta: &[f64], x: &[f64], eta: &mut [f64]) {
+        let m = self.width();
+        for (e, block) in eta.iter_mut().zip(theta.chunks_exact(m)) {
+            *e = super::logistic::dot(x, block);
+        }
+    }
+
+    /// The class probabilities pᵢ of every row, row-major n × K.
+    pub fn probabilities(&self, theta: &DVector<f64>) -> Vec<f64> {
+        let (m, kk) = (self.width(), self.classes);
+        map_row_blocks(self.n(), |block| {
+            let (mut buffer, mut x) = (vec![0.0; self.k()], vec![0.0; m]);
+            let mut eta = vec![0.0; kk];
+            let mut out = vec![0.0; block.len() * kk];
+            for (i, p) in block.zip(out.chunks_exact_mut(kk)) {
+                self.extended_row(i, &mut buffer, &mut x);
+                self.predictors(theta.as_slice(), &x, &mut eta);
+                log_sum_exp_and_probabilities(&eta, p);
+            }
+            out
+        })
+        .concat()
+    }
+
+    /// Σᵢ Lᵢ − η_{i,yᵢ} over the rows `rows`, in row order (one block of a prequential code).
+    pub fn rows_negative_log_likelihood(&self, theta: &DVector<f64>, rows: Range<usize>) -> f64 {
+        self.block_pass::<false>(theta.as_slice(), rows).0
+    }
+
+    /// ℓ(θ) = Σᵢ Lᵢ − η_{i,yᵢ}.
+    pub fn negative_log_likelihood(&self, theta: &DVector<f64>) -> f64 {
+        map_row_blocks(self.n(), |block| {
+            self.block_pass::<false>(theta.as_slice(), block).0
+        })
+        .iter()
+        .sum()
+    }
+
+    /// ℓ(θ) and ∇ℓ(θ) in one pass over the rows: ∂ℓ/∂θ_c = Σᵢ (p_ic − [yᵢ = c]) x̃ᵢ.
+    pub fn likelihood_and_gradient(&self, theta: &DVector<f64>) -> (f64, DVector<f64>) {
+        let partial = map_row_blocks(self.n(), |block| {
+            self.block_pass::<true>(theta.as_slice(), block)
+        });
+        let mut loss = 0.0;
+        let mut g = DVector::zeros(self.n_params());
+        for (l, block_g) in partial {
+            loss += l;
+            g += DVector::from_vec(block_g);
+        }
+        (loss, g)
+    }
+
+    /// One block of rows: its share of ℓ and (when `GRADIENT`, else an empty vector) of ∇ℓ.
+    /// The predictors of the block are one product H = X̃Θᵀ (r × m times m × K, Θ the K × m
+    /// class-major θ) and the gradient another, Gᵀ += Rᵀ X̃ with R = P − Y (r × K).
+    fn block_pass<const GRADIENT: bool>(
+        &self,
+        theta: &[f64],
+        block: Range<usize>,
+    ) -> (f64, Vec<f64>) {
+        let (m, kk, r) = (self.width(), self.classes, block.len());
+        let mut buffer = vec![0.0; self.k()];
+        let mut x = vec![0.0; r * m];
+        for (xr, i) in x.chunks_exact_mut(m).zip(block.clone()) {
+            self.extended_row(i, &mut buffer, xr);
+        }
+        let mut eta = vec![0.0; r * kk];
+        gemm(
+            1.0,
+            Operand::row_major(&x, r, m),
+            Operand::transposed(theta, kk, m),
+            0.0,
+            &mut eta,
+            kk,
+        );
+        let mut p = vec![0.0; kk];
+        let mut loss = 0.0;
+        // R = P − Y in place of the predictors.
+        for (e, i) in eta.chunks_exact_mut(kk).zip(block) {
+            let y = self.labels[i];
+            loss += log_sum_exp_and_probabilities(e, &mut p) - e[y];
+            if GRADIENT {
+                e.copy_from_slice(&p);
+                e[y] -= 1.0;
+            }
+        }
+        let mut g = vec![0.0; if GRADIENT { kk * m } else { 0 }];
+        if GRADIENT {
+            gemm(
+                1.0,
+                Operand::transposed(&eta, r, kk),
+                Operand::row_major(&x, r, m),
+                0.0,
+                &mut g,
+                m,
+            );
+        }
+        (loss, g)
+    }
+
+    /// Whether class c's score under `theta` alone, θ_cᵀx̃ᵢ, is positive on every row of class c and
+    /// negative on every other row (class c separated from the rest by a hyperplane).
+    pub fn separates_class(&self, theta: &DVector<f64>, c: usize) -> bool {
+        let m = self.width();
+        let block = &theta.as_slice()[c * m..(c + 1) * m];
+        map_row_blocks(self.n(), |rows| {
+            let (mut buffer, mut x) = (vec![0.0; self.k()], vec![0.0; m]);
+            rows.into_iter().all(|i| {
+                self.extended_row(i, &mut buffer, &mut x);
+                let score = super::logistic::dot(&x, block);
+                if self.labels[i] == c {
+                    score > 0.0
+                } else {
+                    score < 0.0
+                }
+            })
+        })
+        .into_iter()
+        .all(|b| b)
+    }
+
+    /// ½(θ − μ)ᵀΛ(θ − μ).
+    pub fn penalty(&self, theta: &DVector<f64>) -> f64 {
+        0.5 * theta
+            .iter()
+            .zip(self.center.iter())
+            .zip(self.precision.iter())
+            .map(|((t, m), l)| l * (t - m) * (t - m))
+            .sum::<f64>()
+    }
+
+    /// Λ(θ − μ).
+    pub fn penalty_gradient(&self, theta: &DVector<f64>) -> DVector<f64> {
+        self.precision.component_mul(&(theta - self.center))
+    }
+
+    /// f(θ) = ℓ(θ) + ½(θ − μ)ᵀΛ(θ − μ).
+    pub fn objective(&self, theta: &DVector<f64>) -> f64 {
+        self.negative_log_likelihood(theta) + self.penalty(theta)
+    }
+
+    /// ∇f(θ) = ∇ℓ(θ) + Λ(θ − μ).
+    pub fn gradient_at(&self, theta: &DVector<f64>) -> DVector<f64> {
+        self.likelihood_and_gradient(theta).1 + self.penalty_gradient(theta)
+    }
+
+    /// The data part of the Hessian, ∇²ℓ = Σᵢ (diag pᵢ − pᵢpᵢᵀ) ⊗ x̃ᵢx̃ᵢᵀ (the Fisher
+    /// information). Per block of rows, with W = (p_1 ∘ X̃, …, p_K ∘ X̃) (r × P): the off-diagonal
+    /// blocks (c, d), c < d, −= (p_c ∘ X̃)ᵀ(p_d ∘ X̃), one product per block row c against all d > c
+    /// at once; lower blocks mirrored. The diagonal blocks come from the block rows summing to zero
+    /// (Σ_d (diag p − ppᵀ)_cd = p_c − p_c Σ_d p_d = 0): block (c, c) = −Σ_{d≠c} block (c, d) =
+    /// Σᵢ p_ic (Σ_{d≠c} p_id) x̃ᵢx̃ᵢᵀ, a sum of positive multiples of x̃ᵢx̃ᵢᵀ, so p_c(1 − p_c) is never
+    /// formed by a cancelling subtraction (as [`diagonal_weights`]).
+    pub fn fisher_information(&self, theta: &DVector<f64>) -> DMatrix<f64> {
+        self.curvature_pass::<false>(theta).2
+    }
+
+    /// ℓ(θ), ∇ℓ(θ) and the Fisher information in one pass over the rows (a Newton candidate's
+    /// cost, gradient and curvature: see [`NewtonProblem::cost_and_curvature`]). ℓ and ∇ℓ are
+    /// summed row by row as in [`Self::likelihood_and_gradient`].
+    pub fn likelihood_gradient_and_information(
+        &self,
+        theta: &DVector<f64>,
+    ) -> (f64, DVector<f64>, DMatrix<f64>) {
+        self.curvature_pass::<true>(theta)
+    }
+
+    /// The pass behind [`Self::fisher_information`], with ℓ and ∇ℓ when `GRADIENT` (zeros
+    /// otherwise).
+    fn curvature_pass<const GRADIENT: bool>(
+        &self,
+        theta: &DVector<f64>,
+    ) -> (f64, DVector<f64>, DMatrix<f64>) {
+        let (m, kk) = (self.width(), self.classes);
+        let pp = kk * m;
+        let partial = map_row_blocks(self.n(), |block| {
+            let r = block.len();
+            let (mut buffer, mut x) = (vec![0.0; self.k()], vec![0.0; m]);
+            let (mut eta, mut p) = (vec![0.0; kk], vec![0.0; kk]);
+            // W, r × P row-major: row i is (p_i1 x̃ᵢ, …, p_iK x̃ᵢ).
+            let mut w = vec![0.0; r * pp];
+            let mut g = vec![0.0; if GRADIENT { pp } else { 0 }];
+            let mut loss = 0.0;
+            for (wr, i) in w.chunks_exact_mut(pp).zip(block) {
+                self.extended_row(i, &mut buffer, &mut x);
+                self.predictors(theta.as_slice(), &x, &mut eta);
+                let lse = log_sum_exp_and_probabilities(&eta, &mut p);
+                if GRADIENT {
+                    let y = self.labels[i];
+                    loss += lse - eta[y];
+                    for (c, gc) in g.chunks_exact_mut(m).enumerate() {
+                        let residual = p[c] - if c == y { 1.0 } else { 0.0 };
+                        for (gj, xj) in gc.iter_mut().zip(&x) {
+                            *gj += residual * xj;
+                        }
+                    }
+                }
+                for (wc, pc) in wr.chunks_exact_mut(m).zip(&p) {
+                    for (wj, xj) in wc.iter_mut().zip(&x) {
+                        *wj = pc * xj;
+                    }
+                }
+            }
+            // Upper off-diagonal blocks only: row block c, columns of the classes d > c.
+            let mut out = vec![0.0; pp * pp];
+            for c in 0..kk - 1 {
+                gemm(
+                    -1.0,
+                    Operand::strided(&w[c * m..], m, r, 1, pp),
+                    Operand::strided(&w[(c + 1) * m..], r, (kk - c - 1) * m, pp, 1),
+                    1.0,
+                    &mut out[c * m * pp + (c + 1) * m..],
+                    pp,
+                );
+            }
+            (loss, g, out)
+        });
+        let mut f = DMatrix::zeros(pp, pp);
+        let (mut loss, mut g) = (0.0, DVector::zeros(pp));
+        for (block_loss, block_g, block) in partial {
+            if GRADIENT {
+                loss += block_loss;
+                g += DVector::from_vec(block_g);
+            }
+            for i in 0..pp {
+                for j in (i / m + 1) * m..pp {
+                    f[(i, j)] += block[i * pp + j];
+                }
+            }
+        }
+        for j in 0..pp {
+            for i in (j / m + 1) * m..pp {
+                f[(i, j)] = f[(j, i)];
+            }
+        }
+        // Diagonal blocks: minus the sum of the other blocks of their block row (for a ≤ b, mirrored).
+        for c in 0..kk {
+            for a in 0..m {
+                for b in a..m {
+                    let sum: f64 = (0..kk)
+                        .filter(|&d| d != c)
+                        .map(|d| f[(c * m + a, d * m + b)])
+                        .sum();
+                    f[(c * m + a, c * m + b)] = -sum;
+                    f[(c * m + b, c * m + a)] = -sum;
+                }
+            }
+        }
+        (loss, g, f)
+    }
+
+    /// The diagonal of ∇²f = ∇²ℓ + Λ, one pass without forming H: entry (c, j) is
+    /// Σᵢ p_ic(1 − p_ic) x̃ᵢⱼ² + Λ_cj (the coordinate scales of the mode search).
+    pub fn hessian_diagonal(&self, theta: &DVector<f64>) -> DVector<f64> {
+        let (m, kk) = (self.width(), self.classes);
+        let partial = map_row_blocks(self.n(), |block| {
+            let (mut buffer, mut x) = (vec![0.0; self.k()], vec![0.0; m]);
+            let (mut eta, mut p, mut v) = (vec![0.0; kk], vec![0.0; kk], vec![0.0; kk]);
+            let mut out = vec![0.0; kk * m];
+            for i in block {
+                self.extended_row(i, &mut buffer, &mut x);
+                self.predictors(theta.as_slice(), &x, &mut eta);
+                log_sum_exp_and_probabilities(&eta, &mut p);
+                diagonal_weights(&p, &mut v);
+                for (oc, vc) in out.chunks_exact_mut(m).zip(&v) {
+                    for (o, xj) in oc.iter_mut().zip(&x) {
+                        *o += vc * xj * xj;
+                    }
+                }
+            }
+            out
+        });
+        let mut diagonal = self.precision.clone();
+        for block in partial {
+            diagonal += DVector::from_vec(block);
+        }
+        diagonal
+    }
+
+    /// ∇²f = ∇²ℓ + Λ.
+    pub fn hessian_at(&self, theta: &DVector<f64>) -> DMatrix<f64> {
+        let mut h = self.fisher_information(theta);
+        for j in 0..self.n_params() {
+            h[(j, j)] += self.precision[j];
+        }
+        h
+    }
+
+    /// The size of the gradient's terms, against which a gradient norm counts as small:
+    /// ‖∇ℓ(0)‖ + ‖Λμ‖ + 1 (at θ = 0 every pᵢ is uniform, 1/K).
+    pub fn gradient_scale(&self) -> f64 {
+        self.gradient_scale_from(
+            &self
+                .likelihood_and_gradient(&DVector::zeros(self.n_params()))
+                .1,
+        )
+    }
+
+    /// [`Self::gradient_scale`] from ∇ℓ(0), which depends only on the rows (not on the prior), so
+    /// a search over priors on the same rows computes it once.
+    pub fn gradient_scale_from(&self, likelihood_gradient_at_zero: &DVector<f64>) -> f64 {
+        likelihood_gradient_at_zero.norm() + self.precision.component_mul(self.center).norm() + 1.0
+    }
+}
+
+/// A [`SoftmaxProblem`] whose cost and gradient come from one pass over the rows
+/// ([`SoftmaxProblem::likelihood_and_gradient`]), remembered for the next request at the same θ
+/// (argmin's L-BFGS asks for the cost, then the gradient, at every trial point). Only the
+/// likelihood part is remembered; the prior's O(P) part is added on each request. Clones share
+/// the memory.
+#[derive(Debug, Clone)]
+pub struct FusedSoftmaxProblem<'a> {
+    problem: SoftmaxProblem<'a>,
+    last: LastEvaluation,
+}
+
+impl<'a> SoftmaxProblem<'a> {
+    /// This problem with f and ∇f computed together and remembered.
+    pub fn fused(&self) -> FusedSoftmaxProblem<'a> {
+        FusedSoftmaxProblem {
+            problem: *self,
+            last: LastEvaluation::default(),
+        }
+    }
+}
+
+impl<'a> FusedSoftmaxProblem<'a> {
+    /// The problem itself.
+    pub fn problem(&self) -> &SoftmaxProblem<'a> {
+        &self.problem
+    }
+
+    /// (ℓ(θ), ∇ℓ(θ)), remembered.
+    pub fn likelihood_and_gradient(&self, theta: &DVector<f64>) -> (f64, DVector<f64>) {
+        self.last
+            .get_or_compute(theta, |theta| self.problem.likelihood_and_gradient(theta))
+    }
+}
+
+impl Objective for FusedSoftmaxProblem<'_> {
+    fn cost(&self, theta: &DVector<f64>) -> f64 {
+        self.likelihood_and_gradient(theta).0 + self.problem.penalty(theta)
+    }
+
+    fn gradient(&self, theta: &DVector<f64>) -> DVector<f64> {
+        self.likelihood_and_gradient(theta).1 + self.problem.penalty_gradient(theta)
+    }
+}
+
+/// One pass for f, ∇f and ∇²f at a Newton candidate
+/// ([`SoftmaxProblem::likelihood_gradient_and_information`]); ℓ and ∇ℓ are remembered.
+impl NewtonProblem for FusedSoftmaxProblem<'_> {
+    fn hessian(&self, theta: &DVector<f64>) -> DMatrix<f64> {
+        self.problem.hessian_at(theta)
+    }
+
+    fn cost_and_curvature(&self, theta: &DVector<f64>) -> CostAndCurvature {
+        let (l, g, mut h) = self.problem.likelihood_gradient_and_information(theta);
+        self.last.store(theta, l, g.clone());
+        for j in 0..self.problem.n_params() {
+            h[(j, j)] += self.problem.precision[j];
+        }
+        CostAndCurvature {
+            cost: l + self.problem.penalty(theta),
+            curvature: Some(Curvature {
+                gradient: g + self.problem.penalty_gradient(theta),
+                hessian: h,
+            }),
+        }
+    }
+}
+
+impl Objective for SoftmaxProblem<'_> {
+    fn cost(&self, theta: &DVector<f64>) -> f64 {
+        self.objective(theta)
+    }
+
+    fn gradient(&self, theta: &DVector<f64>) -> DVector<f64> {
+        self.gradient_at(theta)
+    }
+}
+
+impl NewtonProblem for SoftmaxProblem<'_> {
+    fn hessian(&self, theta: &DVector<f64>) -> DMatrix<f64> {
+        self.hessian_at(theta)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::random_design;
+
+    /// n rows of k unit-normal features (row-major) and labels in 0..K drawn from a softmax of
+    /// random weights (deterministic: the class with the largest perturbed score).
+    pub(crate) fn softmax_data(
+        n: usize,
+        k: usize,
+        classes: usize,
+        seed: u64,
+    ) -> (Vec<f64>, Vec<usize>) {
+        let (x, noise) = random_design(n, k, seed);
+        let z = x.transpose().as_slice().to_vec();
+        let labels = (0..n)
+            .map(|i| {
+                let score = |c: usize| {
+                    z[i * k..(i + 1) * k]
+                        .iter()
+                        .enumerate()
+                        .map(|(j, v)| v * (((c * 7 + j * 3) % 5) as f64 - 2.0) * 0.6)
+                        .sum::<f64>()
+                        + 0.8 * noise[i] * if c % 2 == 0 { 1.0 } else { -1.0 }
+                };
+                (0..classes)
+                    .max_by(|&a, &b| score(a).total_cmp(&score(b)))
+                    .unwrap()
+            })
+            .collect();
+        (z, labels)
+    }
+
+    /// f at θ straight from the definition: Σᵢ ln Σ_c exp(η_ic) − η_{i,yᵢ} (naively, no shift)
+    /// plus the penalty.
+    #[allow(clippy::too_many_arguments)]
+    fn naive_objective(
+        z: &[f64],
+        labels: &[usize],
+        k: usize,
+        classes: usize,
+        intercept: bool,
+        theta: &DVector<f64>,
+        center: &DVector<f64>,
+        precision: &DVector<f64>,
+    ) -> f64 {
+        let m = k + usize::from(intercept);
+        let mut f = 0.0;
+        for (i, &y) in labels.iter().enumerate() {
+            let eta: Vec<f64> = (0..classes)
+                .map(|c| {
+                    let mut e: f64 = (0..k).map(|j| z[i * k + j] * theta[c * m + j]).sum();
+                    if intercept {
+                        e += theta[c * m + k];
+                    }
+                    e
+                })
+                .collect();
+            f += eta.iter().map(|e| e.exp()).sum::<f64>().ln() - eta[y];
+        }
+        for j in 0..theta.len() {
+            f += 0.5 * precision[j] * (theta[j] - center[j]).powi(2);
+        }
+        f
+    }
+
+    #[test]
+    fn class_targets_are_sorted_and_need_two_values() {
+        let t = class_target(&[2.0, -1.0, 7.5, 2.0, -1.0], "d", "y").unwrap();
+        assert_eq!(t.classes, vec![-1.0, 2.0, 7.5]);
+        assert_eq!(t.labels, vec![1, 0, 2, 1, 0]);
+        let e = class_target(&[3.0, 3.0], "d", "species")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("only 3") && e.contains("species"), "{e}");
+        assert!(class_target(&[], "d", "y").is_err());
+    }
+
+    #[test]
+    fn prior_arrays_follow_the_intercept_and_refuse_free() {
+        let shared = DVector::from_fn(6, |i, _| i as f64);
+        let p = prior_arrays(2, 2, Intercept::Shared, 0.5, &shared).unwrap();
+        assert_eq!(p.center, shared);
+        assert_eq!(p.precision, DVector::from_element(6, 4.0));
+        let center = DVector::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let p = prior_arrays(2, 3, Intercept::Prior(10.0), 1.0, &center).unwrap();
+        assert_eq!(
+            p.center.as_slice(),
+            &[1.0, 2.0, 0.0, 3.0, 4.0, 0.0, 5.0, 6.0, 0.0]
+        );
+        assert_eq!(
+            p.precision.as_slice(),
+            &[1.0, 1.0, 0.01, 1.0, 1.0, 0.01, 1.0, 1.0, 0.01]
+        );
+        let p = prior_arrays(2, 3, Intercept::None, 2.0, &center).unwrap();
+        assert_eq!(p.center, center);
+        assert_eq!(p.precision, DVector::from_element(6, 0.25));
+        let e = prior_arrays(2, 3, Intercept::Free, 1.0, &center).unwrap_err();
+        assert!(e.to_string().contains("not identifiable"), "{e}");
+        assert!(prior_arrays(2, 3, Intercept::Centered, 1.0, &center).is_err());
+        let e = prior_arrays(2, 3, Intercept::Shared, 1.0, &center).unwrap_err();
+        assert!(e.to_string().contains("3 classes × 3"), "{e}");
+    }
+
+    #[test]
+    fn original_units_give_the_same_predictors_on_raw_rows() {
+        let (k, classes, n) = (3, 4, 25);
+        let (raw, labels) = softmax_data(n, k, classes, 19);
+        let raw: Vec<f64> = raw
+            .iter()
+            .enumerate()
+            .map(|(i, v)| 3.0 * v + (i % k) as f64 * 10.0)
+            .collect();
+        let shift = [10.0, -2.0, 7.5];
+        let scale = [2.0, 0.5, 4.0];
+        let inv: Vec<f64> = scale.iter().map(|s| 1.0 / s).collect();
+        for intercept in [true, false] {
+            let p = classes * (k + usize::from(intercept));
+            let (center, precision) = (DVector::zeros(p), DVector::from_element(p, 1.0));
+            let problem = SoftmaxProblem::new(
+                Rows::standardized(&raw, k, &shift, &inv),
+                &labels,
+                classes,
+                intercept,
+                &center,
+                &precision,
+            );
+            let theta = DVector::from_fn(p, |i, _| 0.3 * ((i * 5) % 7) as f64 - 0.8);
+            let (weights, intercepts) = original_units(&theta, classes, intercept, &shift, &scale);
+            let probabilities = problem.probabilities(&theta);
+            for i in 0..n {
+                let eta: Vec<f64> = (0..classes)
+                    .map(|c| {
+                        (0..k).map(|j| weights[c][j] * raw[i * k + j]).sum::<f64>()
+                            + intercepts.as_ref().map_or(0.0, |b| b[c])
+                    })
+                    .collect();
+                let mut p = vec![0.0; classes];
+                log_sum_exp_and_probabilities(&eta, &mut p);
+                for c in 0..classes {
+                    let expected = probabilities[i * classes + c];
+                    if intercept {
+                        assert!((p[c] - expected).abs() < 1e-12, "row {i} class {c}");
+                    }
+                }
+                if !intercept {
+                    // Without an intercept the shift cannot be absorbed: the raw predictor
+                    // differs by −Σ_j shift_j w_cj, so only the centred rows agree.
+                    let centred: Vec<f64> = (0..classes)
+                        .map(|c| {
+                            (0..k)
+                                .map(|j| weights[c][j] * (raw[i * k + j] - shift[j]))
+                                .sum::<f64>()
+                        })
+                        .collect();
+                    log_sum_exp_and_probabilities(&centred, &mut p);
+                    for c in 0..classes {
+                        assert!((p[c] - probabilities[i * classes + c]).abs() < 1e-12);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_hessian_diagonal_pass_matches_the_hessian() {
+        for intercept in [true, false] {
+            let (k, classes) = (4, 3);
+            let (z, labels) = softmax_data(300, k, classes, 29);
+            let p = classes * (k + usize::from(intercept));
+            let center = DVector::zeros(p);
+            let precision = DVector::from_fn(p, |i, _| 0.1 + 0.01 * i as f64);
+            let problem = SoftmaxProblem::new(
+                Rows::design(&z, k),
+                &labels,
+                classes,
+                intercept,
+                &center,
+                &precision,
+            );
+            let theta = DVector::from_fn(p, |i, _| 0.2 * ((i * 3) % 5) as f64 - 0.4);
+            let d = problem.hessian_diagonal(&theta);
+            let h = problem.hessian_at(&theta).diagonal();
+            assert!((&d - &h).amax() <= 1e-12 * h.amax(), "{}", (&d - &h).amax());
+        }
+    }
+
+    #[test]
+    fn the_fused_problem_answers_as_the_plain_one() {
+        let (k, classes) = (3, 3);
+        let (z, labels) = softmax_data(40, k, classes, 23);
+        let p = classes * (k + 1);
+        let center = DVector::from_element(p, 0.1);
+        let precision = DVector::from_element(p, 0.6);
+        let problem = SoftmaxProblem::new(
+            Rows::design(&z, k),
+            &labels,
+            classes,
+            true,
+            &center,
+            &precision,
+        );
+        let fused = problem.fused();
+        for t in [0.0, 0.3, -0.7] {
+            let theta = DVector::from_fn(p, |i, _| t * (1.0 + (i % 3) as f64));
+            assert_eq!(fused.cost(&theta), problem.cost(&theta));
+            assert_eq!(fused.gradient(&theta), problem.gradient(&theta));
+            // Remembered: the same bits again.
+            assert_eq!(fused.cost(&theta), problem.cost(&theta));
+            assert_eq!(fused.hessian(&theta), problem.hessian(&theta));
+            // The one-pass candidate: the same cost, gradient and Hessian.
+            let CostAndCurvature { cost, curvature } = fused.cost_and_curvature(&theta);
+            let Curvature { gradient, hessian } = curvature.unwrap();
+            let f = problem.cost(&theta);
+            assert!((cost - f).abs() <= 1e-12 * f.abs(), "{cost} vs {f}");
+            let g = problem.gradient(&theta);
+            assert!((&gradient - &g).amax() <= 1e-12 * g.amax().max(1.0));
+            assert_eq!(hessian, problem.hessian(&theta));
+        }
+    }
+
+    #[test]
+    fn log_sum_exp_is_stable_and_exact() {
+        let mut p = [0.0; 3];
+        let l = log_sum_exp_and_probabilities(&[1.0, 2.0, 3.0], &mut p);
+        let direct = (1f64.exp() + 2f64.exp() + 3f64.exp()).ln();
+        assert!((l - direct).abs() < 1e-15 * direct);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-15);
+        assert!((p[2] - 3f64.exp() / direct.exp()).abs() < 1e-15);
+        // Far beyond exp's range: L = max + ln(1 + e^{-1000} + …) = 1000 exactly.
+        let l = log_sum_exp_and_probabilities(&[1000.0, -1000.0, 0.0], &mut p);
+        assert_eq!(l, 1000.0);
+        assert_eq!(p, [1.0, 0.0, 0.0]);
+        let l = log_sum_exp_and_probabilities(&[-800.0, -800.0, -800.0], &mut p);
+        assert!((l - (-800.0 + 3f64.ln())).abs() < 1e-12);
+        // The diagonal weight of a near-certain class keeps its digits: p(1 − p) with
+        // 1 − p = Σ others, where 1 − p rounds to 0 in floating point.
+        let mut v = [0.0; 3];
+        let l = log_sum_exp_and_probabilities(&[40.0, 0.0, 0.0], &mut p);
+        diagonal_weights(&p, &mut v);
+        let expected = 2.0 * (-40f64).exp() / (1.0 + 2.0 * (-40f64).exp()).powi(2);
+        assert!(
+            (v[0] - expected).abs() <= 1e-14 * expected,
+            "{} vs {expected}",
+            v[0]
+        );
+        assert!((l - (40.0 + (2.0 * (-40f64).exp()).ln_1p())).abs() < 1e-14);
+    }
+
+    #[test]
+    fn objective_matches_the_naive_definition() {
+        for intercept in [true, false] {
+            let (k, classes) = (3, 4);
+            let (z, labels) = softmax_data(50, k, classes, 3);
+            let p = classes * (k + usize::from(intercept));
+            let center = DVector::from_fn(p, |i, _| 0.1 * (i % 3) as f64 - 0.1);
+            let precision = DVector::from_element(p, 0.8);
+            let problem = SoftmaxProblem::new(
+                Rows::design(&z, k),
+                &labels,
+                classes,
+                intercept,
+                &center,
+                &precision,
+            );
+            let theta = DVector::from_fn(p, |i, _| 0.3 * ((i * 5) % 7) as f64 - 0.9);
+            let f = problem.objective(&theta);
+            let naive = naive_objective(
+                &z, &labels, k, classes, intercept, &theta, &center, &precision,
+            );
+            assert!((f - naive).abs() <= 1e-12 * naive.abs(), "{f} vs {naive}");
+            let (l, _) = problem.likelihood_and_gradient(&theta);
+            assert!((l + problem.penalty(&theta) - f).abs() <= 1e-12 * f.abs());
+            let by_rows = problem.rows_negative_log_likelihood(&theta, 0..problem.n());
+            assert!((by_rows - l).abs() <= 1e-12 * l.abs());
+        }
+    }
+
+    #[test]
+    fn gradient_and_hessian_blocks_match_finite_differences() {
+        for intercept in [true, false] {
+            let (k, classes) = (3, 3);
+            let (z, labels) = softmax_data(70, k, classes, 5);
+            let m = k + usize::from(intercept);
+            let p = classes * m;
+            let center = DVector::from_fn(p, |i, _| 0.2 * (i % 4) as f64 - 0.3);
+            // The intercepts under their own prior (prior:SD), the weights under α.
+            let precision =
+                DVector::from_fn(p, |i, _| if intercept && i % m == k { 0.01 } else { 0.7 });
+            let problem = SoftmaxProblem::new(
+                Rows::design(&z, k),
+                &labels,
+                classes,
+                intercept,
+                &center,
+                &precision,
+            );
+            let theta = DVector::from_fn(p, |i, _| 0.4 - 0.13 * i as f64);
+            let g = problem.gradient_at(&theta);
+            let h = problem.hessian_at(&theta);
+            assert_eq!(h, h.transpose());
+            let e = 1e-5;
+            for j in 0..p {
+                let mut up = theta.clone();
+                up[j] += e;
+                let mut down = theta.clone();
+                down[j] -= e;
+                let fd = (problem.objective(&up) - problem.objective(&down)) / (2.0 * e);
+                assert!(
+                    (fd - g[j]).abs() < 1e-7 * g[j].abs().max(1.0),
+                    "∂f/∂θ{j}: {fd} vs {}",
+                    g[j]
+                );
+                // Column j of H: every block (c, d) with the class d of coordinate j.
+                let fd_col = (problem.gradient_at(&up) - problem.gradient_at(&down)) / (2.0 * e);
+                for i in 0..p {
+                    assert!(
+                        (fd_col[i] - h[(i, j)]).abs() < 1e-7 * h[(i, j)].abs().max(1.0),
+                        "H block ({}, {}) [{i},{j}]: {} vs {}",
+                        i / m,
+                        j / m,
+                        fd_col[i],
+                        h[(i, j)]
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fisher_information_matches_the_kronecker_definition() {
+        let (k, classes, n) = (4, 5, 20_000);
+        let (z, labels) = softmax_data(n, k, classes, 11);
+        let m = k + 1;
+        let p = classes * m;
+        let (center, precision) = (DVector::zeros(p), DVector::from_element(p, 0.5));
+        let problem = SoftmaxProblem::new(
+            Rows::design(&z, k),
+            &labels,
+            classes,
+            true,
+            &center,
+            &precision,
+        );
+        let theta = DVector::from_fn(p, |i, _| 0.05 * ((i * 7) % 11) as f64 - 0.25);
+        let probabilities = problem.probabilities(&theta);
+        let mut expected = DMatrix::zeros(p, p);
+        for i in 0..n {
+            let mut x = z[i * k..(i + 1) * k].to_vec();
+            x.push(1.0);
+            let x = DVector::from_vec(x);
+            let xx = &x * x.transpose();
+            let pi = DVector::from_row_slice(&probabilities[i * classes..(i + 1) * classes]);
+            let s = DMatrix::from_diagonal(&pi) - &pi * pi.transpose();
+            expected += s.kronecker(&xx);
+        }
+        let f = problem.fisher_information(&theta);
+        assert!(
+            (&f - &expected).amax() <= 1e-11 * expected.amax(),
+            "{}",
+            (&f - &expected).amax()
+        );
+        // Every row of blocks sums to zero (Σ_d block (c, d) = 0: (diag p − ppᵀ)1 = 0).
+        for c in 0..classes {
+            for a in 0..m {
+                for b in 0..m {
+                    let s: f64 = (0..classes).map(|d| f[(c * m + a, d * m + b)]).sum();
+                    assert!(s.abs() <= 1e-10 * f.amax(), "{s}");
+                }
+            }
+        }
+    }
+}
