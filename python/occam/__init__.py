@@ -406,12 +406,15 @@ def simulate(
     hidden: Union[int, Sequence[int]] = (8,),
     activation: str = "tanh",
     task: str = "regression",
+    classes: int = 2,
     seed: int = 0,
 ):
     """Synthetic data from a teacher with known weights: ``occam simulate`` without the files.
 
     Returns ``(X, y, truth)``: a DataFrame, a Series and the truth document (the command line's
-    ``NAME.truth.json``) as a dict. The same seed gives the same data everywhere.
+    ``NAME.truth.json``) as a dict. The same seed gives the same data everywhere. ``classes`` as
+    ``--classes``: K ≥ 3 gives a K-class logistic (softmax) teacher, or with
+    ``task="classification"`` a K-output network.
 
     >>> import occam
     >>> X, y, truth = occam.simulate("linear", n=100, k=3, seed=1)
@@ -421,7 +424,7 @@ def simulate(
     columns, truth = _occam.simulate_py(
         teacher, n, k, float(weight_center), float(weight_scale), float(intercept),
         float(noise_sd), [hidden] if isinstance(hidden, int) else list(hidden), activation,
-        task, seed,
+        task, classes, seed,
     )
     X, y = _frame(columns)
     return X, y, json.loads(truth)

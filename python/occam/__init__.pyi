@@ -96,6 +96,7 @@ def simulate(
     hidden: Union[int, Sequence[int]] = (8,),
     activation: str = "tanh",
     task: str = "regression",
+    classes: int = 2,
     seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.Series, dict[str, Any]]: ...
 

@@ -49,5 +49,6 @@ def simulate_py(
     hidden: list[int],
     activation: str,
     task: str,
+    classes: int,
     seed: int,
 ) -> tuple[_Columns, str]: ...

@@ -13,9 +13,9 @@ use numpy::{
 };
 use occam::codelength::{CodeKind, CodeSelection, RowOrder};
 use occam::compare::{compare, parse_centers, parse_sds, CompareOptions};
-use occam::data::Dataset;
+use occam::data::{DataView, Dataset};
 use occam::error::{OccamError, Setting, SettingNames};
-use occam::fit::{FitOptions, HessianKind, MlpOptions, ModelKind};
+use occam::fit::{fit_linear, FitOptions, HessianKind, MlpOptions, ModelFit, ModelKind};
 use occam::model::mlp::{Activation, Task};
 use occam::model::Intercept;
 use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
@@ -25,7 +25,9 @@ use occam::report::datasets::render_datasets;
 use occam::report::format::json_document;
 use occam::report::{CompareReport, FitReport, OutputFormat};
 use occam::run::flags::Flags;
-use occam::simulate::{simulate, simulate_mlp, SimulationSpec, Teacher, TeacherNetwork};
+use occam::simulate::{
+    simulate, simulate_classes, simulate_mlp, SimulationSpec, Teacher, TeacherNetwork,
+};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -162,6 +164,8 @@ impl PyFitOptions {
             first_block: self.first_block,
             codes: CodeSelection::parse(&self.codes)?,
             charged_reals: self.charge_reals,
+            // `occam fit --prior GROUPS.toml` (grouped priors) is not offered here.
+            prior: None,
             mlp: MlpOptions {
                 hidden: self.hidden.clone(),
                 activation: one_of(
@@ -198,13 +202,31 @@ pub(crate) struct PyDataInfo {
     target_labels: Vec<String>,
 }
 
-/// A `Dataset` from a C-contiguous float64 matrix (read in place, copied once into the data set)
-/// and target, checked as a CSV's values are (shapes, finite values).
+/// A `Dataset` from a C-contiguous float64 matrix and target (copied once into the data set),
+/// checked as a CSV's values are (shapes, finite values). The linear fit reads the arrays in
+/// place instead ([`view`]).
 pub(crate) fn dataset(
     x: &PyReadonlyArray2<'_, f64>,
     y: &PyReadonlyArray1<'_, f64>,
     info: &PyDataInfo,
 ) -> PyResult<Dataset> {
+    Ok(view(x, y, info)?.to_dataset())
+}
+
+/// The arrays as a [`DataView`]: the rows read in place from numpy's buffer, no copy, with the
+/// checks of `Dataset::new` (a non-finite value named by row and column as numpy counts them).
+///
+/// Sound without `unsafe`: `PyReadonlyArray` holds numpy's shared (read-only) borrow of the array
+/// for as long as the returned slices live — rust-numpy's borrow checker refuses a mutable borrow
+/// of it from any Rust code meanwhile — and `as_slice` succeeds only for a contiguous array. With
+/// the GIL released (as numpy's own BLAS and ufunc calls release it) a Python thread that wrote
+/// into the same array during the fit would race, as it would with numpy's own reads; the package
+/// never does, and the array outlives the call because the caller's frame holds it.
+pub(crate) fn view<'a>(
+    x: &'a PyReadonlyArray2<'_, f64>,
+    y: &'a PyReadonlyArray1<'_, f64>,
+    info: &'a PyDataInfo,
+) -> PyResult<DataView<'a>> {
     let xs = x
         .as_slice()
         .map_err(|e| OccamError_::new_err(format!("X: {e}")))?;
@@ -219,16 +241,15 @@ pub(crate) fn dataset(
             info.feature_names.len()
         )));
     }
-    let mut data = Dataset::new(
-        info.source.clone(),
-        info.feature_names.clone(),
-        info.target_name.clone(),
-        xs.to_vec(),
-        ys.to_vec(),
+    DataView::new(
+        &info.source,
+        &info.feature_names,
+        &info.target_name,
+        xs,
+        ys,
+        &info.target_labels,
     )
-    .map_err(|e| not_finite(xs, ys, &info.feature_names).unwrap_or_else(|| to_py(e)))?;
-    data.target_labels = info.target_labels.clone();
-    Ok(data)
+    .map_err(|e| not_finite(xs, ys, &info.feature_names).unwrap_or_else(|| to_py(e)))
 }
 
 /// The first non-finite value of `xs` (row-major, one column a name) or `ys`, named by row and
@@ -266,6 +287,17 @@ fn fit_json(
         CenterSpec::parse(&prior_center).map_err(to_py)?,
         SdSpec::parse(Setting::PriorSd, &prior_sd).map_err(to_py)?,
     )?;
+    // The linear model under one prior (CheckedOptions::fit's branch for it) reads the caller's
+    // rows in place; the others copy them into a Dataset.
+    if checked.kind() == ModelKind::Linear && checked.options().prior.is_none() {
+        let rows = view(&x, &y, &info)?;
+        return py
+            .detach(|| {
+                let fit = ModelFit::Linear(fit_linear(rows, checked.options())?);
+                Ok(FitReport::from_fit(&fit, &Flags).render(OutputFormat::Json))
+            })
+            .map_err(to_py);
+    }
     let data = dataset(&x, &y, &info)?;
     py.detach(|| {
         let fit = checked.fit(&data)?;
@@ -415,6 +447,7 @@ fn simulate_py<'py>(
     hidden: Vec<usize>,
     activation: &str,
     task: &str,
+    classes: usize,
     seed: u64,
 ) -> PyResult<(Columns<'py>, String)> {
     let task = parse_task(task)?;
@@ -453,8 +486,11 @@ fn simulate_py<'py>(
                         ],
                     )?,
                     task,
+                    // K = 2 is the one-output binary teacher (as `occam simulate --classes`).
+                    outputs: if classes == 2 { 1 } else { classes },
                 },
             )?,
+            _ if classes != 2 => simulate_classes(&spec, classes)?,
             _ => simulate(&spec)?,
         };
         Ok((data, json_document(&truth)))

@@ -15,7 +15,7 @@ use crate::codelength::linear::{bic_bits, mixture_bits, two_part_nats, Prequenti
 use crate::codelength::{
     bits, estimate_charge_bits, lattice_term, optional_code, CodeLengths, CodeSelection,
 };
-use crate::data::{Dataset, DesignOptions, ShardStats, Standardization, SufficientStats};
+use crate::data::{DataView, Dataset, DesignOptions, ShardStats, Standardization, SufficientStats};
 use crate::error::{Message, OccamError, Result, Setting};
 use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaussian, Posterior};
 use crate::message;
@@ -24,19 +24,18 @@ use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
 use crate::simulate::Truth;
 use nalgebra::{DMatrix, DVector};
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
 /// The data side of a linear-Gaussian study, computed once.
 ///
-/// It keeps the data set (borrowed, or a copy from [`LinearStudy::new`]) only for the row
+/// It keeps the rows (borrowed, or a copy from [`LinearStudy::new`]) only for the row
 /// fingerprints of a `fit:PATH` centre, made on first use: hashing every row costs a fifth of a
 /// 200k×100 fit, and most studies never need it.
 #[derive(Debug, Clone)]
 pub struct LinearStudy<'d> {
     /// `None` for a study from merged statistics ([`LinearStudy::from_shards`]), which has no rows.
-    data: Option<Cow<'d, Dataset>>,
+    data: Option<Rows<'d>>,
     /// The data's source.
     pub source: String,
     /// Rows.
@@ -159,18 +158,35 @@ impl LinearStudy<'static> {
     /// Standardises, computes the sufficient statistics and eigendecomposes: the O(nk²) part, on
     /// a copy of the data set (see [`LinearStudy::borrowing`] to avoid the copy).
     pub fn new(dataset: &Dataset, options: &FitOptions) -> Result<Self> {
-        LinearStudy::with_data(Cow::Owned(dataset.clone()), options)
+        LinearStudy::with_data(Rows::Owned(dataset.clone()), options)
+    }
+}
+
+/// The rows a study keeps: its own copy, or borrowed (a [`Dataset`] or a caller's buffer).
+#[derive(Debug, Clone)]
+enum Rows<'d> {
+    Owned(Dataset),
+    Borrowed(DataView<'d>),
+}
+
+impl Rows<'_> {
+    fn view(&self) -> DataView<'_> {
+        match self {
+            Rows::Owned(data) => data.into(),
+            Rows::Borrowed(view) => *view,
+        }
     }
 }
 
 impl<'d> LinearStudy<'d> {
-    /// [`LinearStudy::new`] on a borrowed data set.
-    pub fn borrowing(dataset: &'d Dataset, options: &FitOptions) -> Result<Self> {
-        LinearStudy::with_data(Cow::Borrowed(dataset), options)
+    /// [`LinearStudy::new`] on borrowed rows: a [`Dataset`], or a [`DataView`] of rows held in
+    /// the caller's memory (read in place, never copied).
+    pub fn borrowing(dataset: impl Into<DataView<'d>>, options: &FitOptions) -> Result<Self> {
+        LinearStudy::with_data(Rows::Borrowed(dataset.into()), options)
     }
 
-    fn with_data(data: Cow<'d, Dataset>, options: &FitOptions) -> Result<Self> {
-        let dataset = data.as_ref();
+    fn with_data(data: Rows<'d>, options: &FitOptions) -> Result<Self> {
+        let dataset = data.view();
         options.validate(ModelKind::Linear)?;
         // The k×k matrices alive at once: the Gram matrix, the eigendecomposition's copy and its
         // eigenvectors, and with the prequential code one eigendecomposition per block boundary.
@@ -226,10 +242,10 @@ impl<'d> LinearStudy<'d> {
             }
         };
         Ok(LinearStudy {
-            source: dataset.source.clone(),
+            source: dataset.source.to_string(),
             n: dataset.n(),
-            feature_names: dataset.feature_names.clone(),
-            target_name: dataset.target_name.clone(),
+            feature_names: dataset.feature_names.to_vec(),
+            target_name: dataset.target_name.to_string(),
             options: options.clone(),
             transform,
             stats,
@@ -359,8 +375,8 @@ impl CenterHooks for LinearStudy<'_> {
     fn fingerprints(&self) -> &HashSet<u64> {
         self.fingerprints.get_or_init(|| {
             self.data
-                .as_deref()
-                .map(row_fingerprints)
+                .as_ref()
+                .map(|rows| row_fingerprints(rows.view()))
                 .unwrap_or_default()
         })
     }
@@ -402,7 +418,7 @@ impl Study for LinearStudy<'_> {
             target_labels: self
                 .data
                 .as_ref()
-                .map(|d| d.target_labels.clone())
+                .map(|rows| rows.view().target_labels.to_vec())
                 .unwrap_or_default(),
             classes: None,
         }
@@ -488,8 +504,13 @@ impl LinearFit<'_> {
     }
 }
 
-/// Fits the linear-Gaussian model to `dataset` under the prior of `options` (math.md §1–§3, §5–§6).
-pub fn fit_linear<'d>(dataset: &'d Dataset, options: &FitOptions) -> Result<LinearFit<'d>> {
+/// Fits the linear-Gaussian model to `dataset` under the prior of `options` (math.md §1–§3, §5–§6):
+/// a [`Dataset`], or a [`DataView`] of rows in the caller's memory, read in place.
+pub fn fit_linear<'d>(
+    dataset: impl Into<DataView<'d>>,
+    options: &FitOptions,
+) -> Result<LinearFit<'d>> {
+    let dataset = dataset.into();
     let study = LinearStudy::borrowing(dataset, options)?;
     fit_study(study, options, super::class_like_target_note(dataset))
 }
