@@ -51,6 +51,9 @@ mod testing;
 
 pub use error::{OccamError, Result};
 
+/// The crate's version (Cargo.toml), for front ends that report it (the Python package's `__version__`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// README.md's Rust examples, compiled and run as doctests (`cargo test --doc`).
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

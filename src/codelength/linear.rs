@@ -8,7 +8,7 @@
 //! [`sequential_prequential_bits`], the row-by-row route, is kept as its independent check.
 
 use super::{bits, doubling_boundaries, mml87_isotropic_nats, RowOrder, TwoPartCode};
-use crate::data::{Dataset, Design, Standardization, SufficientStats};
+use crate::data::{DataView, Design, Standardization, SufficientStats};
 use crate::error::{OccamError, Result};
 use crate::inference::exact::gram_of_rows;
 use crate::inference::{Hyperparameters, LinearGaussian, Summary};
@@ -117,12 +117,13 @@ impl PrequentialPlan {
     /// Builds the prefixes: one pass over the raw rows in visiting order, standardised by
     /// `transform` on the fly ([`SufficientStats::from_dataset`], no copy even when shuffled), one
     /// eigendecomposition per boundary.
-    pub fn new(
-        data: &Dataset,
+    pub fn new<'a>(
+        data: impl Into<DataView<'a>>,
         transform: &Standardization,
         order: RowOrder,
         first_block: usize,
     ) -> Result<Self> {
+        let data = data.into();
         let (n, k) = (data.n(), data.k());
         let boundaries = doubling_boundaries(n, first_block);
         let permutation = match order {
@@ -183,7 +184,7 @@ impl PrequentialPlan {
     /// ([`LinearGaussian::from_gram`], O(m²k)); the doubling prefixes sum to O(n²k), and no k × k
     /// matrix is formed.
     fn wide(
-        data: &Dataset,
+        data: DataView<'_>,
         transform: &Standardization,
         visit: Option<&[usize]>,
         boundaries: Vec<usize>,

@@ -5,7 +5,7 @@
 //! scikit-learn's `StandardScaler`); with the default `centered` intercept the target is centred
 //! too and the intercept is `mean(y) − mean(x)·w`, not a probabilistic parameter.
 
-use super::Dataset;
+use super::{DataView, Dataset};
 use crate::error::{OccamError, Result};
 use crate::linalg::{gram_accumulate, gram_into, map_row_blocks};
 use std::ops::Range;
@@ -63,7 +63,7 @@ impl Moments {
     }
 
     /// Two passes over `rows` (few enough to stay in cache): the mean, then squares about it.
-    fn of_rows(data: &Dataset, rows: Range<usize>) -> Self {
+    fn of_rows(data: DataView<'_>, rows: Range<usize>) -> Self {
         let k = data.k();
         let count = rows.len();
         let mut mean = vec![0.0; k];
@@ -114,12 +114,13 @@ impl Standardization {
     /// which loses every digit when a feature's mean dwarfs its sd — and runs are merged with
     /// Chan, Golub & LeVeque's pairwise update. Fixed blocks of rows on all cores,
     /// merged in block order, so the result does not depend on the thread count.
-    pub fn fit(data: &Dataset, options: DesignOptions) -> Result<Self> {
+    pub fn fit<'a>(data: impl Into<DataView<'a>>, options: DesignOptions) -> Result<Self> {
+        let data = data.into();
         let (n, k) = (data.n(), data.k());
         // With one row every column is "constant": say what is really wrong.
         if n < 2 {
             return Err(OccamError::Csv {
-                source_name: data.source.clone(),
+                source_name: data.source.to_string(),
                 message: format!("only {n} data row: standardising a feature and fitting any prior need at least 2 rows (and more rows than weights to estimate the noise); add rows").into(),
             });
         }
@@ -142,7 +143,7 @@ impl Standardization {
             for (j, (&s, &m)) in sd.iter().zip(&mean).enumerate() {
                 if s <= 1e-13 * m.abs() || s == 0.0 {
                     return Err(OccamError::ConstantFeature {
-                        source_name: data.source.clone(),
+                        source_name: data.source.to_string(),
                         column: data.feature_names[j].clone(),
                     });
                 }
@@ -202,7 +203,12 @@ impl Standardization {
     /// `None`), row-major n × k, with their targets: z = (x − shift)/scale, t = y − target_shift,
     /// the same arithmetic as [`SufficientStats::from_dataset`]. The n × n route of wide data
     /// (n < k) works on these rows instead of the k × k XᵀX.
-    pub fn rows_in_order(&self, data: &Dataset, visit: Option<&[usize]>) -> (Vec<f64>, Vec<f64>) {
+    pub fn rows_in_order<'a>(
+        &self,
+        data: impl Into<DataView<'a>>,
+        visit: Option<&[usize]>,
+    ) -> (Vec<f64>, Vec<f64>) {
+        let data = data.into();
         let (n, k) = (data.n(), data.k());
         let inv_scale: Vec<f64> = self.feature_scale.iter().map(|s| 1.0 / s).collect();
         let mut z = Vec::with_capacity(n * k);
@@ -337,12 +343,13 @@ impl SufficientStats {
     /// cores, merged in block order, so the sums do not depend on the thread count) is
     /// standardised [`SUB_BLOCK_ROWS`] rows at a time into a small buffer that stays in cache and
     /// multiplied into the block's Gram matrix. Memory traffic is one read of the raw rows.
-    pub fn from_dataset(
-        data: &Dataset,
+    pub fn from_dataset<'a>(
+        data: impl Into<DataView<'a>>,
         transform: &Standardization,
         visit: Option<&[usize]>,
         positions: Range<usize>,
     ) -> Self {
+        let data = data.into();
         let k = data.k();
         let inv_scale: Vec<f64> = transform.feature_scale.iter().map(|s| 1.0 / s).collect();
         let shift = &transform.feature_shift;

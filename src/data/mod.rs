@@ -8,9 +8,13 @@
 pub mod builtin;
 mod csv_reader;
 pub mod design;
+pub mod shard;
+pub mod view;
 
 pub use builtin::{builtin, builtin_names, BuiltinDataset, BUILTINS};
 pub use design::{Design, DesignOptions, Standardization, SufficientStats};
+pub use shard::ShardStats;
+pub use view::DataView;
 
 use crate::error::{OccamError, Result};
 use std::path::Path;
@@ -54,24 +58,7 @@ impl Dataset {
         y: Vec<f64>,
     ) -> Result<Self> {
         let source = source.into();
-        let k = feature_names.len();
-        if k == 0 || y.is_empty() || x.len() != y.len() * k {
-            return Err(OccamError::Csv {
-                source_name: source,
-                message: format!(
-                    "expected at least one feature and one row with x of length n·k, got k = {k}, n = {}, x of length {}",
-                    y.len(),
-                    x.len()
-                )
-                .into(),
-            });
-        }
-        if let Some(i) = x.iter().chain(y.iter()).position(|v| !v.is_finite()) {
-            return Err(OccamError::Csv {
-                source_name: source,
-                message: format!("value number {i} is not finite").into(),
-            });
-        }
+        view::check(&source, feature_names.len(), &x, &y)?;
         Ok(Dataset {
             source,
             feature_names,

@@ -15,26 +15,27 @@ use crate::codelength::linear::{bic_bits, mixture_bits, two_part_nats, Prequenti
 use crate::codelength::{
     bits, estimate_charge_bits, lattice_term, optional_code, CodeLengths, CodeSelection,
 };
-use crate::data::{Dataset, DesignOptions, Standardization, SufficientStats};
-use crate::error::{Message, Result, Setting};
+use crate::data::{DataView, Dataset, DesignOptions, ShardStats, Standardization, SufficientStats};
+use crate::error::{Message, OccamError, Result, Setting};
 use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaussian, Posterior};
+use crate::message;
 use crate::model::linear::PenalizedLeastSquares;
 use crate::model::Intercept;
 use crate::prior::{CenterSpec, SdSpec};
 use crate::simulate::Truth;
-use nalgebra::DVector;
-use std::borrow::Cow;
+use nalgebra::{DMatrix, DVector};
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
 /// The data side of a linear-Gaussian study, computed once.
 ///
-/// It keeps the data set (borrowed, or a copy from [`LinearStudy::new`]) only for the row
+/// It keeps the rows (borrowed, or a copy from [`LinearStudy::new`]) only for the row
 /// fingerprints of a `fit:PATH` centre, made on first use: hashing every row costs a fifth of a
 /// 200k×100 fit, and most studies never need it.
 #[derive(Debug, Clone)]
 pub struct LinearStudy<'d> {
-    data: Cow<'d, Dataset>,
+    /// `None` for a study from merged statistics ([`LinearStudy::from_shards`]), which has no rows.
+    data: Option<Rows<'d>>,
     /// The data's source.
     pub source: String,
     /// Rows.
@@ -54,6 +55,96 @@ pub struct LinearStudy<'d> {
     prequential: Option<PrequentialPlan>,
 }
 
+impl LinearStudy<'static> {
+    /// The study of merged statistics (`data::shard`): the standardisation and the design's
+    /// statistics follow from n, the means and the centred co-moments alone —
+    /// sⱼ = √(C_jj/n), ZᵀZ = D⁻¹C_xxD⁻¹, Zᵀt = D⁻¹C_xy, tᵀt = C_yy — so every prior is scored
+    /// exactly as on the rows. Only the `centered` intercept is possible (the statistics are
+    /// centred), and the prequential code, which needs the rows in order, is null.
+    pub fn from_shards(stats: &ShardStats, source: &str, options: &FitOptions) -> Result<Self> {
+        options.validate(ModelKind::Linear)?;
+        if options.intercept != Intercept::Centered {
+            return Err(OccamError::invalid(
+                Setting::Intercept,
+                message![
+                    "merged statistics are centred moments, so the intercept can only be ",
+                    (Setting::Intercept, "centered"),
+                    " (the linear model's default)"
+                ],
+            ));
+        }
+        let (n, k) = (stats.n, stats.k());
+        if n < 2 {
+            return Err(OccamError::Csv {
+                source_name: source.to_string(),
+                message: format!("only {n} data row: standardising a feature and fitting any prior need at least 2 rows; merge more shards").into(),
+            });
+        }
+        crate::memory::check_design(0, k, 3, crate::memory::fewer_features())?;
+        let mean = &stats.mean[..k];
+        let feature_scale = if options.standardize {
+            let mut sd = Vec::with_capacity(k);
+            for (j, m) in mean.iter().enumerate() {
+                let s = (stats.comoment[j][j] / n as f64).sqrt();
+                // As Standardization::fit: spread at rounding level of the mean is constant.
+                if s <= 1e-13 * m.abs() || s == 0.0 || !s.is_finite() {
+                    return Err(OccamError::ConstantFeature {
+                        source_name: source.to_string(),
+                        column: stats.features[j].clone(),
+                    });
+                }
+                sd.push(s);
+            }
+            sd
+        } else {
+            vec![1.0; k]
+        };
+        let d = &feature_scale;
+        let design = SufficientStats {
+            n,
+            xtx: DMatrix::from_fn(k, k, |i, j| stats.comoment[i][j] / (d[i] * d[j])),
+            xty: DVector::from_fn(k, |i, _| stats.comoment[i][k] / d[i]),
+            yty: stats.comoment[k][k],
+        };
+        let model = LinearGaussian::new(&design)?;
+        Ok(LinearStudy {
+            data: None,
+            source: source.to_string(),
+            n,
+            feature_names: stats.features.clone(),
+            target_name: stats.target.clone(),
+            options: options.clone(),
+            transform: Standardization {
+                feature_shift: mean.to_vec(),
+                feature_scale,
+                target_shift: stats.mean[k],
+            },
+            stats: Some(design),
+            model,
+            fingerprints: OnceLock::new(),
+            prequential: None,
+        })
+    }
+}
+
+/// [`fit_linear`] on merged statistics ([`LinearStudy::from_shards`]): equal to the fit on the
+/// concatenated rows but for rounding, with a null prequential code. A `fit:PATH` centre is
+/// refused: it checks the donor's rows against these, which the statistics do not hold.
+pub fn fit_linear_shards(
+    stats: &ShardStats,
+    source: &str,
+    options: &FitOptions,
+) -> Result<LinearFit<'static>> {
+    if let CenterSpec::Fit(_) = &options.center {
+        return Err(OccamError::invalid(
+            Setting::PriorCenter,
+            "a fit: centre checks that the donor shares no rows with these data, which merged statistics do not hold; fit the donor, save its weights and pass them as file:PATH",
+        ));
+    }
+    let study = LinearStudy::from_shards(stats, source, options)?;
+    fit_study(study, options, None)
+}
+
 /// The design's centring from the intercept choice ([`FitOptions::problem`] has already refused
 /// the choices the linear model does not offer: it centres the data or has no intercept).
 fn design_options(options: &FitOptions) -> DesignOptions {
@@ -67,18 +158,35 @@ impl LinearStudy<'static> {
     /// Standardises, computes the sufficient statistics and eigendecomposes: the O(nk²) part, on
     /// a copy of the data set (see [`LinearStudy::borrowing`] to avoid the copy).
     pub fn new(dataset: &Dataset, options: &FitOptions) -> Result<Self> {
-        LinearStudy::with_data(Cow::Owned(dataset.clone()), options)
+        LinearStudy::with_data(Rows::Owned(dataset.clone()), options)
+    }
+}
+
+/// The rows a study keeps: its own copy, or borrowed (a [`Dataset`] or a caller's buffer).
+#[derive(Debug, Clone)]
+enum Rows<'d> {
+    Owned(Dataset),
+    Borrowed(DataView<'d>),
+}
+
+impl Rows<'_> {
+    fn view(&self) -> DataView<'_> {
+        match self {
+            Rows::Owned(data) => data.into(),
+            Rows::Borrowed(view) => *view,
+        }
     }
 }
 
 impl<'d> LinearStudy<'d> {
-    /// [`LinearStudy::new`] on a borrowed data set.
-    pub fn borrowing(dataset: &'d Dataset, options: &FitOptions) -> Result<Self> {
-        LinearStudy::with_data(Cow::Borrowed(dataset), options)
+    /// [`LinearStudy::new`] on borrowed rows: a [`Dataset`], or a [`DataView`] of rows held in
+    /// the caller's memory (read in place, never copied).
+    pub fn borrowing(dataset: impl Into<DataView<'d>>, options: &FitOptions) -> Result<Self> {
+        LinearStudy::with_data(Rows::Borrowed(dataset.into()), options)
     }
 
-    fn with_data(data: Cow<'d, Dataset>, options: &FitOptions) -> Result<Self> {
-        let dataset = data.as_ref();
+    fn with_data(data: Rows<'d>, options: &FitOptions) -> Result<Self> {
+        let dataset = data.view();
         options.validate(ModelKind::Linear)?;
         // The k×k matrices alive at once: the Gram matrix, the eigendecomposition's copy and its
         // eigenvectors, and with the prequential code one eigendecomposition per block boundary.
@@ -134,17 +242,17 @@ impl<'d> LinearStudy<'d> {
             }
         };
         Ok(LinearStudy {
-            source: dataset.source.clone(),
+            source: dataset.source.to_string(),
             n: dataset.n(),
-            feature_names: dataset.feature_names.clone(),
-            target_name: dataset.target_name.clone(),
+            feature_names: dataset.feature_names.to_vec(),
+            target_name: dataset.target_name.to_string(),
             options: options.clone(),
             transform,
             stats,
             model,
             prequential,
             fingerprints: OnceLock::new(),
-            data,
+            data: Some(data),
         })
     }
 
@@ -195,7 +303,10 @@ impl<'d> LinearStudy<'d> {
             let plan = self
                 .prequential
                 .as_ref()
-                .ok_or_else(|| CodeSelection::skipped("prequential"))?;
+                .ok_or_else(|| match self.data {
+                    Some(_) => CodeSelection::skipped("prequential"),
+                    None => Message::from("prequential: null — it codes the rows block after block in order, and merged statistics hold no rows (mixture, two_part and bic need only the statistics)"),
+                })?;
             let code = plan.code(&center.values, prior_sd.fixed(), noise_sd.fixed(), h);
             refit_failures = code.blocks.iter().filter(|b| b.refit_failed).count();
             Ok(code.bits + charge_bits)
@@ -262,8 +373,12 @@ impl CenterHooks for LinearStudy<'_> {
     }
 
     fn fingerprints(&self) -> &HashSet<u64> {
-        self.fingerprints
-            .get_or_init(|| row_fingerprints(&self.data))
+        self.fingerprints.get_or_init(|| {
+            self.data
+                .as_ref()
+                .map(|rows| row_fingerprints(rows.view()))
+                .unwrap_or_default()
+        })
     }
 
     fn truth_values(&self, truth: Truth) -> Result<Vec<f64>> {
@@ -300,7 +415,11 @@ impl Study for LinearStudy<'_> {
             target_name: self.target_name.clone(),
             options: self.options.clone(),
             target_mapping: None,
-            target_labels: self.data.target_labels.clone(),
+            target_labels: self
+                .data
+                .as_ref()
+                .map(|rows| rows.view().target_labels.to_vec())
+                .unwrap_or_default(),
             classes: None,
         }
     }
@@ -385,9 +504,25 @@ impl LinearFit<'_> {
     }
 }
 
-/// Fits the linear-Gaussian model to `dataset` under the prior of `options` (math.md §1–§3, §5–§6).
-pub fn fit_linear<'d>(dataset: &'d Dataset, options: &FitOptions) -> Result<LinearFit<'d>> {
+/// Fits the linear-Gaussian model to `dataset` under the prior of `options` (math.md §1–§3, §5–§6):
+/// a [`Dataset`], or a [`DataView`] of rows in the caller's memory, read in place.
+pub fn fit_linear<'d>(
+    dataset: impl Into<DataView<'d>>,
+    options: &FitOptions,
+) -> Result<LinearFit<'d>> {
+    let dataset = dataset.into();
     let study = LinearStudy::borrowing(dataset, options)?;
+    fit_study(study, options, super::class_like_target_note(dataset))
+}
+
+/// [`fit_linear`] on a study made: the prior of `options` scored, its posterior, the L-BFGS
+/// cross-check and the notes (`target_note` about a class-like target, when there is one).
+fn fit_study<'d>(
+    study: LinearStudy<'d>,
+    options: &FitOptions,
+    target_note: Option<Message>,
+) -> Result<LinearFit<'d>> {
+    let (n, k) = (study.n, study.feature_names.len());
     let center = study.resolve_center(&options.center, options.prior_sd)?;
     let (evaluation, h) =
         study.evaluate_linear(&options.center, center, options.prior_sd, options.noise_sd)?;
@@ -397,22 +532,19 @@ pub fn fit_linear<'d>(dataset: &'d Dataset, options: &FitOptions) -> Result<Line
     // cost more than the whole closed form, minutes at k = 10 000), so the check is left out there.
     let optimizer_check = if let (false, Some(stats)) = (study.model.is_thin(), &study.stats) {
         let _step = crate::progress::step(format!(
-            "checking the closed-form MAP with L-BFGS ({} weights)",
-            dataset.k()
+            "checking the closed-form MAP with L-BFGS ({k} weights)"
         ));
         check_with_lbfgs(stats, &evaluation.center.values, &posterior, &mut notes)
     } else {
         notes.push(format!(
-            "optimizer check: not run on the n × n route (k = {} > n = {}), where each L-BFGS step would cost O(k²); the closed form is checked against the n × n Gaussian form in the tests",
-            dataset.k(),
-            dataset.n()
+            "optimizer check: not run on the n × n route (k = {k} > n = {n}), where each L-BFGS step would cost O(k²); the closed form is checked against the n × n Gaussian form in the tests"
         ).into());
         None
     };
     if options.intercept == Intercept::Centered {
         notes.push("intercept: features and target centred; the intercept mean(y) − mean(x)·w is not a parameter, and the evidence and code lengths are those of the centred data (n rows, k weights)".into());
     }
-    notes.extend(super::class_like_target_note(dataset));
+    notes.extend(target_note);
     let mut fitted = Vec::new();
     if options.prior_sd.fixed().is_none() {
         fitted.push("the prior sd s".into());

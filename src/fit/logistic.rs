@@ -507,7 +507,7 @@ impl CenterHooks for LogisticStudy<'_> {
 
     fn fingerprints(&self) -> &HashSet<u64> {
         self.fingerprints
-            .get_or_init(|| row_fingerprints(&self.data))
+            .get_or_init(|| row_fingerprints(self.data.as_ref()))
     }
 
     fn truth_values(&self, truth: Truth) -> Result<Vec<f64>> {

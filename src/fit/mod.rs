@@ -21,14 +21,14 @@ pub use center::ResolvedCenter;
 pub use dispatch::ModelFit;
 pub use grouped::{fit_grouped_linear, GroupOutcome, GroupedLinearFit};
 pub use kind::ModelKind;
-pub use linear::{fit_linear, LinearFit, LinearStudy, OptimizerCheck};
+pub use linear::{fit_linear, fit_linear_shards, LinearFit, LinearStudy, OptimizerCheck};
 pub use logistic::{fit_logistic, LogisticFit, LogisticStudy};
 pub use mlp::{fit_mlp, HessianKind, MlpFit, MlpOptions, MlpStudy};
 pub use options::{CheckedOptions, FitOptions, OptionsProblem};
 pub use softmax::{fit_softmax, is_multiclass, SoftmaxFit, SoftmaxStudy};
 
 use crate::codelength::{estimate_charge_bits, CodeLengths};
-use crate::data::Dataset;
+use crate::data::DataView;
 use crate::error::{Message, Result, Setting};
 use crate::linalg::map_row_blocks;
 use crate::message;
@@ -191,7 +191,8 @@ pub fn class_labels(info: &StudyInfo) -> Option<Vec<String>> {
 /// integers, n ≥ 3K (each seen on average at least 3 times). A regression on class codes treats
 /// them as ordered and equally spaced; the note suggests `logistic`, which fits them as classes
 /// (binary for K = 2, multinomial for K ≥ 3).
-pub(crate) fn class_like_target_note(data: &Dataset) -> Option<Message> {
+pub(crate) fn class_like_target_note<'a>(data: impl Into<DataView<'a>>) -> Option<Message> {
+    let data = data.into();
     let n = data.n();
     if !data.target_labels.is_empty() {
         return Some(message![
@@ -206,7 +207,7 @@ pub(crate) fn class_like_target_note(data: &Dataset) -> Option<Message> {
         ]);
     }
     let mut distinct: Vec<f64> = Vec::new();
-    for &v in &data.y {
+    for &v in data.y {
         if v.fract() != 0.0 {
             return None;
         }
@@ -272,7 +273,8 @@ pub trait Study {
 /// multiply–xorshift mix of each value's bits (not SipHash, which would take longer than the
 /// statistics themselves), blocks of rows on all cores. With 64-bit fingerprints two different
 /// rows collide with probability about 2⁻⁶⁴ a pair — nil for any data set that fits in memory.
-pub(crate) fn row_fingerprints(data: &Dataset) -> HashSet<u64> {
+pub(crate) fn row_fingerprints<'a>(data: impl Into<DataView<'a>>) -> HashSet<u64> {
+    let data = data.into();
     let blocks = map_row_blocks(data.n(), |rows| {
         rows.map(|i| row_fingerprint(data.row(i), data.y[i]))
             .collect::<Vec<u64>>()
