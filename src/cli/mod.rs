@@ -30,6 +30,8 @@ use occam::simulate::{
 use std::io::Write;
 use std::path::PathBuf;
 
+mod stats;
+
 /// occam: what an L2 penalty buys, read as a Gaussian prior — MAP, evidence and code lengths
 /// under priors centred at zero or anywhere else.
 #[derive(Debug, Parser)]
@@ -55,13 +57,16 @@ enum Command {
     Simulate(SimulateArgs),
     /// The built-in data sets, with n, k, task and provenance.
     Datasets(DatasetsArgs),
+    /// The linear model's mergeable sufficient statistics of a data set (a shard), as a JSON
+    /// file for `occam fit --stats` (docs/scale.md).
+    Stats(stats::StatsArgs),
 }
 
 #[derive(Debug, Args)]
 struct DataArgs {
     /// A CSV file with a header row, or the name of a built-in data set (see `occam datasets`).
     #[arg(long, value_name = "PATH|NAME")]
-    data: String,
+    data: Option<String>,
     /// The target column [default: the last column].
     #[arg(long, value_name = "COL")]
     target: Option<String>,
@@ -79,6 +84,16 @@ struct DataArgs {
 }
 
 impl DataArgs {
+    /// `--data` (each command's clap group makes it required, or `fit --stats` replaces it).
+    fn name(&self) -> Result<&str> {
+        self.data.as_deref().ok_or_else(|| {
+            OccamError::invalid(
+                Setting::Data,
+                "name the data: a CSV file or a built-in data set (see `occam datasets`)",
+            )
+        })
+    }
+
     fn selection(&self) -> ColumnSelection {
         ColumnSelection {
             target: self.target.clone(),
@@ -189,9 +204,14 @@ struct OutputArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).multiple(true).args(["data", "stats"])))]
 struct FitArgs {
     #[command(flatten)]
     data: DataArgs,
+    /// Fit the linear model from statistics files written by `occam stats`, merged in the order
+    /// given, instead of --data (docs/scale.md).
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    stats: Vec<PathBuf>,
     #[command(flatten)]
     prior: PriorArgs,
     #[command(flatten)]
@@ -201,6 +221,7 @@ struct FitArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["data"])))]
 struct CompareArgs {
     #[command(flatten)]
     data: DataArgs,
@@ -491,11 +512,15 @@ fn emit_to(out: Option<&std::path::Path>, text: &str, inputs: &[PathBuf]) -> Res
 
 /// Reads `--data` with its column selection, with a progress spinner for a long read.
 fn load_data(args: &DataArgs) -> Result<data::Dataset> {
-    let _step = progress::step(format!("reading {}", args.data));
-    data::load(&args.data, &args.selection())
+    let name = args.name()?;
+    let _step = progress::step(format!("reading {name}"));
+    data::load(name, &args.selection())
 }
 
 fn run_fit(args: &FitArgs) -> Result<()> {
+    if !args.stats.is_empty() {
+        return stats::run_fit_stats(args);
+    }
     // Parse every flag before touching the data, so a usage error is reported first.
     let mut options = args.model.options(
         args.data.selection(),
@@ -513,7 +538,7 @@ fn run_fit(args: &FitArgs) -> Result<()> {
     if let Some(structure) = &options.options().prior {
         centers.extend(structure.groups().iter().map(|g| g.center.clone()));
     }
-    let inputs = input_paths(&args.data.data, &centers);
+    let inputs = input_paths(args.data.name()?, &centers);
     check_out(&args.output, &inputs)?;
     let dataset = load_data(&args.data)?;
     let step = progress::step(format!("fitting the {} model", args.model.model.name()));
@@ -536,7 +561,7 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
         sds: parse_sds(&args.sds)?,
         rank_by: args.rank_by,
     };
-    let inputs = input_paths(&args.data.data, &options.centers);
+    let inputs = input_paths(args.data.name()?, &options.centers);
     check_out(&args.output, &inputs)?;
     let dataset = load_data(&args.data)?;
     let step = progress::step(format!(
@@ -572,7 +597,7 @@ fn run_compare_structures(args: &CompareArgs, fit: CheckedOptions) -> Result<()>
     for prior in &priors {
         centers.extend(prior.groups().iter().map(|g| g.center.clone()));
     }
-    let inputs = input_paths(&args.data.data, &centers);
+    let inputs = input_paths(args.data.name()?, &centers);
     check_out(&args.output, &inputs)?;
     // Every prior checked against the model before the data are read.
     let kind = fit.kind();
@@ -768,6 +793,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run_run(args),
         Command::Simulate(args) => run_simulate(args),
         Command::Datasets(args) => run_datasets(args),
+        Command::Stats(args) => stats::run_stats(args),
     };
     match result {
         Ok(()) => 0,

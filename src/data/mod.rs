@@ -9,6 +9,7 @@ pub mod builtin;
 mod csv_reader;
 pub mod design;
 pub mod shard;
+pub mod shard_file;
 pub mod view;
 
 pub use builtin::{builtin, builtin_names, BuiltinDataset, BUILTINS};

@@ -79,6 +79,8 @@ pub enum Setting {
     Table,
     /// An output format.
     Format,
+    /// Statistics files to fit from (`occam stats`'s output).
+    Stats,
 }
 
 impl Setting {
@@ -122,6 +124,7 @@ impl Setting {
             Setting::Only => "only",
             Setting::Table => "table",
             Setting::Format => "format",
+            Setting::Stats => "stats",
         }
     }
 }

@@ -129,7 +129,8 @@ impl LinearStudy<'static> {
 
 /// [`fit_linear`] on merged statistics ([`LinearStudy::from_shards`]): equal to the fit on the
 /// concatenated rows but for rounding, with a null prequential code. A `fit:PATH` centre is
-/// refused: it checks the donor's rows against these, which the statistics do not hold.
+/// refused: it checks the donor's rows against these, which the statistics do not hold; so is
+/// `truth`, which reads the file beside a CSV the statistics do not name.
 pub fn fit_linear_shards(
     stats: &ShardStats,
     source: &str,
@@ -139,6 +140,12 @@ pub fn fit_linear_shards(
         return Err(OccamError::invalid(
             Setting::PriorCenter,
             "a fit: centre checks that the donor shares no rows with these data, which merged statistics do not hold; fit the donor, save its weights and pass them as file:PATH",
+        ));
+    }
+    if let CenterSpec::Truth = &options.center {
+        return Err(OccamError::invalid(
+            Setting::PriorCenter,
+            "'truth' reads the truth file beside a simulated CSV, which merged statistics do not name; pass the teacher's weights as vec: or file:PATH",
         ));
     }
     let study = LinearStudy::from_shards(stats, source, options)?;

@@ -49,6 +49,7 @@ impl Flags {
             Setting::Only => "--only",
             Setting::Table => "--table",
             Setting::Format => "--format",
+            Setting::Stats => "--stats",
         }
     }
 }
