@@ -15,7 +15,9 @@ use occam::codelength::{CodeKind, CodeSelection, RowOrder};
 use occam::compare::{compare, parse_centers, parse_sds, CompareOptions};
 use occam::data::{DataView, Dataset};
 use occam::error::{OccamError, Setting, SettingNames};
-use occam::fit::{fit_linear, FitOptions, HessianKind, MlpOptions, ModelFit, ModelKind};
+use occam::fit::{
+    fit_linear, FitOptions, HessianKind, LinearStudy, MlpOptions, ModelFit, ModelKind,
+};
 use occam::model::mlp::{Activation, Task};
 use occam::model::Intercept;
 use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
@@ -342,6 +344,18 @@ fn compare_json(
         sds: parse_sds(&sds).map_err(to_py)?,
         rank_by,
     };
+    // The linear model's study reads the caller's rows in place (as `fit_json`); the others copy
+    // them into a Dataset.
+    if fit.kind() == ModelKind::Linear && fit.options().prior.is_none() {
+        let rows = view(&x, &y, &info)?;
+        return py
+            .detach(|| {
+                let study = LinearStudy::borrowing(rows, fit.options())?;
+                let comparison = compare(&study, &options)?;
+                Ok(CompareReport::from_comparison(&comparison, &Flags).render(OutputFormat::Json))
+            })
+            .map_err(to_py);
+    }
     let data = dataset(&x, &y, &info)?;
     py.detach(|| {
         let comparison = compare(fit.study(&data)?.as_ref(), &options)?;

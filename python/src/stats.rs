@@ -2,7 +2,7 @@
 //! Python value that merges (`a.merge(b)`, `a + b`), pickles (its state is the documented JSON
 //! file, docs/scale.md) and fits (`occam.fit_stats`).
 
-use crate::{dataset, to_py, OccamError_, PyDataInfo, PyFitOptions};
+use crate::{to_py, view, OccamError_, PyDataInfo, PyFitOptions};
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use occam::data::ShardStats;
 use occam::error::Setting;
@@ -31,10 +31,9 @@ impl PySufficientStats {
         y: PyReadonlyArray1<'_, f64>,
         info: PyDataInfo,
     ) -> PyResult<Self> {
-        let data = dataset(&x, &y, &info)?;
-        let stats = py
-            .detach(|| ShardStats::from_dataset(&data))
-            .map_err(to_py)?;
+        // The rows are read in place from numpy's buffer (no copy).
+        let rows = view(&x, &y, &info)?;
+        let stats = py.detach(|| ShardStats::from_view(rows)).map_err(to_py)?;
         Ok(PySufficientStats { stats })
     }
 

@@ -16,7 +16,7 @@
 //! "n", "features", "target", "mean" (k + 1 values, the target's last), "comoment" (k + 1 rows of
 //! k + 1 values)}`, numbers printed shortest-round-trip so a file holds the exact values.
 
-use super::Dataset;
+use super::{DataView, Dataset};
 use crate::error::{OccamError, Result};
 use crate::linalg::{gram_accumulate, map_row_blocks};
 use serde::{Deserialize, Serialize};
@@ -74,9 +74,14 @@ impl ShardStats {
     /// depend on the thread count. A data set with text labels is refused: its codes are only
     /// meaningful within one file.
     pub fn from_dataset(data: &Dataset) -> Result<Self> {
+        Self::from_view(DataView::from(data))
+    }
+
+    /// [`ShardStats::from_dataset`] on rows held elsewhere (read in place, never copied).
+    pub fn from_view(data: DataView<'_>) -> Result<Self> {
         if !data.target_labels.is_empty() {
             return Err(OccamError::Csv {
-                source_name: data.source.clone(),
+                source_name: data.source.to_string(),
                 message: format!(
                     "target '{}' holds text labels; the statistics are for the linear model's numeric target",
                     data.target_name
@@ -87,7 +92,7 @@ impl ShardStats {
         let k = data.k();
         let m = k + 1;
         let blocks = map_row_blocks(data.n(), |rows| {
-            let mut total = Self::empty(data.feature_names.clone(), data.target_name.clone());
+            let mut total = Self::empty(data.feature_names.to_vec(), data.target_name.to_string());
             let mut v = Vec::with_capacity(SUB_BLOCK_ROWS * m);
             for start in rows.clone().step_by(SUB_BLOCK_ROWS) {
                 let run = start..(start + SUB_BLOCK_ROWS).min(rows.end);
@@ -121,7 +126,7 @@ impl ShardStats {
             }
             total
         });
-        let mut total = Self::empty(data.feature_names.clone(), data.target_name.clone());
+        let mut total = Self::empty(data.feature_names.to_vec(), data.target_name.to_string());
         for block in &blocks {
             total.add(block);
         }
