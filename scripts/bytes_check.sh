@@ -55,8 +55,8 @@ for data in diabetes breast_cancer iris; do
     run "fit-linear-$data-$format" fit --data "$data" --format "$format"
   done
   run "compare-linear-$data" compare --data "$data" --format json
-  run "compare-linear-$data-table" compare --data "$data" --prior-sd 0.1,1,auto \
-    --prior-center zero,const:0.1 --format table
+  run "compare-linear-$data-table" compare --data "$data" --sds 0.1,1,auto \
+    --centers 'zero;const:0.1' --format table
 done
 for format in table json md tex csv; do
   run "fit-logistic-$format" fit --data breast_cancer --model logistic --format "$format"
@@ -86,7 +86,7 @@ run "fit-mlp-exact" fit --data sim-mlp.csv --model mlp --hidden 3 --hessian exac
 run "fit-mlp-table" fit --data sim-mlp.csv --model mlp --hidden 3 --codes none --format table
 run "fit-mlp-regression" fit --data diabetes --model mlp --hidden 2 --codes none --format json
 run "compare-mlp" compare --data sim-mlp.csv --model mlp --hidden 3 --codes none \
-  --prior-sd 0.5,auto --format json
+  --sds 0.5,auto --format json
 
 for from in sklearn-ridge torch-weight-decay glmnet keras-l2; do
   run "convert-$from" convert --from "$from" --value 0.1 --n 100 --noise-sd 2 --loss mse
@@ -104,7 +104,7 @@ run "bad-hidden" fit --data diabetes --model mlp --hidden 0
 run "bad-exclude" fit --data diabetes --exclude nope
 run "bad-intercept" fit --data diabetes --intercept prior:-1
 run "bad-codes" fit --data diabetes --codes nope
-run "bad-compare-sds" compare --data diabetes --prior-sd 0.1,-2
+run "bad-compare-sds" compare --data diabetes --sds 0.1,-2
 run "bad-huge" fit --data diabetes --model mlp --hidden 100000
 run "bad-out-input" fit --data data/diabetes.csv --out data/diabetes.csv
 printf 'x,y\n1,2\n' >one-row.csv
