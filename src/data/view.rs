@@ -6,8 +6,8 @@
 //! row fingerprints), so it never needs a copy of them. A caller that holds the rows in its own
 //! row-major memory — the Python package reading a C-contiguous float64 numpy array — builds a
 //! [`DataView`] over that memory with [`DataView::new`] (the checks of [`Dataset::new`]) and fits
-//! it with [`crate::fit::fit_linear_view`]; everyone else keeps using [`Dataset`], which converts
-//! with `DataView::from(&dataset)` at no cost.
+//! it with [`crate::fit::fit_linear`] (which takes a view or a `&Dataset`); everyone else keeps
+//! using [`Dataset`], which converts with `DataView::from(&dataset)` at no cost.
 
 use super::Dataset;
 use crate::error::{OccamError, Result};

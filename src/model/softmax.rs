@@ -483,7 +483,7 @@ impl<'a> SoftmaxProblem<'a> {
     /// The data part of the Hessian, ∇²ℓ = Σᵢ (diag pᵢ − pᵢpᵢᵀ) ⊗ x̃ᵢx̃ᵢᵀ (the Fisher
     /// information). Block (c, d), c ≠ d, is −S_cd with S_cd = Σᵢ p_ic p_id x̃ᵢx̃ᵢᵀ (symmetric,
     /// so only the entries on and right of each band of features are multiplied: see
-    /// [`Self::curvature_pass_with`]); lower blocks mirrored. The diagonal blocks come from the
+    /// `curvature_pass_with`); lower blocks mirrored. The diagonal blocks come from the
     /// block rows summing to zero (Σ_d (diag p − ppᵀ)_cd = p_c − p_c Σ_d p_d = 0): block (c, c) =
     /// Σ_{d≠c} S_cd = Σᵢ p_ic (Σ_{d≠c} p_id) x̃ᵢx̃ᵢᵀ, a sum of positive multiples of x̃ᵢx̃ᵢᵀ, so
     /// p_c(1 − p_c) is never formed by a cancelling subtraction (as [`diagonal_weights`]).

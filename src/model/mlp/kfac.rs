@@ -125,7 +125,7 @@ impl MlpProblem<'_> {
     }
 
     /// The KFAC factors of every layer at θ (see the module docs). Rows are summed in fixed blocks
-    /// of [`BLOCK_ROWS`] (spread over the cores) and chunks of [`GGN_CHUNK_ROWS`], added in order:
+    /// of [`BLOCK_ROWS`] (spread over the cores) and chunks of `GGN_CHUNK_ROWS`, added in order:
     /// the same bits on any number of threads. Memory O(Σ layer widths² + chunk · widths).
     pub fn kfac(&self, theta: &DVector<f64>) -> Kfac {
         let t = theta.as_slice();
