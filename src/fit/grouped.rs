@@ -51,6 +51,31 @@ pub struct GroupOutcome {
     pub effective_parameters: f64,
 }
 
+impl GroupOutcome {
+    /// The outcome of `group` at precision α_g (`∞` when pruned: s_g = 0), its parameters at
+    /// `indices` of the printed order, with γ_g.
+    pub fn at_precision(
+        group: &crate::prior::groups::Group,
+        alpha: f64,
+        indices: Vec<usize>,
+        effective_parameters: f64,
+    ) -> Self {
+        GroupOutcome {
+            name: group.name.clone(),
+            center: group.center.clone(),
+            sd: if alpha.is_finite() {
+                1.0 / alpha.sqrt()
+            } else {
+                0.0
+            },
+            sd_fitted: group.sd == SdSpec::Auto,
+            pruned: !alpha.is_finite(),
+            indices,
+            effective_parameters,
+        }
+    }
+}
+
 /// A linear-Gaussian fit under a grouped prior.
 #[derive(Debug, Clone)]
 pub struct GroupedLinearFit<'d> {
@@ -137,20 +162,12 @@ pub fn fit_grouped_linear<'d>(
         .iter()
         .enumerate()
         .map(|(g, group)| {
-            let alpha = eb.precisions[g];
-            GroupOutcome {
-                name: group.name.clone(),
-                center: group.center.clone(),
-                sd: if alpha.is_finite() {
-                    1.0 / alpha.sqrt()
-                } else {
-                    0.0
-                },
-                sd_fitted: group.sd == SdSpec::Auto,
-                pruned: !alpha.is_finite(),
-                indices: group.indices.clone(),
-                effective_parameters: post.effective_parameters[g],
-            }
+            GroupOutcome::at_precision(
+                group,
+                eb.precisions[g],
+                group.indices.clone(),
+                post.effective_parameters[g],
+            )
         })
         .collect();
 

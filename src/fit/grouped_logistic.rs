@@ -228,20 +228,12 @@ pub fn fit_grouped_logistic<'d>(
         .iter()
         .enumerate()
         .map(|(g, group)| {
-            let alpha = point.precisions[g];
-            GroupOutcome {
-                name: group.name.clone(),
-                center: group.center.clone(),
-                sd: if alpha.is_finite() {
-                    1.0 / alpha.sqrt()
-                } else {
-                    0.0
-                },
-                sd_fitted: group.sd == SdSpec::Auto,
-                pruned: !alpha.is_finite(),
-                indices: group.indices.iter().map(|&i| position[i]).collect(),
-                effective_parameters: point.effective_parameters[g],
-            }
+            GroupOutcome::at_precision(
+                group,
+                point.precisions[g],
+                group.indices.iter().map(|&i| position[i]).collect(),
+                point.effective_parameters[g],
+            )
         })
         .collect();
     // γ over all P: the groups' γ_g plus the outside parameters' 1 − Λ_j S_jj.
