@@ -17,6 +17,7 @@
 //! The prequential code would need the groups' empirical Bayes on every prefix and is not
 //! computed for these models (a note says so).
 
+use super::glm::GlmStudy;
 use super::grouped::{resolve_group_centers, GroupOutcome};
 use super::{
     charge_note, charged_reals_note, is_multiclass, EvidenceMethod, FitOptions, LogisticFit,

@@ -6,16 +6,13 @@
 //! default `shared` intercept, the k weights with `free`, `prior:SD` or `none`.
 
 use super::center::{resolve_center, CenterHooks};
-use super::prefix_sd::{refit_failure_note, PrefixPriorSd};
+use super::glm::{evaluate_glm, fit_glm, GlmCodes, GlmStudy, PriorArrays};
 use super::{
-    charge_note, charged_reals_note, row_fingerprints, EvidenceMethod, FitOptions, ModelKind,
-    PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+    charge_note, row_fingerprints, FitOptions, ModelKind, PriorEvaluation, ResolvedCenter, Study,
+    StudyInfo,
 };
-use crate::codelength::logistic::{bic_bits, prequential_blocks, two_part_nats};
-use crate::codelength::{
-    bits, doubling_boundaries, estimate_charge_bits, lattice_term, optional_code, reorder,
-    CodeLengths, RowOrder,
-};
+use crate::codelength::logistic::{bic_bits, prequential_blocks, two_part_nats, Block, PrefixFit};
+use crate::codelength::{doubling_boundaries, lattice_term, reorder, RowOrder, TwoPartCode};
 use crate::data::{Dataset, DesignOptions, Standardization};
 use crate::error::{Message, OccamError, Result, Setting};
 use crate::inference::laplace::{
@@ -90,10 +87,29 @@ impl LogisticFit<'_> {
     }
 }
 
-/// A prior turned into the problem's per-parameter centre and precision.
-struct PriorArrays {
-    center: DVector<f64>,
-    precision: DVector<f64>,
+impl GlmCodes for LogisticProblem<'_> {
+    fn prequential_blocks(
+        &self,
+        boundaries: &[usize],
+        center: &DVector<f64>,
+        fit_prefix: &PrefixFit,
+    ) -> Vec<Block> {
+        prequential_blocks(self, boundaries, center, fit_prefix)
+    }
+
+    fn two_part_nats(
+        &self,
+        mode: &Mode,
+        log_likelihood: f64,
+        log_prior: f64,
+    ) -> std::result::Result<TwoPartCode, String> {
+        two_part_nats(self, mode, log_likelihood, log_prior)
+    }
+
+    fn bic_bits(&self, start: &DVector<f64>) -> std::result::Result<f64, String> {
+        let flat = DVector::zeros(self.n_params());
+        bic_bits(&self.with_precision(&flat), start)
+    }
 }
 
 /// The z-scoring of the features with an uncentred target (the intercept is a parameter here):
@@ -241,10 +257,89 @@ impl<'d> LogisticStudy<'d> {
         PriorArrays { center, precision }
     }
 
+    /// The MAP and its Laplace evidence on the first `m` rows of the visiting order at prior sd
+    /// s, from `init`; `None` where the mode cannot be found.
+    fn prefix_mode(
+        &self,
+        m: usize,
+        s: f64,
+        shared_center: &DVector<f64>,
+        init: DVector<f64>,
+    ) -> Option<(Mode, f64)> {
+        let (x, y) = self.ordered();
+        let arrays = self.prior_arrays(s, shared_center);
+        let problem = LogisticProblem::on_rows(
+            self.rows_of(&x[..m * self.k]),
+            &y[..m],
+            self.has_intercept(),
+            &arrays.center,
+            &arrays.precision,
+        )
+        .fused();
+        let scale = scales_from_diagonal(&problem.hessian_diagonal(&init));
+        let mode = find_mode_scaled(
+            &problem,
+            init,
+            MODE_TOLERANCE * problem.gradient_scale(),
+            Some(&scale),
+        )
+        .ok()?;
+        let evidence = laplace_evidence(
+            &mode,
+            -problem.negative_log_likelihood(&mode.params),
+            &arrays.center,
+            &arrays.precision,
+        )
+        .log_evidence;
+        Some((mode, evidence))
+    }
+}
+
+impl GlmStudy for LogisticStudy<'_> {
+    type Problem<'a>
+        = LogisticProblem<'a>
+    where
+        Self: 'a;
+
+    fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    fn options(&self) -> &FitOptions {
+        &self.options
+    }
+
+    fn boundaries(&self) -> &[usize] {
+        &self.boundaries
+    }
+
+    fn n_params(&self) -> usize {
+        LogisticStudy::n_params(self)
+    }
+
+    fn shared_part(&self, theta: &DVector<f64>) -> DVector<f64> {
+        theta.rows(0, self.n_shared()).into_owned()
+    }
+
+    fn prior(&self, sd: f64, shared_center: &DVector<f64>) -> Result<PriorArrays> {
+        Ok(self.prior_arrays(sd, shared_center))
+    }
+
     fn problem<'a>(&'a self, arrays: &'a PriorArrays) -> LogisticProblem<'a> {
         LogisticProblem::on_rows(
             self.rows_of(&self.data.x),
             &self.target.labels,
+            self.has_intercept(),
+            &arrays.center,
+            &arrays.precision,
+        )
+    }
+
+    fn ordered_problem<'a>(&'a self, arrays: &'a PriorArrays) -> LogisticProblem<'a> {
+        let (x, y) = self.ordered();
+        LogisticProblem::on_rows(
+            self.rows_of(x),
+            y,
             self.has_intercept(),
             &arrays.center,
             &arrays.precision,
@@ -292,7 +387,7 @@ impl<'d> LogisticStudy<'d> {
     fn empirical_bayes(
         &self,
         shared_center: &DVector<f64>,
-        init: DVector<f64>,
+        init: &DVector<f64>,
     ) -> Result<LogSdOptimum> {
         let evaluate = |log_sd: f64| -> Result<f64> {
             let arrays = self.prior_arrays(log_sd.exp(), shared_center);
@@ -302,41 +397,15 @@ impl<'d> LogisticStudy<'d> {
         maximize_over_log_sd(&evaluate)
     }
 
-    /// The MAP and its Laplace evidence on the first `m` rows of the visiting order at prior sd
-    /// s, from `init`; `None` where the mode cannot be found.
-    fn prefix_mode(
+    fn prefix_params(
         &self,
         m: usize,
         s: f64,
         shared_center: &DVector<f64>,
         init: DVector<f64>,
-    ) -> Option<(Mode, f64)> {
-        let (x, y) = self.ordered();
-        let arrays = self.prior_arrays(s, shared_center);
-        let problem = LogisticProblem::on_rows(
-            self.rows_of(&x[..m * self.k]),
-            &y[..m],
-            self.has_intercept(),
-            &arrays.center,
-            &arrays.precision,
-        )
-        .fused();
-        let scale = scales_from_diagonal(&problem.hessian_diagonal(&init));
-        let mode = find_mode_scaled(
-            &problem,
-            init,
-            MODE_TOLERANCE * problem.gradient_scale(),
-            Some(&scale),
-        )
-        .ok()?;
-        let evidence = laplace_evidence(
-            &mode,
-            -problem.negative_log_likelihood(&mode.params),
-            &arrays.center,
-            &arrays.precision,
-        )
-        .log_evidence;
-        Some((mode, evidence))
+    ) -> Option<DVector<f64>> {
+        self.prefix_mode(m, s, shared_center, init)
+            .map(|(mode, _)| mode.params)
     }
 
     /// Empirical Bayes on the first `m` rows: ŝ of the prefix's Laplace evidence, or `None` where
@@ -357,123 +426,6 @@ impl<'d> LogisticStudy<'d> {
         maximize_over_log_sd(&evaluate)
             .ok()
             .map(|optimum| optimum.log_sd.exp())
-    }
-
-    /// Scores one prior and returns its mode and Laplace evidence too.
-    pub fn evaluate_logistic(
-        &self,
-        spec: &CenterSpec,
-        center: ResolvedCenter,
-        prior_sd: SdSpec,
-        warm_start: Option<&DVector<f64>>,
-    ) -> Result<(PriorEvaluation, Mode, LaplaceEvidence)> {
-        let p = self.n_params();
-        let init = warm_start
-            .filter(|w| w.len() == p)
-            .cloned()
-            .unwrap_or_else(|| self.prior_arrays(1.0, &center.values).center);
-        let mut notes = Vec::new();
-        let (sd, eb_evaluations) = match prior_sd {
-            SdSpec::Fixed(s) => (s, 0),
-            SdSpec::Auto => {
-                let optimum = self.empirical_bayes(&center.values, init.clone())?;
-                notes.extend(optimum.notes);
-                (optimum.log_sd.exp(), optimum.evaluations)
-            }
-        };
-        let arrays = self.prior_arrays(sd, &center.values);
-        let (mode, laplace) = self.mode_and_evidence(&arrays, init)?;
-        let problem = self.problem(&arrays);
-        let charged = self.options.charged_reals;
-        notes.extend(charged_reals_note(charged, self.data.n()));
-        let charge_bits = estimate_charge_bits(
-            usize::from(prior_sd.fixed().is_none()) + center.estimated_reals + charged,
-            self.data.n(),
-        );
-        // The prequential code refits s on each prefix and codes block 0 at the centre: only a
-        // centre derived from the coded rows, and a fixed s estimated from them, are sent first.
-        let mut prequential_charge =
-            estimate_charge_bits(center.estimated_reals + charged, self.data.n());
-
-        let codes = self.options.codes;
-        let mut refit_failures = 0;
-        // Prefixes whose evidence has no interior maximum code the next block with the s carried
-        // from the previous prefix; before any prefix has one, with the full-data ŝ, which is then
-        // sent first (docs/codes.md, "prequential").
-        let prefix_sds = PrefixPriorSd::new(prior_sd, sd);
-        let prequential = optional_code(codes.prequential, "prequential", &mut notes, || {
-            // Rows in visiting order; block 0 at the prior centre.
-            let (x, y) = self.ordered();
-            let ordered_problem = LogisticProblem::on_rows(
-                self.rows_of(x),
-                y,
-                self.has_intercept(),
-                &arrays.center,
-                &arrays.precision,
-            );
-            let blocks = prequential_blocks(
-                &ordered_problem,
-                &self.boundaries,
-                &arrays.center,
-                &|m, warm| {
-                    let s = prefix_sds.for_prefix(|| self.prefix_prior_sd(m, &center.values, warm));
-                    self.prefix_mode(m, s, &center.values, warm.clone())
-                        .map(|(mode, _)| mode.params)
-                },
-            );
-            refit_failures = blocks.iter().filter(|b| b.refit_failed).count();
-            prequential_charge +=
-                estimate_charge_bits(prefix_sds.extra_charged_reals(), self.data.n());
-            Ok(blocks.iter().map(|b| b.bits).sum::<f64>() + prequential_charge)
-        });
-        notes.extend(prefix_sds.note(sd, self.data.n()));
-        notes.extend(refit_failure_note(refit_failures));
-        let mut two_part_code = None;
-        let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
-            let code = two_part_nats(&problem, &mode, laplace.log_likelihood, laplace.log_prior)?;
-            two_part_code = Some(code);
-            Ok(bits(code.nats) + charge_bits)
-        });
-        notes.extend(
-            two_part_code
-                .and_then(|code| code.note())
-                .map(Message::from),
-        );
-        let flat_precision = DVector::zeros(p);
-        let bic = optional_code(codes.bic, "bic", &mut notes, || {
-            bic_bits(&problem.with_precision(&flat_precision), &mode.params).map_err(Message::from)
-        });
-        if let Some(note) = &center.note {
-            notes.push(note.clone());
-        }
-        let shared = self.n_shared();
-        let distance = (mode.params.rows(0, shared) - &center.values).norm();
-        let evaluation = PriorEvaluation {
-            center_spec: spec.clone(),
-            center,
-            prior_sd_spec: prior_sd,
-            noise_sd_spec: SdSpec::Auto,
-            prior_sd: sd,
-            noise_sd: None,
-            mode: mode.params.clone(),
-            log_evidence: laplace.log_evidence,
-            evidence_method: EvidenceMethod::LaplaceHessian,
-            effective_parameters: laplace.effective_parameters,
-            distance_from_center: distance,
-            empirical_bayes_iterations: eb_evaluations,
-            code_lengths: CodeLengths {
-                mixture: Some(bits(-laplace.log_evidence) + charge_bits),
-                prequential,
-                two_part,
-                bic,
-                two_part_form: two_part_code.map(|code| code.form),
-            },
-            charge_bits,
-            notes,
-            symmetry_log_nats: 0.0,
-            diagnostics: None,
-        };
-        Ok((evaluation, mode, laplace))
     }
 }
 
@@ -523,7 +475,7 @@ impl CenterHooks for LogisticStudy<'_> {
         Ok(self
             .empirical_bayes(
                 &DVector::zeros(self.n_shared()),
-                DVector::zeros(self.n_params()),
+                &DVector::zeros(self.n_params()),
             )?
             .log_sd
             .exp())
@@ -557,8 +509,7 @@ impl Study for LogisticStudy<'_> {
         _noise_sd: SdSpec,
         warm_start: Option<&DVector<f64>>,
     ) -> Result<PriorEvaluation> {
-        self.evaluate_logistic(spec, center, prior_sd, warm_start)
-            .map(|(evaluation, _, _)| evaluation)
+        evaluate_glm(self, spec, center, prior_sd, warm_start).map(|(evaluation, _, _)| evaluation)
     }
 
     fn code_length_notes(&self, charged: &[Message], charge_bits: Option<f64>) -> Vec<Message> {
@@ -566,12 +517,7 @@ impl Study for LogisticStudy<'_> {
         let (_, tabulated) = lattice_term(p);
         let mut notes = vec![Message::from("evidence and mixture code: Laplace approximation with the exact Hessian X̃ᵀSX̃ + Λ at the MAP — approximate")];
         notes.extend(charge_note(charged, charge_bits, self.data.n(), "mixture and two_part (prequential refits s on each prefix instead, and pays only for a data-derived centre)"));
-        notes.push(format!(
-            "prequential: {}, {} doubling block(s) from {} row(s); the first block is coded with the parameters at the prior centre, each later block with the MAP fitted on all rows before it (s refitted there when 'auto'), so no hyperparameter is sent",
-            self.options.order.describe(),
-            self.boundaries.len() - 1,
-            self.options.first_block
-        ).into());
+        notes.push(self.prequential_note());
         notes.push(format!(
             "two_part: MML87 with F = X̃ᵀSX̃ at the MAP, P = {p}, F + Λ in its place wherever some eigenvalue of F − Λ is negative (code_length_bits.two_part_form says which), lattice constant {}",
             if tabulated { "κ_P tabulated (Conway & Sloane)" } else { "from Wallace's approximation −(P/2) ln 2π + ½ ln(Pπ) − γ_Euler (within 0.25 nats of the tabulated κ₁₂, κ₁₆, κ₂₄)" }
@@ -604,18 +550,7 @@ impl Study for LogisticStudy<'_> {
 /// Fits logistic regression to `dataset` under the prior of `options` (math.md §1, §4–§6).
 pub fn fit_logistic<'d>(dataset: &'d Dataset, options: &FitOptions) -> Result<LogisticFit<'d>> {
     let study = LogisticStudy::borrowing(dataset, options)?;
-    let center = study.resolve_center(&options.center, options.prior_sd)?;
-    let (evaluation, mode, laplace) =
-        study.evaluate_logistic(&options.center, center, options.prior_sd, None)?;
-    let mut charged = Vec::new();
-    if options.prior_sd.fixed().is_none() {
-        charged.push("the prior sd s".into());
-    }
-    if evaluation.center.estimated_reals > 0 {
-        charged.push("the centre's scale".into());
-    }
-    let mut notes = study.code_length_notes(&charged, Some(evaluation.charge_bits));
-    notes.extend(evaluation.notes.iter().cloned());
+    let (evaluation, mode, laplace, notes) = fit_glm(&study, options)?;
     Ok(LogisticFit {
         study,
         evaluation,
@@ -623,45 +558,4 @@ pub fn fit_logistic<'d>(dataset: &'d Dataset, options: &FitOptions) -> Result<Lo
         laplace,
         notes,
     })
-}
-
-/// Hooks for a prior of several groups ([`super::grouped_logistic`]): the model at any
-/// per-parameter centre and precision.
-impl LogisticStudy<'_> {
-    /// The mode from `init` under N(`center`, diag(`precision`)⁻¹) over all P parameters, checked
-    /// by ‖∇f‖ as the one-group fit's, and the Laplace evidence there.
-    pub(crate) fn mode_under(
-        &self,
-        center: &DVector<f64>,
-        precision: &DVector<f64>,
-        init: DVector<f64>,
-    ) -> Result<(Mode, LaplaceEvidence)> {
-        let arrays = PriorArrays {
-            center: center.clone(),
-            precision: precision.clone(),
-        };
-        self.mode_and_evidence(&arrays, init)
-    }
-
-    /// The two-part code (MML87 with this Λ) and BIC at a mode under that prior.
-    pub(crate) fn two_part_and_bic_under(
-        &self,
-        center: &DVector<f64>,
-        precision: &DVector<f64>,
-        mode: &Mode,
-        laplace: &LaplaceEvidence,
-    ) -> (
-        std::result::Result<crate::codelength::TwoPartCode, String>,
-        std::result::Result<f64, String>,
-    ) {
-        let arrays = PriorArrays {
-            center: center.clone(),
-            precision: precision.clone(),
-        };
-        let problem = self.problem(&arrays);
-        let two_part = two_part_nats(&problem, mode, laplace.log_likelihood, laplace.log_prior);
-        let flat = DVector::zeros(self.n_params());
-        let bic = bic_bits(&problem.with_precision(&flat), &mode.params);
-        (two_part, bic)
-    }
 }

@@ -7,6 +7,7 @@
 
 mod center;
 pub mod dispatch;
+mod glm;
 pub mod grouped;
 pub mod grouped_logistic;
 pub mod kind;

@@ -12,16 +12,14 @@
 //! added to every intercept changes no probability, so a flat prior leaves no mode).
 
 use super::center::{resolve_center, CenterHooks};
-use super::prefix_sd::{refit_failure_note, PrefixPriorSd};
+use super::glm::{evaluate_glm, fit_glm, GlmCodes, GlmStudy, PriorArrays};
 use super::{
-    charge_note, charged_reals_note, row_fingerprints, EvidenceMethod, FitOptions, ModelKind,
-    PriorEvaluation, ResolvedCenter, Study, StudyInfo,
+    charge_note, row_fingerprints, FitOptions, ModelKind, PriorEvaluation, ResolvedCenter, Study,
+    StudyInfo,
 };
+use crate::codelength::logistic::{Block, PrefixFit};
 use crate::codelength::softmax::{bic_bits, prequential_blocks, two_part_nats};
-use crate::codelength::{
-    bits, doubling_boundaries, estimate_charge_bits, lattice_term, optional_code, reorder,
-    CodeLengths, RowOrder,
-};
+use crate::codelength::{doubling_boundaries, lattice_term, reorder, RowOrder, TwoPartCode};
 use crate::data::{Dataset, DesignOptions, Standardization};
 use crate::error::{Message, OccamError, Result, Setting};
 use crate::inference::laplace::{LaplaceEvidence, LogSdOptimum, Mode};
@@ -40,6 +38,31 @@ use crate::simulate::Truth;
 use nalgebra::DVector;
 use std::collections::HashSet;
 use std::sync::OnceLock;
+
+impl GlmCodes for SoftmaxProblem<'_> {
+    fn prequential_blocks(
+        &self,
+        boundaries: &[usize],
+        center: &DVector<f64>,
+        fit_prefix: &PrefixFit,
+    ) -> Vec<Block> {
+        prequential_blocks(self, boundaries, center, fit_prefix)
+    }
+
+    fn two_part_nats(
+        &self,
+        mode: &Mode,
+        log_likelihood: f64,
+        log_prior: f64,
+    ) -> std::result::Result<TwoPartCode, String> {
+        two_part_nats(self, mode, log_likelihood, log_prior)
+    }
+
+    fn bic_bits(&self, start: &DVector<f64>) -> std::result::Result<f64, String> {
+        let flat = DVector::zeros(self.n_params());
+        bic_bits(&self.with_precision(&flat), start)
+    }
+}
 
 /// Whether `data`'s target has three or more distinct values (text labels or numbers): the
 /// multinomial model's target under `--model logistic`.
@@ -294,11 +317,77 @@ impl<'d> SoftmaxStudy<'d> {
         }
     }
 
-    fn prior(&self, sd: f64, shared_center: &DVector<f64>) -> Result<SoftmaxPrior> {
-        prior_arrays(self.k, self.classes(), self.intercept, sd, shared_center)
+    /// The fraction of rows whose most probable class (first on ties) is their own.
+    pub fn training_accuracy(&self, theta: &DVector<f64>) -> Result<f64> {
+        let prior = self.prior(1.0, &DVector::zeros(self.n_shared()))?;
+        let problem = self.problem(&prior);
+        let p = problem.probabilities(theta);
+        let kk = self.classes();
+        let right = p
+            .chunks_exact(kk)
+            .zip(&self.target.labels)
+            .filter(|(row, &y)| {
+                let best = (0..kk).fold(0, |b, c| if row[c] > row[b] { c } else { b });
+                best == y
+            })
+            .count();
+        Ok(right as f64 / self.data.n().max(1) as f64)
     }
 
-    fn problem<'a>(&'a self, prior: &'a SoftmaxPrior) -> SoftmaxProblem<'a> {
+    /// Original-unit weights (K × k) and intercepts (K) as this study's shared parameters
+    /// (class-major): w_cj·scale_j and, when the intercepts are under the shared prior,
+    /// b_c + Σ_j shift_j·w_cj — the same linear predictors in this standardisation.
+    fn parameters_from_original(&self, weights: &[Vec<f64>], intercepts: &[f64]) -> Vec<f64> {
+        let mut values = Vec::with_capacity(self.n_shared());
+        for (w, b) in weights.iter().zip(intercepts) {
+            values.extend(self.transform.from_original(w));
+            if self.intercept == Intercept::Shared {
+                values.push(
+                    b + w
+                        .iter()
+                        .zip(&self.transform.feature_shift)
+                        .map(|(w, m)| w * m)
+                        .sum::<f64>(),
+                );
+            }
+        }
+        values
+    }
+}
+
+impl GlmStudy for SoftmaxStudy<'_> {
+    type Problem<'a>
+        = SoftmaxProblem<'a>
+    where
+        Self: 'a;
+
+    fn data(&self) -> &Dataset {
+        self.data
+    }
+
+    fn options(&self) -> &FitOptions {
+        &self.options
+    }
+
+    fn boundaries(&self) -> &[usize] {
+        &self.boundaries
+    }
+
+    fn n_params(&self) -> usize {
+        SoftmaxStudy::n_params(self)
+    }
+
+    fn shared_part(&self, theta: &DVector<f64>) -> DVector<f64> {
+        SoftmaxStudy::shared_part(self, theta)
+    }
+
+    fn prior(&self, sd: f64, shared_center: &DVector<f64>) -> Result<PriorArrays> {
+        let SoftmaxPrior { center, precision } =
+            prior_arrays(self.k, self.classes(), self.intercept, sd, shared_center)?;
+        Ok(PriorArrays { center, precision })
+    }
+
+    fn problem<'a>(&'a self, prior: &'a PriorArrays) -> SoftmaxProblem<'a> {
         SoftmaxProblem::new(
             self.rows_of(&self.data.x),
             &self.target.labels,
@@ -309,10 +398,22 @@ impl<'d> SoftmaxStudy<'d> {
         )
     }
 
+    fn ordered_problem<'a>(&'a self, prior: &'a PriorArrays) -> SoftmaxProblem<'a> {
+        let (x, y) = self.ordered();
+        SoftmaxProblem::new(
+            self.rows_of(x),
+            y,
+            self.classes(),
+            self.has_intercept(),
+            &prior.center,
+            &prior.precision,
+        )
+    }
+
     /// The mode from `init` and the Laplace evidence there, on all rows.
     fn mode_and_evidence(
         &self,
-        prior: &SoftmaxPrior,
+        prior: &PriorArrays,
         init: DVector<f64>,
     ) -> Result<(Mode, LaplaceEvidence)> {
         let problem = self.problem(prior);
@@ -343,7 +444,7 @@ impl<'d> SoftmaxStudy<'d> {
 
     /// The MAP on the first `m` rows of the visiting order at prior sd s, from `init`; `None`
     /// where the mode cannot be found.
-    fn prefix_mode(
+    fn prefix_params(
         &self,
         m: usize,
         s: f64,
@@ -384,155 +485,6 @@ impl<'d> SoftmaxStudy<'d> {
         )
         .ok()
         .map(|optimum| optimum.log_sd.exp())
-    }
-
-    /// The fraction of rows whose most probable class (first on ties) is their own.
-    pub fn training_accuracy(&self, theta: &DVector<f64>) -> Result<f64> {
-        let prior = self.prior(1.0, &DVector::zeros(self.n_shared()))?;
-        let problem = self.problem(&prior);
-        let p = problem.probabilities(theta);
-        let kk = self.classes();
-        let right = p
-            .chunks_exact(kk)
-            .zip(&self.target.labels)
-            .filter(|(row, &y)| {
-                let best = (0..kk).fold(0, |b, c| if row[c] > row[b] { c } else { b });
-                best == y
-            })
-            .count();
-        Ok(right as f64 / self.data.n().max(1) as f64)
-    }
-
-    /// Scores one prior and returns its mode and Laplace evidence too.
-    pub fn evaluate_softmax(
-        &self,
-        spec: &CenterSpec,
-        center: ResolvedCenter,
-        prior_sd: SdSpec,
-        warm_start: Option<&DVector<f64>>,
-    ) -> Result<(PriorEvaluation, Mode, LaplaceEvidence)> {
-        let p = self.n_params();
-        let init = match warm_start.filter(|w| w.len() == p) {
-            Some(w) => w.clone(),
-            None => self.prior(1.0, &center.values)?.center,
-        };
-        let mut notes = Vec::new();
-        let (sd, eb_evaluations) = match prior_sd {
-            SdSpec::Fixed(s) => (s, 0),
-            SdSpec::Auto => {
-                let optimum = self.empirical_bayes(&center.values, &init)?;
-                notes.extend(optimum.notes);
-                (optimum.log_sd.exp(), optimum.evaluations)
-            }
-        };
-        let prior = self.prior(sd, &center.values)?;
-        let (mode, laplace) = self.mode_and_evidence(&prior, init)?;
-        let problem = self.problem(&prior);
-        let n = self.data.n();
-        let charged = self.options.charged_reals;
-        notes.extend(charged_reals_note(charged, n));
-        let charge_bits = estimate_charge_bits(
-            usize::from(prior_sd.fixed().is_none()) + center.estimated_reals + charged,
-            n,
-        );
-        let mut prequential_charge = estimate_charge_bits(center.estimated_reals + charged, n);
-
-        let codes = self.options.codes;
-        let mut refit_failures = 0;
-        // As the binary study: a prefix without an interior ŝ codes the next block with the s
-        // carried from the previous prefix, before any prefix has one with the full-data ŝ,
-        // which is then sent first (docs/codes.md, "prequential").
-        let prefix_sds = PrefixPriorSd::new(prior_sd, sd);
-        let prequential = optional_code(codes.prequential, "prequential", &mut notes, || {
-            let (x, y) = self.ordered();
-            let ordered_problem = SoftmaxProblem::new(
-                self.rows_of(x),
-                y,
-                self.classes(),
-                self.has_intercept(),
-                &prior.center,
-                &prior.precision,
-            );
-            let blocks = prequential_blocks(
-                &ordered_problem,
-                &self.boundaries,
-                &prior.center,
-                &|m, warm| {
-                    let s = prefix_sds.for_prefix(|| self.prefix_prior_sd(m, &center.values, warm));
-                    self.prefix_mode(m, s, &center.values, warm.clone())
-                },
-            );
-            refit_failures = blocks.iter().filter(|b| b.refit_failed).count();
-            prequential_charge += estimate_charge_bits(prefix_sds.extra_charged_reals(), n);
-            Ok(blocks.iter().map(|b| b.bits).sum::<f64>() + prequential_charge)
-        });
-        notes.extend(prefix_sds.note(sd, n));
-        notes.extend(refit_failure_note(refit_failures));
-        let mut two_part_code = None;
-        let two_part = optional_code(codes.two_part, "two_part", &mut notes, || {
-            let code = two_part_nats(&problem, &mode, laplace.log_likelihood, laplace.log_prior)?;
-            two_part_code = Some(code);
-            Ok(bits(code.nats) + charge_bits)
-        });
-        notes.extend(
-            two_part_code
-                .and_then(|code| code.note())
-                .map(Message::from),
-        );
-        let flat_precision = DVector::zeros(p);
-        let bic = optional_code(codes.bic, "bic", &mut notes, || {
-            bic_bits(&problem.with_precision(&flat_precision), &mode.params).map_err(Message::from)
-        });
-        if let Some(note) = &center.note {
-            notes.push(note.clone());
-        }
-        let distance = (self.shared_part(&mode.params) - &center.values).norm();
-        let evaluation = PriorEvaluation {
-            center_spec: spec.clone(),
-            center,
-            prior_sd_spec: prior_sd,
-            noise_sd_spec: SdSpec::Auto,
-            prior_sd: sd,
-            noise_sd: None,
-            mode: mode.params.clone(),
-            log_evidence: laplace.log_evidence,
-            evidence_method: EvidenceMethod::LaplaceHessian,
-            effective_parameters: laplace.effective_parameters,
-            distance_from_center: distance,
-            empirical_bayes_iterations: eb_evaluations,
-            code_lengths: CodeLengths {
-                mixture: Some(bits(-laplace.log_evidence) + charge_bits),
-                prequential,
-                two_part,
-                bic,
-                two_part_form: two_part_code.map(|code| code.form),
-            },
-            charge_bits,
-            notes,
-            symmetry_log_nats: 0.0,
-            diagnostics: None,
-        };
-        Ok((evaluation, mode, laplace))
-    }
-
-    /// Original-unit weights (K × k) and intercepts (K) as this study's shared parameters
-    /// (class-major): w_cj·scale_j and, when the intercepts are under the shared prior,
-    /// b_c + Σ_j shift_j·w_cj — the same linear predictors in this standardisation.
-    fn parameters_from_original(&self, weights: &[Vec<f64>], intercepts: &[f64]) -> Vec<f64> {
-        let mut values = Vec::with_capacity(self.n_shared());
-        for (w, b) in weights.iter().zip(intercepts) {
-            values.extend(self.transform.from_original(w));
-            if self.intercept == Intercept::Shared {
-                values.push(
-                    b + w
-                        .iter()
-                        .zip(&self.transform.feature_shift)
-                        .map(|(w, m)| w * m)
-                        .sum::<f64>(),
-                );
-            }
-        }
-        values
     }
 }
 
@@ -631,8 +583,7 @@ impl Study for SoftmaxStudy<'_> {
         _noise_sd: SdSpec,
         warm_start: Option<&DVector<f64>>,
     ) -> Result<PriorEvaluation> {
-        self.evaluate_softmax(spec, center, prior_sd, warm_start)
-            .map(|(evaluation, _, _)| evaluation)
+        evaluate_glm(self, spec, center, prior_sd, warm_start).map(|(evaluation, _, _)| evaluation)
     }
 
     fn code_length_notes(&self, charged: &[Message], charge_bits: Option<f64>) -> Vec<Message> {
@@ -656,12 +607,7 @@ impl Study for SoftmaxStudy<'_> {
             Message::from("evidence and mixture code: Laplace approximation with the exact Hessian Σᵢ (diag pᵢ − pᵢpᵢᵀ) ⊗ x̃ᵢx̃ᵢᵀ + Λ at the MAP — approximate"),
         ];
         notes.extend(charge_note(charged, charge_bits, self.data.n(), "mixture and two_part (prequential refits s on each prefix instead, and pays only for a data-derived centre)"));
-        notes.push(format!(
-            "prequential: {}, {} doubling block(s) from {} row(s); the first block is coded with the parameters at the prior centre, each later block with the MAP fitted on all rows before it (s refitted there when 'auto'), so no hyperparameter is sent",
-            self.options.order.describe(),
-            self.boundaries.len() - 1,
-            self.options.first_block
-        ).into());
+        notes.push(self.prequential_note());
         notes.push(format!(
             "two_part: MML87 with F = the data part of the Hessian at the MAP, P = {p}; F always has {m} zero directions (shifting every class's parameters alike changes no probability), where F < Λ, so the F + Λ form applies throughout (docs/codes.md); lattice constant {}",
             if tabulated { "κ_P tabulated (Conway & Sloane)" } else { "from Wallace's approximation −(P/2) ln 2π + ½ ln(Pπ) − γ_Euler (within 0.25 nats of the tabulated κ₁₂, κ₁₆, κ₂₄)" }
@@ -682,18 +628,7 @@ impl Study for SoftmaxStudy<'_> {
 /// Fits linear-softmax regression to `dataset` under the prior of `options` (math.md §7).
 pub fn fit_softmax<'d>(dataset: &'d Dataset, options: &FitOptions) -> Result<SoftmaxFit<'d>> {
     let study = SoftmaxStudy::borrowing(dataset, options)?;
-    let center = study.resolve_center(&options.center, options.prior_sd)?;
-    let (evaluation, mode, laplace) =
-        study.evaluate_softmax(&options.center, center, options.prior_sd, None)?;
-    let mut charged = Vec::new();
-    if options.prior_sd.fixed().is_none() {
-        charged.push("the prior sd s".into());
-    }
-    if evaluation.center.estimated_reals > 0 {
-        charged.push("the centre's scale".into());
-    }
-    let mut notes = study.code_length_notes(&charged, Some(evaluation.charge_bits));
-    notes.extend(evaluation.notes.iter().cloned());
+    let (evaluation, mode, laplace, notes) = fit_glm(&study, options)?;
     Ok(SoftmaxFit {
         study,
         evaluation,
@@ -703,46 +638,7 @@ pub fn fit_softmax<'d>(dataset: &'d Dataset, options: &FitOptions) -> Result<Sof
     })
 }
 
-/// Hooks for a prior of several groups ([`super::grouped_logistic`]): the model at any
-/// per-parameter centre and precision (class-major, P = K·m).
 impl SoftmaxStudy<'_> {
-    /// The mode from `init` under N(`center`, diag(`precision`)⁻¹), rechecked by a fresh pass as
-    /// the one-group fit's, and the Laplace evidence there.
-    pub(crate) fn mode_under(
-        &self,
-        center: &DVector<f64>,
-        precision: &DVector<f64>,
-        init: DVector<f64>,
-    ) -> Result<(Mode, LaplaceEvidence)> {
-        let prior = SoftmaxPrior {
-            center: center.clone(),
-            precision: precision.clone(),
-        };
-        self.mode_and_evidence(&prior, init)
-    }
-
-    /// The two-part code (MML87 with this Λ) and BIC at a mode under that prior.
-    pub(crate) fn two_part_and_bic_under(
-        &self,
-        center: &DVector<f64>,
-        precision: &DVector<f64>,
-        mode: &Mode,
-        laplace: &LaplaceEvidence,
-    ) -> (
-        std::result::Result<crate::codelength::TwoPartCode, String>,
-        std::result::Result<f64, String>,
-    ) {
-        let prior = SoftmaxPrior {
-            center: center.clone(),
-            precision: precision.clone(),
-        };
-        let problem = self.problem(&prior);
-        let two_part = two_part_nats(&problem, mode, laplace.log_likelihood, laplace.log_prior);
-        let flat = DVector::zeros(self.n_params());
-        let bic = bic_bits(&problem.with_precision(&flat), &mode.params);
-        (two_part, bic)
-    }
-
     /// Whether each class has an intercept parameter.
     pub(crate) fn intercept_is_parameter(&self) -> bool {
         self.has_intercept()
