@@ -1,12 +1,15 @@
-//! The report of a linear fit under a prior of several groups (math.md §8): the JSON of cli.md
-//! with `prior.groups`, rendered like any fit.
+//! The report of a fit under a prior of several groups (math.md §8): the JSON of cli.md with
+//! `prior.groups`, rendered like any fit (logistic and softmax through their one-group report).
 
 use super::fit::{
     render_all, DatasetInfo, Diagnostics, EvidenceInfo, FitReport, GroupInfo, LinearDiagnostics,
     MapInfo, MapSection, ModelInfo, OptimizerInfo, PriorInfo, SCHEMA,
 };
 use crate::error::SettingNames;
+use crate::fit::grouped::GroupOutcome;
 use crate::fit::{GroupedLinearFit, Study};
+use crate::prior::groups::PriorStructure;
+use nalgebra::DVector;
 use std::f64::consts::LN_2;
 
 impl FitReport {
@@ -29,27 +32,7 @@ impl FitReport {
                 target_mapping: None,
                 classes: None,
             },
-            prior: PriorInfo {
-                center: fit.structure.to_string(),
-                center_values: fit.center.iter().copied().collect(),
-                sd: f64::NAN,
-                sd_fitted: fit.groups.iter().any(|g| g.sd_fitted),
-                precision: f64::NAN,
-                groups: Some(
-                    fit.groups
-                        .iter()
-                        .map(|g| GroupInfo {
-                            name: g.name.clone(),
-                            center: g.center.to_string(),
-                            sd: g.sd,
-                            sd_fitted: g.sd_fitted,
-                            pruned: g.pruned,
-                            parameters: g.indices.len(),
-                            effective_parameters: g.effective_parameters,
-                        })
-                        .collect(),
-                ),
-            },
+            prior: grouped_prior(&fit.structure, &fit.center, &fit.groups),
             map: MapSection::Single(MapInfo {
                 weights: fit.mean.iter().copied().collect(),
                 intercept: study.transform.target_shift,
@@ -106,27 +89,38 @@ impl FitReport {
             GroupedLaplaceInner::Binary(f) => FitReport::from_logistic(f, names),
             GroupedLaplaceInner::Softmax(f) => FitReport::from_softmax(f, names),
         };
-        report.prior = PriorInfo {
-            center: fit.structure.to_string(),
-            center_values: fit.center.iter().copied().collect(),
-            sd: f64::NAN,
-            sd_fitted: fit.groups.iter().any(|g| g.sd_fitted),
-            precision: f64::NAN,
-            groups: Some(
-                fit.groups
-                    .iter()
-                    .map(|g| GroupInfo {
-                        name: g.name.clone(),
-                        center: g.center.to_string(),
-                        sd: g.sd,
-                        sd_fitted: g.sd_fitted,
-                        pruned: g.pruned,
-                        parameters: g.indices.len(),
-                        effective_parameters: g.effective_parameters,
-                    })
-                    .collect(),
-            ),
-        };
+        report.prior = grouped_prior(&fit.structure, &fit.center, &fit.groups);
         report
+    }
+}
+
+/// The `prior` section of a fit under a grouped prior: `center` the structure as given,
+/// `center_values` μ over all parameters, `groups` one entry per group (with γ_g), and `sd`,
+/// `precision` left out (NaN: one number does not describe the prior).
+fn grouped_prior(
+    structure: &PriorStructure,
+    center: &DVector<f64>,
+    groups: &[GroupOutcome],
+) -> PriorInfo {
+    PriorInfo {
+        center: structure.to_string(),
+        center_values: center.iter().copied().collect(),
+        sd: f64::NAN,
+        sd_fitted: groups.iter().any(|g| g.sd_fitted),
+        precision: f64::NAN,
+        groups: Some(
+            groups
+                .iter()
+                .map(|g| GroupInfo {
+                    name: g.name.clone(),
+                    center: g.center.to_string(),
+                    sd: g.sd,
+                    sd_fitted: g.sd_fitted,
+                    pruned: g.pruned,
+                    parameters: g.indices.len(),
+                    effective_parameters: g.effective_parameters,
+                })
+                .collect(),
+        ),
     }
 }
