@@ -8,8 +8,14 @@
 //! - `--out` that is (or is a hard or symbolic link to) an input of the same command is refused;
 //!   files are compared by (device, inode), so every spelling of a path is caught.
 //! - A symlink is followed: its target is written, atomically, in the target's folder.
-//! - A regular file (or a new one) is written to a staging file beside it, then renamed over it,
-//!   with the existing file's permission bits kept: a failure leaves the old file whole.
+//! - An existing regular file is replaced only when occam wrote it and nobody has edited it since:
+//!   every file occam writes carries the extended attribute [`OWNER_MARK`], the SHA-256 of what it
+//!   wrote, and a file without it (a user's own), or whose bytes no longer match it (edited), is
+//!   refused before anything is computed ([`check_file_out`]). Where the file system keeps no
+//!   extended attributes, occam's own files cannot be told from a user's, so they are refused too
+//!   (the message says to move the file away).
+//! - A new file, or one occam may replace, is written to a staging file beside it, then renamed
+//!   over it, with the existing file's permission bits kept: a failure leaves the old file whole.
 //! - A device, FIFO or socket (`/dev/null`, `/dev/stdout`) is written straight to, never renamed
 //!   over; a folder is refused.
 //!
@@ -43,6 +49,10 @@ pub const MAX_DATA_BYTES: u64 = 16 << 30;
 
 /// The tag in every staging name, so that only occam's own leftovers are ever recognised.
 const STAGING_TAG: &str = "occam-staging";
+
+/// The extended attribute on every file occam writes: the lowercase hex SHA-256 of its bytes.
+/// `--out` replaces an existing file only when this matches the file's bytes (see the module docs).
+pub const OWNER_MARK: &str = "user.occam.sha256";
 
 /// Paths being staged by this process, removed by the SIGINT/SIGTERM handler.
 static LIVE_STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
@@ -321,16 +331,106 @@ pub fn check_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a file output that may not be written: one of the command's `inputs`
+/// ([`check_not_input`]), a folder, or an existing regular file (links followed) that occam did
+/// not write or that has been edited since ([`OWNER_MARK`]). A new path, a device, FIFO or
+/// socket, and occam's own unedited output pass. Called before anything is computed, and again
+/// by [`write_file`].
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// let mine = dir.path().join("notes.txt");
+/// std::fs::write(&mine, "a user's file").unwrap();
+/// assert!(occam::files::check_file_out(&mine, &[]).is_err());
+/// let out = dir.path().join("fit.json");
+/// occam::files::check_file_out(&out, &[]).unwrap(); // new: may be written
+/// occam::files::write_file(&out, b"{}", &[]).unwrap();
+/// # if xattr::SUPPORTED_PLATFORM && xattr::get(&out, occam::files::OWNER_MARK).is_ok_and(|m| m.is_some()) {
+/// occam::files::check_file_out(&out, &[]).unwrap(); // occam's own, unedited: may be replaced
+/// # }
+/// std::fs::write(&out, "edited").unwrap();
+/// assert!(occam::files::check_file_out(&out, &[]).is_err());
+/// ```
+pub fn check_file_out(out: &Path, inputs: &[&Path]) -> Result<()> {
+    check_not_input(out, inputs)?;
+    let Ok(meta) = std::fs::metadata(out) else {
+        return Ok(()); // nothing there yet (or a dangling link, whose target is created)
+    };
+    if !meta.is_file() || is_stream_path(out) {
+        return Ok(()); // a folder is refused by write_file; devices and FIFOs are written to
+    }
+    let refuse = |why: String| {
+        Err(OccamError::invalid(
+            Setting::Out,
+            message![
+                why,
+                " — occam replaces only files it wrote and nobody has edited since, so as not to lose a user's data; move or delete it first, or choose another ",
+                Setting::Out
+            ],
+        ))
+    };
+    // The file a link leads to (xattr reads a link's own attributes, not its target's).
+    let file = resolve_out(out)?;
+    let mark = xattr::get(&file, OWNER_MARK).ok().flatten();
+    let Some(mark) = mark else {
+        return refuse(format!(
+            "{} exists and occam did not write it (it has no {OWNER_MARK} mark{})",
+            out.display(),
+            if xattr::SUPPORTED_PLATFORM {
+                ""
+            } else {
+                "; this platform keeps none"
+            }
+        ));
+    };
+    let digest = sha256_of_file(&file).map_err(|source| OccamError::Read {
+        path: file.clone(),
+        source,
+    })?;
+    if mark != digest.as_bytes() {
+        return refuse(format!(
+            "{} was written by occam but has been edited since",
+            out.display()
+        ));
+    }
+    Ok(())
+}
+
+/// A path under /dev or /proc (`/dev/stdout`, `/proc/self/fd/1`): a stream the shell opened,
+/// written to as it is even when it leads to a regular file (`occam … --out /dev/stdout > f`).
+fn is_stream_path(path: &Path) -> bool {
+    path.starts_with("/dev") || path.starts_with("/proc")
+}
+
+/// Lowercase hex SHA-256 of a file's bytes, read in blocks.
+fn sha256_of_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
 /// Writes `contents` to the file `out` by the rules of the module docs: never over an input,
 /// through symlinks, atomically for regular files (keeping their permissions), straight into
 /// devices and FIFOs.
 pub fn write_file(out: &Path, contents: &[u8], inputs: &[&Path]) -> Result<()> {
-    check_not_input(out, inputs)?;
+    check_file_out(out, inputs)?;
     // Asked of `out` itself (links followed by the system): a /proc "magic" link such as
     // /dev/stdout → /proc/self/fd/1 → "pipe:[…]" names no path that could be resolved by hand.
     let existing = std::fs::metadata(out).ok();
     let target = match &existing {
-        Some(meta) if !meta.is_file() => out.to_path_buf(),
+        Some(meta) if !meta.is_file() || is_stream_path(out) => out.to_path_buf(),
         _ => resolve_out(out)?,
     };
     let fail = |source| OccamError::Write {
@@ -348,8 +448,9 @@ pub fn write_file(out: &Path, contents: &[u8], inputs: &[&Path]) -> Result<()> {
                 ),
             ));
         }
-        if !meta.is_file() {
-            // A device, FIFO or socket: write to it as it is, never rename over it.
+        if !meta.is_file() || is_stream_path(out) {
+            // A device, FIFO or socket (or /dev/stdout redirected to a file by the shell, which
+            // is the shell's open file): write to it as it is, never rename over it.
             let mut file = std::fs::OpenOptions::new()
                 .write(true)
                 .open(&target)
@@ -363,6 +464,9 @@ pub fn write_file(out: &Path, contents: &[u8], inputs: &[&Path]) -> Result<()> {
         if let Some(meta) = &existing {
             f.set_permissions(meta.permissions())?;
         }
+        // Unmarked where the file system keeps no extended attributes: the file is then written,
+        // but a later `--out` will not replace it (check_file_out says why).
+        let _ = xattr::set(staging.path(), OWNER_MARK, sha256_hex(contents).as_bytes());
         f.sync_all()
     });
     written

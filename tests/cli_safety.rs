@@ -392,7 +392,13 @@ fn a_symlink_output_writes_its_target_and_keeps_the_link_and_the_mode() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("real")).unwrap();
-    let target = write_file(&dir.path().join("real"), "fit.json", "old");
+    // An earlier output of occam's (a user's own file there would be refused: see
+    // a_users_file_is_never_replaced_and_occams_own_only_while_unedited).
+    let target = dir.path().join("real/fit.json");
+    run_ok(
+        &["fit", "--data", "diabetes", "--out", "real/fit.json"],
+        dir.path(),
+    );
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
     std::os::unix::fs::symlink("real/fit.json", dir.path().join("link.json")).unwrap();
     let before = listing(dir.path());
@@ -414,6 +420,115 @@ fn a_symlink_output_writes_its_target_and_keeps_the_link_and_the_mode() {
     assert_eq!(
         std::fs::read_to_string(dir.path().join("real/new.json")).unwrap(),
         stdout
+    );
+}
+
+#[test]
+fn a_users_file_is_never_replaced_and_occams_own_only_while_unedited() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    // A user's own files, under every name a file output can take.
+    for name in [
+        "mine.json",
+        "data.csv",
+        "data.truth.json",
+        "table.tex",
+        "shard.json",
+    ] {
+        write_file(cwd, name, "a user's precious bytes");
+    }
+    let attempts: [&[&str]; 6] = [
+        &["fit", "--data", "diabetes", "--out", "mine.json"],
+        &["compare", "--data", "diabetes", "--out", "mine.json"],
+        &[
+            "simulate", "linear", "--n", "20", "--k", "2", "--out", "data.csv",
+        ],
+        // The truth file beside a new CSV is the user's: neither file is written.
+        &[
+            "simulate",
+            "linear",
+            "--n",
+            "20",
+            "--k",
+            "2",
+            "--out",
+            "data2.csv",
+        ],
+        &["stats", "--data", "diabetes", "--out", "shard.json"],
+        &[
+            "report",
+            "--table",
+            "capacity-degrees",
+            "--format",
+            "tex",
+            "--out",
+            "table.tex",
+        ],
+    ];
+    write_file(cwd, "data2.truth.json", "a user's precious bytes");
+    let before = listing(cwd);
+    for args in attempts {
+        let (code, _, stderr) = occam_in(cwd, args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("occam did not write it") && stderr.contains("--out"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert_eq!(listing(cwd), before, "a refused run left something behind");
+    for name in [
+        "mine.json",
+        "data.csv",
+        "data.truth.json",
+        "table.tex",
+        "shard.json",
+        "data2.truth.json",
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(cwd.join(name)).unwrap(),
+            "a user's precious bytes",
+            "{name} was touched"
+        );
+    }
+    // occam's own output is replaced while nobody has edited it ...
+    run_ok(&["fit", "--data", "diabetes", "--out", "fit.txt"], cwd);
+    run_ok(
+        &[
+            "fit",
+            "--data",
+            "diabetes",
+            "--prior-sd",
+            "1",
+            "--out",
+            "fit.txt",
+        ],
+        cwd,
+    );
+    let ours = std::fs::read_to_string(cwd.join("fit.txt")).unwrap();
+    assert!(ours.contains("occam fit"));
+    // ... and refused once someone has.
+    std::fs::write(cwd.join("fit.txt"), format!("{ours}my note\n")).unwrap();
+    let (code, _, stderr) = occam_in(cwd, &["fit", "--data", "diabetes", "--out", "fit.txt"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("edited since"), "{stderr}");
+    assert!(std::fs::read_to_string(cwd.join("fit.txt"))
+        .unwrap()
+        .ends_with("my note\n"));
+    // A copy of occam's output (without its mark) is the user's file.
+    run_ok(
+        &[
+            "simulate", "linear", "--n", "20", "--k", "2", "--out", "sim.csv",
+        ],
+        cwd,
+    );
+    std::fs::copy(cwd.join("sim.csv"), cwd.join("copy.csv")).unwrap();
+    let (code, _, stderr) = occam_in(cwd, &["fit", "--data", "diabetes", "--out", "copy.csv"]);
+    assert_eq!(code, 2, "{stderr}");
+    run_ok(
+        &[
+            "simulate", "linear", "--n", "20", "--k", "2", "--out", "sim.csv",
+        ],
+        cwd,
     );
 }
 

@@ -471,13 +471,14 @@ fn input_paths(data: &str, centers: &[CenterSpec]) -> Vec<PathBuf> {
     inputs
 }
 
-/// Refuses `--out` when it is one of `inputs`, before anything is computed.
+/// Refuses `--out` when it is one of `inputs` or a file occam may not replace, before anything is
+/// computed (occam::files::check_file_out).
 fn check_out(output: &OutputArgs, inputs: &[PathBuf]) -> Result<()> {
     let inputs: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
     output
         .out
         .as_ref()
-        .map_or(Ok(()), |out| occam::files::check_not_input(out, &inputs))
+        .map_or(Ok(()), |out| occam::files::check_file_out(out, &inputs))
 }
 
 /// Prints to stdout or writes `--out` (never over one of `inputs`; see occam::files); a closed
@@ -713,6 +714,9 @@ fn run_run(args: &RunArgs) -> Result<()> {
 }
 
 fn run_simulate(args: &SimulateArgs) -> Result<()> {
+    // Both outputs checked before anything is drawn or written.
+    occam::files::check_file_out(&args.out, &[])?;
+    occam::files::check_file_out(&truth_path(&args.out), &[])?;
     let spec = SimulationSpec {
         teacher: args.teacher,
         n: args.n,

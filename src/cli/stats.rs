@@ -31,7 +31,7 @@ pub(super) fn run_stats(args: &StatsArgs) -> Result<()> {
     let inputs = input_paths(data, &[]);
     if let Some(out) = &args.out {
         let refs: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
-        occam::files::check_not_input(out, &refs)?;
+        occam::files::check_file_out(out, &refs)?;
     }
     let dataset = load_data(&args.data)?;
     let step = progress::step(format!("summing the statistics of {data}"));
