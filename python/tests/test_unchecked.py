@@ -28,13 +28,14 @@ ROUTES = {
 @pytest.mark.parametrize("route", sorted(ROUTES))
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_a_non_finite_value_is_named_by_row_and_column_on_every_route(route, bad):
+    # Rows count from 0 as numpy does; an array's columns are named x1 … xk.
     X0, y0 = rows()
     shown = {"nan": "NaN", "inf": "inf", "-inf": "-inf"}[str(bad)]
     for r, c in [(0, 0), (0, K - 1), (9000, 1), (N - 1, 0), (N - 1, K - 1)]:
         X = X0.copy()
         X[r, c] = bad
         with pytest.raises(occam.OccamError,
-                           match=rf"^X: row {r}, column 'x{c}': the value {shown} is not finite"):
+                           match=rf"^X: row {r}, column 'x{c + 1}': the value {shown} is not finite"):
             ROUTES[route](X, y0)
     for r in [0, N // 2, N - 1]:
         y = y0.copy()
@@ -45,7 +46,7 @@ def test_a_non_finite_value_is_named_by_row_and_column_on_every_route(route, bad
     # sum is NaN) are found.
     X, y = X0.copy(), y0.copy()
     X[100, 1], X[15_000, 1], y[0] = np.inf, -np.inf, np.nan
-    with pytest.raises(occam.OccamError, match=r"^X: row 100, column 'x1': the value inf"):
+    with pytest.raises(occam.OccamError, match=r"^X: row 100, column 'x2': the value inf"):
         ROUTES[route](X, y)
 
 

@@ -48,11 +48,12 @@ fn printed(fit: &LinearFit<'_>) -> String {
 }
 
 fn options_variants() -> Vec<FitOptions> {
-    let defaults = FitOptions::default();
-    let mut raw = FitOptions::default();
-    raw.standardize = false;
-    raw.intercept = Intercept::None;
-    vec![defaults, raw]
+    let raw = FitOptions {
+        standardize: false,
+        intercept: Intercept::None,
+        ..FitOptions::default()
+    };
+    vec![FitOptions::default(), raw]
 }
 
 #[test]
@@ -158,26 +159,18 @@ fn finite_values_whose_sums_overflow_fail_as_on_checked_rows() {
     let names = names();
     // Squares past the largest double (1e200² = 1e400), then sums past it (20 000 · 1.7e307),
     // then a target whose squares overflow.
-    let cases: [(&str, Box<dyn Fn(&mut [f64], &mut [f64])>); 3] = [
-        (
-            "squares",
-            Box::new(|x, _| {
-                x.iter_mut().step_by(K).for_each(|v| *v *= 1e200);
-            }),
-        ),
-        (
-            "sums",
-            Box::new(|x, _| {
-                x.iter_mut()
-                    .skip(1)
-                    .step_by(K)
-                    .for_each(|v| *v = 1.7e307 + *v * 1e300);
-            }),
-        ),
-        (
-            "target",
-            Box::new(|_, y| y.iter_mut().for_each(|v| *v *= 1e170)),
-        ),
+    type Scale = fn(&mut [f64], &mut [f64]);
+    let cases: [(&str, Scale); 3] = [
+        ("squares", |x, _| {
+            x.iter_mut().step_by(K).for_each(|v| *v *= 1e200);
+        }),
+        ("sums", |x, _| {
+            x.iter_mut()
+                .skip(1)
+                .step_by(K)
+                .for_each(|v| *v = 1.7e307 + *v * 1e300);
+        }),
+        ("target", |_, y| y.iter_mut().for_each(|v| *v *= 1e170)),
     ];
     for options in options_variants() {
         for (what, scale) in &cases {
