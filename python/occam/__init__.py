@@ -261,8 +261,12 @@ def fit(
 
     X is a numpy array, a pandas DataFrame (its columns name the features) or a list of rows; y
     an array, a Series (its name names the target) or a list — text labels for classification.
-    C-contiguous float64 X is read in place; other layouts and dtypes are converted once. The
-    GIL is released while occam computes. ``standardize=False`` is ``--no-standardize``;
+    Copies of X: with ``model="linear"`` a C-contiguous float64 X is read in place, never
+    copied, its values checked for NaN and ±inf in the fit's own first pass over the rows; any
+    other layout or dtype (a DataFrame, a list, float32, Fortran order, a strided view) is
+    converted once into such an array first. The other models copy the float64 rows once more
+    into the library's data set before fitting (and ``model="mlp"`` also builds its own n×k
+    standardised design from that copy). The GIL is released while occam computes. ``standardize=False`` is ``--no-standardize``;
     ``source`` is the name the document gives the data (default: a DataFrame's
     ``attrs["occam_source"]``, else ``"python"``).
 
@@ -310,7 +314,8 @@ def compare(
     flattened (``prior.sd``, ``evidence.log_nats``, ``code_length_bits.mixture``, …);
     ``df.attrs["occam"]`` is the whole document, equal to ``occam compare --format json``.
     ``centers`` as ``--centers`` (a ';'-separated string or a list), ``sds`` as ``--sds`` (a
-    ','-separated string, or a list of numbers and ``"auto"``).
+    ','-separated string, or a list of numbers and ``"auto"``). X is copied as by ``fit``: the
+    linear model reads a C-contiguous float64 X in place; the other models copy it once.
 
     >>> import occam
     >>> table = occam.compare(*occam.load("diabetes"), sds="logspace:-1:2:4,auto")
@@ -452,7 +457,9 @@ True
 
 def _from_arrays(X: Any, y: Any) -> "SufficientStats":
     """Statistics of the rows (X, y): X as for ``occam.fit`` (its columns name the features), y
-    numeric (text labels are for classification, which the statistics do not fit).
+    numeric (text labels are for classification, which the statistics do not fit). A
+    C-contiguous float64 X is read in place, once (its values are checked for NaN and ±inf in
+    the same pass); other layouts and dtypes are converted once first.
 
     >>> import occam
     >>> occam.SufficientStats.from_arrays([[1.0, 2.0], [2.0, 1.0], [3.0, 5.0]], [1.0, 0.0, 2.0]).n

@@ -13,10 +13,10 @@ use numpy::{
 };
 use occam::codelength::{CodeKind, CodeSelection, RowOrder};
 use occam::compare::{compare, parse_centers, parse_sds, CompareOptions};
-use occam::data::{DataView, Dataset};
+use occam::data::{DataView, Dataset, UncheckedView};
 use occam::error::{OccamError, Setting, SettingNames};
 use occam::fit::{
-    fit_linear, FitOptions, HessianKind, LinearStudy, MlpOptions, ModelFit, ModelKind,
+    fit_linear_unchecked, FitOptions, HessianKind, LinearStudy, MlpOptions, ModelFit, ModelKind,
 };
 use occam::model::mlp::{Activation, Task};
 use occam::model::Intercept;
@@ -205,18 +205,24 @@ pub(crate) struct PyDataInfo {
 }
 
 /// A `Dataset` from a C-contiguous float64 matrix and target (copied once into the data set),
-/// checked as a CSV's values are (shapes, finite values). The linear fit reads the arrays in
-/// place instead ([`view`]).
+/// checked as a CSV's values are (shapes, finite values): for the models other than the linear
+/// one, which standardise into a design of their own. The linear model reads the arrays in place
+/// instead ([`view`]).
 pub(crate) fn dataset(
     x: &PyReadonlyArray2<'_, f64>,
     y: &PyReadonlyArray1<'_, f64>,
     info: &PyDataInfo,
 ) -> PyResult<Dataset> {
-    Ok(view(x, y, info)?.to_dataset())
+    let rows = view(x, y, info)?;
+    let checked = rows.check().map_err(|e| rows_error(x, y, info, e))?;
+    Ok(checked.to_dataset())
 }
 
-/// The arrays as a [`DataView`]: the rows read in place from numpy's buffer, no copy, with the
-/// checks of `Dataset::new` (a non-finite value named by row and column as numpy counts them).
+/// The arrays as an [`UncheckedView`]: the rows read in place from numpy's buffer, no copy, the
+/// shapes checked. Their values are checked by the linear entries that take the view, folded
+/// into their first pass over the rows (`fit_linear_unchecked`, `LinearStudy::from_unchecked`,
+/// `ShardStats::from_unchecked`), or by [`UncheckedView::check`]; map their errors with
+/// [`rows_error`].
 ///
 /// Sound without `unsafe`: `PyReadonlyArray` holds numpy's shared (read-only) borrow of the array
 /// for as long as the returned slices live — rust-numpy's borrow checker refuses a mutable borrow
@@ -228,13 +234,8 @@ pub(crate) fn view<'a>(
     x: &'a PyReadonlyArray2<'_, f64>,
     y: &'a PyReadonlyArray1<'_, f64>,
     info: &'a PyDataInfo,
-) -> PyResult<DataView<'a>> {
-    let xs = x
-        .as_slice()
-        .map_err(|e| OccamError_::new_err(format!("X: {e}")))?;
-    let ys = y
-        .as_slice()
-        .map_err(|e| OccamError_::new_err(format!("y: {e}")))?;
+) -> PyResult<UncheckedView<'a>> {
+    let (xs, ys) = slices(x, y)?;
     let (n, k) = (x.shape()[0], x.shape()[1]);
     if k != info.feature_names.len() || n != ys.len() {
         return Err(OccamError_::new_err(format!(
@@ -243,7 +244,7 @@ pub(crate) fn view<'a>(
             info.feature_names.len()
         )));
     }
-    DataView::new(
+    DataView::unchecked(
         &info.source,
         &info.feature_names,
         &info.target_name,
@@ -251,7 +252,39 @@ pub(crate) fn view<'a>(
         ys,
         &info.target_labels,
     )
-    .map_err(|e| not_finite(xs, ys, &info.feature_names).unwrap_or_else(|| to_py(e)))
+    .map_err(to_py)
+}
+
+/// The arrays' buffers (C-contiguous, or an error naming the array).
+fn slices<'a>(
+    x: &'a PyReadonlyArray2<'_, f64>,
+    y: &'a PyReadonlyArray1<'_, f64>,
+) -> PyResult<(&'a [f64], &'a [f64])> {
+    let xs = x
+        .as_slice()
+        .map_err(|e| OccamError_::new_err(format!("X: {e}")))?;
+    let ys = y
+        .as_slice()
+        .map_err(|e| OccamError_::new_err(format!("y: {e}")))?;
+    Ok((xs, ys))
+}
+
+/// An error of a computation on a [`view`] of the arrays as Python sees it. Every route that
+/// reads an unchecked view refuses a non-finite value before any other data error, with the
+/// library's `Csv` error by its flat position; that one is named again here by row and column
+/// as numpy and pandas count them ([`not_finite`]). Any other error is the library's.
+pub(crate) fn rows_error(
+    x: &PyReadonlyArray2<'_, f64>,
+    y: &PyReadonlyArray1<'_, f64>,
+    info: &PyDataInfo,
+    error: OccamError,
+) -> PyErr {
+    if let (OccamError::Csv { .. }, Ok((xs, ys))) = (&error, slices(x, y)) {
+        if let Some(named) = not_finite(xs, ys, &info.feature_names) {
+            return named;
+        }
+    }
+    to_py(error)
 }
 
 /// The first non-finite value of `xs` (row-major, one column a name) or `ys`, named by row and
@@ -291,14 +324,15 @@ fn fit_json(
     )?;
     // The linear model under one prior (CheckedOptions::fit's branch for it) reads the caller's
     // rows in place; the others copy them into a Dataset.
+    // The values are checked in the fit's first pass over the rows (no separate read).
     if checked.kind() == ModelKind::Linear && checked.options().prior.is_none() {
         let rows = view(&x, &y, &info)?;
         return py
             .detach(|| {
-                let fit = ModelFit::Linear(fit_linear(rows, checked.options())?);
+                let fit = ModelFit::Linear(fit_linear_unchecked(rows, checked.options())?);
                 Ok(FitReport::from_fit(&fit, &Flags).render(OutputFormat::Json))
             })
-            .map_err(to_py);
+            .map_err(|e| rows_error(&x, &y, &info, e));
     }
     let data = dataset(&x, &y, &info)?;
     py.detach(|| {
@@ -350,11 +384,11 @@ fn compare_json(
         let rows = view(&x, &y, &info)?;
         return py
             .detach(|| {
-                let study = LinearStudy::borrowing(rows, fit.options())?;
+                let study = LinearStudy::from_unchecked(rows, fit.options())?;
                 let comparison = compare(&study, &options)?;
                 Ok(CompareReport::from_comparison(&comparison, &Flags).render(OutputFormat::Json))
             })
-            .map_err(to_py);
+            .map_err(|e| rows_error(&x, &y, &info, e));
     }
     let data = dataset(&x, &y, &info)?;
     py.detach(|| {

@@ -2,7 +2,7 @@
 //! Python value that merges (`a.merge(b)`, `a + b`), pickles (its state is the documented JSON
 //! file, docs/scale.md) and fits (`occam.fit_stats`).
 
-use crate::{to_py, view, OccamError_, PyDataInfo, PyFitOptions};
+use crate::{rows_error, to_py, view, OccamError_, PyDataInfo, PyFitOptions};
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use occam::data::ShardStats;
 use occam::error::Setting;
@@ -31,9 +31,12 @@ impl PySufficientStats {
         y: PyReadonlyArray1<'_, f64>,
         info: PyDataInfo,
     ) -> PyResult<Self> {
-        // The rows are read in place from numpy's buffer (no copy).
+        // The rows are read in place from numpy's buffer (no copy), once: their values are
+        // checked in the same pass.
         let rows = view(&x, &y, &info)?;
-        let stats = py.detach(|| ShardStats::from_view(rows)).map_err(to_py)?;
+        let stats = py
+            .detach(|| ShardStats::from_unchecked(rows))
+            .map_err(|e| rows_error(&x, &y, &info, e))?;
         Ok(PySufficientStats { stats })
     }
 

@@ -47,7 +47,7 @@ pub struct Standardization {
 
 /// Count, column means and column sums of squared deviations of a set of rows.
 #[derive(Debug, Clone, PartialEq)]
-struct Moments {
+pub(crate) struct Moments {
     count: usize,
     mean: Vec<f64>,
     sum_sq: Vec<f64>,
@@ -84,6 +84,36 @@ impl Moments {
         }
     }
 
+    /// The one pass of [`Standardization::fit`] over all rows: each run of [`SUB_BLOCK_ROWS`]
+    /// rows (in cache) gets its mean and then its sum of squared deviations about that mean, and
+    /// runs are merged with Chan's update; fixed blocks of rows on all cores, merged in block
+    /// order, so the result does not depend on the thread count.
+    ///
+    /// A NaN or ±∞ among a column's values makes its mean NaN or ±∞ (sums, the division by the
+    /// run's count and the merges keep a non-finite value non-finite), which
+    /// [`Moments::is_finite`] sees: the fold of [`UncheckedView`](super::UncheckedView)'s check.
+    pub(crate) fn of_view(data: DataView<'_>) -> Self {
+        let k = data.k();
+        let blocks = map_row_blocks(data.n(), |block| {
+            let mut moments = Moments::empty(k);
+            for start in block.clone().step_by(SUB_BLOCK_ROWS) {
+                let rows = start..(start + SUB_BLOCK_ROWS).min(block.end);
+                moments.merge(&Moments::of_rows(data, rows));
+            }
+            moments
+        });
+        let mut moments = Moments::empty(k);
+        for block in &blocks {
+            moments.merge(block);
+        }
+        moments
+    }
+
+    /// Every mean and sum of squares finite.
+    pub(crate) fn is_finite(&self) -> bool {
+        self.mean.iter().chain(&self.sum_sq).all(|v| v.is_finite())
+    }
+
     /// Adds a disjoint set of rows (Chan, Golub & LeVeque 1979): with δ = x̄_b − x̄_a,
     /// x̄ = x̄_a + δ·n_b/n and M₂ = M₂ₐ + M₂_b + δ²·n_a·n_b/n.
     fn merge(&mut self, other: &Moments) {
@@ -116,26 +146,30 @@ impl Standardization {
     /// merged in block order, so the result does not depend on the thread count.
     pub fn fit<'a>(data: impl Into<DataView<'a>>, options: DesignOptions) -> Result<Self> {
         let data = data.into();
-        let (n, k) = (data.n(), data.k());
-        // With one row every column is "constant": say what is really wrong.
+        Self::from_moments(data, Moments::of_view(data), options)
+    }
+
+    /// With one row every column is "constant": say what is really wrong.
+    fn refuse_one_row(data: DataView<'_>) -> Result<()> {
+        let n = data.n();
         if n < 2 {
             return Err(OccamError::Csv {
                 source_name: data.source.to_string(),
                 message: format!("only {n} data row: standardising a feature and fitting any prior need at least 2 rows (and more rows than weights to estimate the noise); add rows").into(),
             });
         }
-        let blocks = map_row_blocks(n, |block| {
-            let mut moments = Moments::empty(k);
-            for start in block.clone().step_by(SUB_BLOCK_ROWS) {
-                let rows = start..(start + SUB_BLOCK_ROWS).min(block.end);
-                moments.merge(&Moments::of_rows(data, rows));
-            }
-            moments
-        });
-        let mut moments = Moments::empty(k);
-        for block in &blocks {
-            moments.merge(block);
-        }
+        Ok(())
+    }
+
+    /// The rest of [`Standardization::fit`] from its pass over the rows ([`Moments::of_view`] of
+    /// `data`): fewer than 2 rows and constant features are refused here.
+    pub(crate) fn from_moments(
+        data: DataView<'_>,
+        moments: Moments,
+        options: DesignOptions,
+    ) -> Result<Self> {
+        let (n, k) = (data.n(), data.k());
+        Self::refuse_one_row(data)?;
         let Moments { mean, sum_sq, .. } = moments;
         let feature_scale = if options.standardize {
             let sd: Vec<f64> = sum_sq.iter().map(|s| (s / n as f64).sqrt()).collect();

@@ -15,7 +15,7 @@ pub mod view;
 pub use builtin::{builtin, builtin_names, BuiltinDataset, BUILTINS};
 pub use design::{Design, DesignOptions, Standardization, SufficientStats};
 pub use shard::ShardStats;
-pub use view::DataView;
+pub use view::{DataView, UncheckedView};
 
 use crate::error::{OccamError, Result};
 use std::path::Path;

@@ -16,7 +16,7 @@
 //! "n", "features", "target", "mean" (k + 1 values, the target's last), "comoment" (k + 1 rows of
 //! k + 1 values)}`, numbers printed shortest-round-trip so a file holds the exact values.
 
-use super::{DataView, Dataset};
+use super::{DataView, Dataset, UncheckedView};
 use crate::error::{OccamError, Result};
 use crate::linalg::{gram_accumulate, map_row_blocks};
 use serde::{Deserialize, Serialize};
@@ -79,6 +79,28 @@ impl ShardStats {
 
     /// [`ShardStats::from_dataset`] on rows held elsewhere (read in place, never copied).
     pub fn from_view(data: DataView<'_>) -> Result<Self> {
+        Self::refuse_labels(data)?;
+        Ok(Self::of_rows(data))
+    }
+
+    /// [`ShardStats::from_view`] on rows whose values are not checked yet: the check is folded
+    /// into the one pass ([`UncheckedView`]; a NaN or ±∞ makes its column's mean non-finite),
+    /// so the rows are read once. The statistics and errors are `from_view`'s on the checked
+    /// rows (a non-finite value refused first, with [`DataView::new`]'s error).
+    pub fn from_unchecked(rows: UncheckedView<'_>) -> Result<Self> {
+        let (data, stats) = rows.checked_by(Self::of_rows, |stats| {
+            stats
+                .mean
+                .iter()
+                .chain(stats.comoment.iter().flatten())
+                .all(|v| v.is_finite())
+        })?;
+        Self::refuse_labels(data)?;
+        Ok(stats)
+    }
+
+    /// Text labels are codes meaningful within one file only.
+    fn refuse_labels(data: DataView<'_>) -> Result<()> {
         if !data.target_labels.is_empty() {
             return Err(OccamError::Csv {
                 source_name: data.source.to_string(),
@@ -89,6 +111,12 @@ impl ShardStats {
                 .into(),
             });
         }
+        Ok(())
+    }
+
+    /// The one pass: each run of rows centred about its own mean, runs and blocks merged with
+    /// Chan's update, in block order.
+    fn of_rows(data: DataView<'_>) -> Self {
         let k = data.k();
         let m = k + 1;
         let blocks = map_row_blocks(data.n(), |rows| {
@@ -130,7 +158,7 @@ impl ShardStats {
         for block in &blocks {
             total.add(block);
         }
-        Ok(total)
+        total
     }
 
     /// Chan's update with the rows of `other` (same columns, not checked here).

@@ -6,8 +6,11 @@
 //! row fingerprints), so it never needs a copy of them. A caller that holds the rows in its own
 //! row-major memory — the Python package reading a C-contiguous float64 numpy array — builds a
 //! [`DataView`] over that memory with [`DataView::new`] (the checks of [`Dataset::new`]) and fits
-//! it with [`crate::fit::fit_linear`] (which takes a view or a `&Dataset`); everyone else keeps
-//! using [`Dataset`], which converts with `DataView::from(&dataset)` at no cost.
+//! it with [`crate::fit::fit_linear`] (which takes a view or a `&Dataset`), or, to skip the
+//! separate read that checking every value costs, builds an [`UncheckedView`] with
+//! [`DataView::unchecked`] and fits it with [`crate::fit::fit_linear_unchecked`], which checks the
+//! values in its own first pass. Everyone else keeps using [`Dataset`], which converts with
+//! `DataView::from(&dataset)` at no cost.
 
 use super::Dataset;
 use crate::error::{OccamError, Result};
@@ -80,6 +83,89 @@ impl<'a> DataView<'a> {
     }
 }
 
+/// Rows handed over by a caller whose values have not been checked yet: [`DataView::unchecked`]
+/// checks only the shapes, and the rows cannot be read until their values are known finite.
+///
+/// Checking a 200 000 × 100 buffer for NaN and ±∞ is a read of all of it — as long as the
+/// linear fit's own first pass. So the linear entries that take an `UncheckedView`
+/// ([`crate::fit::fit_linear_unchecked`], [`crate::fit::LinearStudy::from_unchecked`],
+/// [`crate::data::ShardStats::from_unchecked`]) fold the check into that pass: it sums every
+/// value into column means, and a NaN or ±∞ anywhere in a column makes that column's mean NaN or
+/// ±∞ (IEEE sums, divisions by a row count and Chan's merges never turn a non-finite value finite).
+/// Only when an accumulated value comes out non-finite are the rows searched, for the first
+/// non-finite value ([`DataView::new`]'s error, word for word); when none is found the sums merely
+/// overflowed, the values are finite, and the fit goes on exactly as on checked rows (where
+/// the overflow is refused as it is for a CSV). Every other use goes through
+/// [`UncheckedView::check`], the whole check first. The view inside is private: no code reads
+/// the rows of an `UncheckedView` except through one of those two routes.
+#[derive(Debug, Clone, Copy)]
+pub struct UncheckedView<'a> {
+    view: DataView<'a>,
+}
+
+impl<'a> DataView<'a> {
+    /// Rows whose values are not checked yet (the shapes are, with [`DataView::new`]'s error):
+    /// for a caller that hands over its own buffer and fits the linear model, which checks the
+    /// values in its first pass ([`UncheckedView`]).
+    pub fn unchecked(
+        source: &'a str,
+        feature_names: &'a [String],
+        target_name: &'a str,
+        x: &'a [f64],
+        y: &'a [f64],
+        target_labels: &'a [String],
+    ) -> Result<UncheckedView<'a>> {
+        check_shapes(source, feature_names.len(), x, y)?;
+        Ok(UncheckedView {
+            view: DataView {
+                source,
+                feature_names,
+                target_name,
+                x,
+                y,
+                target_labels,
+            },
+        })
+    }
+}
+
+impl<'a> UncheckedView<'a> {
+    /// Number of rows.
+    pub fn n(&self) -> usize {
+        self.view.n()
+    }
+
+    /// Number of features.
+    pub fn k(&self) -> usize {
+        self.view.k()
+    }
+
+    /// The whole check of [`DataView::new`] (every value finite, one read of the rows), then the
+    /// rows: for the callers that do not fold it into a pass of their own.
+    pub fn check(self) -> Result<DataView<'a>> {
+        let DataView { source, x, y, .. } = self.view;
+        check(source, self.view.k(), x, y)?;
+        Ok(self.view)
+    }
+
+    /// The rows after `pass` has read them, checked by the pass's own result: `pass` must make
+    /// an accumulated value that `finite` refuses whenever a value of `x` is NaN or ±∞ (column
+    /// sums do). `y` is checked apart (n values). When `finite` refuses, the rows are searched
+    /// and the first non-finite value is refused as [`DataView::new`] refuses it; if there is
+    /// none, the values are finite and the pass's result stands.
+    pub(crate) fn checked_by<T>(
+        self,
+        pass: impl FnOnce(DataView<'a>) -> T,
+        finite: impl FnOnce(&T) -> bool,
+    ) -> Result<(DataView<'a>, T)> {
+        let result = pass(self.view);
+        if !finite(&result) || first_non_finite(self.view.y).is_some() {
+            self.check()?;
+        }
+        Ok((self.view, result))
+    }
+}
+
 impl<'a> From<&'a Dataset> for DataView<'a> {
     fn from(data: &'a Dataset) -> Self {
         DataView {
@@ -96,6 +182,18 @@ impl<'a> From<&'a Dataset> for DataView<'a> {
 /// [`Dataset::new`]'s checks: at least one feature and one row, `x` of length n·k, every value
 /// finite (the first one that is not is named by its position in `x` then `y`).
 pub(super) fn check(source: &str, k: usize, x: &[f64], y: &[f64]) -> Result<()> {
+    check_shapes(source, k, x, y)?;
+    if let Some(i) = first_non_finite(x).or_else(|| first_non_finite(y).map(|i| x.len() + i)) {
+        return Err(OccamError::Csv {
+            source_name: source.to_string(),
+            message: format!("value number {i} is not finite").into(),
+        });
+    }
+    Ok(())
+}
+
+/// [`check`]'s shapes: at least one feature and one row, `x` of length n·k.
+fn check_shapes(source: &str, k: usize, x: &[f64], y: &[f64]) -> Result<()> {
     if k == 0 || y.is_empty() || x.len() != y.len() * k {
         return Err(OccamError::Csv {
             source_name: source.to_string(),
@@ -107,19 +205,12 @@ pub(super) fn check(source: &str, k: usize, x: &[f64], y: &[f64]) -> Result<()> 
             .into(),
         });
     }
-    if let Some(i) = first_non_finite(x).or_else(|| first_non_finite(y).map(|i| x.len() + i)) {
-        return Err(OccamError::Csv {
-            source_name: source.to_string(),
-            message: format!("value number {i} is not finite").into(),
-        });
-    }
     Ok(())
 }
 
 /// The position of the first NaN or ±∞ in `values`. Runs of 1024 values are tested with a
-/// branch-free fold (which the compiler vectorises: this check is one read of the rows, and for
-/// the Python package's in-place fit it is the only pass the library's own fit does not make),
-/// and only a run that holds one is searched for the position.
+/// branch-free fold (which the compiler vectorises: this check is one read of the rows, the
+/// read [`UncheckedView`] saves), and only a run that holds one is searched for the position.
 fn first_non_finite(values: &[f64]) -> Option<usize> {
     values.chunks(1024).enumerate().find_map(|(c, run)| {
         if run.iter().fold(true, |ok, v| ok & v.is_finite()) {

@@ -15,7 +15,10 @@ use crate::codelength::linear::{bic_bits, mixture_bits, two_part_nats, Prequenti
 use crate::codelength::{
     bits, estimate_charge_bits, lattice_term, optional_code, CodeLengths, CodeSelection,
 };
-use crate::data::{DataView, Dataset, DesignOptions, ShardStats, Standardization, SufficientStats};
+use crate::data::design::Moments;
+use crate::data::{
+    DataView, Dataset, DesignOptions, ShardStats, Standardization, SufficientStats, UncheckedView,
+};
 use crate::error::{Message, OccamError, Result, Setting};
 use crate::inference::{minimize_lbfgs, Hyperparameters, LbfgsOptions, LinearGaussian, Posterior};
 use crate::message;
@@ -165,7 +168,7 @@ impl LinearStudy<'static> {
     /// Standardises, computes the sufficient statistics and eigendecomposes: the O(nk²) part, on
     /// a copy of the data set (see [`LinearStudy::borrowing`] to avoid the copy).
     pub fn new(dataset: &Dataset, options: &FitOptions) -> Result<Self> {
-        LinearStudy::with_data(Rows::Owned(dataset.clone()), options)
+        LinearStudy::with_data(Rows::Owned(dataset.clone()), None, options)
     }
 }
 
@@ -189,10 +192,21 @@ impl<'d> LinearStudy<'d> {
     /// [`LinearStudy::new`] on borrowed rows: a [`Dataset`], or a [`DataView`] of rows held in
     /// the caller's memory (read in place, never copied).
     pub fn borrowing(dataset: impl Into<DataView<'d>>, options: &FitOptions) -> Result<Self> {
-        LinearStudy::with_data(Rows::Borrowed(dataset.into()), options)
+        LinearStudy::with_data(Rows::Borrowed(dataset.into()), None, options)
     }
 
-    fn with_data(data: Rows<'d>, options: &FitOptions) -> Result<Self> {
+    /// [`LinearStudy::borrowing`] on rows whose values are not checked yet: the check is folded
+    /// into the standardisation's pass ([`UncheckedView`]), so the rows are read once fewer. The
+    /// study, its numbers and its errors are those of `borrowing` on the checked rows (the same
+    /// pass, in the same order; a non-finite value refused first, with [`DataView::new`]'s error).
+    pub fn from_unchecked(rows: UncheckedView<'d>, options: &FitOptions) -> Result<Self> {
+        let (view, moments) = rows.checked_by(Moments::of_view, Moments::is_finite)?;
+        LinearStudy::with_data(Rows::Borrowed(view), Some(moments), options)
+    }
+
+    /// The study of `data`; `moments`, when given, are [`Moments::of_view`] of its rows (made
+    /// while checking them), so the standardisation does not read them again.
+    fn with_data(data: Rows<'d>, moments: Option<Moments>, options: &FitOptions) -> Result<Self> {
         let dataset = data.view();
         options.validate(ModelKind::Linear)?;
         // The k×k matrices alive at once: the Gram matrix, the eigendecomposition's copy and its
@@ -217,7 +231,12 @@ impl<'d> LinearStudy<'d> {
                     .and(" (the prequential code keeps one k×k matrix per block)"),
             )?;
         }
-        let transform = Standardization::fit(dataset, design_options(options))?;
+        let transform = match moments {
+            Some(moments) => {
+                Standardization::from_moments(dataset, moments, design_options(options))?
+            }
+            None => Standardization::fit(dataset, design_options(options))?,
+        };
         // The prequential plan sums the statistics block by block anyway; its last prefix is the
         // whole data set, so the O(nk²) pass and the eigendecomposition are done once.
         let _step = crate::progress::step(if wide {
@@ -520,6 +539,22 @@ pub fn fit_linear<'d>(
     let dataset = dataset.into();
     let study = LinearStudy::borrowing(dataset, options)?;
     fit_study(study, options, super::class_like_target_note(dataset))
+}
+
+/// [`fit_linear`] on rows whose values are not checked yet (a caller's own buffer, e.g. the
+/// Python package's numpy array): the check is folded into the standardisation's pass
+/// ([`LinearStudy::from_unchecked`]). The fit, its output and its errors are `fit_linear`'s on
+/// the checked rows.
+pub fn fit_linear_unchecked<'d>(
+    rows: UncheckedView<'d>,
+    options: &FitOptions,
+) -> Result<LinearFit<'d>> {
+    let study = LinearStudy::from_unchecked(rows, options)?;
+    let note = study
+        .data
+        .as_ref()
+        .and_then(|rows| super::class_like_target_note(rows.view()));
+    fit_study(study, options, note)
 }
 
 /// [`fit_linear`] on a study made: the prior of `options` scored, its posterior, the L-BFGS

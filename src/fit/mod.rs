@@ -17,12 +17,16 @@ pub mod mlp;
 pub mod options;
 pub mod prefix_sd;
 pub mod softmax;
+#[cfg(test)]
+mod unchecked_tests;
 
 pub use center::ResolvedCenter;
 pub use dispatch::ModelFit;
 pub use grouped::{fit_grouped_linear, GroupOutcome, GroupedLinearFit};
 pub use kind::ModelKind;
-pub use linear::{fit_linear, fit_linear_shards, LinearFit, LinearStudy, OptimizerCheck};
+pub use linear::{
+    fit_linear, fit_linear_shards, fit_linear_unchecked, LinearFit, LinearStudy, OptimizerCheck,
+};
 pub use logistic::{fit_logistic, LogisticFit, LogisticStudy};
 pub use mlp::{fit_mlp, HessianKind, MlpFit, MlpOptions, MlpStudy};
 pub use options::{CheckedOptions, FitOptions, OptionsProblem};
