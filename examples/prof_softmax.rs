@@ -1,6 +1,8 @@
 //! Times the softmax passes one by one (bench/README.md's per-pass figures): f + ∇f, the Hessian
 //! diagonal and the P × P Fisher information, on a CSV whose last column holds class labels
-//! 0…K−1 (as `occam simulate logistic --classes K` writes it), standardised here, θ = 0.01·(j mod 7).
+//! 0…K−1 (as `occam simulate logistic --classes K` writes it), standardised on the fly (as the fit
+//! reads its rows), θ = 0.01·(j mod 7). The f + ∇f pass is timed on the fly and then on the packed
+//! design ([`SoftmaxProblem::with_packed`], what the fit uses on all rows), and so are the others.
 //!
 //! `cargo run --release --example prof_softmax -- CSV REPEATS`
 //!
@@ -63,20 +65,19 @@ fn main() {
     }
     let n = labels.len();
     let classes = labels.iter().max().expect("rows") + 1;
-    let mut z = x.clone();
+    let (mut shift, mut inv_scale) = (vec![0.0; k], vec![0.0; k]);
     for j in 0..k {
         let mean = (0..n).map(|i| x[i * k + j]).sum::<f64>() / n as f64;
         let var = (0..n).map(|i| (x[i * k + j] - mean).powi(2)).sum::<f64>() / n as f64;
-        for i in 0..n {
-            z[i * k + j] = (x[i * k + j] - mean) / var.sqrt();
-        }
+        shift[j] = mean;
+        inv_scale[j] = 1.0 / var.sqrt();
     }
     let m = k + 1;
     let p = classes * m;
     let center = DVector::zeros(p);
     let precision = DVector::from_element(p, 1.0);
     let problem = SoftmaxProblem::new(
-        Rows::design(&z, k),
+        Rows::standardized(&x, k, &shift, &inv_scale),
         &labels,
         classes,
         true,
@@ -85,12 +86,17 @@ fn main() {
     );
     let theta = DVector::from_fn(p, |j, _| 0.01 * (j % 7) as f64);
     let (pass, _) = best(repeats, || problem.likelihood_and_gradient(&theta));
+    let (pack, packed) = best(1, || problem.packed_design());
+    let problem = problem.with_packed(&packed);
+    let (packed_pass, _) = best(repeats, || problem.likelihood_and_gradient(&theta));
     let (diagonal, _) = best(repeats, || problem.hessian_diagonal(&theta));
     let (fisher, h) = best(repeats, || problem.fisher_information(&theta));
     let flops = 2.0 * (classes * (classes - 1) / 2) as f64 * (m * m) as f64 * n as f64;
     let out = serde_json::json!({
         "n": n, "k": k, "classes": classes, "threads": occam::linalg::threads(),
         "likelihood_and_gradient_s": pass,
+        "pack_design_s": pack,
+        "likelihood_and_gradient_packed_s": packed_pass,
         "hessian_diagonal_s": diagonal,
         "fisher_information_s": fisher,
         "fisher_gflops": flops / fisher[0] / 1e9,

@@ -85,6 +85,15 @@ fn exp_reduced(x: f64) -> (f64, f64) {
     (scale, p * r)
 }
 
+/// eˣ for x ≤ 0 from [`exp_reduced`]: 2ᵏ(eʳ − 1) + 2ᵏ, branch-free and the same bits on every
+/// machine (vectorisable; within 1e-15 relative of libm's exp down to x = −708, where it is
+/// clamped: e^−708 ≈ 3e-308 below that).
+#[inline(always)]
+pub(crate) fn exp_nonpositive(x: f64) -> f64 {
+    let (scale, em1) = exp_reduced(x);
+    scale * em1 + scale
+}
+
 /// tanh x = −m/(2 + m) with m = e^(−2|x|) − 1, sign restored: within 5e-16 relative of libm's
 /// tanh over the whole line (a unit test checks), exactly ±1 beyond |x| ≈ 19, odd, NaN kept.
 #[inline(always)]
@@ -133,5 +142,23 @@ mod tests {
         assert!(tanh_kernel(f64::NAN).is_nan() && logistic_kernel(f64::NAN).is_nan());
         assert_eq!(tanh_kernel(-0.0).to_bits(), (-0.0f64).to_bits());
         assert_eq!(logistic_kernel(0.0), 0.5);
+    }
+
+    #[test]
+    fn the_nonpositive_exp_matches_libm() {
+        let mut worst: f64 = 0.0;
+        for i in 0..=700_000 {
+            let x = -700.0 * f64::from(i) / 700_000.0;
+            for x in [x, x * 1e-3, x * 1e-9, x * 1e-200] {
+                let expected = x.exp();
+                worst = worst.max((exp_nonpositive(x) - expected).abs() / expected);
+            }
+        }
+        assert!(worst < 1e-15, "{worst:e}");
+        assert_eq!(exp_nonpositive(0.0), 1.0);
+        assert_eq!(exp_nonpositive(-0.0), 1.0);
+        assert_eq!(exp_nonpositive(-1e4), exp_nonpositive(-708.0));
+        assert!(exp_nonpositive(-f64::INFINITY) < 1e-300);
+        assert!(exp_nonpositive(f64::NAN).is_nan());
     }
 }

@@ -151,6 +151,10 @@ pub struct SoftmaxStudy<'d> {
     fingerprints: OnceLock<HashSet<u64>>,
     /// ∇ℓ at θ = 0 on all rows: the gradient scale of every fit on these rows.
     zero_gradient: OnceLock<DVector<f64>>,
+    /// x̃ᵢ of every row (given order), n × m, formed once for the passes over all rows; `None`
+    /// when it does not fit in memory (the passes then standardise the rows on the fly: the same
+    /// values).
+    packed: OnceLock<Option<Vec<f64>>>,
 }
 
 /// A fitted linear-softmax regression.
@@ -245,6 +249,7 @@ impl<'d> SoftmaxStudy<'d> {
             boundaries: doubling_boundaries(data.n(), options.first_block),
             fingerprints: OnceLock::new(),
             zero_gradient: OnceLock::new(),
+            packed: OnceLock::new(),
         })
     }
 
@@ -387,15 +392,31 @@ impl GlmStudy for SoftmaxStudy<'_> {
         Ok(PriorArrays { center, precision })
     }
 
+    /// The problem on all rows under `prior`, reading the packed design
+    /// ([`SoftmaxProblem::with_packed`]) when it fits in memory ([`crate::memory::check_fits`]).
     fn problem<'a>(&'a self, prior: &'a PriorArrays) -> SoftmaxProblem<'a> {
-        SoftmaxProblem::new(
+        let problem = SoftmaxProblem::new(
             self.rows_of(&self.data.x),
             &self.target.labels,
             self.classes(),
             self.has_intercept(),
             &prior.center,
             &prior.precision,
-        )
+        );
+        let packed = self.packed.get_or_init(|| {
+            crate::memory::check_fits(
+                problem.packed_bytes(),
+                Setting::Data,
+                "the standardised design",
+                crate::memory::fewer_features(),
+            )
+            .ok()
+            .map(|()| problem.packed_design())
+        });
+        match packed {
+            Some(packed) => problem.with_packed(packed),
+            None => problem,
+        }
     }
 
     fn ordered_problem<'a>(&'a self, prior: &'a PriorArrays) -> SoftmaxProblem<'a> {

@@ -9,6 +9,7 @@ pub mod logistic;
 pub mod mlp;
 pub mod problem;
 pub mod softmax;
+mod softmax_pass;
 
 use crate::error::{OccamError, Result, Setting};
 use std::fmt;
