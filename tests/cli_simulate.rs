@@ -504,10 +504,16 @@ fn mlp_structured_two_part_uses_the_structured_fisher() {
     let bits = |v: &serde_json::Value, key: &str| v["code_length_bits"][key].as_f64().unwrap();
     let gap = |v: &serde_json::Value| bits(v, "two_part") - bits(v, "mixture");
     let ggn = json("ggn");
-    assert_eq!(ggn["code_length_bits"]["two_part_form"], "fisher_plus_prior");
+    assert_eq!(
+        ggn["code_length_bits"]["two_part_form"],
+        "fisher_plus_prior"
+    );
     for (hessian, form) in [("kfac", "fisher_plus_prior"), ("diag", "fisher")] {
         let v = json(hessian);
-        assert_eq!(v["map"]["weights"], ggn["map"]["weights"], "{hessian}: same mode");
+        assert_eq!(
+            v["map"]["weights"], ggn["map"]["weights"],
+            "{hessian}: same mode"
+        );
         assert_eq!(v["code_length_bits"]["two_part_form"], form, "{hessian}");
         if form == "fisher_plus_prior" {
             assert!(
@@ -517,11 +523,21 @@ fn mlp_structured_two_part_uses_the_structured_fisher() {
                 gap(&ggn)
             );
         } else {
-            assert!(gap(&v) > 0.0 && gap(&v) < gap(&ggn) - 1e-6, "{hessian}: {}", gap(&v));
+            assert!(
+                gap(&v) > 0.0 && gap(&v) < gap(&ggn) - 1e-6,
+                "{hessian}: {}",
+                gap(&v)
+            );
         }
         let (a, b) = (bits(&v, "two_part"), bits(&ggn, "two_part"));
-        assert!((a - b).abs() > 1e-3, "{hessian}: two_part {a} = the GGN's {b}");
+        assert!(
+            (a - b).abs() > 1e-3,
+            "{hessian}: two_part {a} = the GGN's {b}"
+        );
         let notes = v["notes"].to_string();
-        assert!(notes.contains("evidence's own structured curvature"), "{notes}");
+        assert!(
+            notes.contains("evidence's own structured curvature"),
+            "{notes}"
+        );
     }
 }
