@@ -11,8 +11,8 @@ use crate::codelength::CodeLengths;
 use crate::data::Dataset;
 use crate::error::{Message, OccamError, Result, Setting};
 use crate::fit::{
-    EvidenceMethod, FitOptions, LinearStudy, ModelKind, PriorEvaluation, ResolvedCenter, Study,
-    StudyInfo,
+    EvidenceMethod, FitOptions, HessianKind, LinearStudy, ModelKind, PriorEvaluation,
+    ResolvedCenter, Study, StudyInfo,
 };
 use crate::message;
 use crate::prior::{check_sd, CenterSpec, SdSpec, MAX_SD, MIN_SD};
@@ -198,7 +198,13 @@ fn failed_row(
     let evidence_method = match info.kind {
         ModelKind::Linear => EvidenceMethod::Exact,
         ModelKind::Logistic => EvidenceMethod::LaplaceHessian,
-        ModelKind::Mlp => EvidenceMethod::LaplaceGgn,
+        // The method the options asked for (a row that failed never reached a fallback).
+        ModelKind::Mlp => match info.options.mlp.hessian {
+            HessianKind::Ggn => EvidenceMethod::LaplaceGgn,
+            HessianKind::Exact => EvidenceMethod::LaplaceHessian,
+            HessianKind::Kfac => EvidenceMethod::LaplaceKfac,
+            HessianKind::Diag => EvidenceMethod::LaplaceDiag,
+        },
     };
     CompareRow {
         evaluation: PriorEvaluation {

@@ -427,5 +427,117 @@ fn mlp_structured_curvatures_label_their_evidence() {
         );
         assert!(a.is_finite() && a != b, "{hessian}: {a} vs {b}");
         assert!(fit(hessian, "table").contains(method), "{hessian}: table");
+        // γ per layer: (4 + 1)·6 and (6 + 1)·1 parameters, summing to γ.
+        let layers = v["evidence"]["layer_effective_parameters"]
+            .as_array()
+            .unwrap();
+        let names: Vec<&str> = layers
+            .iter()
+            .map(|l| l["layer"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["layer1", "output"]);
+        let counts: Vec<u64> = layers
+            .iter()
+            .map(|l| l["parameters"].as_u64().unwrap())
+            .collect();
+        assert_eq!(counts, [30, 7]);
+        let sum: f64 = layers
+            .iter()
+            .map(|l| l["effective_parameters"].as_f64().unwrap())
+            .sum();
+        assert!(
+            (sum - gamma).abs() < 1e-9 * gamma,
+            "{hessian}: {sum} vs {gamma}"
+        );
+        // Posterior sds √diag((K + αI)⁻¹): one per parameter, each at most the prior sd (K ⪰ 0).
+        let sds = v["map"]["posterior_sd"].as_array().unwrap();
+        assert_eq!(sds.len(), p as usize);
+        assert!(sds
+            .iter()
+            .map(|s| s.as_f64().unwrap())
+            .all(|s| s > 0.0 && s <= 0.3 * (1.0 + 1e-12)));
+        assert!(fit(hessian, "table").contains("γ per layer"), "{hessian}");
+        let csv = fit(hessian, "csv");
+        assert!(csv.contains("layer_effective_parameters,output,"), "{csv}");
+        assert!(csv.contains("posterior_sd,"), "{hessian}: csv sds");
+    }
+    // The GGN prints neither (unchanged output).
+    assert!(ggn["evidence"].get("layer_effective_parameters").is_none());
+    assert_eq!(ggn["map"]["posterior_sd"].as_array().unwrap().len(), 0);
+}
+
+/// two_part under kfac/diag uses the evidence's own structured curvature as F. In the F + Λ form,
+/// two_part − mixture = (P/2)(1 + ln 2πκ_P) + the symmetry term whatever the curvature (math.md
+/// §5), so the gap is the GGN's at the same mode (KFAC here); in the F form it is smaller by
+/// ½ Σ ln(1 + α/λᵢ) > 0 (the diagonal here, all of whose λᵢ exceed α) — while each code differs.
+#[test]
+fn mlp_structured_two_part_uses_the_structured_fisher() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = simulate(
+        dir.path(),
+        "kfac2.csv",
+        "mlp --n 300 --k 3 --hidden 3 --weight-scale 1.5 --noise-sd 0.3 --seed 5",
+    );
+    let json = |hessian: &str| -> serde_json::Value {
+        let (code, stdout, stderr) = occam(&[
+            "fit",
+            "--data",
+            csv.as_str(),
+            "--model",
+            "mlp",
+            "--hidden",
+            "3",
+            "--prior-sd",
+            "0.3",
+            "--noise-sd",
+            "0.3",
+            "--hessian",
+            hessian,
+            "--codes",
+            "two_part",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        serde_json::from_str(&stdout).unwrap()
+    };
+    let bits = |v: &serde_json::Value, key: &str| v["code_length_bits"][key].as_f64().unwrap();
+    let gap = |v: &serde_json::Value| bits(v, "two_part") - bits(v, "mixture");
+    let ggn = json("ggn");
+    assert_eq!(
+        ggn["code_length_bits"]["two_part_form"],
+        "fisher_plus_prior"
+    );
+    for (hessian, form) in [("kfac", "fisher_plus_prior"), ("diag", "fisher")] {
+        let v = json(hessian);
+        assert_eq!(
+            v["map"]["weights"], ggn["map"]["weights"],
+            "{hessian}: same mode"
+        );
+        assert_eq!(v["code_length_bits"]["two_part_form"], form, "{hessian}");
+        if form == "fisher_plus_prior" {
+            assert!(
+                (gap(&v) - gap(&ggn)).abs() < 1e-8,
+                "{hessian}: {} vs {}",
+                gap(&v),
+                gap(&ggn)
+            );
+        } else {
+            assert!(
+                gap(&v) > 0.0 && gap(&v) < gap(&ggn) - 1e-6,
+                "{hessian}: {}",
+                gap(&v)
+            );
+        }
+        let (a, b) = (bits(&v, "two_part"), bits(&ggn, "two_part"));
+        assert!(
+            (a - b).abs() > 1e-3,
+            "{hessian}: two_part {a} = the GGN's {b}"
+        );
+        let notes = v["notes"].to_string();
+        assert!(
+            notes.contains("evidence's own structured curvature"),
+            "{notes}"
+        );
     }
 }

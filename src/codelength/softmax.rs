@@ -122,6 +122,44 @@ pub fn two_part_beyond_structural(
     Ok(code)
 }
 
+/// [`two_part_beyond_structural`] from the P eigenvalues λᵢ of F (e.g. a structured curvature:
+/// KFAC's gⱼa_k or the GGN's diagonal, math.md §9, where no P × P matrix is formed) and an
+/// isotropic prior precision α: `Err(singular())` unless every eigenvalue beyond the `structural`
+/// smallest exceeds 1e-12 of the largest; else the F + Λ form with ½ ln|F + αI| = ½ Σ ln(λᵢ + α)
+/// and the weak directions those with λᵢ < α; `Err` also for a negative length.
+pub fn two_part_beyond_structural_isotropic(
+    eigenvalues: &DVector<f64>,
+    alpha: f64,
+    structural: usize,
+    log_likelihood: f64,
+    log_prior: f64,
+    singular: impl Fn() -> String,
+) -> std::result::Result<TwoPartCode, String> {
+    let p = eigenvalues.len();
+    let mut sorted: Vec<f64> = eigenvalues.iter().copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    let largest = sorted.last().copied().unwrap_or(0.0);
+    if largest.is_nan()
+        || largest <= 0.0
+        || structural >= p
+        || !sorted[structural..].iter().all(|l| *l > 1e-12 * largest)
+    {
+        return Err(singular());
+    }
+    let code = TwoPartCode {
+        nats: -log_prior - log_likelihood
+            + 0.5 * sorted.iter().map(|l| (l + alpha).ln()).sum::<f64>()
+            + lattice_term(p).0,
+        form: MmlForm::FisherPlusPrior,
+        weak_directions: sorted.iter().filter(|l| **l < alpha).count(),
+        parameters: p,
+    };
+    if code.nats < 0.0 {
+        return Err(super::logistic::negative_length(&code));
+    }
+    Ok(code)
+}
+
 /// BIC in bits, −log₂ p(y | θ̂_ML) + (P_eff/2) log₂ n with P_eff = (K − 1)·m, the identifiable
 /// parameter count (the m structural directions carry no information, as for two_part); `Err`
 /// with the reason where the ML estimate does not exist. `flat` is the problem whose prior is

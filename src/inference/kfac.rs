@@ -58,6 +58,9 @@ pub struct StructuredEvidence {
     pub posterior_sd: DVector<f64>,
     /// The smallest and largest eigenvalue of K + Λ.
     pub eigenvalue_range: [f64; 2],
+    /// The P eigenvalues of K (no prior): gⱼa_k for KFAC, dⱼ for the diagonal — the structured
+    /// Fisher information whose ½ ln|F| the two_part code takes (math.md §5 with §9).
+    pub curvature_eigenvalues: DVector<f64>,
 }
 
 /// The evidence of `problem` at θ̂ = `theta` (a mode the caller has checked) with prior centre
@@ -72,49 +75,51 @@ pub fn structured_evidence(
     let precision = problem.precision();
     let p = theta.len();
     let arch = problem.architecture();
-    let (log_det_hessian, layer_effective_parameters, variance, eigenvalue_range) = match structure
-    {
-        Structure::Kfac(bias) => {
-            let posterior = problem.kfac(theta).posterior(precision, bias)?;
-            (
-                posterior.log_det(),
-                posterior.effective_parameters(),
-                posterior.inverse_diagonal(),
-                posterior.eigenvalue_range(),
-            )
-        }
-        Structure::Diagonal => {
-            if let Some(j) = precision.iter().position(|l| !(*l > 0.0 && l.is_finite())) {
-                return Err(OccamError::invalid(
-                    Setting::Hessian,
-                    message!(format!(
+    let (log_det_hessian, layer_effective_parameters, variance, eigenvalue_range, curvature) =
+        match structure {
+            Structure::Kfac(bias) => {
+                let posterior = problem.kfac(theta).posterior(precision, bias)?;
+                (
+                    posterior.log_det(),
+                    posterior.effective_parameters(),
+                    posterior.inverse_diagonal(),
+                    posterior.eigenvalue_range(),
+                    posterior.curvature_eigenvalues(),
+                )
+            }
+            Structure::Diagonal => {
+                if let Some(j) = precision.iter().position(|l| !(*l > 0.0 && l.is_finite())) {
+                    return Err(OccamError::invalid(
+                        Setting::Hessian,
+                        message!(format!(
                         "the diagonal Laplace needs a finite, positive prior precision on every \
                          parameter; {} has {}",
                         arch.parameter_names()[j],
                         precision[j]
                     )),
-                ));
-            }
-            let d = problem.ggn_diagonal(theta);
-            let h = &d + precision;
-            let widths = arch.widths();
-            let mut gamma = vec![0.0; widths.len() - 1];
-            let mut j = 0;
-            for (l, w) in widths.windows(2).enumerate() {
-                for _ in 0..(w[0] + 1) * w[1] {
-                    gamma[l] += d[j] / h[j];
-                    j += 1;
+                    ));
                 }
+                let d = problem.ggn_diagonal(theta);
+                let h = &d + precision;
+                let widths = arch.widths();
+                let mut gamma = vec![0.0; widths.len() - 1];
+                let mut j = 0;
+                for (l, w) in widths.windows(2).enumerate() {
+                    for _ in 0..(w[0] + 1) * w[1] {
+                        gamma[l] += d[j] / h[j];
+                        j += 1;
+                    }
+                }
+                let range = [h.min(), h.max()];
+                (
+                    h.iter().map(|v| v.ln()).sum(),
+                    gamma,
+                    h.map(|v| 1.0 / v),
+                    range,
+                    d,
+                )
             }
-            let range = [h.min(), h.max()];
-            (
-                h.iter().map(|v| v.ln()).sum(),
-                gamma,
-                h.map(|v| 1.0 / v),
-                range,
-            )
-        }
-    };
+        };
     let log_likelihood = -problem.negative_log_likelihood(theta);
     let log_prior = log_prior_density(theta, center, precision);
     let effective_parameters = layer_effective_parameters.iter().sum();
@@ -129,6 +134,7 @@ pub fn structured_evidence(
         effective_parameters,
         posterior_sd: variance.map(|v| v.max(0.0).sqrt()),
         eigenvalue_range,
+        curvature_eigenvalues: curvature,
     })
 }
 
@@ -235,6 +241,24 @@ mod tests {
             if structure == Structure::Diagonal {
                 assert_eq!(ev.method, "laplace-diag");
                 assert!(ev.log_det_hessian >= full_log_det - 1e-9);
+            }
+            // The curvature's eigenvalues without the prior: Σ ln(e + α) is ln|K + Λ| (α = 1),
+            // and they are the eigenvalues of the dense structured matrix (checked at this size).
+            let e = &ev.curvature_eigenvalues;
+            assert_eq!(e.len(), p);
+            let log_det: f64 = e.iter().map(|v| (v + 1.0).ln()).sum();
+            assert!((log_det - ev.log_det_hessian).abs() < 1e-9 * log_det.abs());
+            let dense = match structure {
+                Structure::Kfac(bias) => problem.kfac(&theta).dense(bias),
+                Structure::Diagonal => DMatrix::from_diagonal(&problem.ggn(&theta).diagonal()),
+            };
+            let mut expected: Vec<f64> = dense.symmetric_eigenvalues().iter().copied().collect();
+            let mut got: Vec<f64> = e.iter().copied().collect();
+            expected.sort_by(f64::total_cmp);
+            got.sort_by(f64::total_cmp);
+            let scale = expected[p - 1];
+            for (a, b) in got.iter().zip(&expected) {
+                assert!((a - b).abs() < 1e-9 * scale, "{structure:?}: {a} vs {b}");
             }
         }
     }

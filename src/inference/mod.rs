@@ -8,6 +8,7 @@ pub mod grouped;
 pub mod grouped_laplace;
 pub mod kfac;
 pub mod laplace;
+pub mod last_layer;
 pub mod map;
 pub mod network_mode;
 pub mod softmax_mode;

@@ -271,6 +271,21 @@ pub struct EvidenceInfo {
     pub parameters: usize,
     /// The hidden-unit symmetry term (0 for models without hidden units).
     pub symmetry_log_nats: f64,
+    /// Networks under a structured curvature (`laplace-kfac`, `laplace-diag`; math.md §9): γ of
+    /// each layer, input layer first; absent for every other method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer_effective_parameters: Option<Vec<LayerGamma>>,
+}
+
+/// One layer of `evidence.layer_effective_parameters`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerGamma {
+    /// `layer1` … `output`, as in `map.layers`' renderings.
+    pub layer: String,
+    /// The layer's parameter count, (fan-in + 1)·fan-out.
+    pub parameters: usize,
+    /// γ_ℓ = Σ over the layer's eigenvalues e of e/(e + α) (KFAC) or Σⱼ dⱼ/(dⱼ + α) (diagonal).
+    pub effective_parameters: f64,
 }
 
 /// The L-BFGS cross-check in `diagnostics`.
@@ -362,6 +377,7 @@ impl EvidenceInfo {
             effective_parameters: evaluation.printed_effective_parameters(),
             parameters: evaluation.mode.len(),
             symmetry_log_nats: evaluation.symmetry_log_nats,
+            layer_effective_parameters: None,
         }
     }
 }
@@ -593,6 +609,21 @@ impl FitReport {
         let output_bias = layers.last().map_or(0.0, |(_, b)| b[0]);
         let original =
             crate::fit::mlp::to_original_units(arch, theta, &study.transform, study.target);
+        let structured = fit.mode.structured.as_ref();
+        let mut evidence = EvidenceInfo::of(evaluation);
+        evidence.layer_effective_parameters = structured.map(|s| {
+            let count = s.layer_effective_parameters.len();
+            arch.widths()
+                .windows(2)
+                .zip(&s.layer_effective_parameters)
+                .enumerate()
+                .map(|(l, (w, gamma))| LayerGamma {
+                    layer: layer_name(l, count),
+                    parameters: (w[0] + 1) * w[1],
+                    effective_parameters: *gamma,
+                })
+                .collect()
+        });
         FitReport {
             schema: SCHEMA,
             dataset: DatasetInfo::of(&info),
@@ -618,7 +649,11 @@ impl FitReport {
                     .get(arch.n_params() - arch.outputs)
                     .copied()
                     .unwrap_or(output_bias),
-                posterior_sd: Vec::new(),
+                // The sds of the structured curvatures (√diag((K + Λ)⁻¹), cheap); none under the
+                // full GGN or Hessian. Not mapped to original units: a bias there mixes weights,
+                // whose covariances the diagonal does not carry.
+                posterior_sd: structured
+                    .map_or(Vec::new(), |s| s.posterior_sd.iter().copied().collect()),
                 posterior_sd_original: Vec::new(),
                 parameter_names: Some(arch.parameter_names()),
                 layers: Some(
@@ -633,7 +668,7 @@ impl FitReport {
                         .collect(),
                 ),
             }),
-            evidence: EvidenceInfo::of(evaluation),
+            evidence,
             code_length_bits: evaluation.code_lengths,
             diagnostics: Diagnostics::Mlp(MlpDiagnostics {
                 distance_from_center: evaluation.distance_from_center,
@@ -770,6 +805,25 @@ impl FitReport {
                     self.evidence.parameters
                 ),
             ),
+        ]);
+        if let Some(layers) = &self.evidence.layer_effective_parameters {
+            let parts: Vec<String> = layers
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{} {} of {}",
+                        l.layer,
+                        significant(l.effective_parameters, 5),
+                        l.parameters
+                    )
+                })
+                .collect();
+            rows.push((
+                "γ per layer",
+                format!("{} ({})", parts.join(", "), self.evidence.method),
+            ));
+        }
+        rows.extend([
             (
                 "‖m − μ‖",
                 significant(self.diagnostics.distance_from_center(), 6),
@@ -913,11 +967,7 @@ impl FitReport {
                     let mean_abs =
                         weights.iter().map(|w| w.abs()).sum::<f64>() / weights.len().max(1) as f64;
                     let mean_bias = layer.bias.iter().sum::<f64>() / layer.bias.len().max(1) as f64;
-                    let name = if l + 1 == layers.len() {
-                        "output".to_string()
-                    } else {
-                        format!("layer{}", l + 1)
-                    };
+                    let name = layer_name(l, layers.len());
                     let shape = format!(
                         "{}×{}",
                         layer.weights.len(),
@@ -1218,9 +1268,21 @@ impl FitReport {
                 return out;
             }
         };
+        if let Some(layers) = &self.evidence.layer_effective_parameters {
+            for l in layers {
+                put(
+                    "layer_effective_parameters",
+                    &l.layer,
+                    l.effective_parameters.to_string(),
+                );
+            }
+        }
         if let Some(names) = &m.parameter_names {
             for (j, name) in names.iter().enumerate() {
                 put("weight", name, m.weights[j].to_string());
+                if let Some(sd) = m.posterior_sd.get(j) {
+                    put("posterior_sd", name, sd.to_string());
+                }
                 put("weight_original", name, m.weights_original[j].to_string());
                 put(
                     "prior_center",
@@ -1247,5 +1309,14 @@ impl FitReport {
             m.intercept_original.to_string(),
         );
         out
+    }
+}
+
+/// A network layer's name in the renderings: `layer1` … for hidden layers' inputs, `output` last.
+fn layer_name(l: usize, count: usize) -> String {
+    if l + 1 == count {
+        "output".to_string()
+    } else {
+        format!("layer{}", l + 1)
     }
 }

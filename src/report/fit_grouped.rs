@@ -55,6 +55,7 @@ impl FitReport {
                 effective_parameters: Some(fit.effective_parameters),
                 parameters,
                 symmetry_log_nats: 0.0,
+                layer_effective_parameters: None,
             },
             code_length_bits: fit.code_lengths,
             diagnostics: Diagnostics::Linear(LinearDiagnostics {

@@ -5,7 +5,8 @@ use super::search::BestStart;
 use super::units::{remap_first_layer, remap_output_layer};
 use super::{fit_mlp, HessianKind, MlpMode, MlpStudy, TargetScaling};
 use crate::codelength::{
-    bits, estimate_charge_bits, lattice_term, mml87_nats, optional_code, CodeLengths,
+    bits, estimate_charge_bits, lattice_term, mml87_isotropic_nats, mml87_nats, optional_code,
+    CodeLengths,
 };
 use crate::data::{Dataset, Standardization};
 use crate::error::{Message, OccamError, Result, Setting};
@@ -177,6 +178,38 @@ impl MlpStudy {
             };
             if self.n < p {
                 return Err(singular().into());
+            }
+            if let Some(structured) = &mode.structured {
+                // Under kfac/diag the Fisher information is the same structured curvature as the
+                // evidence's (math.md §9): its eigenvalues, never a P × P matrix.
+                let alpha = 1.0 / (sd * sd);
+                let eigenvalues = &structured.curvature_eigenvalues;
+                let code = if self.arch.is_softmax() {
+                    let structural = self.arch.widths()[self.arch.hidden.len()] + 1;
+                    crate::codelength::softmax::two_part_beyond_structural_isotropic(
+                        eigenvalues,
+                        alpha,
+                        structural,
+                        mode.log_likelihood,
+                        mode.log_prior,
+                        || {
+                            format!("two_part is undefined: the structured Fisher information ({}) is singular beyond the {structural} directions that shift every output unit alike", structured.method)
+                        },
+                    )?
+                } else {
+                    let code = mml87_isotropic_nats(
+                        -mode.log_prior - mode.log_likelihood,
+                        eigenvalues,
+                        alpha,
+                        singular,
+                    )?;
+                    if !self.regression() && code.nats < 0.0 {
+                        return Err(crate::codelength::logistic::negative_length(&code).into());
+                    }
+                    code
+                };
+                two_part_code = Some(code);
+                return Ok(bits(code.nats + jacobian) + charge_bits);
             }
             let fisher: DMatrix<f64> = problem.ggn(&mode.params);
             if self.arch.is_softmax() {
@@ -415,7 +448,12 @@ impl Study for MlpStudy {
             if self.regression() { " and σ" } else { "" }
         ).into());
         notes.push(format!(
-            "two_part: MML87 with F = the GGN at the MAP, P = {p}, F + Λ in its place wherever some eigenvalue of F − Λ is negative (code_length_bits.two_part_form says which), lattice constant {}",
+            "two_part: MML87 with F = {} at the MAP, P = {p}, F + Λ in its place wherever some eigenvalue of F − Λ is negative (code_length_bits.two_part_form says which), lattice constant {}",
+            match self.options.mlp.hessian {
+                HessianKind::Ggn | HessianKind::Exact => "the GGN",
+                HessianKind::Kfac => "the KFAC form of the GGN (the evidence's own structured curvature, laplace-kfac: ½ ln|F| from the Kronecker factors' eigenvalues)",
+                HessianKind::Diag => "the GGN's diagonal (the evidence's own structured curvature, laplace-diag)",
+            },
             if tabulated {
                 "κ_P tabulated"
             } else {

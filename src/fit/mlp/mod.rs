@@ -103,6 +103,9 @@ pub struct MlpMode {
     pub nonpositive_eigenvalues: usize,
     /// β used (regression).
     pub noise_precision: f64,
+    /// Under `--hessian kfac|diag`: the structured evidence with γ per layer, the posterior sds
+    /// and the curvature's eigenvalues (math.md §9); `None` for the GGN and the exact Hessian.
+    pub structured: Option<crate::inference::kfac::StructuredEvidence>,
 }
 
 /// A fitted network.

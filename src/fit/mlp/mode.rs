@@ -86,6 +86,7 @@ impl MlpStudy {
                 eigenvalue_range: evidence.eigenvalue_range,
                 nonpositive_eigenvalues: 0,
                 noise_precision: beta,
+                structured: Some(evidence),
             });
         }
         let mut method = EvidenceMethod::LaplaceGgn;
@@ -149,6 +150,7 @@ impl MlpStudy {
             eigenvalue_range,
             nonpositive_eigenvalues: nonpositive,
             noise_precision: beta,
+            structured: None,
         })
     }
 

@@ -43,6 +43,12 @@ pub struct MlpStudy {
 }
 
 impl MlpStudy {
+    /// The rows the network is fitted on: z (row-major n × k, the standardised features) and y
+    /// (z-scored for regression by [`Self::target`]; 0/1 or the class index for classification).
+    pub fn rows(&self) -> (&[f64], &[f64]) {
+        (&self.z, &self.y)
+    }
+
     /// Standardises the inputs and sets up the network.
     pub fn new(dataset: &Dataset, options: &FitOptions) -> Result<Self> {
         options.validate(ModelKind::Mlp)?;

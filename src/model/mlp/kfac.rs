@@ -506,6 +506,20 @@ impl KfacPosterior {
         range
     }
 
+    /// The P eigenvalues of K itself (no prior): gⱼa_k over every block, block by block — the
+    /// structured Fisher information of the two_part code (math.md §5, §9).
+    pub fn curvature_eigenvalues(&self) -> DVector<f64> {
+        let mut values = Vec::with_capacity(self.p);
+        for block in &self.blocks {
+            for j in 0..block.rows() {
+                for k in 0..block.cols() {
+                    values.push(block.eigenvalue(j, k));
+                }
+            }
+        }
+        DVector::from_vec(values)
+    }
+
     /// diag((K + Λ)⁻¹) in θ's order.
     pub fn inverse_diagonal(&self) -> DVector<f64> {
         let mut d = DVector::zeros(self.p);
