@@ -351,6 +351,63 @@ pub fn simulate_mlp(spec: &SimulationSpec, network: &TeacherNetwork) -> Result<(
     let theta = DVector::from_fn(p, |_, _| {
         spec.weight_center + spec.weight_scale * stream.normal()
     });
+    mlp_rows(spec, network, &arch, theta, stream)
+}
+
+/// Two tasks that share a teacher network's hidden layers and differ in its head (issue 17's
+/// transfer study): task A is [`simulate_mlp`]`(spec, network)`; task B keeps A's θ except the
+/// output layer (its weights and biases), which a ChaCha20 stream seeded with `head_seed` redraws
+/// N(C, S²) (weights row by row, then the biases), and the same stream then draws B's n rows as
+/// [`simulate_mlp`] does. B's truth names `head_seed` as its seed; its `parameters` are θ_B in
+/// the parameter order of [`crate::model::mlp`], so a fit on A's rows can centre a fit on B's.
+pub fn simulate_mlp_transfer(
+    spec: &SimulationSpec,
+    network: &TeacherNetwork,
+    head_seed: u64,
+) -> Result<[(Dataset, Truth); 2]> {
+    let (a, truth_a) = simulate_mlp(spec, network)?;
+    let arch = Architecture::new(
+        spec.k,
+        network.hidden.clone(),
+        network.activation,
+        network.task,
+    )?
+    .with_outputs(network.outputs)?;
+    let mut layers = arch.layers(&DVector::from_column_slice(&truth_a.parameters));
+    let mut stream = Stream::from_seed(head_seed);
+    if let Some((w, b)) = layers.last_mut() {
+        for r in 0..w.nrows() {
+            for c in 0..w.ncols() {
+                w[(r, c)] = spec.weight_center + spec.weight_scale * stream.normal();
+            }
+        }
+        for v in b.iter_mut() {
+            *v = spec.weight_center + spec.weight_scale * stream.normal();
+        }
+    }
+    let theta_b = arch.pack(&layers)?;
+    let spec_b = SimulationSpec {
+        seed: head_seed,
+        ..spec.clone()
+    };
+    let (b, mut truth_b) = mlp_rows(&spec_b, network, &arch, theta_b, stream)?;
+    truth_b.description = format!(
+        "{} — task B: task A's hidden layers (seed {}), its output layer redrawn from seed {head_seed}",
+        truth_b.description, spec.seed
+    );
+    Ok([(a, truth_a), (b, truth_b)])
+}
+
+/// The rows of a teacher network θ drawn from `stream` (after θ), and the truth: see
+/// [`simulate_mlp`].
+fn mlp_rows(
+    spec: &SimulationSpec,
+    network: &TeacherNetwork,
+    arch: &Architecture,
+    theta: DVector<f64>,
+    mut stream: Stream,
+) -> Result<(Dataset, Truth)> {
+    let p = arch.n_params();
     let mut x = Vec::with_capacity(spec.n * spec.k);
     let mut y = Vec::with_capacity(spec.n);
     for _ in 0..spec.n {
@@ -566,6 +623,50 @@ mod tests {
         assert!(simulate(&s).is_err());
         s.intercept = 1.0;
         assert!(simulate_mlp(&s, &network).is_err());
+    }
+
+    #[test]
+    fn transfer_tasks_share_the_hidden_layers_and_differ_in_the_head() {
+        let network = TeacherNetwork {
+            hidden: vec![4],
+            activation: Activation::Tanh,
+            task: Task::Regression,
+            outputs: 1,
+        };
+        let mut s = spec(Teacher::Mlp);
+        (s.intercept, s.n) = (0.0, 400);
+        let [(a, truth_a), (b, truth_b)] = simulate_mlp_transfer(&s, &network, 99).unwrap();
+        // Task A is simulate_mlp's, and the pair is the same bytes on every call.
+        assert_eq!(
+            (a.clone(), truth_a.clone()),
+            simulate_mlp(&s, &network).unwrap()
+        );
+        assert_eq!(
+            [(a.clone(), truth_a.clone()), (b.clone(), truth_b.clone())],
+            simulate_mlp_transfer(&s, &network, 99).unwrap()
+        );
+        let arch = Architecture::new(3, vec![4], Activation::Tanh, Task::Regression).unwrap();
+        let theta_a = DVector::from_vec(truth_a.parameters.clone());
+        let theta_b = DVector::from_vec(truth_b.parameters.clone());
+        let (la, lb) = (arch.layers(&theta_a), arch.layers(&theta_b));
+        // The hidden layer (3 inputs × 4 units + 4 biases = the first 16 of θ) is shared …
+        assert_eq!(la[0], lb[0]);
+        assert_eq!(truth_a.parameters[..16], truth_b.parameters[..16]);
+        // … and every head parameter (4 weights + 1 bias) is redrawn.
+        assert!((16..21).all(|i| truth_a.parameters[i] != truth_b.parameters[i]));
+        assert_eq!((truth_b.seed, truth_b.weights.len()), (99, 4));
+        assert_ne!(a.x, b.x);
+        // B's targets are B's network plus σ = 0.3 noise; A's network misses them by far more.
+        let residual_sd = |theta: &DVector<f64>| {
+            ((0..b.n())
+                .map(|i| (b.y[i] - arch.output(theta, b.row(i))).powi(2))
+                .sum::<f64>()
+                / b.n() as f64)
+                .sqrt()
+        };
+        let (own, other) = (residual_sd(&theta_b), residual_sd(&theta_a));
+        assert!((own - 0.3).abs() < 0.05, "residual sd {own}");
+        assert!(other > 2.0 * own, "A's head on B: {other} vs {own}");
     }
 
     #[test]

@@ -76,8 +76,8 @@ fn row_of_evaluation(prior: &str, e: &PriorEvaluation, n: usize) -> StructureRow
     }
 }
 
-/// The row of one fitted prior.
-fn row_of_fit(prior: &str, fit: &ModelFit, n: usize) -> StructureRow {
+/// The row of one fitted prior (`n` rows coded): what `compare --priors` prints for it.
+pub fn row_of_fit(prior: &str, fit: &ModelFit, n: usize) -> StructureRow {
     match fit {
         ModelFit::Linear(f) => row_of_evaluation(prior, &f.evaluation, n),
         ModelFit::Logistic(f) => row_of_evaluation(prior, &f.evaluation, n),

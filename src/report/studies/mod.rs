@@ -7,6 +7,7 @@
 
 pub mod capacity;
 pub mod centres;
+pub mod groups;
 pub mod prior;
 pub mod razor;
 pub mod saturation;
@@ -190,5 +191,10 @@ pub const STUDIES: &[Study] = &[
         id: "saturation",
         title: "Saturation and balance",
         run: saturation::run,
+    },
+    Study {
+        id: "groups",
+        title: "One prior or many?",
+        run: groups::run,
     },
 ];
