@@ -178,6 +178,15 @@ impl MlpStudy {
             if self.n < p {
                 return Err(singular().into());
             }
+            if !self.options.mlp.hessian.forms_square_matrices(p as f64) {
+                return Err(message![
+                    format!("two_part is not computed: MML87 needs the Fisher information as a full P×P matrix (P = {p}), which "),
+                    Setting::Hessian,
+                    format!(" kfac or diag above P = {} never forms (the memory stays O(P + n·width)); ", crate::inference::kfac_search::KFAC_SEARCH_ABOVE),
+                    (Setting::Hessian, "ggn"),
+                    " computes it where P×P matrices fit"
+                ]);
+            }
             let fisher: DMatrix<f64> = problem.ggn(&mode.params);
             if self.arch.is_softmax() {
                 // Shifting every output unit's (weights, bias) by one vector leaves every softmax
