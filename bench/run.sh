@@ -9,6 +9,10 @@
 #        bash bench/run.sh --only logistic   (the logistic comparison alone, ≈ 1 minute)
 #        bash bench/run.sh --only softmax    (the multinomial comparison alone, K = 10)
 #        bash bench/run.sh --only ard        (ARD: ARDRegression vs `occam fit --prior ard`, 200k×100)
+#        bash bench/run.sh --only mlp        (networks of 18k and 68k parameters under KFAC vs
+#                                             torch L-BFGS + laplace-torch kron; the torch side
+#                                             runs only where BENCH_TORCH_PYTHON, default
+#                                             /tmp/torchvenv/bin/python, imports torch and laplace)
 #
 # Respects CARGO_TARGET_DIR (e.g. CARGO_TARGET_DIR=/tmp/bench-target when ./target is locked by
 # another build). Before timing, waits up to BENCH_LOAD_WAIT seconds (default 300) for the 1-minute
@@ -16,6 +20,19 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."   # repo root
+
+# `--only mlp`: no scikit-learn venv; bench/compare_laplace_torch.py needs only the standard
+# library on occam's side, and skips the torch side with a message where torch is missing.
+if [[ "$*" == "--only mlp" ]]; then
+    cargo build --release --quiet --bin occam
+    BENCH_TARGET_DIR="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
+    export BENCH_TARGET_DIR
+    torch_python="${BENCH_TORCH_PYTHON:-/tmp/torchvenv/bin/python}"
+    if ! "$torch_python" -c 'import torch, laplace' 2>/dev/null; then
+        echo "run.sh: no torch and laplace-torch at $torch_python (set BENCH_TORCH_PYTHON); the torch side is skipped" >&2
+    fi
+    exec python3 bench/compare_laplace_torch.py
+fi
 
 venv="$(mktemp -d)"
 trap 'rm -rf "$venv"' EXIT

@@ -69,21 +69,62 @@ fn check_fits_in(
     ))
 }
 
+/// P × P matrices of f64 alive at once where a network fit forms its curvature (`--hessian
+/// ggn|exact`, or the dense whitened search up to
+/// `inference::kfac_search::KFAC_SEARCH_ABOVE` parameters), counted in the code: the
+/// curvature matrix, its Cholesky factor L and L⁻¹ (fit/mlp/mode.rs: `hessian_ggn` then
+/// `Factored::new`, the matrix kept for its eigenvalues), and in the search's double-precision
+/// fallback (inference/network_mode.rs) the same three plus L⁻¹'s lower triangle in single
+/// precision (P²/2 × 4 bytes = ¼ of a copy). (The GGN's own assembly, a row-major sum copied into
+/// a matrix, peaks at two; the two_part code's Fisher matrix and its eigenvalue copy at two, after
+/// the evidence's matrices are freed.)
+pub const MLP_SQUARE_COPIES: f64 = 3.25;
+
+/// f64 vectors of P a network search without a P × P matrix holds at once: L-BFGS's history
+/// (2 × 20), the whitened problem's origin, cached point, gradients and the search's own (≈ 10).
+pub const MLP_VECTOR_COPIES: f64 = 50.0;
+
 /// The least memory a network fit needs, in bytes, for n rows, k inputs, hidden widths h₁…h_L,
-/// `outputs` output units (1, or K softmax outputs) and `chunk_rows` rows per Jacobian block, with P = Σ (fan-in + 1)·fan-out the
-/// parameter count (computed in floating point, so no width can overflow it):
+/// `outputs` output units (1, or K softmax outputs) and `chunk_rows` rows per Jacobian block, with
+/// P = Σ (fan-in + 1)·fan-out the parameter count (computed in floating point, so no width can
+/// overflow it). When the fit forms P × P matrices (`full`):
 ///
-/// 8·(2P² + chunk_rows·P + 4n·Σh + n·k)
+/// 8·(3.25·P² + chunk_rows·P + 4n·Σh + n·k)
 ///
-/// — the P×P Gauss–Newton (or Hessian) matrix as it is summed and the copy that is factored, one
-/// block of Jacobian rows, the forward/backward buffers (pre-activations, activations, deltas,
-/// back-propagated errors) for every row, and the standardised inputs. It is a lower bound: the
-/// optimiser's history and the factorisation's workspace come on top.
-pub fn mlp_bytes(n: usize, k: usize, hidden: &[usize], outputs: usize, chunk_rows: usize) -> f64 {
+/// — [`MLP_SQUARE_COPIES`] of the curvature, one block of Jacobian rows, the forward/backward
+/// buffers (pre-activations, activations, deltas, back-propagated errors) for every row, and the
+/// standardised inputs. Without (`--hessian kfac|diag` above the switch size):
+///
+/// 8·(50·P + Σ_ℓ ((fan_in + 1)² + fan_out²) + 4n·Σh + n·k)
+///
+/// — [`MLP_VECTOR_COPIES`] vectors of P and the Kronecker factors. Lower bounds: the
+/// factorisations' workspace comes on top.
+pub fn mlp_bytes(
+    n: usize,
+    k: usize,
+    hidden: &[usize],
+    outputs: usize,
+    chunk_rows: usize,
+    full: bool,
+) -> f64 {
     let p = mlp_params(k, hidden, outputs);
+    let widths: Vec<f64> = std::iter::once(k)
+        .chain(hidden.iter().copied())
+        .chain(std::iter::once(outputs))
+        .map(|w| w as f64)
+        .collect();
     let (n, k) = (n as f64, k as f64);
     let hidden_total: f64 = hidden.iter().map(|&h| h as f64).sum();
-    F64 * (2.0 * p * p + chunk_rows as f64 * p + 4.0 * n * hidden_total + n * k)
+    let rows = 4.0 * n * hidden_total + n * k;
+    if full {
+        F64 * (MLP_SQUARE_COPIES * p * p + chunk_rows as f64 * p + rows)
+    } else {
+        let factors: f64 = widths
+            .windows(2)
+            .map(|w| (w[0] + 1.0).powi(2) + w[1] * w[1])
+            .sum();
+        F64 * (MLP_VECTOR_COPIES * p + factors + rows)
+    }
 }
 
 /// P = Σ (fan-in + 1)·fan-out of a k-input network with `outputs` output units, in floating
@@ -121,32 +162,52 @@ pub fn check_simulation(n: usize, k: usize, params: f64) -> Result<()> {
     )
 }
 
-/// Refuses a network whose [`mlp_bytes`] exceed the available memory (exit 2, with the figure).
+/// Refuses a network whose [`mlp_bytes`] exceed the available memory (exit 2, with the figure),
+/// naming `--hessian kfac` as the fix when the fit would form P × P matrices (`full`).
 pub fn check_mlp(
     n: usize,
     k: usize,
     hidden: &[usize],
     outputs: usize,
     chunk_rows: usize,
+    full: bool,
 ) -> Result<()> {
     let shape: Vec<String> = std::iter::once(k)
         .chain(hidden.iter().copied())
         .chain(std::iter::once(outputs))
         .map(|w| w.to_string())
         .collect();
-    check_fits(
-        mlp_bytes(n, k, hidden, outputs, chunk_rows),
+    let narrower = message![
+        "use fewer or narrower hidden layers (a smaller ",
         Setting::Hidden,
-        &format!(
-            "a {} network on {n} rows (its Laplace evidence factors a P×P curvature matrix)",
-            shape.join("-")
-        ),
-        message![
-            "use fewer or narrower hidden layers (a smaller ",
+        ")"
+    ];
+    if full {
+        let p = mlp_params(k, hidden, outputs);
+        check_fits(
+            mlp_bytes(n, k, hidden, outputs, chunk_rows, true),
+            Setting::Hessian,
+            &format!(
+                "a {} network on {n} rows (P = {p:.0}; its full curvature holds {MLP_SQUARE_COPIES} P×P matrices of 8-byte numbers at once: the matrix, its Cholesky factor and that factor's inverse)",
+                shape.join("-")
+            ),
+            message![
+                "use ",
+                (Setting::Hessian, "kfac"),
+                " (Kronecker-factored curvature, never a P×P matrix; or ",
+                (Setting::Hessian, "diag"),
+                "), or "
+            ]
+            .then(narrower),
+        )
+    } else {
+        check_fits(
+            mlp_bytes(n, k, hidden, outputs, chunk_rows, false),
             Setting::Hidden,
-            ")"
-        ],
-    )
+            &format!("a {} network on {n} rows", shape.join("-")),
+            narrower,
+        )
+    }
 }
 
 /// The fix for a design too large: fewer feature columns.
@@ -220,7 +281,10 @@ mod tests {
     fn the_mlp_figure_counts_its_terms() {
         // k = 1, one hidden layer of 1 → P = (1+1)·1 + (1+1)·1 = 4; n = 2, chunk 2:
         // 8·(2·16 + 2·4 + 4·2·1 + 2·1) = 8·50.
-        assert_eq!(mlp_bytes(2, 1, &[1], 1, 2), 8.0 * 50.0);
+        // 8·(3.25·16 + 2·4 + 4·2·1 + 2·1) = 8·70.
+        assert_eq!(mlp_bytes(2, 1, &[1], 1, 2, true), 8.0 * 70.0);
+        // Without P × P matrices: 8·(50·4 + (2² + 1) + (2² + 1) + 10) = 8·220.
+        assert_eq!(mlp_bytes(2, 1, &[1], 1, 2, false), 8.0 * 220.0);
         // The parameter count agrees with the architecture's own.
         let arch = crate::model::mlp::Architecture::new(
             10,
@@ -230,7 +294,7 @@ mod tests {
         )
         .unwrap();
         let p = arch.n_params() as f64;
-        assert_eq!(mlp_bytes(0, 10, &[7, 5], 1, 0), 8.0 * 2.0 * p * p);
+        assert_eq!(mlp_bytes(0, 10, &[7, 5], 1, 0, true), 8.0 * 3.25 * p * p);
         assert_eq!(mlp_params(10, &[7, 5], 1), p);
         // K softmax outputs: the output layer is K × (h_L + 1).
         assert_eq!(mlp_params(10, &[7, 5], 3), p + 2.0 * 6.0);

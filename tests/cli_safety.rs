@@ -685,13 +685,15 @@ fn binary_units(bytes: f64) -> String {
 
 #[test]
 fn a_network_too_large_for_memory_is_refused_with_the_figure() {
-    for (hidden, expected) in [(100_000usize, "21.0 TiB"), (20_000, "859.4 GiB")] {
+    for (hidden, expected) in [(100_000usize, "34.1 TiB"), (20_000, "1.4 TiB")] {
         let h = hidden as f64;
         // diabetes: k = 10 inputs, one output. P = (10+1)·h + (h+1)·1.
         let p = 11.0 * h + h + 1.0;
-        // The lower bound: the P×P curvature twice, one block of Jacobian rows (all 442 rows,
-        // fewer than the block's 512), four n×h buffers, and the n×k inputs, in 8-byte floats.
-        let bytes = 8.0 * (2.0 * p * p + 442.0 * p + 4.0 * 442.0 * h + 442.0 * 10.0);
+        // The lower bound: 3¼ P×P matrices (the curvature, its Cholesky factor and that factor's
+        // inverse, and the search's single-precision triangle), one block of Jacobian rows (all
+        // 442 rows, fewer than the block's 512), four n×h buffers, and the n×k inputs, in 8-byte
+        // floats.
+        let bytes = 8.0 * (3.25 * p * p + 442.0 * p + 4.0 * 442.0 * h + 442.0 * 10.0);
         let figure = binary_units(bytes);
         assert_eq!(figure, expected);
         let hidden_text = hidden.to_string();
@@ -710,7 +712,14 @@ fn a_network_too_large_for_memory_is_refused_with_the_figure() {
                 None,
                 QUICK,
             ),
-            &["--hidden", &figure, "memory", "a smaller --hidden"],
+            // The fix: the Kronecker-factored curvature, or a smaller network.
+            &[
+                "--hidden",
+                &figure,
+                "memory",
+                "--hessian kfac",
+                "a smaller --hidden",
+            ],
         );
         assert!(
             started.elapsed() < Duration::from_secs(10),

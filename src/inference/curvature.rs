@@ -266,6 +266,31 @@ impl Whitening {
 /// (u, θ(u)).
 type Point = (DVector<f64>, DVector<f64>);
 
+/// A fixed invertible P × P map A, the change of variables θ = θ₀ + Aᵀu of [`Whitened`] (so that
+/// ∇ᵤ = A∇f): the dense [`Whitening`] (A = L⁻¹ of a factored curvature matrix), or a structured
+/// one that never forms a P × P matrix (the KFAC search's (K + Λ)^{-1/2},
+/// [`crate::inference::kfac_search::KfacWhitening`]).
+pub trait WhiteningMap {
+    /// P.
+    fn dim(&self) -> usize;
+    /// Av.
+    fn mul(&self, v: &DVector<f64>) -> DVector<f64>;
+    /// Aᵀu.
+    fn transpose_mul(&self, u: &DVector<f64>) -> DVector<f64>;
+}
+
+impl WhiteningMap for Whitening {
+    fn dim(&self) -> usize {
+        self.p
+    }
+    fn mul(&self, v: &DVector<f64>) -> DVector<f64> {
+        Whitening::mul(self, v)
+    }
+    fn transpose_mul(&self, u: &DVector<f64>) -> DVector<f64> {
+        Whitening::transpose_mul(self, u)
+    }
+}
+
 /// A problem seen through θ = θ₀ + Aᵀu, with A = L⁻¹ (in single precision, see [`Whitening`])
 /// for LLᵀ = C a curvature matrix at θ₀ (for a network, the GGN + Λ): cost f(θ(u)), gradient
 /// ∇ᵤ = A∇f(θ(u)), Hessian A∇²f Aᵀ ≈ I where C is close to ∇²f. argmin's L-BFGS on it is L-BFGS
@@ -279,22 +304,23 @@ type Point = (DVector<f64>, DVector<f64>);
 /// [`Whitened::stopping_at`] the gradient is reported as zero at the first point where
 /// ‖∇f‖ ≤ the given target, and argmin stops there.
 #[derive(Debug, Clone)]
-pub struct Whitened<P> {
+pub struct Whitened<P, W = Whitening> {
     inner: P,
     origin: DVector<f64>,
-    whitening: Arc<Whitening>,
+    whitening: Arc<W>,
     /// Report ∇ᵤ = 0 where ‖∇f‖ ≤ this (0: never).
     stop_at: f64,
     /// The last (u, θ(u)): argmin asks for the cost and the gradient at the same u.
     last: Arc<Mutex<Option<Point>>>,
 }
 
-impl<P> Whitened<P> {
-    /// `inner` around `origin`, whitened by A = L⁻¹ for the curvature LLᵀ at or near `origin`.
-    pub fn new(inner: P, origin: DVector<f64>, whitening: Whitening) -> Self {
+impl<P, W: WhiteningMap> Whitened<P, W> {
+    /// `inner` around `origin`, whitened by A (for [`Whitening`], A = L⁻¹ for the curvature LLᵀ
+    /// at or near `origin`).
+    pub fn new(inner: P, origin: DVector<f64>, whitening: W) -> Self {
         assert_eq!(
             origin.len(),
-            whitening.p,
+            whitening.dim(),
             "origin and whitening sizes differ"
         );
         Whitened {
@@ -329,7 +355,7 @@ impl<P> Whitened<P> {
     }
 }
 
-impl<P> CostFunction for Whitened<P>
+impl<P, W: WhiteningMap> CostFunction for Whitened<P, W>
 where
     P: CostFunction<Param = DVector<f64>, Output = f64>,
 {
@@ -340,7 +366,7 @@ where
     }
 }
 
-impl<P> Gradient for Whitened<P>
+impl<P, W: WhiteningMap> Gradient for Whitened<P, W>
 where
     P: Gradient<Param = DVector<f64>, Gradient = DVector<f64>>,
 {

@@ -7,6 +7,7 @@ pub mod exact;
 pub mod grouped;
 pub mod grouped_laplace;
 pub mod kfac;
+pub mod kfac_search;
 pub mod laplace;
 pub mod last_layer;
 pub mod map;

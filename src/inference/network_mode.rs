@@ -8,6 +8,7 @@
 
 use super::argmin_problem::ArgminProblem;
 use super::curvature::{Factored, Whitened, Whitening};
+use super::kfac_search::{search_kfac_mode, KFAC_SEARCH_ABOVE};
 use super::laplace::find_mode;
 use super::map::{run_lbfgs, LbfgsOptions};
 use crate::error::Result;
@@ -33,13 +34,18 @@ pub struct SearchEnd {
 /// One start's search: argmin's L-BFGS for `PLAIN_ITERATIONS` iterations, then rounds of
 /// L-BFGS whitened by the GGN + Λ at the round's starting point (see [`Whitened`]) until
 /// ‖∇f‖ ≤ `target` or a round stops making progress, and for networks of moderate size damped
-/// Gauss–Newton steps as a last resort.
+/// Gauss–Newton steps as a last resort. Above [`KFAC_SEARCH_ABOVE`] parameters, the KFAC-whitened
+/// search of [`search_kfac_mode`] instead (no P × P matrix).
 pub fn search_network_mode(
     problem: &MlpProblem,
     start: DVector<f64>,
     target: f64,
     tolerance: f64,
 ) -> Result<SearchEnd> {
+    if problem.n_params() > KFAC_SEARCH_ABOVE {
+        // No P × P matrix above the switch size (issue 19).
+        return search_kfac_mode(problem, start, target);
+    }
     let plain = LbfgsOptions {
         memory: 20,
         max_iters: PLAIN_ITERATIONS,

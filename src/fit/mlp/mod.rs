@@ -42,6 +42,21 @@ pub enum HessianKind {
     Diag,
 }
 
+impl HessianKind {
+    /// Whether a fit of a network of `params` parameters forms P × P matrices: always for the
+    /// full curvatures (`ggn`, `exact`: the evidence factors one), and for `kfac`/`diag` up to
+    /// [`crate::inference::kfac_search::KFAC_SEARCH_ABOVE`] (the dense whitened search, and the
+    /// two_part code's Fisher matrix). In floating point, so that no width can overflow it.
+    pub fn forms_square_matrices(self, params: f64) -> bool {
+        match self {
+            HessianKind::Ggn | HessianKind::Exact => true,
+            HessianKind::Kfac | HessianKind::Diag => {
+                params <= crate::inference::kfac_search::KFAC_SEARCH_ABOVE as f64
+            }
+        }
+    }
+}
+
 /// The network and how it is fitted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MlpOptions {

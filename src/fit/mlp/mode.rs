@@ -60,6 +60,7 @@ impl MlpStudy {
         let log_prior = log_prior_density(&params, center, &precision);
         let symmetry = symmetry_log_count(&self.arch, &params);
         let gradient_tolerance = self.mode_tolerance() * problem.gradient_scale();
+        let _step = crate::progress::step(format!("the network's Laplace evidence (P = {p})"));
         let structure = match self.options.mlp.hessian {
             HessianKind::Kfac => Some((
                 Structure::Kfac(BiasBlock::WithInputs),

@@ -45,6 +45,12 @@ impl MlpStudy {
         let mut best: Option<BestStart> = None;
         let mut failures = Vec::new();
         for (r, start) in starts.iter().enumerate() {
+            let _step = crate::progress::step(format!(
+                "the network's posterior mode (P = {}), start {} of {}",
+                problem.n_params(),
+                r + 1,
+                starts.len()
+            ));
             let end =
                 match search_network_mode(&problem, start.clone(), 1e-2 * tolerance, tolerance) {
                     Ok(end) => end,

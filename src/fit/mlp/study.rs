@@ -86,6 +86,11 @@ impl MlpStudy {
             &mlp.hidden,
             classes.len().max(1),
             crate::model::mlp::GGN_CHUNK_ROWS.min(dataset.n()),
+            mlp.hessian.forms_square_matrices(crate::memory::mlp_params(
+                dataset.k(),
+                &mlp.hidden,
+                classes.len().max(1),
+            )),
         )?;
         let arch = Architecture::new(dataset.k(), mlp.hidden.clone(), mlp.activation, task)?
             .with_outputs(classes.len().max(1))?;

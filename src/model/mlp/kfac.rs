@@ -338,6 +338,17 @@ impl Block {
         let u2 = self.f.vectors.component_mul(&self.f.vectors);
         v2 * r * u2.transpose()
     }
+    /// h(G ⊗ F + αI) applied to X in the eigenbases: V[(VᵀXU) ∘ h(gf + α)]Uᵀ.
+    fn apply_function(&self, x: &DMatrix<f64>, h: &impl Fn(f64) -> f64) -> DMatrix<f64> {
+        let (v, u) = (&self.g.vectors, &self.f.vectors);
+        let mut y = v.transpose() * x * u;
+        for j in 0..self.rows() {
+            for k in 0..self.cols() {
+                y[(j, k)] *= h(self.eigenvalue(j, k) + self.alpha);
+            }
+        }
+        v * y * u.transpose()
+    }
     /// (G ⊗ F + αI)^{±1} applied to X in the eigenbases: V[(VᵀXU) ∘ h(gf)]Uᵀ.
     fn apply(&self, x: &DMatrix<f64>, inverse: bool) -> DMatrix<f64> {
         let (v, u) = (&self.g.vectors, &self.f.vectors);
@@ -477,7 +488,43 @@ impl Kfac {
     }
 }
 
+impl Kfac {
+    /// G ⊗ Ã + ᾱ_ℓI per layer ([`BiasBlock::WithInputs`]), ᾱ_ℓ the mean of Λ over layer ℓ's
+    /// parameters (the smallest positive f64 where that mean is not positive): a preconditioner
+    /// for the mode search, which need not be the posterior, so any Λ is accepted.
+    pub fn preconditioner(&self, precision: &DVector<f64>) -> Result<KfacPosterior> {
+        let mut mean = precision.clone();
+        for shape in &self.shapes {
+            let len = shape.end() - shape.offset;
+            let alpha = precision.rows(shape.offset, len).mean();
+            let alpha = if alpha > 0.0 && alpha.is_finite() {
+                alpha
+            } else {
+                f64::MIN_POSITIVE
+            };
+            mean.rows_mut(shape.offset, len).fill(alpha);
+        }
+        self.posterior(&mean, BiasBlock::WithInputs)
+    }
+}
+
 impl KfacPosterior {
+    /// P.
+    pub fn dim(&self) -> usize {
+        self.p
+    }
+
+    /// h(K + Λ)v for a function h of the eigenvalues, block by block in the eigenbases:
+    /// V[(VᵀXU) ∘ h(gaᵀ + α)]Uᵀ (h(e) = e^{-1/2}: the search's whitening).
+    pub fn apply_function(&self, v: &DVector<f64>, h: impl Fn(f64) -> f64) -> DVector<f64> {
+        assert_eq!(v.len(), self.p, "v must have P coordinates");
+        let mut out = DVector::zeros(self.p);
+        for block in &self.blocks {
+            block.scatter(&block.apply_function(&block.gather(v), &h), &mut out);
+        }
+        out
+    }
+
     /// ln|K + Λ| = Σ over blocks Σⱼ Σ_k ln(gⱼa_k + α).
     pub fn log_det(&self) -> f64 {
         self.blocks.iter().map(Block::log_det).sum()
