@@ -9,6 +9,7 @@ mod center;
 pub mod dispatch;
 pub mod grouped;
 pub mod grouped_logistic;
+pub mod grouped_mlp;
 pub mod kind;
 pub mod linear;
 pub mod logistic;
