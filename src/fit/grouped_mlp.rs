@@ -16,9 +16,10 @@
 //! network as for one group and the group's coordinates taken (a `fit:` donor sharing coded rows
 //! charges the group's coordinates).
 //!
-//! **Searches.** Each Λ's mode is searched from the previous mode (the fixed start of the
-//! coordinate search, so that L is a function of Λ); the first, from the centre, uses the seeded
-//! random starts, as the one-group network does at every s.
+//! **Searches.** Empirical Bayes starts at the one-group answer: ŝ of Λ = s²I by the one-group
+//! network's search in ln s (every s from the seeded random starts), every `auto` group at
+//! α_g = 1/ŝ², from its mode. Each later Λ's mode is searched from the previous mode (the fixed
+//! start of the coordinate search, so that L is a function of Λ).
 //!
 //! **Noise (regression).** σ `auto` is fitted inside every evaluation by MacKay's update
 //! β ← (n − γ)/‖y − ŷ‖² at the mode, as the one-group network does (so L(Λ) is the evidence with
@@ -41,7 +42,7 @@ use super::{FitOptions, HessianKind, MlpFit, MlpStudy, ResolvedCenter, Study};
 use crate::data::Dataset;
 use crate::error::{Message, OccamError, Result, Setting};
 use crate::inference::grouped_laplace::{GroupedLaplace, GroupedLaplaceEb};
-use crate::inference::laplace::{LaplaceEvidence, Mode};
+use crate::inference::laplace::{maximize_over_log_sd, LaplaceEvidence, LogSdOptimum, Mode};
 use crate::message;
 use crate::model::mlp::{diagnostics, MlpProblem};
 use crate::prior::groups::{Group, PriorStructure};
@@ -120,6 +121,52 @@ fn resolve_centers(
     Ok((center, estimated, notes))
 }
 
+/// The start of the grouped search: the one-group prior's empirical Bayes (ŝ of Λ = s²I with the
+/// groups' centres, by the one-group network's search in ln s, every s from the seeded random
+/// starts) and its mode.
+fn one_group_start(
+    study: &MlpStudy,
+    center: &DVector<f64>,
+    noise: SdSpec,
+    group_count: usize,
+) -> Result<(LogSdOptimum, DVector<f64>)> {
+    let _step = crate::progress::step(format!(
+        "the one-group prior's empirical Bayes, where the {group_count} group(s) start"
+    ));
+    let p = center.len();
+    // σ's MacKay update starts from the last evaluation's β.
+    let modes: RefCell<Vec<(f64, DVector<f64>, f64)>> = RefCell::new(Vec::new());
+    let evaluate = |log_sd: f64| -> Result<f64> {
+        let precision = DVector::from_element(p, (-2.0 * log_sd).exp());
+        let beta = modes.borrow().last().map(|m| m.2);
+        let (mlp, mode, laplace) =
+            study.laplace_under(center, &precision, noise, center.clone(), beta)?;
+        modes
+            .borrow_mut()
+            .push((log_sd, mode.params, mlp.noise_precision));
+        Ok(laplace.log_evidence)
+    };
+    let optimum = maximize_over_log_sd(&evaluate).map_err(|e| {
+        OccamError::computation(
+            "empirical Bayes over the network's prior groups (started at the one-group prior's ŝ)",
+            e.message().then(message![
+                "; fixed sds in ",
+                Setting::Prior,
+                " avoid the search, and ",
+                Setting::Restarts,
+                " adds random starts"
+            ]),
+        )
+    })?;
+    let mode = modes
+        .into_inner()
+        .into_iter()
+        .find(|(log_sd, _, _)| *log_sd == optimum.log_sd)
+        .map(|(_, params, _)| params)
+        .unwrap_or_else(|| center.clone());
+    Ok((optimum, mode))
+}
+
 /// Fits a network to `dataset` under the grouped prior `structure` (see the module's docs); the
 /// other settings come from `options`.
 pub fn fit_grouped_mlp<'d>(
@@ -160,12 +207,27 @@ pub fn fit_grouped_mlp<'d>(
             Ok((generic, laplace))
         };
     let model = GroupedLaplace::new(labels, fixed, DVector::zeros(p), center.clone(), &fit_at);
+    // The search starts at the one-group answer: ŝ of Λ = s²I (centres as grouped) by the
+    // one-group network's search in ln s, every s from the seeded random starts, and its mode.
+    // From α_g = 1 and the random starts' first mode, MacKay's updates can drive a hidden layer to
+    // zero, where a tanh network is stationary and stays (a local optimum far below the one-group
+    // fit); from the one-group answer the groups move only where the evidence asks.
+    let free = groups.iter().filter(|g| g.sd == SdSpec::Auto).count();
+    let shared = match free {
+        0 => None,
+        _ => Some(one_group_start(&study, &center, noise, groups.len())?),
+    };
     let eb: GroupedLaplaceEb = {
         let _step = crate::progress::step(format!(
             "empirical Bayes over {} prior group(s) of the network ({p} parameters, Laplace evidence)",
             groups.len()
         ));
-        model.empirical_bayes(center.clone())?
+        match &shared {
+            Some((optimum, mode)) => {
+                model.empirical_bayes_from(mode.clone(), (-2.0 * optimum.log_sd).exp())?
+            }
+            None => model.empirical_bayes(center.clone())?,
+        }
     };
     let point = &eb.point;
     let mut mode = found
@@ -210,7 +272,9 @@ pub fn fit_grouped_mlp<'d>(
     .into()];
     if fitted_sds > 0 {
         notes.push(format!(
-            "empirical Bayes over the groups: MacKay's fixed point ({} refits), then a coordinate search in ln s_g until |∂ln p/∂ln s_g| ≤ 1e-4·max(1, P_g) by central differences (largest {:.1e}); {} mode fits in all, each searched from the previous mode (the first from the seeded random starts){}",
+            "empirical Bayes over the groups, started at the one-group prior's ŝ = {:.6} ({} evaluations, each from the seeded random starts) and its mode: MacKay's fixed point ({} refits), then a coordinate search in ln s_g until |∂ln p/∂ln s_g| ≤ 1e-4·max(1, P_g) by central differences (largest {:.1e}); {} mode fits in all, each searched from the previous mode{}",
+            shared.as_ref().map_or(f64::NAN, |s| s.0.log_sd.exp()),
+            shared.as_ref().map_or(0, |s| s.0.evaluations),
             eb.mackay_iterations,
             eb.gradient.iter().fold(0.0f64, |a, g| a.max(g.abs())),
             eb.evaluations,
@@ -239,7 +303,7 @@ pub fn fit_grouped_mlp<'d>(
         sd: f64::NAN,
         precision: &point.precision,
         fitted_sds,
-        evaluations: eb.evaluations,
+        evaluations: eb.evaluations + shared.as_ref().map_or(0, |s| s.0.evaluations),
     };
     let (mut evaluation, mode) =
         study.score_mode(&CenterSpec::Zero, resolved, prior, noise, mode, Vec::new())?;
@@ -371,7 +435,10 @@ mod tests {
             center.clone(),
             &fit_at,
         );
-        let eb = model.empirical_bayes(center.clone()).unwrap();
+        let (shared, mode) = one_group_start(&study, &center, o.noise_sd, 2).unwrap();
+        let eb = model
+            .empirical_bayes_from(mode, (-2.0 * shared.log_sd).exp())
+            .unwrap();
         assert!(
             eb.point.precisions.iter().all(|a| a.is_finite()),
             "{:?}",

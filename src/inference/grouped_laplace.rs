@@ -224,9 +224,15 @@ impl<'f> GroupedLaplace<'f> {
     /// Empirical Bayes over every group whose sd is `auto` (see the module's docs), from the
     /// parameters `init`.
     pub fn empirical_bayes(&self, init: DVector<f64>) -> Result<GroupedLaplaceEb> {
+        self.empirical_bayes_from(init, 1.0)
+    }
+
+    /// [`GroupedLaplace::empirical_bayes`] with every `auto` group starting at α_g = `start`
+    /// (e.g. the one-group empirical-Bayes precision, with `init` its mode) instead of 1.
+    pub fn empirical_bayes_from(&self, init: DVector<f64>, start: f64) -> Result<GroupedLaplaceEb> {
         let g_count = self.groups();
         let free: Vec<usize> = (0..g_count).filter(|&g| self.fixed[g].is_none()).collect();
-        let mut alpha: Vec<f64> = self.fixed.iter().map(|a| a.unwrap_or(1.0)).collect();
+        let mut alpha: Vec<f64> = self.fixed.iter().map(|a| a.unwrap_or(start)).collect();
         let mut evaluations = 0usize;
         let mut point = self.at(&alpha, &vec![f64::INFINITY; g_count], init)?;
         evaluations += 1;
