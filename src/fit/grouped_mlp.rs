@@ -50,6 +50,12 @@ use crate::prior::{CenterSpec, SdSpec};
 use nalgebra::DVector;
 use std::cell::RefCell;
 
+/// A network's empirical Bayes is stationary once |∂ln p/∂ln s_g| ≤ this × max(1, P_g): its
+/// modes meet ‖∇f‖ ≤ 1e-6 of the gradient's scale (not the GLMs' 1e-9), which leaves L noisy at
+/// ~1e-7 nats between nearby Λ — ~1e-4 in a central difference of step 1e-3 — so the GLMs' 1e-4
+/// cannot be certified; at 1e-3 a step of 0.01 in ln s_g moves L by at most ~1e-5·P_g nats.
+pub const NETWORK_STATIONARY_TOLERANCE: f64 = 1e-3;
+
 /// KFAC's blocks are whole layers (weights and biases): every layer's parameters must share one
 /// group, else the fit is refused naming the fix.
 fn check_kfac_blocks(study: &MlpStudy, groups: &[Group]) -> Result<()> {
@@ -206,7 +212,8 @@ pub fn fit_grouped_mlp<'d>(
             found.borrow_mut().push((precision.clone(), mode));
             Ok((generic, laplace))
         };
-    let model = GroupedLaplace::new(labels, fixed, DVector::zeros(p), center.clone(), &fit_at);
+    let model = GroupedLaplace::new(labels, fixed, DVector::zeros(p), center.clone(), &fit_at)
+        .with_stationary_tolerance(NETWORK_STATIONARY_TOLERANCE);
     // The search starts at the one-group answer: ŝ of Λ = s²I (centres as grouped) by the
     // one-group network's search in ln s, every s from the seeded random starts, and its mode.
     // From α_g = 1 and the random starts' first mode, MacKay's updates can drive a hidden layer to
@@ -272,7 +279,7 @@ pub fn fit_grouped_mlp<'d>(
     .into()];
     if fitted_sds > 0 {
         notes.push(format!(
-            "empirical Bayes over the groups, started at the one-group prior's ŝ = {:.6} ({} evaluations, each from the seeded random starts) and its mode: MacKay's fixed point ({} refits), then a coordinate search in ln s_g until |∂ln p/∂ln s_g| ≤ 1e-4·max(1, P_g) by central differences (largest {:.1e}); {} mode fits in all, each searched from the previous mode{}",
+            "empirical Bayes over the groups, started at the one-group prior's ŝ = {:.6} ({} evaluations, each from the seeded random starts) and its mode: MacKay's fixed point ({} refits), then a coordinate search in ln s_g until |∂ln p/∂ln s_g| ≤ 1e-3·max(1, P_g) by central differences (largest {:.1e}); {} mode fits in all, each searched from the previous mode{}",
             shared.as_ref().map_or(f64::NAN, |s| s.0.log_sd.exp()),
             shared.as_ref().map_or(0, |s| s.0.evaluations),
             eb.mackay_iterations,
@@ -434,7 +441,8 @@ mod tests {
             DVector::zeros(p),
             center.clone(),
             &fit_at,
-        );
+        )
+        .with_stationary_tolerance(NETWORK_STATIONARY_TOLERANCE);
         let (shared, mode) = one_group_start(&study, &center, o.noise_sd, 2).unwrap();
         let eb = model
             .empirical_bayes_from(mode, (-2.0 * shared.log_sd).exp())
