@@ -307,7 +307,7 @@ fn refusals_name_the_flag_and_the_fix() {
         args.extend(other);
         assert_usage_error(occam(&args), &["--prior", other[0], "cannot be used with"]);
     }
-    // Networks: linear and logistic only, for now.
+    // Networks: KFAC's blocks are whole layers, so groups that split one are refused.
     assert_usage_error(
         occam(&[
             "fit",
@@ -315,15 +315,14 @@ fn refusals_name_the_flag_and_the_fix() {
             "breast_cancer",
             "--model",
             "mlp",
+            "--hidden",
+            "2",
+            "--hessian",
+            "kfac",
             "--prior",
-            "ard; rest=zero:auto",
+            "layer1.weights=zero:auto; rest=zero:auto",
         ]),
-        &[
-            "--prior",
-            "linear and logistic models only",
-            "all=CENTER:SD",
-            "--model linear",
-        ],
+        &["--hessian", "layer1", "--hessian ggn"],
     );
     // … while one group is every model's prior.
     assert_success(&[
@@ -527,23 +526,6 @@ fn compare_priors_refusals() {
         ]),
         &["--priors", "'weights=zero'", "needs an sd"],
     );
-    assert_usage_error(
-        occam(&[
-            "compare",
-            "--data",
-            "breast_cancer",
-            "--model",
-            "mlp",
-            "--priors",
-            "all=zero:auto",
-            "ard; rest=zero:auto",
-        ]),
-        &[
-            "--priors",
-            "'ard; rest=zero:auto'",
-            "linear and logistic models only",
-        ],
-    );
     // One-group rows work for every model.
     let report = compare_json(&[
         "--data",
@@ -613,10 +595,6 @@ fn run_spec_structures_refusals_name_the_key() {
         (
             "[data]\nbuiltin = \"diabetes\"\n[priors]\ncenters = [\"zero\"]\nstructures = [\"ard\"]\n",
             &["line 6", "priors.structures", "remove priors.centers"][..],
-        ),
-        (
-            "[data]\nbuiltin = \"breast_cancer\"\n[model]\nkind = \"mlp\"\n[priors]\nstructures = [\"all=zero:auto\", \"ard; rest=zero:auto\"]\n",
-            &["priors.structures[2]", "linear and logistic models only"][..],
         ),
         (
             "[data]\nbuiltin = \"diabetes\"\n[priors]\nstructures = [\"ard\", \"weights=zero\"]\n",

@@ -12,6 +12,7 @@ mod search;
 mod study;
 mod units;
 
+pub(crate) use evaluate::ScoredPrior;
 pub use study::MlpStudy;
 pub use units::{to_original_units, TargetScaling};
 
