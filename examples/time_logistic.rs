@@ -66,7 +66,13 @@ fn main() {
                 .resolve_center(&options.center, options.prior_sd)
                 .expect("centre");
             study
-                .evaluate_logistic(&options.center, center, options.prior_sd, None)
+                .evaluate(
+                    &options.center,
+                    center,
+                    options.prior_sd,
+                    occam::prior::SdSpec::Auto,
+                    None,
+                )
                 .expect("evaluate")
         });
     }
