@@ -34,9 +34,9 @@ use nalgebra::DVector;
 pub const KFAC_SEARCH_ABOVE: usize = 3000;
 
 /// Plain L-BFGS iterations before the whitened rounds.
-const PLAIN_ITERATIONS: u64 = 300;
+pub const PLAIN_ITERATIONS: u64 = 300;
 /// At most this many KFAC-whitened rounds per search (each refreshes the factors once).
-const ROUNDS: usize = 40;
+pub const ROUNDS: usize = 40;
 /// L-BFGS iterations per round.
 const ROUND_ITERATIONS: u64 = 100;
 /// Eigenvalues of K + Λ̄ below this fraction of the largest are raised to it in the whitening (a

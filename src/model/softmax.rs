@@ -36,7 +36,7 @@ use nalgebra::{DMatrix, DVector};
 use std::ops::Range;
 
 /// The smallest m(K − 1) for which a packed problem's f + ∇f passes use the fused kernel of
-/// [`super::softmax_pass`] (its sums in another order than the matrix products': last bits differ):
+/// `model::softmax_pass` (its sums in another order than the matrix products': last bits differ):
 /// the size from which a fit forms one Hessian only (`inference::softmax_mode`'s L-BFGS budget,
 /// m(K − 1)/23 ≥ 2), so that iris and other small fits keep their bits.
 pub const FUSED_PASS_MIN_WIDTH: usize = 46;
