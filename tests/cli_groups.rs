@@ -307,7 +307,7 @@ fn refusals_name_the_flag_and_the_fix() {
         args.extend(other);
         assert_usage_error(occam(&args), &["--prior", other[0], "cannot be used with"]);
     }
-    // Networks: KFAC's blocks are whole layers, so groups that split one are refused.
+    // Networks: linear and logistic only, for now.
     assert_usage_error(
         occam(&[
             "fit",
@@ -315,14 +315,15 @@ fn refusals_name_the_flag_and_the_fix() {
             "breast_cancer",
             "--model",
             "mlp",
-            "--hidden",
-            "2",
-            "--hessian",
-            "kfac",
             "--prior",
-            "layer1.weights=zero:auto; rest=zero:auto",
+            "ard; rest=zero:auto",
         ]),
-        &["--hessian", "layer1", "--hessian ggn"],
+        &[
+            "--prior",
+            "linear and logistic models only",
+            "all=CENTER:SD",
+            "--model linear",
+        ],
     );
     // … while one group is every model's prior.
     assert_success(&[
@@ -526,6 +527,23 @@ fn compare_priors_refusals() {
         ]),
         &["--priors", "'weights=zero'", "needs an sd"],
     );
+    assert_usage_error(
+        occam(&[
+            "compare",
+            "--data",
+            "breast_cancer",
+            "--model",
+            "mlp",
+            "--priors",
+            "all=zero:auto",
+            "ard; rest=zero:auto",
+        ]),
+        &[
+            "--priors",
+            "'ard; rest=zero:auto'",
+            "linear and logistic models only",
+        ],
+    );
     // One-group rows work for every model.
     let report = compare_json(&[
         "--data",
@@ -595,6 +613,10 @@ fn run_spec_structures_refusals_name_the_key() {
         (
             "[data]\nbuiltin = \"diabetes\"\n[priors]\ncenters = [\"zero\"]\nstructures = [\"ard\"]\n",
             &["line 6", "priors.structures", "remove priors.centers"][..],
+        ),
+        (
+            "[data]\nbuiltin = \"breast_cancer\"\n[model]\nkind = \"mlp\"\n[priors]\nstructures = [\"all=zero:auto\", \"ard; rest=zero:auto\"]\n",
+            &["priors.structures[2]", "linear and logistic models only"][..],
         ),
         (
             "[data]\nbuiltin = \"diabetes\"\n[priors]\nstructures = [\"ard\", \"weights=zero\"]\n",

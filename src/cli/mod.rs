@@ -121,9 +121,9 @@ struct PriorArgs {
         allow_hyphen_values = true
     )]
     prior_sd: String,
-    /// A prior of several groups, each with its own centre and sd (every model):
-    /// 'GROUP=CENTER:SD; …' with GROUP all, weights, biases, features:a,b, ard (one group per
-    /// feature), layer1, layer1.weights, output (a network's layers), rest, …; `ard` alone is ard=zero:auto. Replaces --prior-center and --prior-sd (for one
+    /// A prior of several groups, each with its own centre and sd (linear and logistic models):
+    /// 'GROUP=CENTER:SD; …' with GROUP all, weights, features:a,b, ard (one group per feature),
+    /// rest, …; `ard` alone is ard=zero:auto. Replaces --prior-center and --prior-sd (for one
     /// group write all=CENTER:SD). See docs/cli.md.
     #[arg(
         long,

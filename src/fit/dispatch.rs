@@ -22,8 +22,7 @@ pub enum ModelFit<'d> {
     Softmax(SoftmaxFit<'d>),
     /// Linear-Gaussian under a prior of several groups (math.md §8): exact evidence.
     GroupedLinear(GroupedLinearFit<'d>),
-    /// Logistic (binary or softmax) or a network under a prior of several groups (math.md §8):
-    /// Laplace evidence.
+    /// Logistic (binary or softmax) under a prior of several groups (math.md §8): Laplace evidence.
     GroupedLaplace(Box<super::grouped_logistic::GroupedLaplaceFit<'d>>),
 }
 
@@ -53,7 +52,7 @@ impl CheckedOptions {
         })
     }
 
-    /// The options' one prior (centre, s, σ — or a prior of several groups)
+    /// The options' one prior (centre, s, σ — or a prior of several groups, linear and logistic models)
     /// fitted on `data`, with its posterior.
     pub fn fit<'d>(&self, data: &'d Dataset) -> Result<ModelFit<'d>> {
         let options = self.options();
@@ -72,12 +71,7 @@ impl CheckedOptions {
                 None if is_multiclass(data) => ModelFit::Softmax(fit_softmax(data, options)?),
                 None => ModelFit::Logistic(fit_logistic(data, options)?),
             },
-            ModelKind::Mlp => match &options.prior {
-                Some(structure) => ModelFit::GroupedLaplace(Box::new(
-                    super::grouped_mlp::fit_grouped_mlp(data, options, structure)?,
-                )),
-                None => ModelFit::Mlp(fit_mlp(data, options)?),
-            },
+            ModelKind::Mlp => ModelFit::Mlp(fit_mlp(data, options)?),
         })
     }
 }

@@ -40,8 +40,6 @@ pub enum GroupedLaplaceInner<'d> {
     Binary(LogisticFit<'d>),
     /// K ≥ 3 classes.
     Softmax(SoftmaxFit<'d>),
-    /// A network (regression, binary or softmax; [`super::grouped_mlp`]).
-    Mlp(Box<super::MlpFit>),
 }
 
 /// A logistic (binary or softmax) fit under a prior of several groups.
@@ -68,7 +66,6 @@ impl GroupedLaplaceFit<'_> {
         match &self.inner {
             GroupedLaplaceInner::Binary(f) => &f.evaluation,
             GroupedLaplaceInner::Softmax(f) => &f.evaluation,
-            GroupedLaplaceInner::Mlp(f) => &f.evaluation,
         }
     }
 }

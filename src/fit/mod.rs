@@ -10,7 +10,6 @@ pub mod dispatch;
 mod glm;
 pub mod grouped;
 pub mod grouped_logistic;
-pub mod grouped_mlp;
 pub mod kind;
 pub mod linear;
 pub mod logistic;

@@ -76,6 +76,8 @@ pub enum OptionsProblem {
     Intercept(Intercept),
     /// A network with no start for its MAP search (`restarts` = 0).
     NoRestarts,
+    /// A prior of several groups on a network (not wired yet).
+    GroupsLinearOnly,
 }
 
 impl OptionsProblem {
@@ -111,6 +113,17 @@ impl OptionsProblem {
             (OptionsProblem::NoRestarts, _) => {
                 OccamError::invalid(Setting::Restarts, "at least one start is needed")
             }
+            (OptionsProblem::GroupsLinearOnly, kind) => OccamError::invalid(
+                Setting::Prior,
+                message![
+                    format!("a prior of several groups is for the linear and logistic models only, for now (the {kind} model's Laplace evidence with Λ = diag(α_g) is not wired yet); use one group, "),
+                    (Setting::Prior, "all=CENTER:SD"),
+                    ", or ",
+                    (Setting::Model, "linear"),
+                    " or ",
+                    (Setting::Model, "logistic")
+                ],
+            ),
         }
     }
 }
@@ -143,6 +156,9 @@ impl FitOptions {
         }
         if kind == ModelKind::Mlp && self.mlp.restarts == 0 {
             return Some(OptionsProblem::NoRestarts);
+        }
+        if kind == ModelKind::Mlp && self.prior.is_some() {
+            return Some(OptionsProblem::GroupsLinearOnly);
         }
         None
     }
@@ -267,13 +283,25 @@ mod tests {
                 .problem(ModelKind::Logistic),
             None
         );
-        assert_eq!(
-            FitOptions::for_kind(ModelKind::Mlp)
-                .with_prior(ard())
-                .problem(ModelKind::Mlp),
-            None,
-            "networks take priors of several groups"
-        );
+        {
+            let kind = ModelKind::Mlp;
+            let options = FitOptions::for_kind(kind).with_prior(ard());
+            assert_eq!(
+                options.problem(kind),
+                Some(OptionsProblem::GroupsLinearOnly)
+            );
+            let err = options.validate(kind).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    OccamError::InvalidArgument {
+                        setting: Setting::Prior,
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+        }
         assert_eq!(
             FitOptions::default()
                 .with_prior(ard())

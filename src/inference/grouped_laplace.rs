@@ -70,8 +70,6 @@ pub struct GroupedLaplace<'f> {
     /// μ over all P parameters.
     center: DVector<f64>,
     fit: &'f FitAt<'f>,
-    /// Stationary: |∂L/∂ln s_g| ≤ this × max(1, P_g) ([`STATIONARY_TOLERANCE`] unless set).
-    stationary_tolerance: f64,
 }
 
 /// Everything at one Λ.
@@ -137,16 +135,7 @@ impl<'f> GroupedLaplace<'f> {
             outside,
             center,
             fit,
-            stationary_tolerance: STATIONARY_TOLERANCE,
         }
-    }
-
-    /// The same model with the stationarity test |∂L/∂ln s_g| ≤ `tolerance`·max(1, P_g): for a
-    /// model whose modes are found to a looser gradient standard (a network's, 1e-6 of the
-    /// gradient's scale), whose evidence is smooth in ln s_g only to that standard.
-    pub fn with_stationary_tolerance(mut self, tolerance: f64) -> Self {
-        self.stationary_tolerance = tolerance;
-        self
     }
 
     /// G, the number of groups.
@@ -235,15 +224,9 @@ impl<'f> GroupedLaplace<'f> {
     /// Empirical Bayes over every group whose sd is `auto` (see the module's docs), from the
     /// parameters `init`.
     pub fn empirical_bayes(&self, init: DVector<f64>) -> Result<GroupedLaplaceEb> {
-        self.empirical_bayes_from(init, 1.0)
-    }
-
-    /// [`GroupedLaplace::empirical_bayes`] with every `auto` group starting at α_g = `start`
-    /// (e.g. the one-group empirical-Bayes precision, with `init` its mode) instead of 1.
-    pub fn empirical_bayes_from(&self, init: DVector<f64>, start: f64) -> Result<GroupedLaplaceEb> {
         let g_count = self.groups();
         let free: Vec<usize> = (0..g_count).filter(|&g| self.fixed[g].is_none()).collect();
-        let mut alpha: Vec<f64> = self.fixed.iter().map(|a| a.unwrap_or(start)).collect();
+        let mut alpha: Vec<f64> = self.fixed.iter().map(|a| a.unwrap_or(1.0)).collect();
         let mut evaluations = 0usize;
         let mut point = self.at(&alpha, &vec![f64::INFINITY; g_count], init)?;
         evaluations += 1;
@@ -357,7 +340,7 @@ impl<'f> GroupedLaplace<'f> {
                     ", e.g. GROUP=zero:1"
                 ]));
             }
-            let tolerance = self.stationary_tolerance * (self.sizes[g] as f64).max(1.0);
+            let tolerance = STATIONARY_TOLERANCE * (self.sizes[g] as f64).max(1.0);
             if d1.abs() > tolerance || !d1.is_finite() {
                 return Err(fail(message![
                     format!(
@@ -398,7 +381,7 @@ impl<'f> GroupedLaplace<'f> {
                 }
                 let (d1, d2) = self.log_sd_derivatives(&alpha, pruned_at, g, start, here)?;
                 used += 2;
-                let tolerance = self.stationary_tolerance * (self.sizes[g] as f64).max(1.0);
+                let tolerance = STATIONARY_TOLERANCE * (self.sizes[g] as f64).max(1.0);
                 if d1.abs() <= 0.1 * tolerance {
                     continue;
                 }

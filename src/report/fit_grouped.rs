@@ -89,7 +89,6 @@ impl FitReport {
         let mut report = match &fit.inner {
             GroupedLaplaceInner::Binary(f) => FitReport::from_logistic(f, names),
             GroupedLaplaceInner::Softmax(f) => FitReport::from_softmax(f, names),
-            GroupedLaplaceInner::Mlp(f) => FitReport::from_mlp(f, names),
         };
         report.prior = grouped_prior(&fit.structure, &fit.center, &fit.groups);
         report

@@ -41,6 +41,7 @@ impl MlpStudy {
             SdSpec::Fixed(sigma) => SdSpec::Fixed(sigma / self.target.scale),
             SdSpec::Auto => SdSpec::Auto,
         };
+        let jacobian = self.target.log_jacobian(self.n);
         let mut eb_notes = Vec::new();
         let (sd, evaluations, eb_mode) = match prior_sd {
             SdSpec::Fixed(s) => (s, 0, None),
@@ -79,44 +80,13 @@ impl MlpStudy {
                 (optimum.log_sd.exp(), optimum.evaluations, mode)
             }
         };
-        let notes = eb_notes;
+        let mut notes = eb_notes;
         let mode = match eb_mode {
             Some(mode) => mode,
             None => self.mode_with_noise(mu, sd, noise_sd, warm)?,
         };
-        let precision = DVector::from_element(self.arch.n_params(), 1.0 / (sd * sd));
-        let prior = ScoredPrior {
-            spec: prior_sd,
-            sd,
-            precision: &precision,
-            fitted_sds: usize::from(prior_sd == SdSpec::Auto),
-            evaluations,
-        };
-        self.score_mode(spec, center, prior, noise_sd_given, mode, notes)
-    }
-
-    /// The evaluation of one mode under the prior `prior` (its codes, notes and diagnostics):
-    /// the second half of [`MlpStudy::evaluate_mlp`], shared with the grouped prior's fit.
-    pub(crate) fn score_mode(
-        &self,
-        spec: &CenterSpec,
-        center: ResolvedCenter,
-        prior: ScoredPrior,
-        noise_sd_given: SdSpec,
-        mode: MlpMode,
-        mut notes: Vec<Message>,
-    ) -> Result<(PriorEvaluation, MlpMode)> {
-        let ScoredPrior {
-            spec: prior_sd,
-            sd,
-            precision,
-            fitted_sds,
-            evaluations,
-        } = prior;
-        let mu = &center.values;
-        let jacobian = self.target.log_jacobian(self.n);
-        let fitted = fitted_sds
-            + usize::from(self.regression() && noise_sd_given == SdSpec::Auto)
+        let fitted = usize::from(prior_sd == SdSpec::Auto)
+            + usize::from(self.regression() && noise_sd == SdSpec::Auto)
             + 2 * usize::from(self.target.is_active());
         let charged = self.options.charged_reals;
         let charge_bits = estimate_charge_bits(fitted + center.estimated_reals + charged, self.n);
@@ -133,8 +103,8 @@ impl MlpStudy {
             // H − Λ can be indefinite, and eigenvalues of H far below α push the sum out of [0, P].
             notes.push(message![
                 format!(
-                    "γ is printed as null: P − α·tr(H⁻¹) = {:.1} lies outside [0, P = {p}] — the curvature's smallest eigenvalue ({:.3e}) is far below the prior precision {}, so along those directions the data's own curvature H − αI is negative (the posterior is flatter than the prior there, as for hidden units the prior has switched off that the data would nearly switch on) and γ counts nothing; the GGN's γ (",
-                    mode.effective_parameters, mode.eigenvalue_range[0], if sd.is_finite() { format!("α = {:.3e}", 1.0 / (sd * sd)) } else { "Λ of the groups".to_string() }
+                    "γ is printed as null: P − α·tr(H⁻¹) = {:.1} lies outside [0, P = {p}] — the curvature's smallest eigenvalue ({:.3e}) is far below the prior precision α = {:.3e}, so along those directions the data's own curvature H − αI is negative (the posterior is flatter than the prior there, as for hidden units the prior has switched off that the data would nearly switch on) and γ counts nothing; the GGN's γ (",
+                    mode.effective_parameters, mode.eigenvalue_range[0], 1.0 / (sd * sd)
                 ),
                 (Setting::Hessian, "ggn"),
                 ") is the well-determined-parameter count"
@@ -147,6 +117,7 @@ impl MlpStudy {
             ).into());
         }
         let codes = self.options.codes;
+        let precision = DVector::from_element(p, 1.0 / (sd * sd));
         // Prequential: block 0 at the centre; each later block with the MAP on the rows before it
         // at the full-data s and σ (sent first, at the charge above).
         let prequential = optional_code(codes.prequential, "prequential", &mut notes, || {
@@ -169,7 +140,7 @@ impl MlpStudy {
                     if let Ok(BestStart { params: fitted, .. }) = self.map(
                         (&z[..start * k], &y[..start]),
                         mu,
-                        precision,
+                        &precision,
                         mode.noise_precision,
                         &starts,
                     ) {
@@ -181,7 +152,7 @@ impl MlpStudy {
                     &z[start * k..end * k],
                     &y[start..end],
                     mu,
-                    precision,
+                    &precision,
                     mode.noise_precision,
                 );
                 total += bits(block.negative_log_likelihood(&theta));
@@ -195,7 +166,7 @@ impl MlpStudy {
             &self.z,
             &self.y,
             mu,
-            precision,
+            &precision,
             mode.noise_precision,
         );
         let mut two_part_code = None;
@@ -248,7 +219,7 @@ impl MlpStudy {
                 let structural = self.arch.widths()[self.arch.hidden.len()] + 1;
                 let code = crate::codelength::softmax::two_part_beyond_structural(
                     &fisher,
-                    precision,
+                    &precision,
                     structural,
                     mode.log_likelihood,
                     mode.log_prior,
@@ -262,7 +233,7 @@ impl MlpStudy {
             let code = mml87_nats(
                 -mode.log_prior - mode.log_likelihood,
                 &fisher,
-                precision,
+                &precision,
                 singular,
             )?;
             if !self.regression() && code.nats < 0.0 {
@@ -322,21 +293,6 @@ impl MlpStudy {
         };
         Ok((evaluation, mode))
     }
-}
-
-/// The prior a mode was fitted under, as [`MlpStudy::score_mode`] reports it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ScoredPrior<'a> {
-    /// The sd as given (one group).
-    pub(crate) spec: SdSpec,
-    /// s (one group; NaN for several groups).
-    pub(crate) sd: f64,
-    /// Λ over every parameter.
-    pub(crate) precision: &'a DVector<f64>,
-    /// The prior sds fitted (each charged ½ log₂ n bits).
-    pub(crate) fitted_sds: usize,
-    /// Evidence evaluations (mode fits) of the empirical Bayes.
-    pub(crate) evaluations: usize,
 }
 
 impl CenterHooks for MlpStudy {

@@ -12,7 +12,6 @@ mod search;
 mod study;
 mod units;
 
-pub(crate) use evaluate::ScoredPrior;
 pub use study::MlpStudy;
 pub use units::{to_original_units, TargetScaling};
 

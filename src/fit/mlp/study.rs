@@ -33,10 +33,10 @@ pub struct MlpStudy {
     pub target: TargetScaling,
     /// The target's text labels (empty for a numeric target).
     pub(super) target_labels: Vec<String>,
-    pub(crate) z: Vec<f64>,
+    pub(super) z: Vec<f64>,
     /// The target as fitted: 0/1 labels, class indices 0…K−1 (softmax), or the z-scored
     /// regression target.
-    pub(crate) y: Vec<f64>,
+    pub(super) y: Vec<f64>,
     pub(super) ordered: (Vec<f64>, Vec<f64>),
     pub(super) boundaries: Vec<usize>,
     pub(super) fingerprints: HashSet<u64>,
@@ -184,7 +184,7 @@ impl MlpStudy {
         })
     }
 
-    pub(crate) fn regression(&self) -> bool {
+    pub(super) fn regression(&self) -> bool {
         self.arch.task == Task::Regression
     }
 

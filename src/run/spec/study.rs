@@ -480,6 +480,10 @@ impl Steps<'_> {
                 None,
                 fault_message(problem.into_error(kind), Setting::NoiseSd),
             ),
+            OptionsProblem::GroupsLinearOnly => at(
+                None,
+                fault_message(problem.into_error(kind), Setting::Prior),
+            ),
         })
     }
 
@@ -491,7 +495,7 @@ impl Steps<'_> {
         rows: Rows,
     ) -> Result<PriorsTable> {
         let p = priors.get_ref();
-        let structures = self.structures(p)?;
+        let structures = self.structures(p, kind)?;
         let along = match &p.along {
             None => None,
             Some(a) => Some(build_along(self.source, self.base, self.prefix, a)?),
@@ -584,7 +588,7 @@ impl Steps<'_> {
 
     /// `[priors] structures = ["ard", "all=zero:auto", …]`: whole priors (the `--prior`
     /// syntax), each checked against the model; none of centers, sds and along beside them.
-    fn structures(&self, p: &RawPriors) -> Result<Vec<PriorStructure>> {
+    fn structures(&self, p: &RawPriors, kind: ModelKind) -> Result<Vec<PriorStructure>> {
         let Some(list) = &p.structures else {
             return Ok(Vec::new());
         };
@@ -616,6 +620,14 @@ impl Steps<'_> {
                 self.source
                     .error(&item.span(), &k, fault_message(e, Setting::Prior))
             })?;
+            let options = FitOptions::for_kind(kind).with_prior(structure.clone());
+            if options.problem(kind) == Some(OptionsProblem::GroupsLinearOnly) {
+                return Err(self.source.error(
+                    &item.span(),
+                    &k,
+                    "a prior of several groups is for the linear and logistic models only, for now; use one group (\"all=CENTER:SD\") or model.kind = \"linear\" or \"logistic\"",
+                ));
+            }
             structures.push(structure);
         }
         Ok(structures)
