@@ -438,7 +438,14 @@ fn the_whole_report_travels() {
         .collect();
     assert_eq!(
         studies,
-        ["prior", "capacity", "centres", "razor", "saturation"]
+        [
+            "prior",
+            "capacity",
+            "centres",
+            "razor",
+            "saturation",
+            "groups"
+        ]
     );
     for (table, format, command) in printed_commands(&first) {
         assert_eq!(
