@@ -37,6 +37,7 @@ fn options_with(hessian: HessianKind, hidden: Vec<usize>) -> FitOptions {
             restarts: 1,
             seed: 0,
             hessian,
+            ..MlpOptions::default()
         },
         ..FitOptions::default()
     }

@@ -199,6 +199,9 @@ fn failed_row(
         ModelKind::Linear => EvidenceMethod::Exact,
         ModelKind::Logistic => EvidenceMethod::LaplaceHessian,
         // The method the options asked for (a row that failed never reached a fallback).
+        ModelKind::Mlp if info.options.mlp.subset == crate::fit::Subset::LastLayer => {
+            EvidenceMethod::LaplaceLastLayer
+        }
         ModelKind::Mlp => match info.options.mlp.hessian {
             HessianKind::Ggn => EvidenceMethod::LaplaceGgn,
             HessianKind::Exact => EvidenceMethod::LaplaceHessian,

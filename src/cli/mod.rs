@@ -6,7 +6,7 @@ use occam::compare::structures::compare_structures;
 use occam::compare::{compare, parse_centers, parse_sds, CompareOptions};
 use occam::data::{self, ColumnSelection};
 use occam::error::{OccamError, Result, Setting};
-use occam::fit::{CheckedOptions, FitOptions, HessianKind, MlpOptions, ModelKind};
+use occam::fit::{CheckedOptions, FitOptions, HessianKind, MlpOptions, ModelKind, Subset};
 use occam::model::mlp::{Activation, Task};
 use occam::model::Intercept;
 use occam::prior::convert::{convert, ConversionContext, Knob, Loss};
@@ -184,6 +184,11 @@ struct ModelArgs {
     /// MLP curvature for the Laplace evidence.
     #[arg(long, value_enum, default_value = "ggn")]
     hessian: HessianKind,
+    /// MLP parameters the Laplace evidence integrates over: all, or last-layer (the output
+    /// layer only, the earlier layers fixed at the MAP: the evidence of a GLM on the network's
+    /// learned features, labelled laplace-last-layer).
+    #[arg(long, value_enum, default_value = "all")]
+    subset: Subset,
     /// Rows in the first block of the prequential code; later blocks double.
     #[arg(long, value_name = "N", default_value_t = 16)]
     first_block: usize,
@@ -452,6 +457,7 @@ impl ModelArgs {
                 restarts: self.restarts,
                 seed: self.seed,
                 hessian: self.hessian,
+                subset: self.subset,
             },
         }
         .check(self.model)

@@ -45,6 +45,9 @@ pub enum Setting {
     Seed,
     /// A network's curvature (exact Hessian or generalised Gauss–Newton).
     Hessian,
+    /// Which of a network's parameters the Laplace evidence integrates over (all, or the last
+    /// layer's).
+    Subset,
     /// The centres of a comparison.
     Centers,
     /// The prior sds of a comparison.
@@ -106,6 +109,7 @@ impl Setting {
             Setting::Restarts => "restarts",
             Setting::Seed => "seed",
             Setting::Hessian => "hessian",
+            Setting::Subset => "subset",
             Setting::Task => "task",
             Setting::Centers => "centers",
             Setting::Sds => "sds",

@@ -28,7 +28,7 @@ pub use linear::{
     fit_linear, fit_linear_shards, fit_linear_unchecked, LinearFit, LinearStudy, OptimizerCheck,
 };
 pub use logistic::{fit_logistic, LogisticFit, LogisticStudy};
-pub use mlp::{fit_mlp, HessianKind, MlpFit, MlpOptions, MlpStudy};
+pub use mlp::{fit_mlp, HessianKind, MlpFit, MlpOptions, MlpStudy, Subset};
 pub use options::{CheckedOptions, FitOptions, OptionsProblem};
 pub use softmax::{fit_softmax, is_multiclass, SoftmaxFit, SoftmaxStudy};
 
@@ -54,11 +54,14 @@ pub enum EvidenceMethod {
     LaplaceKfac,
     /// Laplace's approximation with the GGN's diagonal (math.md §9).
     LaplaceDiag,
+    /// Laplace's approximation over the output layer only, the earlier layers fixed at the MAP:
+    /// the evidence of a GLM on the network's learned features (math.md §9).
+    LaplaceLastLayer,
 }
 
 impl EvidenceMethod {
     /// The name printed in outputs (cli.md: exact|laplace-ggn|laplace-hessian|laplace-kfac|
-    /// laplace-diag).
+    /// laplace-diag|laplace-last-layer).
     pub fn name(self) -> &'static str {
         match self {
             EvidenceMethod::Exact => "exact",
@@ -66,6 +69,7 @@ impl EvidenceMethod {
             EvidenceMethod::LaplaceGgn => "laplace-ggn",
             EvidenceMethod::LaplaceKfac => "laplace-kfac",
             EvidenceMethod::LaplaceDiag => "laplace-diag",
+            EvidenceMethod::LaplaceLastLayer => "laplace-last-layer",
         }
     }
 }

@@ -78,6 +78,14 @@ pub enum OptionsProblem {
     NoRestarts,
     /// A prior of several groups on a network (not wired yet).
     GroupsLinearOnly,
+    /// The last-layer subset asked of a model that is not a network.
+    SubsetNetworkOnly,
+    /// The last-layer subset of a network without a hidden layer (its last layer is the whole
+    /// network).
+    SubsetWithoutHidden,
+    /// The last-layer subset with a curvature other than the default: its evidence always uses
+    /// the output layer's exact Hessian (= its GGN, the GLM's link being canonical).
+    SubsetHessian(super::HessianKind),
 }
 
 impl OptionsProblem {
@@ -124,6 +132,39 @@ impl OptionsProblem {
                     (Setting::Model, "logistic")
                 ],
             ),
+            (OptionsProblem::SubsetNetworkOnly, kind) => OccamError::invalid(
+                Setting::Subset,
+                message![
+                    format!("'last-layer' is for networks; the {kind} model's evidence already integrates over all its parameters: drop "),
+                    Setting::Subset,
+                    ", or use ",
+                    (Setting::Model, "mlp")
+                ],
+            ),
+            (OptionsProblem::SubsetWithoutHidden, _) => OccamError::invalid(
+                Setting::Subset,
+                message![
+                    "'last-layer' needs at least one hidden layer (without one the last layer is the whole network, whose evidence ",
+                    (Setting::Subset, "all"),
+                    " gives): set ",
+                    Setting::Hidden,
+                    ", or drop ",
+                    Setting::Subset
+                ],
+            ),
+            (OptionsProblem::SubsetHessian(hessian), _) => OccamError::invalid(
+                Setting::Hessian,
+                message![
+                    format!("'{}' does not apply to ", hessian.name()),
+                    (Setting::Subset, "last-layer"),
+                    ", whose evidence uses the output layer's exact Hessian (a GLM's, equal to its GGN): drop ",
+                    Setting::Hessian,
+                    " (or give ",
+                    (Setting::Hessian, "ggn"),
+                    "), or use ",
+                    (Setting::Subset, "all")
+                ],
+            ),
         }
     }
 }
@@ -159,6 +200,17 @@ impl FitOptions {
         }
         if kind == ModelKind::Mlp && self.prior.is_some() {
             return Some(OptionsProblem::GroupsLinearOnly);
+        }
+        if self.mlp.subset == super::Subset::LastLayer {
+            if kind != ModelKind::Mlp {
+                return Some(OptionsProblem::SubsetNetworkOnly);
+            }
+            if self.mlp.hidden.is_empty() {
+                return Some(OptionsProblem::SubsetWithoutHidden);
+            }
+            if self.mlp.hessian != super::HessianKind::Ggn {
+                return Some(OptionsProblem::SubsetHessian(self.mlp.hessian));
+            }
         }
         None
     }

@@ -611,7 +611,20 @@ impl FitReport {
             crate::fit::mlp::to_original_units(arch, theta, &study.transform, study.target);
         let structured = fit.mode.structured.as_ref();
         let mut evidence = EvidenceInfo::of(evaluation);
+        let last_layer = evaluation.evidence_method == crate::fit::EvidenceMethod::LaplaceLastLayer;
+        let p_last = (arch.widths()[arch.hidden.len()] + 1) * arch.outputs;
+        if last_layer {
+            // γ of the GLM on the last hidden features, counted against its P_L parameters.
+            evidence.parameters = p_last;
+        }
         evidence.layer_effective_parameters = structured.map(|s| {
+            if last_layer {
+                return vec![LayerGamma {
+                    layer: "output".into(),
+                    parameters: p_last,
+                    effective_parameters: s.effective_parameters,
+                }];
+            }
             let count = s.layer_effective_parameters.len();
             arch.widths()
                 .windows(2)
@@ -652,8 +665,13 @@ impl FitReport {
                 // The sds of the structured curvatures (√diag((K + Λ)⁻¹), cheap); none under the
                 // full GGN or Hessian. Not mapped to original units: a bias there mixes weights,
                 // whose covariances the diagonal does not carry.
-                posterior_sd: structured
-                    .map_or(Vec::new(), |s| s.posterior_sd.iter().copied().collect()),
+                // Under laplace-last-layer, the output layer's; the earlier layers are fixed (0).
+                posterior_sd: structured.map_or(Vec::new(), |s| {
+                    let fixed = arch.n_params() - s.posterior_sd.len();
+                    std::iter::repeat_n(0.0, fixed)
+                        .chain(s.posterior_sd.iter().copied())
+                        .collect()
+                }),
                 posterior_sd_original: Vec::new(),
                 parameter_names: Some(arch.parameter_names()),
                 layers: Some(

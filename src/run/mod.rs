@@ -773,6 +773,15 @@ fn table(
             .map(|r| (r.label.as_str(), r.evaluation.notes.as_slice())),
         &Flags,
     );
+    // The last-layer evidence is a different model's (math.md §9): said under its table (a
+    // study's rows share its options, so every row is one).
+    if let Some(note) = rows
+        .iter()
+        .flat_map(|r| r.evaluation.notes.iter().map(|n| n.render(&Flags)))
+        .find(|n| n.starts_with(crate::fit::EvidenceMethod::LaplaceLastLayer.name()))
+    {
+        table.note(format!("every row — {note}"));
+    }
     table
 }
 
@@ -859,6 +868,9 @@ fn compare_command(
                 crate::fit::HessianKind::Diag => "diag",
             }
         );
+        if m.subset != crate::fit::Subset::All {
+            command += &format!(" --subset {}", m.subset.name());
+        }
         if let Some(task) = m.task {
             command += &format!(
                 " --task {}",

@@ -176,7 +176,13 @@ impl MlpStudy {
             let singular = || {
                 "two_part is undefined: the Fisher information (the GGN without the prior) is singular or nearly so — n < P, dead or redundant units, or saturated outputs leave directions the data do not determine".to_string()
             };
-            if self.n < p {
+            // The last-layer code quantises the output layer's P_L parameters only.
+            let coded = mode
+                .structured
+                .as_ref()
+                .filter(|_| self.last_layer())
+                .map_or(p, |s| s.curvature_eigenvalues.len());
+            if self.n < coded {
                 return Err(singular().into());
             }
             if let Some(structured) = &mode.structured {
@@ -253,6 +259,9 @@ impl MlpStudy {
         if let Some(note) = &center.note {
             notes.push(note.clone());
         }
+        if self.last_layer() {
+            notes.push(self.last_layer_note(prior_sd, noise_sd));
+        }
         let diagnostics = diagnostics(&problem, &mode.params);
         if self.target.is_active() {
             notes.push(format!(
@@ -287,7 +296,12 @@ impl MlpStudy {
             },
             charge_bits,
             notes,
-            symmetry_log_nats: symmetry_log_count(&self.arch, &mode.params),
+            // The last-layer GLM's features are fixed: no permutation of them is another mode.
+            symmetry_log_nats: if self.last_layer() {
+                0.0
+            } else {
+                symmetry_log_count(&self.arch, &mode.params)
+            },
             diagnostics: serde_json::to_value(&diagnostics).ok(),
             center,
         };
@@ -421,8 +435,19 @@ impl Study for MlpStudy {
 
     fn code_length_notes(&self, charged: &[Message], charge_bits: Option<f64>) -> Vec<Message> {
         let p = self.arch.n_params();
-        let (_, tabulated) = lattice_term(p);
-        let mut notes = vec![format!(
+        let (_, tabulated) = lattice_term(if self.last_layer() {
+            (self.arch.widths()[self.arch.hidden.len()] + 1) * self.arch.outputs
+        } else {
+            p
+        });
+        let mut notes = vec![if self.last_layer() {
+            format!(
+                "evidence and mixture code: Laplace approximation over the output layer at the network's MAP (best of {} start(s), seed {}), with the output layer's exact Hessian (= its GGN: the GLM's link is canonical) and the earlier layers fixed there — the evidence of a GLM on the network's last hidden features, method laplace-last-layer, exact given the features for regression; no symmetry term (evidence.symmetry_log_nats = 0): the features are fixed, so no permutation of them is another mode of this model",
+                self.options.mlp.restarts,
+                self.options.mlp.seed,
+            )
+        } else {
+            format!(
             "evidence and mixture code: Laplace approximation at the MAP (best of {} start(s), seed {}), with the {} — approximate; the symmetry term counts the distinct modes the unit permutations and sign flips map the MAP onto — ln(h!/Π m_g!) + ln 2 per unit whose flip moves it (tanh, sigmoid), per hidden layer, m_g the sizes of groups of units equal up to sign (equal, for ReLU) within {} of the largest unit's norm of (incoming weights, bias, outgoing weights), a zero unit being its own flip — is included and shown as evidence.symmetry_log_nats, the groups as diagnostics.symmetry",
             self.options.mlp.restarts,
             self.options.mlp.seed,
@@ -433,7 +458,9 @@ impl Study for MlpStudy {
                 HessianKind::Diag => "diagonal of the generalised Gauss–Newton matrix — an approximation of the GGN evidence, method laplace-diag",
             },
             crate::model::mlp::CLONE_TOLERANCE,
-        ).into()];
+        )
+        }
+        .into()];
         notes.extend(charge_note(
             charged,
             charge_bits,
@@ -447,13 +474,24 @@ impl Study for MlpStudy {
             self.options.first_block,
             if self.regression() { " and σ" } else { "" }
         ).into());
+        let (f_name, p_coded) = if self.last_layer() {
+            (
+                "the output layer's Fisher information (the last-layer GLM's, laplace-last-layer; the earlier layers fixed at the MAP)".to_string(),
+                (self.arch.widths()[self.arch.hidden.len()] + 1) * self.arch.outputs,
+            )
+        } else {
+            (
+                match self.options.mlp.hessian {
+                    HessianKind::Ggn | HessianKind::Exact => "the GGN",
+                    HessianKind::Kfac => "the KFAC form of the GGN (the evidence's own structured curvature, laplace-kfac: ½ ln|F| from the Kronecker factors' eigenvalues)",
+                    HessianKind::Diag => "the GGN's diagonal (the evidence's own structured curvature, laplace-diag)",
+                }
+                .to_string(),
+                p,
+            )
+        };
         notes.push(format!(
-            "two_part: MML87 with F = {} at the MAP, P = {p}, F + Λ in its place wherever some eigenvalue of F − Λ is negative (code_length_bits.two_part_form says which), lattice constant {}",
-            match self.options.mlp.hessian {
-                HessianKind::Ggn | HessianKind::Exact => "the GGN",
-                HessianKind::Kfac => "the KFAC form of the GGN (the evidence's own structured curvature, laplace-kfac: ½ ln|F| from the Kronecker factors' eigenvalues)",
-                HessianKind::Diag => "the GGN's diagonal (the evidence's own structured curvature, laplace-diag)",
-            },
+            "two_part: MML87 with F = {f_name} at the MAP, P = {p_coded}, F + Λ in its place wherever some eigenvalue of F − Λ is negative (code_length_bits.two_part_form says which), lattice constant {}",
             if tabulated {
                 "κ_P tabulated"
             } else {
@@ -495,5 +533,44 @@ impl Study for MlpStudy {
             );
         }
         notes
+    }
+}
+
+impl MlpStudy {
+    /// Whether the evidence is the last layer's (`Subset::LastLayer`).
+    pub(super) fn last_layer(&self) -> bool {
+        self.options.mlp.subset == super::Subset::LastLayer
+    }
+
+    /// What the last-layer evidence is, printed with every output of it (math.md §9).
+    fn last_layer_note(&self, prior_sd: SdSpec, noise_sd: SdSpec) -> Message {
+        let outputs = self.arch.outputs;
+        let width = self.arch.widths()[self.arch.hidden.len()];
+        let glm = if self.regression() {
+            "linear-Gaussian"
+        } else if self.arch.is_softmax() {
+            "softmax"
+        } else {
+            "logistic"
+        };
+        let refit = if prior_sd == SdSpec::Auto || (self.regression() && noise_sd == SdSpec::Auto) {
+            format!(
+                "; empirical Bayes refits the whole network at every s{} tried and scores the last layer's evidence there, so the body is the network's MAP at the s{} printed",
+                if self.regression() && noise_sd == SdSpec::Auto { " and σ (MacKay's update with the last layer's γ)" } else { "" },
+                if self.regression() && noise_sd == SdSpec::Auto { " and σ" } else { "" },
+            )
+        } else {
+            String::new()
+        };
+        message![
+            format!(
+                "laplace-last-layer: the evidence of a different model from the network's — a {glm} GLM on the {width} learned features h_L(x; θ̂) of the last hidden layer, its {} output-layer parameters (weights and bias{}) under the same N(μ, s²), with the earlier layers fixed at the network's MAP at the same s{}{refit}; the network's own evidence is that of ",
+                (width + 1) * outputs,
+                if outputs > 1 { "es" } else { "" },
+                if self.regression() { " and σ" } else { "" },
+            ),
+            (Setting::Subset, "all"),
+            " — compare it only with other laplace-last-layer rows. map.posterior_sd is the output layer's (the earlier layers' entries are 0: fixed in this model); the prequential code is the network's (every layer refitted on each prefix); bic stays undefined"
+        ]
     }
 }

@@ -8,6 +8,7 @@
 
 mod evaluate;
 mod mode;
+mod rescore;
 mod search;
 mod study;
 mod units;
@@ -43,6 +44,16 @@ pub enum HessianKind {
 }
 
 impl HessianKind {
+    /// The name printed and parsed (`ggn`, `exact`, `kfac`, `diag`).
+    pub fn name(self) -> &'static str {
+        match self {
+            HessianKind::Ggn => "ggn",
+            HessianKind::Exact => "exact",
+            HessianKind::Kfac => "kfac",
+            HessianKind::Diag => "diag",
+        }
+    }
+
     /// Whether a fit of a network of `params` parameters forms P × P matrices: always for the
     /// full curvatures (`ggn`, `exact`: the evidence factors one), and for `kfac`/`diag` up to
     /// [`crate::inference::kfac_search::KFAC_SEARCH_ABOVE`] (the dense whitened search, and the
@@ -53,6 +64,30 @@ impl HessianKind {
             HessianKind::Kfac | HessianKind::Diag => {
                 params <= crate::inference::kfac_search::KFAC_SEARCH_ABOVE as f64
             }
+        }
+    }
+}
+
+/// Which parameters the Laplace evidence integrates over (math.md §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Subset {
+    /// Every weight and bias (the network's own evidence, with the curvature of [`HessianKind`]).
+    #[default]
+    All,
+    /// The output layer only, the earlier layers fixed at the network's MAP at the same s (and
+    /// σ): the Laplace evidence of a GLM on the learned features h_L(x; θ̂), with that GLM's exact
+    /// Hessian — a different model's evidence (`laplace-last-layer`,
+    /// [`crate::inference::last_layer`]).
+    LastLayer,
+}
+
+impl Subset {
+    /// The name printed and parsed (`all`, `last-layer`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Subset::All => "all",
+            Subset::LastLayer => "last-layer",
         }
     }
 }
@@ -72,6 +107,8 @@ pub struct MlpOptions {
     pub seed: u64,
     /// Curvature of the Laplace evidence.
     pub hessian: HessianKind,
+    /// The parameters the evidence integrates over.
+    pub subset: Subset,
 }
 
 impl Default for MlpOptions {
@@ -83,6 +120,7 @@ impl Default for MlpOptions {
             restarts: 1,
             seed: 0,
             hessian: HessianKind::Ggn,
+            subset: Subset::All,
         }
     }
 }
@@ -118,7 +156,7 @@ pub struct MlpMode {
     pub nonpositive_eigenvalues: usize,
     /// β used (regression).
     pub noise_precision: f64,
-    /// Under `--hessian kfac|diag`: the structured evidence with γ per layer, the posterior sds
+    /// Under `--hessian kfac|diag` or the last-layer subset: the structured evidence with γ per layer, the posterior sds
     /// and the curvature's eigenvalues (math.md §9); `None` for the GGN and the exact Hessian.
     pub structured: Option<crate::inference::kfac::StructuredEvidence>,
 }

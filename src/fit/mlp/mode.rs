@@ -1,12 +1,13 @@
 //! A network's mode with its Laplace evidence, and MacKay's update of the noise precision.
 
 use super::search::BestStart;
-use super::{HessianKind, MlpMode, MlpStudy};
+use super::{HessianKind, MlpMode, MlpStudy, Subset};
 use crate::error::{Message, OccamError, Result};
 use crate::fit::EvidenceMethod;
 use crate::inference::curvature::Factored;
 use crate::inference::kfac::{structured_evidence, Structure};
 use crate::inference::laplace::log_prior_density;
+use crate::inference::last_layer::last_layer_evidence;
 use crate::model::mlp::{symmetry_log_count, BiasBlock, MlpProblem};
 use crate::prior::SdSpec;
 use nalgebra::DVector;
@@ -48,20 +49,66 @@ impl MlpStudy {
                 }),
             None => self.map(rows, center, &precision, beta, &self.random_starts(center)),
         };
+        self.evidence_at(
+            center,
+            alpha,
+            beta,
+            found?,
+            self.options.mlp.hessian,
+            self.options.mlp.subset,
+        )
+    }
+
+    /// The Laplace evidence at a mode already found (`found`), prior N(`center`, I/α), noise
+    /// precision β, with the curvature `hessian` over the parameters `subset`: ln p(y_z), before
+    /// the target's Jacobian.
+    pub(super) fn evidence_at(
+        &self,
+        center: &DVector<f64>,
+        alpha: f64,
+        beta: f64,
+        found: BestStart,
+        hessian: HessianKind,
+        subset: Subset,
+    ) -> Result<MlpMode> {
+        let p = self.arch.n_params();
+        let precision = DVector::from_element(p, alpha);
         let BestStart {
             params,
             gradient_norm,
             iterations,
             start: restart,
             ..
-        } = found?;
+        } = found;
         let problem = MlpProblem::new(&self.arch, &self.z, &self.y, center, &precision, beta);
         let log_likelihood = -problem.negative_log_likelihood(&params);
         let log_prior = log_prior_density(&params, center, &precision);
         let symmetry = symmetry_log_count(&self.arch, &params);
         let gradient_tolerance = self.mode_tolerance() * problem.gradient_scale();
         let _step = crate::progress::step(format!("the network's Laplace evidence (P = {p})"));
-        let structure = match self.options.mlp.hessian {
+        if subset == Subset::LastLayer {
+            // A GLM on the features h_L(x; θ̂) (math.md §9): its own evidence, with no symmetry
+            // term — its features are fixed, so no permutation of them is another mode of it.
+            let evidence = last_layer_evidence(&problem, &params, center)?;
+            return Ok(MlpMode {
+                log_evidence: evidence.log_evidence,
+                params,
+                gradient_norm,
+                gradient_tolerance,
+                iterations,
+                restart,
+                log_likelihood: evidence.log_likelihood,
+                log_prior: evidence.log_prior,
+                half_log_det: 0.5 * evidence.log_det_hessian,
+                effective_parameters: evidence.effective_parameters,
+                method: EvidenceMethod::LaplaceLastLayer,
+                eigenvalue_range: evidence.eigenvalue_range,
+                nonpositive_eigenvalues: 0,
+                noise_precision: beta,
+                structured: Some(evidence),
+            });
+        }
+        let structure = match hessian {
             HessianKind::Kfac => Some((
                 Structure::Kfac(BiasBlock::WithInputs),
                 EvidenceMethod::LaplaceKfac,
@@ -95,7 +142,7 @@ impl MlpStudy {
         // The exact Hessian when asked for and positive definite, else the GGN (formed only then).
         let mut chosen = None;
         let mut exact_range = None;
-        if self.options.mlp.hessian == HessianKind::Exact {
+        if hessian == HessianKind::Exact {
             let exact = problem.hessian_exact(&params);
             match Factored::new(&exact) {
                 Some(f) => {

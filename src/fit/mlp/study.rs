@@ -86,7 +86,12 @@ impl MlpStudy {
             &mlp.hidden,
             classes.len().max(1),
             crate::model::mlp::GGN_CHUNK_ROWS.min(dataset.n()),
-            mlp.hessian.forms_square_matrices(crate::memory::mlp_params(
+            // The last-layer evidence forms P_L × P_L matrices only; the search, as under kfac.
+            match mlp.subset {
+                super::Subset::All => mlp.hessian,
+                super::Subset::LastLayer => super::HessianKind::Kfac,
+            }
+            .forms_square_matrices(crate::memory::mlp_params(
                 dataset.k(),
                 &mlp.hidden,
                 classes.len().max(1),

@@ -60,6 +60,7 @@ pub(super) struct RawModel {
     pub(super) restarts: Option<Spanned<usize>>,
     pub(super) seed: Option<u64>,
     pub(super) hessian: Option<Spanned<String>>,
+    pub(super) subset: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,7 +9,7 @@ use super::{Along, CenterChoice, DataSource, FigureKind, Location, Rows, RunStud
 use crate::codelength::{CodeKind, CodeSelection, RowOrder};
 use crate::data::{builtin, builtin_names, ColumnSelection};
 use crate::error::{Result, Setting};
-use crate::fit::{FitOptions, HessianKind, MlpOptions, ModelKind, OptionsProblem};
+use crate::fit::{FitOptions, HessianKind, MlpOptions, ModelKind, OptionsProblem, Subset};
 use crate::model::mlp::{Activation, Task};
 use crate::model::Intercept;
 use crate::prior::groups::PriorStructure;
@@ -311,6 +311,7 @@ impl Steps<'_> {
             ("task", m.task.as_ref().map(|h| h.span())),
             ("restarts", m.restarts.as_ref().map(|h| h.span())),
             ("hessian", m.hessian.as_ref().map(|h| h.span())),
+            ("subset", m.subset.as_ref().map(|h| h.span())),
         ];
         if kind != ModelKind::Mlp {
             if let Some((name, Some(span))) = mlp_only.iter().find(|(_, s)| s.is_some()) {
@@ -375,6 +376,14 @@ impl Steps<'_> {
                     ("kfac", HessianKind::Kfac),
                     ("diag", HessianKind::Diag),
                 ],
+            )?;
+        }
+        if let Some(subset) = &m.subset {
+            mlp.subset = choose(
+                self.source,
+                subset,
+                &self.key("model.subset"),
+                &[("all", Subset::All), ("last-layer", Subset::LastLayer)],
             )?;
         }
 
@@ -483,6 +492,15 @@ impl Steps<'_> {
             OptionsProblem::GroupsLinearOnly => at(
                 None,
                 fault_message(problem.into_error(kind), Setting::Prior),
+            ),
+            // model.subset only reaches here for kind = "mlp" (a network-only key otherwise).
+            OptionsProblem::SubsetNetworkOnly | OptionsProblem::SubsetWithoutHidden => at(
+                m.subset.as_ref().map(|s| (s.span(), "model.subset")),
+                fault_message(problem.into_error(kind), Setting::Subset),
+            ),
+            OptionsProblem::SubsetHessian(_) => at(
+                m.hessian.as_ref().map(|h| (h.span(), "model.hessian")),
+                fault_message(problem.into_error(kind), Setting::Hessian),
             ),
         })
     }
