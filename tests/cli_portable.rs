@@ -447,6 +447,16 @@ fn the_whole_report_travels() {
             "groups"
         ]
     );
+    // The saturation study's structured-curvature tables (math.md §9).
+    let tables: Vec<&str> = manifest["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for name in ["saturation-wide", "curvature-gaps"] {
+        assert!(tables.contains(&name), "{name} missing: {tables:?}");
+    }
     for (table, format, command) in printed_commands(&first) {
         assert_eq!(
             command,

@@ -11,6 +11,7 @@ pub mod groups;
 pub mod prior;
 pub mod razor;
 pub mod saturation;
+mod structures;
 
 use super::figure::Figure;
 use super::table::Table;

@@ -431,6 +431,7 @@ pub fn run(ctx: &StudyContext) -> Result<Section> {
     section.text(
         "Read the table for the answer on these data: the saturated fraction against s says whether a narrow zero-centred prior keeps units in their near-linear range; the const:1 rows show what the same width does when centred away from zero; the participation column says whether smaller weights spread a unit's dependence over its inputs; and the held-out loss says which of these helped. ReLU modes are accepted at ‖∇f‖ ≤ 1e-4 of the gradient's scale (1e-6 for smooth units), because a ReLU network's objective has kinks.",
     );
+    super::structures::add(&mut section, ctx, &cancer)?;
     Ok(section)
 }
 
