@@ -176,7 +176,7 @@ pub(super) fn add(section: &mut Section, ctx: &StudyContext, cancer: &Dataset) -
             e.message().render(ctx.names)
         )),
     }
-    wide_table.note("every row of one network is scored at the same mode θ̂ (searched once); Δ = ln p(y) − the full GGN's, in nats; laplace-last-layer is the evidence of a GLM on the network's last hidden features (math.md §9), a different model");
+    wide_table.note("every row of one network is scored at the same mode θ̂ (searched once); Δ = ln p(y) − the full GGN's, in nats; laplace-last-layer is the evidence of a GLM on the network's last hidden features (math.md §9), a different model; the ggn, kfac and diag rows include the symmetry term (the same at one mode), the last-layer row has none");
 
     // (ii) The gaps on networks small enough for the full GGN.
     let mut gap_table = Table::new(
@@ -233,7 +233,7 @@ pub(super) fn add(section: &mut Section, ctx: &StudyContext, cancer: &Dataset) -
             Err(_) => failures.push(format!("{} {:?}", case.data, case.hidden)),
         }
     }
-    gap_table.note("every row of one network is scored at the same mode θ̂ (searched once); Δ = ln p(y) − the full GGN's, in nats; laplace-last-layer is the evidence of a GLM on the network's last hidden features (math.md §9), a different model");
+    gap_table.note("every row of one network is scored at the same mode θ̂ (searched once); Δ = ln p(y) − the full GGN's, in nats; laplace-last-layer is the evidence of a GLM on the network's last hidden features (math.md §9), a different model; the ggn, kfac and diag rows include the symmetry term (the same at one mode), the last-layer row has none");
     for (hessian, subset) in METHODS {
         let label = match (hessian, subset) {
             (_, Subset::LastLayer) => "laplace-last-layer",
