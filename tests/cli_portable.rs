@@ -454,7 +454,7 @@ fn the_whole_report_travels() {
         .iter()
         .map(|t| t["name"].as_str().unwrap())
         .collect();
-    for name in ["saturation-wide", "curvature-gaps"] {
+    for name in ["saturation-wide", "saturation-curvature-gaps"] {
         assert!(tables.contains(&name), "{name} missing: {tables:?}");
     }
     for (table, format, command) in printed_commands(&first) {

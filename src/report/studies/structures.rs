@@ -180,7 +180,7 @@ pub(super) fn add(section: &mut Section, ctx: &StudyContext, cancer: &Dataset) -
 
     // (ii) The gaps on networks small enough for the full GGN.
     let mut gap_table = Table::new(
-        "curvature-gaps",
+        "saturation-curvature-gaps",
         &format!("How far the KFAC, diagonal and last-layer evidences sit from the full GGN's, at one mode per network (tanh units, s = {SD}; diabetes at σ = 55)."),
         columns(),
         format!(
