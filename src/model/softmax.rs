@@ -57,7 +57,8 @@ const FISHER_SUB_ROWS: usize = 512;
 pub const PAIRED_FISHER_MIN_WIDTH: usize = FUSED_PASS_MIN_WIDTH;
 
 /// About how many feature-pair values x̃ᵢ_a x̃ᵢ_b the paired Fisher kernel holds per sub-block of
-/// rows (2 MiB): r = this / (m(m + 1)/2) rows, within [`PAIRED_FISHER_MIN_ROWS`, `FISHER_SUB_ROWS`].
+/// rows (2 MiB): r = this / (m(m + 1)/2) rows, at least `PAIRED_FISHER_MIN_ROWS` and at most
+/// `FISHER_SUB_ROWS`.
 const PAIRED_FISHER_SUB_VALUES: usize = 1 << 18;
 
 /// The fewest rows per product of the paired Fisher kernel (wide designs).
