@@ -606,6 +606,54 @@ fn run_spec_structures_make_the_compare_priors_table() {
     assert_eq!(mixture, number(&fit["code_length_bits"]["mixture"]));
 }
 
+/// A group's `file:` centre in a spec is read from the spec's folder, wherever occam runs from
+/// (as a `centers` entry is): the row equals `compare --priors` given the file's full path.
+#[test]
+fn run_spec_structure_file_centres_are_read_from_the_spec_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("study");
+    std::fs::create_dir(&sub).unwrap();
+    let weights = "[0.5, -0.25]";
+    let center = common::write_file(&sub, "c.json", weights);
+    let spec = common::write_file(
+        &sub,
+        "groups.toml",
+        "title = \"Centre from a file\"\n[data]\nbuiltin = \"diabetes\"\n[priors]\nstructures = [\"all=zero:auto\", \"features:bmi,bp=file:c.json:auto; rest=zero:auto\"]\nnoise_sd = 55\n[codes]\ncompute = \"none\"\n",
+    );
+    let out = dir.path().join("out");
+    // Run from the spec's parent folder, where no c.json is.
+    let (code, _, stderr) = common::occam_in(dir.path(), &["run", arg(&spec), "--out", arg(&out)]);
+    assert_eq!(code, 0, "{stderr}");
+    let csv = std::fs::read_to_string(out.join("tables/groups-priors.csv")).unwrap();
+    let row = csv
+        .lines()
+        .find(|l| l.contains("file:c.json"))
+        .expect("the file-centred row");
+    let structure = format!(
+        "features:bmi,bp=file:{}:auto; rest=zero:auto",
+        center.display()
+    );
+    let direct = assert_success(&[
+        "compare",
+        "--data",
+        "diabetes",
+        "--priors",
+        "all=zero:auto",
+        &structure,
+        "--noise-sd",
+        "55",
+        "--codes",
+        "none",
+        "--format",
+        "csv",
+    ]);
+    let direct_row = direct.lines().find(|l| l.contains("c.json")).unwrap();
+    // Same numbers (the prior's name differs only in how the path is written).
+    // (The name is quoted, holding a comma: compare what follows it.)
+    let tail = |l: &str| l.rsplit_once("\",").expect("a quoted name").1.to_string();
+    assert_eq!(tail(row), tail(direct_row));
+}
+
 #[test]
 fn run_spec_structures_refusals_name_the_key() {
     let dir = tempfile::tempdir().unwrap();
@@ -629,6 +677,11 @@ fn run_spec_structures_refusals_name_the_key() {
         (
             "[data]\nbuiltin = \"diabetes\"\n[priors]\nstructures = []\n",
             &["priors.structures", "empty"][..],
+        ),
+        (
+            // A group's file: centre is looked for in the spec's folder.
+            "[data]\nbuiltin = \"diabetes\"\n[priors]\nstructures = [\"all=zero:auto\", \"weights=file:nope.json:auto\"]\n",
+            &["priors.structures[2]", "no centre file", "relative to the spec's folder"][..],
         ),
     ] {
         let spec = common::write_file(dir.path(), "bad.toml", &format!("title = \"x\"\n{body}"));

@@ -286,6 +286,12 @@ impl PriorStructure {
         &self.groups
     }
 
+    /// Its groups, to rewrite in place (e.g. a `run` spec anchoring `file:` centres at the
+    /// spec's folder).
+    pub fn groups_mut(&mut self) -> &mut [GroupSpec] {
+        &mut self.groups
+    }
+
     /// Whether this is the one-group prior of math.md §2–§7.
     pub fn is_single(&self) -> bool {
         self.groups.len() == 1 && self.groups[0].selector == Selector::All

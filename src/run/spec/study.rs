@@ -13,7 +13,7 @@ use crate::fit::{FitOptions, HessianKind, MlpOptions, ModelKind, OptionsProblem,
 use crate::model::mlp::{Activation, Task};
 use crate::model::Intercept;
 use crate::prior::groups::PriorStructure;
-use crate::prior::SdSpec;
+use crate::prior::{CenterPath, CenterSpec, SdSpec};
 use std::path::Path;
 use toml::Spanned;
 
@@ -634,7 +634,7 @@ impl Steps<'_> {
         let mut structures = Vec::new();
         for (i, item) in list.get_ref().iter().enumerate() {
             let k = self.key(&format!("priors.structures[{}]", i + 1));
-            let structure = PriorStructure::parse(item.get_ref()).map_err(|e| {
+            let mut structure = PriorStructure::parse(item.get_ref()).map_err(|e| {
                 self.source
                     .error(&item.span(), &k, fault_message(e, Setting::Prior))
             })?;
@@ -645,6 +645,24 @@ impl Steps<'_> {
                     &k,
                     "a prior of several groups is for the linear and logistic models only, for now; use one group (\"all=CENTER:SD\") or model.kind = \"linear\" or \"logistic\"",
                 ));
+            }
+            // A group's `file:` centre is opened in the spec's folder and shown as written,
+            // as a `centers` entry is.
+            for group in structure.groups_mut() {
+                if let CenterSpec::File(p) = &group.center {
+                    let resolved = resolve_path(self.base, p.shown());
+                    if !resolved.is_file() {
+                        return Err(self.source.error(
+                            &item.span(),
+                            &k,
+                            format!(
+                                "no centre file {} (paths are relative to the spec's folder)",
+                                resolved.display()
+                            ),
+                        ));
+                    }
+                    group.center = CenterSpec::File(CenterPath::shown_as(resolved, p.shown()));
+                }
             }
             structures.push(structure);
         }
