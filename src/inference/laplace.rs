@@ -19,7 +19,7 @@
 //! Hessian of the negative log posterior at the mode θ̂ and P the number of parameters.
 
 use super::argmin_problem::ArgminProblem;
-use super::map::{run_lbfgs, LbfgsEnd, LbfgsOptions};
+use super::map::{run_lbfgs, run_lbfgs_until_stalled, LbfgsEnd, LbfgsOptions};
 use crate::error::{Message, OccamError, Result, Setting};
 use crate::message;
 use crate::model::problem::{CostAndCurvature, Curvature, NewtonProblem, Objective};
@@ -118,6 +118,10 @@ pub fn scales_from_diagonal(diagonal: &DVector<f64>) -> DVector<f64> {
     })
 }
 
+/// [`lbfgs_scaled_to_tolerance`] stops once an iteration lowers f by less than this fraction of
+/// |f(init)|: a few hundred roundings of a sum's terms (f64's 2.2e-16 relative each).
+pub const COST_STALL_RELATIVE: f64 = 1e-14;
+
 /// L-BFGS alone, in the coordinates u = θ / `scale` (as [`find_mode_scaled`]'s first stage), run
 /// toward ‖∇f(θ)‖ ≤ `tolerance` itself rather than to the loose hand-off: since ∇f̃(u) = d ∘ ∇f(θ),
 /// ‖∇f(θ)‖ ≤ ‖∇f̃(u)‖ / minⱼ dⱼ, so L-BFGS is asked for ‖∇f̃‖ ≤ `tolerance` · minⱼ dⱼ. At most
@@ -125,6 +129,10 @@ pub fn scales_from_diagonal(diagonal: &DVector<f64>) -> DVector<f64> {
 /// numbers) and the iterations run; the caller hands that point to [`find_mode_scaled`], which
 /// then needs only the Hessian at the mode when the bound was met (and falls back to its own
 /// L-BFGS and Newton otherwise).
+///
+/// It also stops when an iteration lowers f by less than [`COST_STALL_RELATIVE`] · |f(init)|: the
+/// cost of a sum over many rows is flat to its rounding before ‖∇f‖ reaches a mode's tolerance,
+/// and the line searches there only spend passes ([`run_lbfgs_until_stalled`]).
 ///
 /// Why: when one Hessian costs as much as many passes over the data (the softmax Fisher
 /// information, P × P with P = K·m), the L-BFGS passes to the mode are cheaper than a Newton step
@@ -148,11 +156,18 @@ where
         max_iters,
         ..Default::default()
     };
+    // An iteration that lowers f by less than this is rounding: the Newton polish takes over.
+    let stall = COST_STALL_RELATIVE * problem.cost(&init).abs();
     let rescaled = Rescaled {
         problem: problem.clone(),
         d: scale.clone(),
     };
-    match run_lbfgs(ArgminProblem(rescaled), init.component_div(scale), options) {
+    match run_lbfgs_until_stalled(
+        ArgminProblem(rescaled),
+        init.component_div(scale),
+        options,
+        stall,
+    ) {
         Ok(end) => {
             let theta = scale.component_mul(&end.params);
             if theta.iter().all(|v| v.is_finite()) {

@@ -149,10 +149,31 @@ where
     P: CostFunction<Param = DVector<f64>, Output = f64>
         + Gradient<Param = DVector<f64>, Gradient = DVector<f64>>,
 {
+    run_lbfgs_until_stalled(problem, init, options, 0.0)
+}
+
+/// [`run_lbfgs`] that also stops once an iteration lowers the cost by less than `stall`
+/// (absolute; argmin's `tolerance_cost`, which [`run_lbfgs`] sets to 0).
+///
+/// Why: near a mode the cost of a sum over many rows is flat to its rounding (≈ 1e-16 relative)
+/// well before ‖∇f‖ reaches a mode's tolerance; there every More–Thuente line search spends many
+/// evaluations on differences of rounding errors (measured: 100 000 × 50, K = 10 softmax, 302
+/// passes for 39 iterations, 260 of them after the cost had stopped changing beyond 1e-14
+/// relative). A caller that polishes by Newton afterwards stops here instead.
+pub fn run_lbfgs_until_stalled<P>(
+    problem: P,
+    init: DVector<f64>,
+    options: LbfgsOptions,
+    stall: f64,
+) -> Result<LbfgsEnd>
+where
+    P: CostFunction<Param = DVector<f64>, Output = f64>
+        + Gradient<Param = DVector<f64>, Gradient = DVector<f64>>,
+{
     let fail = |message: String| OccamError::computation("MAP estimation (argmin L-BFGS)", message);
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), options.memory)
         .with_tolerance_grad(options.gradient_tolerance)
-        .and_then(|s| s.with_tolerance_cost(0.0))
+        .and_then(|s| s.with_tolerance_cost(stall))
         .map_err(|e| fail(format!("invalid solver settings: {e}")))?;
     let stopped = std::sync::Arc::new(std::sync::Mutex::new(None));
     let guarded = Guarded {
