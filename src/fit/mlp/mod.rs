@@ -68,17 +68,18 @@ impl HessianKind {
     }
 }
 
-/// Which parameters the Laplace evidence integrates over (math.md §9).
+/// Which parameters the Laplace evidence integrates over (math.md §9). The variants' comments are
+/// the command line's help text (plain words, no links): `LastLayer` is computed by
+/// [`crate::inference::last_layer`], `All` with the curvature of [`HessianKind`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Subset {
-    /// Every weight and bias (the network's own evidence, with the curvature of [`HessianKind`]).
+    /// Every weight and bias (the network's own evidence, with the curvature the Hessian option names).
     #[default]
     All,
     /// The output layer only, the earlier layers fixed at the network's MAP at the same s (and
     /// σ): the Laplace evidence of a GLM on the learned features h_L(x; θ̂), with that GLM's exact
-    /// Hessian — a different model's evidence (`laplace-last-layer`,
-    /// [`crate::inference::last_layer`]).
+    /// Hessian — a different model's evidence (labelled laplace-last-layer).
     LastLayer,
 }
 
