@@ -17,6 +17,7 @@ use occam::data::{DataView, Dataset, UncheckedView};
 use occam::error::{OccamError, Setting, SettingNames};
 use occam::fit::{
     fit_linear_unchecked, FitOptions, HessianKind, LinearStudy, MlpOptions, ModelFit, ModelKind,
+    Subset,
 };
 use occam::model::mlp::{Activation, Task};
 use occam::model::Intercept;
@@ -187,6 +188,8 @@ impl PyFitOptions {
                     &self.hessian,
                     &[("ggn", HessianKind::Ggn), ("exact", HessianKind::Exact)],
                 )?,
+                // The last-layer Laplace (`--subset last-layer`) is not offered here yet.
+                subset: Subset::All,
             },
         }
         .check(kind)
